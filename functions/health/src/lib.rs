@@ -1,0 +1,21 @@
+//! `GET /api/v1/salud`: version, store reachability (write + read) and the current time.
+
+use avisos_http::{ApiError, health};
+use avisos_kv::KeyValue;
+use avisos_spin::{SpinKv, serve};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    serve(req, out, 0, |request| {
+        let version = avisos_spin::variable("app_version")?;
+        let kv = SpinKv::open_default().map_err(ApiError::from);
+        let kv_ref = kv
+            .as_ref()
+            .map(|k| k as &dyn KeyValue)
+            .map_err(Clone::clone);
+        health::handle(&request, kv_ref, avisos_spin::now(), &version)
+    })
+    .await
+}

@@ -1,0 +1,39 @@
+//! Serves the web page (and `openapi.yaml`) from the component's `files` mount.
+//!
+//! Spin's stock fileserver is fetched from the internet at `spin up`, which offline machines cannot
+//! do; this component is ours and small. Path rules live in `avisos_http::files`.
+
+use avisos_http::files::{self, PathRefusal};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_spin::serve;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    serve(req, out, 0, serve_file).await
+}
+
+fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get, Method::Head])?;
+    let relative = files::resolve(&req.path_info).map_err(|refusal| match refusal {
+        PathRefusal::Traversal => {
+            ApiError::bad_request("RUTA_INVALIDA", "La ruta solicitada no es válida.")
+        }
+        PathRefusal::Hidden => ApiError::not_found(),
+    })?;
+    // The mount is the component's root directory ("/" in spin.toml's `files`).
+    let bytes = match std::fs::read(format!("/{relative}")) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
+        // A directory without index.html, or unreadable: same answer, nothing leaks.
+        Err(_) => return Err(ApiError::not_found()),
+    };
+    let body = if req.method == Method::Head {
+        Vec::new()
+    } else {
+        bytes
+    };
+    Ok(HttpResponse::new(200, files::content_type(&relative), body)
+        .with_header("cache-control", files::cache_control(&relative)))
+}

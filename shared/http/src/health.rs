@@ -1,0 +1,144 @@
+//! `GET /api/v1/salud`: proves the wiring (the component runs, the store answers, the clock works).
+
+use avisos_kv::KeyValue;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::{ApiError, HttpRequest, HttpResponse, Method};
+
+/// The key the probe writes; one fixed key so the check never grows the store.
+pub const PROBE_KEY: &str = "salud:sonda";
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct HealthReport {
+    pub estado: &'static str,
+    pub version: String,
+    pub almacen: StoreCheck,
+    /// Current instant, ISO 8601 in America/Mexico_City.
+    pub hora: String,
+    /// Same instant in UTC.
+    pub hora_utc: String,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct StoreCheck {
+    pub disponible: bool,
+    pub detalle: String,
+}
+
+/// Writes the current instant under [`PROBE_KEY`] and reads it back.
+pub fn check(kv: &dyn KeyValue, now: DateTime<Utc>, version: &str) -> HealthReport {
+    let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let almacen = match kv
+        .set(PROBE_KEY, stamp.as_bytes())
+        .and_then(|()| kv.get(PROBE_KEY))
+    {
+        Ok(Some(v)) if v == stamp.as_bytes() => StoreCheck {
+            disponible: true,
+            detalle: "Escritura y lectura correctas.".into(),
+        },
+        Ok(_) => StoreCheck {
+            disponible: false,
+            detalle: "El valor leído no coincide con el escrito.".into(),
+        },
+        Err(_) => StoreCheck {
+            disponible: false,
+            detalle: "El almacenamiento no respondió.".into(),
+        },
+    };
+    HealthReport {
+        estado: if almacen.disponible {
+            "ok"
+        } else {
+            "degradado"
+        },
+        version: version.to_string(),
+        almacen,
+        hora: mexico_city(now),
+        hora_utc: stamp,
+    }
+}
+
+/// The handler: 200 when healthy, 503 (same body) when the store fails, so load balancers notice.
+pub fn handle(
+    req: &HttpRequest,
+    kv: Result<&dyn KeyValue, ApiError>,
+    now: DateTime<Utc>,
+    version: &str,
+) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get, Method::Head])?;
+    let report = match kv {
+        Ok(kv) => check(kv, now, version),
+        Err(_) => HealthReport {
+            estado: "degradado",
+            version: version.to_string(),
+            almacen: StoreCheck {
+                disponible: false,
+                detalle: "No se pudo abrir el almacenamiento.".into(),
+            },
+            hora: mexico_city(now),
+            hora_utc: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        },
+    };
+    let status = if report.almacen.disponible { 200 } else { 503 };
+    Ok(HttpResponse::json(status, &report))
+}
+
+/// Mexico City has had no daylight-saving time since October 2022: UTC−06:00 all year.
+pub fn mexico_city(now: DateTime<Utc>) -> String {
+    let offset = chrono::FixedOffset::west_opt(6 * 3600).expect("valid offset");
+    now.with_timezone(&offset)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisos_kv::MemoryKv;
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 18, 30, 0).unwrap()
+    }
+
+    #[test]
+    fn healthy_store_gives_200_with_version_and_local_time() {
+        let kv = MemoryKv::new();
+        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
+        let r = handle(&req, Ok(&kv), at(), "1.2.3").unwrap();
+        assert_eq!(r.status, 200);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["estado"], "ok");
+        assert_eq!(v["version"], "1.2.3");
+        assert_eq!(v["almacen"]["disponible"], true);
+        assert_eq!(v["hora"], "2026-11-23T12:30:00-06:00");
+        assert_eq!(v["hora_utc"], "2026-11-23T18:30:00.000Z");
+        assert!(kv.exists(PROBE_KEY).unwrap());
+    }
+
+    #[test]
+    fn failing_store_gives_503() {
+        let kv = MemoryKv::new();
+        kv.set_failing(true);
+        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
+        let r = handle(&req, Ok(&kv), at(), "1").unwrap();
+        assert_eq!(r.status, 503);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["estado"], "degradado");
+        assert_eq!(v["almacen"]["disponible"], false);
+    }
+
+    #[test]
+    fn unopenable_store_gives_503() {
+        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
+        let r = handle(&req, Err(ApiError::store_unavailable()), at(), "1").unwrap();
+        assert_eq!(r.status, 503);
+    }
+
+    #[test]
+    fn post_is_refused() {
+        let kv = MemoryKv::new();
+        let req = HttpRequest::new(Method::Post, "/api/v1/salud");
+        assert_eq!(handle(&req, Ok(&kv), at(), "1").unwrap_err().status, 405);
+    }
+}

@@ -1,0 +1,201 @@
+//! A runtime-independent HTTP request.
+
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    Other,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Self {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// The full request path, without the query string.
+    pub path: String,
+    /// The part of the path after the route's base (Spin's `spin-path-info`).
+    pub path_info: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p.to_string(), q.to_string()),
+            None => (path_and_query.to_string(), String::new()),
+        };
+        Self {
+            method,
+            path_info: path.clone(),
+            path,
+            query,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of a query parameter, percent-decoded (`+` as space).
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k) == name).then(|| percent_decode(v))
+        })
+    }
+
+    /// Refuses any method not in `allowed` with 405.
+    pub fn require_method(&self, allowed: &[Method]) -> Result<(), ApiError> {
+        if allowed.contains(&self.method) {
+            Ok(())
+        } else {
+            Err(ApiError::method_not_allowed(allowed))
+        }
+    }
+
+    /// Parses the body as JSON, with a Spanish message that says what is wrong.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if self.body.is_empty() {
+            return Err(ApiError::bad_request(
+                "CUERPO_VACIO",
+                "La solicitud no trae cuerpo; se esperaba un documento JSON.",
+            ));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            ApiError::bad_request(
+                "JSON_INVALIDO",
+                format!("El cuerpo no es un JSON válido para esta operación: {e}."),
+            )
+        })
+    }
+}
+
+/// Decodes `%XX` escapes and `+`. Invalid escapes are kept literally; invalid UTF-8 is replaced.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_path_and_query_and_decodes_params() {
+        let r = HttpRequest::new(Method::Get, "/api/v1/x?nombre=Jos%C3%A9+P%C3%A9rez&a=1");
+        assert_eq!(r.path, "/api/v1/x");
+        assert_eq!(r.query_param("nombre").as_deref(), Some("José Pérez"));
+        assert_eq!(r.query_param("a").as_deref(), Some("1"));
+        assert_eq!(r.query_param("b"), None);
+    }
+
+    #[test]
+    fn percent_decode_keeps_broken_escapes() {
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("%2"), "%2");
+        assert_eq!(percent_decode("a%2Fb"), "a/b");
+    }
+
+    #[test]
+    fn method_check_gives_405_with_allowed_list() {
+        let r = HttpRequest::new(Method::Post, "/x");
+        let e = r.require_method(&[Method::Get, Method::Head]).unwrap_err();
+        assert_eq!(e.status, 405);
+        assert!(e.mensaje.contains("GET, HEAD"));
+    }
+
+    #[test]
+    fn json_errors_are_specific() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+        }
+        let empty = HttpRequest::new(Method::Post, "/x");
+        assert_eq!(empty.json::<T>().unwrap_err().codigo, "CUERPO_VACIO");
+        let bad = HttpRequest::new(Method::Post, "/x").with_body("{\"a\":\"no\"}");
+        assert_eq!(bad.json::<T>().unwrap_err().codigo, "JSON_INVALIDO");
+    }
+}

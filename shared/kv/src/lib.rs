@@ -1,0 +1,93 @@
+//! Storage contract for avisos.
+//!
+//! Logic in `shared/` never talks to Spin directly: it receives a [`KeyValue`] so every rule can be
+//! tested natively with [`MemoryKv`], while components pass the Spin-backed implementation from
+//! `avisos-spin`. The trait deliberately has no "list all keys" operation: the design requires every
+//! request to touch O(1) keys, so listings are kept as explicit per-owner index values.
+
+mod memory;
+
+pub use memory::MemoryKv;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Why a storage operation failed. Callers map every variant to "store unavailable" (503) except
+/// [`KvError::Corrupt`], which is an internal invariant violation (500).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KvError {
+    #[error("key-value store unavailable: {0}")]
+    Unavailable(String),
+    #[error("access to the key-value store was denied")]
+    AccessDenied,
+    #[error("stored value under {key} is not valid: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+/// A key-value store with the two atomic primitives the app needs (counters and compare-and-swap).
+pub trait KeyValue {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError>;
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
+    fn delete(&self, key: &str) -> Result<(), KvError>;
+    fn exists(&self, key: &str) -> Result<bool, KvError>;
+    /// Atomically adds `delta` to the counter at `key` (missing counts as 0) and returns the new value.
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError>;
+    /// Atomically replaces the value at `key` with `new` only if it still equals `expected`
+    /// (`None` = the key must be absent). Returns whether the swap happened.
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, KvError>;
+}
+
+/// JSON convenience over any [`KeyValue`].
+pub trait KeyValueJson: KeyValue {
+    fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, KvError> {
+        match self.get(key)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| KvError::Corrupt {
+                    key: key.to_string(),
+                    reason: e.to_string(),
+                }),
+        }
+    }
+
+    fn set_json<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), KvError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| KvError::Corrupt {
+            key: key.to_string(),
+            reason: e.to_string(),
+        })?;
+        self.set(key, &bytes)
+    }
+}
+
+impl<K: KeyValue + ?Sized> KeyValueJson for K {}
+
+impl<K: KeyValue + ?Sized> KeyValue for &K {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        (**self).get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        (**self).set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        (**self).delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        (**self).exists(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        (**self).increment(key, delta)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, KvError> {
+        (**self).compare_and_swap(key, expected, new)
+    }
+}

@@ -1,0 +1,79 @@
+//! `avisos_kv::KeyValue` over Spin's key-value store.
+
+use avisos_kv::{KeyValue, KvError};
+use spin_sdk::key_value::{Error as SpinError, Store};
+use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
+
+/// One store label opened through both interfaces Spin offers: the `fermyon:spin` one for plain
+/// operations and `wasi:keyvalue` for the atomic ones (the fermyon interface has no atomics).
+pub struct SpinKv {
+    store: Store,
+    bucket: wasi_store::Bucket,
+}
+
+impl SpinKv {
+    /// Opens the `default` store, which must be listed in the component's `key_value_stores`.
+    pub fn open_default() -> Result<Self, KvError> {
+        Self::open("default")
+    }
+
+    pub fn open(label: &str) -> Result<Self, KvError> {
+        let store = Store::open(label).map_err(map_spin)?;
+        let bucket = wasi_store::open(label).map_err(map_wasi)?;
+        Ok(Self { store, bucket })
+    }
+}
+
+fn map_spin(e: SpinError) -> KvError {
+    match e {
+        SpinError::AccessDenied => KvError::AccessDenied,
+        other => KvError::Unavailable(other.to_string()),
+    }
+}
+
+fn map_wasi(e: wasi_store::Error) -> KvError {
+    match e {
+        wasi_store::Error::AccessDenied => KvError::AccessDenied,
+        wasi_store::Error::NoSuchStore => KvError::Unavailable("no such store".into()),
+        wasi_store::Error::Other(msg) => KvError::Unavailable(msg),
+    }
+}
+
+impl KeyValue for SpinKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.store.get(key).map_err(map_spin)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.store.set(key, value).map_err(map_spin)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.store.delete(key).map_err(map_spin)
+    }
+
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.store.exists(key).map_err(map_spin)
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        atomics::increment(&self.bucket, key, delta).map_err(map_wasi)
+    }
+
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, KvError> {
+        let cas = atomics::Cas::new(&self.bucket, key).map_err(map_wasi)?;
+        if cas.current().map_err(map_wasi)?.as_deref() != expected {
+            return Ok(false);
+        }
+        match atomics::swap(cas, new) {
+            Ok(()) => Ok(true),
+            Err(atomics::CasError::CasFailed(_)) => Ok(false),
+            Err(atomics::CasError::StoreError(e)) => Err(map_wasi(e)),
+        }
+    }
+}

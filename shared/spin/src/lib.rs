@@ -1,0 +1,98 @@
+//! The only place where avisos code touches spin-sdk.
+//!
+//! Components call [`serve`] with a body limit and a handler written against `avisos-http`'s plain
+//! request/response types; storage is [`SpinKv`], an `avisos_kv::KeyValue` over Spin's key-value
+//! store (spin-sdk's `key_value` for plain operations, `wasi:keyvalue/atomics` for counters and
+//! compare-and-swap, both of which real Spin provides).
+
+mod kv;
+
+pub use kv::SpinKv;
+
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method, response::respond};
+use futures::StreamExt;
+use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
+
+/// Body limit for ordinary JSON endpoints: enough for a certificate, a signature and form data.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// Reads the request (refusing bodies over `limit` before reading them whole), runs `handler` and
+/// writes its response. Errors become the JSON error contract.
+pub async fn serve<F>(req: IncomingRequest, out: ResponseOutparam, limit: usize, handler: F)
+where
+    F: FnOnce(HttpRequest) -> Result<HttpResponse, ApiError>,
+{
+    let response = match read_request(req, limit).await {
+        Ok(request) => respond(handler(request)),
+        Err(e) => respond(Err(e)),
+    };
+    write_response(out, response).await;
+}
+
+/// Converts Spin's request into the plain model, enforcing the body limit as it streams.
+pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequest, ApiError> {
+    let method = Method::parse(&req.method().to_string());
+    let path_and_query = req.path_with_query().unwrap_or_else(|| "/".into());
+    let mut request = HttpRequest::new(method, &path_and_query);
+    for (name, value) in req.headers().entries() {
+        let value = String::from_utf8_lossy(&value).into_owned();
+        request.headers.push((name.to_ascii_lowercase(), value));
+    }
+    if let Some(info) = request.header("spin-path-info") {
+        request.path_info = info.to_string();
+    }
+    if let Some(len) = request.header("content-length")
+        && len.trim().parse::<u64>().map_or(true, |n| n > limit as u64)
+    {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    let mut body = Vec::new();
+    let mut stream = req.into_body_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request(
+                "CUERPO_INCOMPLETO",
+                "No se pudo leer completo el cuerpo de la solicitud.",
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    request.body = body;
+    Ok(request)
+}
+
+async fn write_response(out: ResponseOutparam, response: HttpResponse) {
+    let headers: Vec<(String, Vec<u8>)> = response
+        .headers
+        .into_iter()
+        .map(|(n, v)| (n, v.into_bytes()))
+        .collect();
+    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
+    let outgoing = OutgoingResponse::new(fields);
+    // An invalid status cannot come from our handlers; fall back to 500 rather than trap.
+    if outgoing.set_status_code(response.status).is_err() {
+        let _ = outgoing.set_status_code(500);
+    }
+    // The client may have gone away; there is nobody left to tell.
+    let _ = out.set_with_body(outgoing, response.body).await;
+}
+
+/// The current instant from the host's wall clock.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// A Spin variable declared for this component. A missing value is a deployment fault (500).
+pub fn variable(name: &str) -> Result<String, ApiError> {
+    spin_sdk::variables::get(name).map_err(|_| ApiError::misconfigured(name))
+}
+
+/// A Spin variable that may be left empty; `None` when unset or blank.
+pub fn optional_variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
