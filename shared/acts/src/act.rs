@@ -1,0 +1,273 @@
+//! The signed-act pipeline every state-changing component calls.
+//!
+//! Request body (JSON), the same for every act:
+//! `{ "rfc", "nonce", "fecha", "datos": { … }, "acepto_terminos", "terminos_sha256",
+//!    "certificado": base64 DER, "firma": base64 }`.
+//!
+//! The cadena original the client signs (RSA PKCS#1 v1.5 SHA-256) is
+//! `efirma::cadena::cadena_original` of these fields, in this order:
+//! `AVISOS`, `1` (format version), the action, the RFC, the `fecha` exactly as sent, the nonce,
+//! the accepted terms' SHA-256 (empty when the act has no terms), then one `name=value` field per
+//! datum of the act, in the act's documented order, with values exactly as sent in `datos`.
+//! Example: `||AVISOS|1|INICIO_SESION|EDE200101AB0|2026-11-23T12:00:00-06:00|q3…|rol=patron||`.
+
+use avisos_http::ApiError;
+use avisos_kv::KeyValue;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use efirma::{EfirmaError, VerifiedIdentity, VerifyRequest};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::config::ServiceConfig;
+use crate::nonce;
+use crate::terms::{self, Terms, TermsId};
+
+pub const CADENA_PREFIX: &str = "AVISOS";
+pub const CADENA_VERSION: &str = "1";
+/// How far the signed `fecha` may be from the server's clock (the nonce's lifetime).
+pub const MAX_SKEW_SECONDS: i64 = nonce::TTL_SECONDS;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedActRequest {
+    pub rfc: String,
+    pub nonce: String,
+    pub fecha: String,
+    #[serde(default)]
+    pub datos: Map<String, Value>,
+    #[serde(default)]
+    pub acepto_terminos: bool,
+    #[serde(default)]
+    pub terminos_sha256: Option<String>,
+    /// The signer's certificate, base64 of the DER `.cer`.
+    pub certificado: String,
+    /// base64 of the RSA PKCS#1 v1.5 SHA-256 signature over the cadena original.
+    pub firma: String,
+}
+
+/// What an act signs: its action code, its terms, and its data fields in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActSpec {
+    pub accion: &'static str,
+    pub terms: Option<TermsId>,
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl ActSpec {
+    /// Takes the act's fields from `datos`, exactly as sent. Missing, non-string or unexpected
+    /// fields are refused, so nothing unsigned can ride along.
+    pub fn from_datos(
+        accion: &'static str,
+        terms: Option<TermsId>,
+        names: &[&'static str],
+        datos: &Map<String, Value>,
+    ) -> Result<ActSpec, ApiError> {
+        if let Some(extra) = datos.keys().find(|k| !names.contains(&k.as_str())) {
+            return Err(ApiError::bad_request(
+                "DATO_NO_ESPERADO",
+                format!("El dato «{extra}» no forma parte de este trámite."),
+            ));
+        }
+        let mut fields = Vec::with_capacity(names.len());
+        for name in names {
+            match datos.get(*name) {
+                Some(Value::String(v)) => fields.push((*name, v.clone())),
+                Some(_) => {
+                    return Err(ApiError::bad_request(
+                        "DATO_INVALIDO",
+                        format!("El dato «{name}» debe ser texto."),
+                    ));
+                }
+                None => {
+                    return Err(ApiError::bad_request(
+                        "DATO_FALTANTE",
+                        format!("Falta el dato obligatorio «{name}»."),
+                    ));
+                }
+            }
+        }
+        Ok(ActSpec {
+            accion,
+            terms,
+            fields,
+        })
+    }
+
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The cadena original (see the module documentation).
+    pub fn cadena(&self, rfc: &str, fecha: &str, nonce: &str, terms_sha256: &str) -> String {
+        let mut parts: Vec<String> = vec![
+            CADENA_PREFIX.into(),
+            CADENA_VERSION.into(),
+            self.accion.into(),
+            rfc.into(),
+            fecha.into(),
+            nonce.into(),
+            terms_sha256.into(),
+        ];
+        parts.extend(self.fields.iter().map(|(n, v)| format!("{n}={v}")));
+        efirma::cadena::cadena_original(&parts)
+    }
+}
+
+/// A verified, nonce-consumed act, ready to be performed and sealed.
+#[derive(Debug, Clone)]
+pub struct VerifiedAct {
+    pub identity: VerifiedIdentity,
+    pub spec: ActSpec,
+    pub cadena: String,
+    pub firma_b64: String,
+    pub fecha: DateTime<Utc>,
+    pub terms: Option<Terms>,
+}
+
+/// Everything a verification depends on.
+pub struct ActContext<'a> {
+    pub kv: &'a dyn KeyValue,
+    pub config: &'a ServiceConfig,
+    pub now: DateTime<Utc>,
+}
+
+/// Rebuilds the cadena, verifies the e.firma (FIEL, valid now, chains to the configured
+/// authorities, not revoked, RFC = actor) and the signature, then consumes the nonce.
+pub fn verify_signed_act(
+    ctx: &ActContext<'_>,
+    req: &SignedActRequest,
+    spec: ActSpec,
+) -> Result<VerifiedAct, ApiError> {
+    let rfc = req.rfc.trim();
+    if rfc.is_empty() || rfc != rfc.to_uppercase() {
+        return Err(ApiError::bad_request(
+            "RFC_INVALIDO",
+            "El RFC del firmante es obligatorio y debe ir en mayúsculas.",
+        ));
+    }
+    let terms = match spec.terms {
+        None => None,
+        Some(id) => {
+            let current = terms::current(id);
+            if !req.acepto_terminos {
+                return Err(ApiError::bad_request(
+                    "TERMINOS_NO_ACEPTADOS",
+                    format!(
+                        "Para continuar debes marcar «{}».",
+                        terms::ACCEPTANCE_LEGEND
+                    ),
+                ));
+            }
+            if req.terminos_sha256.as_deref() != Some(current.sha256.as_str()) {
+                return Err(ApiError::new(
+                    409,
+                    "TERMINOS_DESACTUALIZADOS",
+                    "Los términos y condiciones que aceptaste no son los vigentes. Vuelve a leerlos y firma de nuevo.",
+                ));
+            }
+            Some(current)
+        }
+    };
+    let fecha = DateTime::parse_from_rfc3339(req.fecha.trim())
+        .map_err(|_| {
+            ApiError::bad_request(
+                "FECHA_INVALIDA",
+                "La fecha firmada debe estar en formato ISO 8601 con zona horaria (p. ej. 2026-11-23T12:00:00-06:00).",
+            )
+        })?
+        .with_timezone(&Utc);
+    if (ctx.now - fecha).abs() > Duration::seconds(MAX_SKEW_SECONDS) {
+        return Err(ApiError::bad_request(
+            "FECHA_FUERA_DE_RANGO",
+            "La fecha firmada difiere más de 5 minutos de la hora del servicio. Revisa el reloj de tu equipo.",
+        ));
+    }
+    let certificate = crate::b64().decode(req.certificado.trim()).map_err(|_| {
+        ApiError::bad_request(
+            "CERTIFICADO_INVALIDO",
+            "El certificado debe enviarse como base64 del archivo .cer.",
+        )
+    })?;
+    let signature = crate::b64().decode(req.firma.trim()).map_err(|_| {
+        ApiError::bad_request("FIRMA_MALFORMADA", "La firma debe enviarse en base64.")
+    })?;
+    let terms_hash = terms.as_ref().map(|t| t.sha256.as_str()).unwrap_or("");
+    let cadena = spec.cadena(rfc, &req.fecha, &req.nonce, terms_hash);
+    let request = VerifyRequest::new(
+        &certificate,
+        &ctx.config.trust,
+        ctx.now,
+        &ctx.config.revocations,
+        cadena.as_bytes(),
+        &signature,
+    )
+    .expected_rfc(rfc);
+    let identity = efirma::verify(&request).map_err(efirma_error)?;
+    nonce::consume(ctx.kv, &req.nonce, rfc, spec.accion, ctx.now)?;
+    Ok(VerifiedAct {
+        identity,
+        spec,
+        cadena,
+        firma_b64: req.firma.trim().to_string(),
+        fecha,
+        terms,
+    })
+}
+
+/// e.firma refusals: 400 when the input cannot be read, 403 when it is readable but refused.
+pub fn efirma_error(e: EfirmaError) -> ApiError {
+    let status = match e {
+        EfirmaError::MalformedCertificate(_) | EfirmaError::MalformedKey(_) => 400,
+        _ => 403,
+    };
+    ApiError::new(status, e.codigo(), e.mensaje())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn cadena_has_the_documented_shape() {
+        let datos = json!({"rol": "patron"});
+        let spec = ActSpec::from_datos("INICIO_SESION", None, &["rol"], datos.as_object().unwrap())
+            .unwrap();
+        assert_eq!(
+            spec.cadena("EDE200101AB0", "2026-11-23T12:00:00-06:00", "abc", ""),
+            "||AVISOS|1|INICIO_SESION|EDE200101AB0|2026-11-23T12:00:00-06:00|abc||rol=patron||"
+        );
+    }
+
+    #[test]
+    fn datos_are_strict() {
+        let names = ["a", "b"];
+        let code = |v: Value| {
+            ActSpec::from_datos("X", None, &names, v.as_object().unwrap())
+                .unwrap_err()
+                .codigo
+        };
+        assert_eq!(code(json!({"a": "1"})), "DATO_FALTANTE");
+        assert_eq!(code(json!({"a": "1", "b": 2})), "DATO_INVALIDO");
+        assert_eq!(
+            code(json!({"a": "1", "b": "2", "c": "3"})),
+            "DATO_NO_ESPERADO"
+        );
+        let ok = ActSpec::from_datos(
+            "X",
+            None,
+            &names,
+            json!({"b": "2", "a": "1"}).as_object().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.fields,
+            vec![("a", "1".to_string()), ("b", "2".to_string())]
+        );
+        assert_eq!(ok.field("b"), Some("2"));
+    }
+}

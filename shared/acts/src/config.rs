@@ -1,0 +1,143 @@
+//! Service configuration from Spin variables: mode, which e.firma authorities to trust, revoked
+//! certificates, analysts. Secrets (session key, seal key) are resolved in [`crate::session`] and
+//! [`crate::seal`].
+//!
+//! `modo = "demo"` (the default for local runs) may trust `demo` (the project's demo CA, see
+//! tests/demo-pki) and SAT's test CAs, and generates missing secrets once, storing them in the
+//! key-value store. `modo = "produccion"` trusts SAT's production CAs only and requires every
+//! secret to be configured; anything else is refused at the first request.
+
+use avisos_http::ApiError;
+use efirma::{RevocationList, TrustAnchors, TrustBundle};
+
+/// The project's demo certification authority (tests/demo-pki/generate.sh).
+pub const DEMO_CA_DER: &[u8] = include_bytes!("../../../static/demo/ac-demo.cer");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Demo,
+    Produccion,
+}
+
+/// Variable values as read (empty string = unset).
+#[derive(Debug, Clone, Default)]
+pub struct RawConfig {
+    pub modo: String,
+    pub confianza_efirma: String,
+    pub efirma_revocados: String,
+    pub analistas: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub mode: Mode,
+    pub trust: TrustAnchors,
+    pub trust_names: Vec<String>,
+    pub revocations: RevocationList,
+    /// Analysts' RFCs, upper case.
+    pub analysts: Vec<String>,
+}
+
+impl ServiceConfig {
+    pub fn from_raw(raw: &RawConfig) -> Result<ServiceConfig, ApiError> {
+        let mode = match raw.modo.trim().to_ascii_lowercase().as_str() {
+            "" | "demo" => Mode::Demo,
+            "produccion" | "producción" => Mode::Produccion,
+            _ => return Err(ApiError::misconfigured("modo")),
+        };
+        let mut trust = TrustAnchors::empty();
+        let mut trust_names = Vec::new();
+        for name in split_list(&raw.confianza_efirma) {
+            let name = name.to_ascii_lowercase();
+            match (name.as_str(), mode) {
+                ("sat-produccion", _) => {
+                    for c in TrustAnchors::bundle(TrustBundle::Production).certificates() {
+                        trust.add(c.clone());
+                    }
+                }
+                ("sat-pruebas", Mode::Demo) => {
+                    for c in TrustAnchors::bundle(TrustBundle::Test).certificates() {
+                        trust.add(c.clone());
+                    }
+                }
+                ("demo", Mode::Demo) => {
+                    trust
+                        .extend(&[DEMO_CA_DER])
+                        .map_err(|_| ApiError::misconfigured("confianza_efirma"))?;
+                }
+                // Production never trusts test or demo authorities, whatever the variable says.
+                _ => return Err(ApiError::misconfigured("confianza_efirma")),
+            }
+            trust_names.push(name);
+        }
+        if trust.is_empty() {
+            return Err(ApiError::misconfigured("confianza_efirma"));
+        }
+        let revocations = RevocationList::from_numbers(split_list(&raw.efirma_revocados));
+        let analysts = split_list(&raw.analistas)
+            .map(|r| r.to_uppercase())
+            .collect();
+        Ok(ServiceConfig {
+            mode,
+            trust,
+            trust_names,
+            revocations,
+            analysts,
+        })
+    }
+
+    pub fn is_analyst(&self, rfc: &str) -> bool {
+        self.analysts
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(rfc.trim()))
+    }
+}
+
+fn split_list(s: &str) -> impl Iterator<Item = &str> {
+    s.split([',', ';', '\n', ' '])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(modo: &str, confianza: &str) -> RawConfig {
+        RawConfig {
+            modo: modo.into(),
+            confianza_efirma: confianza.into(),
+            efirma_revocados: "90001000000100000009, 30001000000400002300".into(),
+            analistas: "aigl850215qr5".into(),
+        }
+    }
+
+    #[test]
+    fn demo_trusts_demo_and_sat_test() {
+        let c = ServiceConfig::from_raw(&raw("demo", "sat-pruebas,demo")).unwrap();
+        assert_eq!(c.mode, Mode::Demo);
+        let demo = efirma::Certificate::parse(DEMO_CA_DER).unwrap();
+        assert!(c.trust.contains(&demo.fingerprint_sha256()));
+        assert!(c.trust.len() > 1);
+        assert!(c.revocations.contains("30001000000400002300"));
+        assert!(c.is_analyst("AIGL850215QR5"));
+        assert!(!c.is_analyst("EDE200101AB0"));
+    }
+
+    #[test]
+    fn production_refuses_demo_and_test_authorities() {
+        for confianza in ["demo", "sat-pruebas", "sat-produccion,demo", ""] {
+            let e = ServiceConfig::from_raw(&raw("produccion", confianza)).unwrap_err();
+            assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{confianza}");
+        }
+        let c = ServiceConfig::from_raw(&raw("produccion", "sat-produccion")).unwrap();
+        let demo = efirma::Certificate::parse(DEMO_CA_DER).unwrap();
+        assert!(!c.trust.contains(&demo.fingerprint_sha256()));
+    }
+
+    #[test]
+    fn unknown_mode_or_bundle_is_a_configuration_error() {
+        assert!(ServiceConfig::from_raw(&raw("staging", "demo")).is_err());
+        assert!(ServiceConfig::from_raw(&raw("demo", "otro")).is_err());
+    }
+}

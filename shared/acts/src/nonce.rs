@@ -1,0 +1,174 @@
+//! Single-use nonces: issued for one RFC and one action, valid for a few minutes, consumed at most
+//! once even under concurrent requests (compare-and-swap on the nonce's record).
+
+use avisos_http::ApiError;
+use avisos_kv::{KeyValue, KeyValueJson};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How long a nonce may wait to be signed and sent.
+pub const TTL_SECONDS: i64 = 300;
+
+/// What a consumed nonce's record is replaced with (kept so a replay is told "already used").
+const USED: &[u8] = b"usado";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NonceRecord {
+    pub rfc: String,
+    pub accion: String,
+    pub expira: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IssuedNonce {
+    pub nonce: String,
+    pub rfc: String,
+    pub accion: String,
+    pub expira: DateTime<Utc>,
+}
+
+fn key(nonce: &str) -> String {
+    format!("nonce:{nonce}")
+}
+
+/// Issues a nonce. `random` must come from a cryptographic source (24 bytes → 32 characters).
+pub fn issue(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    accion: &str,
+    now: DateTime<Utc>,
+    random: [u8; 24],
+) -> Result<IssuedNonce, ApiError> {
+    use base64::Engine;
+    let nonce = crate::b64url().encode(random);
+    let record = NonceRecord {
+        rfc: rfc.to_string(),
+        accion: accion.to_string(),
+        expira: now + Duration::seconds(TTL_SECONDS),
+    };
+    kv.set_json(&key(&nonce), &record)?;
+    Ok(IssuedNonce {
+        nonce,
+        rfc: record.rfc,
+        accion: record.accion,
+        expira: record.expira,
+    })
+}
+
+/// Consumes `nonce` for (`rfc`, `accion`) at `now`. Exactly one of any number of concurrent calls
+/// with the same nonce succeeds.
+pub fn consume(
+    kv: &dyn KeyValue,
+    nonce: &str,
+    rfc: &str,
+    accion: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let k = key(nonce);
+    let Some(current) = kv.get(&k)? else {
+        return Err(unknown());
+    };
+    if current == USED {
+        return Err(used());
+    }
+    let record: NonceRecord = serde_json::from_slice(&current).map_err(|_| unknown())?;
+    if record.accion != accion {
+        return Err(ApiError::bad_request(
+            "NONCE_OTRA_ACCION",
+            format!(
+                "El nonce se emitió para la acción «{}» y no puede usarse para «{accion}». Solicita uno nuevo.",
+                record.accion
+            ),
+        ));
+    }
+    if !record.rfc.eq_ignore_ascii_case(rfc) {
+        return Err(ApiError::bad_request(
+            "NONCE_OTRO_RFC",
+            "El nonce se emitió para otro RFC. Solicita uno nuevo.",
+        ));
+    }
+    if now > record.expira {
+        return Err(ApiError::bad_request(
+            "NONCE_EXPIRADO",
+            "El nonce expiró (vale 5 minutos). Solicita uno nuevo y firma de nuevo.",
+        ));
+    }
+    if kv.compare_and_swap(&k, Some(&current), USED)? {
+        Ok(())
+    } else {
+        Err(used())
+    }
+}
+
+fn unknown() -> ApiError {
+    ApiError::bad_request(
+        "NONCE_DESCONOCIDO",
+        "El nonce no existe. Solicita uno nuevo en /api/v1/nonces.",
+    )
+}
+
+fn used() -> ApiError {
+    ApiError::new(
+        409,
+        "NONCE_USADO",
+        "El nonce ya se utilizó. Cada firma requiere un nonce nuevo.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisos_kv::MemoryKv;
+    use std::sync::Arc;
+
+    fn t0() -> DateTime<Utc> {
+        "2026-11-23T18:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn consumed_once() {
+        let kv = MemoryKv::new();
+        let n = issue(&kv, "EDE200101AB0", "X", t0(), [1; 24]).unwrap();
+        assert_eq!(n.nonce.len(), 32);
+        consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap();
+        let e = consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap_err();
+        assert_eq!(e.codigo, "NONCE_USADO");
+        assert_eq!(e.status, 409);
+    }
+
+    #[test]
+    fn refusals() {
+        let kv = MemoryKv::new();
+        let n = issue(&kv, "EDE200101AB0", "X", t0(), [2; 24]).unwrap();
+        let code = |nonce: &str, rfc: &str, acc: &str, at| {
+            consume(&kv, nonce, rfc, acc, at).unwrap_err().codigo
+        };
+        assert_eq!(code("nope", "EDE200101AB0", "X", t0()), "NONCE_DESCONOCIDO");
+        assert_eq!(
+            code(&n.nonce, "EDE200101AB0", "Y", t0()),
+            "NONCE_OTRA_ACCION"
+        );
+        assert_eq!(code(&n.nonce, "DELP900303MN5", "X", t0()), "NONCE_OTRO_RFC");
+        let late = t0() + Duration::seconds(TTL_SECONDS + 1);
+        assert_eq!(code(&n.nonce, "EDE200101AB0", "X", late), "NONCE_EXPIRADO");
+        // None of the refusals used it up.
+        consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap();
+    }
+
+    #[test]
+    fn concurrent_consumption_has_one_winner() {
+        let kv = Arc::new(MemoryKv::new());
+        let n = issue(&*kv, "EDE200101AB0", "X", t0(), [3; 24]).unwrap();
+        let wins: usize = (0..16)
+            .map(|_| {
+                let kv = kv.clone();
+                let nonce = n.nonce.clone();
+                std::thread::spawn(move || consume(&*kv, &nonce, "EDE200101AB0", "X", t0()).is_ok())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap() as usize)
+            .sum();
+        assert_eq!(wins, 1);
+    }
+}

@@ -1,0 +1,357 @@
+//! Sessions: an e.firma login yields a short-lived token bound to one RFC and one role, signed with
+//! HMAC-SHA256 under a secret key. The page receives it as an HttpOnly, Secure, SameSite=Strict
+//! cookie; API clients as a Bearer token. Logout revokes the token's id until it would expire.
+//!
+//! Token: `v1.<base64url(JSON payload)>.<base64url(HMAC-SHA256(key, "v1." + payload))>`.
+
+use avisos_http::{ApiError, HttpRequest};
+use avisos_kv::{KeyValue, KeyValueJson};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::config::Mode;
+
+/// Sessions are short: twenty minutes, then a new e.firma login.
+pub const TTL_SECONDS: i64 = 20 * 60;
+pub const COOKIE_NAME: &str = "avisos_sesion";
+/// Minimum length of a configured session key.
+pub const MIN_KEY_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Patron,
+    Desarrollador,
+    Analista,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "patron" | "patrón" => Some(Role::Patron),
+            "desarrollador" => Some(Role::Desarrollador),
+            "analista" => Some(Role::Analista),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patron => "patron",
+            Role::Desarrollador => "desarrollador",
+            Role::Analista => "analista",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Session {
+    pub rfc: String,
+    pub rol: Role,
+    pub nombre: String,
+    pub emitida: DateTime<Utc>,
+    pub expira: DateTime<Utc>,
+    /// Random session id (revocation handle).
+    pub sid: String,
+}
+
+impl Session {
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.rol) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                403,
+                "ROL_NO_PERMITIDO",
+                format!(
+                    "Tu sesión es de {}; esta operación no está disponible para ese rol.",
+                    self.rol.as_str()
+                ),
+            ))
+        }
+    }
+}
+
+/// Creates a session and its token.
+pub fn issue(
+    key: &[u8],
+    rfc: &str,
+    nombre: &str,
+    rol: Role,
+    now: DateTime<Utc>,
+    random: [u8; 16],
+) -> (String, Session) {
+    let session = Session {
+        rfc: rfc.to_uppercase(),
+        rol,
+        nombre: nombre.to_string(),
+        emitida: now,
+        expira: now + Duration::seconds(TTL_SECONDS),
+        sid: crate::b64url().encode(random),
+    };
+    let payload = crate::b64url().encode(serde_json::to_vec(&session).unwrap_or_default());
+    let signed = format!("v1.{payload}");
+    let tag = crate::b64url().encode(mac(key, signed.as_bytes()));
+    (format!("{signed}.{tag}"), session)
+}
+
+fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    m.update(data);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// Checks a token's signature, expiry and revocation.
+pub fn verify(
+    key: &[u8],
+    token: &str,
+    kv: &dyn KeyValue,
+    now: DateTime<Utc>,
+) -> Result<Session, ApiError> {
+    let mut parts = token.trim().split('.');
+    let (Some("v1"), Some(payload), Some(tag), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(invalid());
+    };
+    let tag = crate::b64url().decode(tag).map_err(|_| invalid())?;
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).map_err(|_| invalid())?;
+    m.update(format!("v1.{payload}").as_bytes());
+    // Constant-time comparison.
+    m.verify_slice(&tag).map_err(|_| invalid())?;
+    let json = crate::b64url().decode(payload).map_err(|_| invalid())?;
+    let session: Session = serde_json::from_slice(&json).map_err(|_| invalid())?;
+    if now >= session.expira {
+        return Err(ApiError::new(
+            401,
+            "SESION_EXPIRADA",
+            "Tu sesión expiró. Vuelve a ingresar con tu e.firma.",
+        ));
+    }
+    if kv.exists(&revocation_key(&session.sid))? {
+        return Err(ApiError::new(
+            401,
+            "SESION_CERRADA",
+            "La sesión se cerró. Vuelve a ingresar con tu e.firma.",
+        ));
+    }
+    Ok(session)
+}
+
+/// Ends a session before its expiry.
+pub fn revoke(kv: &dyn KeyValue, session: &Session) -> Result<(), ApiError> {
+    kv.set_json(&revocation_key(&session.sid), &session.expira)?;
+    Ok(())
+}
+
+fn revocation_key(sid: &str) -> String {
+    format!("sesion:revocada:{sid}")
+}
+
+fn invalid() -> ApiError {
+    ApiError::new(
+        401,
+        "SESION_INVALIDA",
+        "La sesión no es válida. Ingresa con tu e.firma.",
+    )
+}
+
+/// The session token of a request: `Authorization: Bearer …` or the session cookie.
+pub fn token_from_request(req: &HttpRequest) -> Option<String> {
+    if let Some(auth) = req.header("authorization") {
+        let mut it = auth.trim().splitn(2, ' ');
+        if let (Some(scheme), Some(token)) = (it.next(), it.next())
+            && scheme.eq_ignore_ascii_case("bearer")
+        {
+            return Some(token.trim().to_string());
+        }
+    }
+    req.header("cookie").and_then(|cookies| {
+        cookies.split(';').find_map(|c| {
+            let (name, value) = c.trim().split_once('=')?;
+            (name == COOKIE_NAME).then(|| value.to_string())
+        })
+    })
+}
+
+/// Requires a valid session on a request (401 otherwise).
+pub fn require(
+    req: &HttpRequest,
+    key: &[u8],
+    kv: &dyn KeyValue,
+    now: DateTime<Utc>,
+) -> Result<Session, ApiError> {
+    let token = token_from_request(req).ok_or_else(|| {
+        ApiError::new(
+            401,
+            "SESION_REQUERIDA",
+            "Esta consulta requiere una sesión. Ingresa con tu e.firma.",
+        )
+    })?;
+    verify(key, &token, kv, now)
+}
+
+pub fn set_cookie(token: &str) -> String {
+    format!(
+        "{COOKIE_NAME}={token}; Path=/; Max-Age={TTL_SECONDS}; HttpOnly; Secure; SameSite=Strict"
+    )
+}
+
+pub fn clear_cookie() -> String {
+    format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
+}
+
+const DEMO_KEY: &str = "config:demo:clave-sesion";
+
+/// The HMAC key: the configured secret, or in demo mode one generated on first use and kept in
+/// the store (the first writer wins, so concurrent first requests agree).
+pub fn resolve_key(
+    kv: &dyn KeyValue,
+    mode: Mode,
+    configured: &str,
+    random: [u8; 32],
+) -> Result<Vec<u8>, ApiError> {
+    let configured = configured.trim();
+    if !configured.is_empty() {
+        if configured.len() < MIN_KEY_BYTES {
+            return Err(ApiError::misconfigured("clave_sesion"));
+        }
+        return Ok(configured.as_bytes().to_vec());
+    }
+    if mode == Mode::Produccion {
+        return Err(ApiError::misconfigured("clave_sesion"));
+    }
+    if let Some(existing) = kv.get(DEMO_KEY)? {
+        return Ok(existing);
+    }
+    if kv.compare_and_swap(DEMO_KEY, None, &random)? {
+        return Ok(random.to_vec());
+    }
+    kv.get(DEMO_KEY)?
+        .ok_or_else(|| ApiError::internal("demo session key vanished"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisos_http::Method;
+    use avisos_kv::MemoryKv;
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn t0() -> DateTime<Utc> {
+        "2026-11-23T18:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_expiry() {
+        let kv = MemoryKv::new();
+        let (token, s) = issue(KEY, "ede200101ab0", "EMPRESA", Role::Patron, t0(), [7; 16]);
+        assert_eq!(s.rfc, "EDE200101AB0");
+        let back = verify(KEY, &token, &kv, t0() + Duration::seconds(60)).unwrap();
+        assert_eq!(back, s);
+        let late = t0() + Duration::seconds(TTL_SECONDS);
+        assert_eq!(
+            verify(KEY, &token, &kv, late).unwrap_err().codigo,
+            "SESION_EXPIRADA"
+        );
+    }
+
+    #[test]
+    fn forged_or_altered_tokens_are_refused() {
+        let kv = MemoryKv::new();
+        let (token, _) = issue(KEY, "EDE200101AB0", "E", Role::Patron, t0(), [7; 16]);
+        // Another key.
+        assert_eq!(
+            verify(b"another-key-another-key-another-k", &token, &kv, t0())
+                .unwrap_err()
+                .codigo,
+            "SESION_INVALIDA"
+        );
+        // Payload changed to another role, tag kept.
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut s: Session =
+            serde_json::from_slice(&crate::b64url().decode(parts[1]).unwrap()).unwrap();
+        s.rol = Role::Analista;
+        let forged = format!(
+            "v1.{}.{}",
+            crate::b64url().encode(serde_json::to_vec(&s).unwrap()),
+            parts[2]
+        );
+        assert_eq!(
+            verify(KEY, &forged, &kv, t0()).unwrap_err().codigo,
+            "SESION_INVALIDA"
+        );
+        for bad in ["", "v1", "v1.a.b.c", "v2.a.b", "v1.%%%.abc"] {
+            assert_eq!(
+                verify(KEY, bad, &kv, t0()).unwrap_err().codigo,
+                "SESION_INVALIDA"
+            );
+        }
+    }
+
+    #[test]
+    fn revoked_session_is_refused() {
+        let kv = MemoryKv::new();
+        let (token, s) = issue(KEY, "EDE200101AB0", "E", Role::Patron, t0(), [9; 16]);
+        revoke(&kv, &s).unwrap();
+        assert_eq!(
+            verify(KEY, &token, &kv, t0()).unwrap_err().codigo,
+            "SESION_CERRADA"
+        );
+    }
+
+    #[test]
+    fn token_from_bearer_or_cookie() {
+        let r = HttpRequest::new(Method::Get, "/").with_header("Authorization", "Bearer abc");
+        assert_eq!(token_from_request(&r).as_deref(), Some("abc"));
+        let r =
+            HttpRequest::new(Method::Get, "/").with_header("Cookie", "x=1; avisos_sesion=tok; y=2");
+        assert_eq!(token_from_request(&r).as_deref(), Some("tok"));
+        let r = HttpRequest::new(Method::Get, "/");
+        assert_eq!(
+            require(&r, KEY, &MemoryKv::new(), t0()).unwrap_err().codigo,
+            "SESION_REQUERIDA"
+        );
+    }
+
+    #[test]
+    fn cookie_attributes() {
+        let c = set_cookie("t");
+        for attr in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=1200",
+        ] {
+            assert!(c.contains(attr), "{attr}");
+        }
+    }
+
+    #[test]
+    fn key_resolution() {
+        let kv = MemoryKv::new();
+        assert_eq!(
+            resolve_key(&kv, Mode::Produccion, "", [1; 32])
+                .unwrap_err()
+                .codigo,
+            "CONFIGURACION_INVALIDA"
+        );
+        assert!(resolve_key(&kv, Mode::Produccion, "short", [1; 32]).is_err());
+        let configured = "k".repeat(40);
+        assert_eq!(
+            resolve_key(&kv, Mode::Produccion, &configured, [1; 32]).unwrap(),
+            configured.as_bytes()
+        );
+        // Demo: first generated key sticks.
+        let a = resolve_key(&kv, Mode::Demo, "", [1; 32]).unwrap();
+        let b = resolve_key(&kv, Mode::Demo, "", [2; 32]).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, vec![1; 32]);
+    }
+}

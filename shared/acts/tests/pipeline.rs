@@ -1,0 +1,316 @@
+//! The signed-act pipeline end to end, natively: real e.firma credentials (the project's demo CA
+//! and SAT's test credentials), real verification, the in-memory store.
+
+use avisos_acts::act::{ActContext, ActSpec, SignedActRequest, verify_signed_act};
+use avisos_acts::acuse::{self, Dato};
+use avisos_acts::config::{RawConfig, ServiceConfig};
+use avisos_acts::seal::ServiceSeal;
+use avisos_acts::session::{self, Role};
+use avisos_acts::terms::{self, TermsId};
+use avisos_acts::{folio, nonce, pdf};
+use avisos_kv::MemoryKv;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use efirma::{Certificate, PrivateKey};
+use serde_json::json;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Signer {
+    cert: Vec<u8>,
+    key: PrivateKey,
+    rfc: String,
+}
+
+fn demo(rfc: &str) -> Signer {
+    let dir = root().join("static/demo/efirma").join(rfc);
+    let cert = std::fs::read(dir.join("certificado.cer")).unwrap();
+    let key =
+        PrivateKey::decrypt(&std::fs::read(dir.join("clave.key")).unwrap(), b"demo12345").unwrap();
+    Signer {
+        cert,
+        key,
+        rfc: rfc.into(),
+    }
+}
+
+fn sat(folder: &str) -> Signer {
+    let dir = root().join("shared/efirma/testdata/sat").join(folder);
+    let cert = std::fs::read(dir.join("certificate.cer")).unwrap();
+    let password = std::fs::read(dir.join("password.txt")).unwrap();
+    let key = PrivateKey::decrypt(
+        &std::fs::read(dir.join("private_key.key")).unwrap(),
+        &password,
+    )
+    .unwrap();
+    let rfc = Certificate::parse(&cert)
+        .unwrap()
+        .rfc()
+        .unwrap()
+        .to_string();
+    Signer { cert, key, rfc }
+}
+
+fn config() -> ServiceConfig {
+    ServiceConfig::from_raw(&RawConfig {
+        modo: "demo".into(),
+        confianza_efirma: "demo,sat-pruebas".into(),
+        efirma_revocados: "90001000000100000004".into(),
+        analistas: "AIGL850215QR5".into(),
+    })
+    .unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    // Inside the demo certificates' validity and SAT's 2023 test set (until May 2027).
+    Utc::now()
+}
+
+const ACCION: &str = "ACEPTACION_TERMINOS";
+
+/// Builds a signed request the way a client does.
+fn signed(
+    kv: &MemoryKv,
+    s: &Signer,
+    at: DateTime<Utc>,
+    accion: &'static str,
+) -> (SignedActRequest, ActSpec) {
+    let n = nonce::issue(kv, &s.rfc, accion, at, rand_bytes()).unwrap();
+    let t = terms::current(TermsId::RelacionesDeConfianza);
+    let datos = json!({"servicio": "relaciones-de-confianza"});
+    let spec = ActSpec::from_datos(
+        accion,
+        Some(TermsId::RelacionesDeConfianza),
+        &["servicio"],
+        datos.as_object().unwrap(),
+    )
+    .unwrap();
+    let fecha = avisos_acts::iso(at);
+    let cadena = spec.cadena(&s.rfc, &fecha, &n.nonce, &t.sha256);
+    let firma = s.key.sign(cadena.as_bytes()).unwrap();
+    let req = SignedActRequest {
+        rfc: s.rfc.clone(),
+        nonce: n.nonce,
+        fecha,
+        datos: datos.as_object().unwrap().clone(),
+        acepto_terminos: true,
+        terminos_sha256: Some(t.sha256),
+        certificado: B64.encode(&s.cert),
+        firma: B64.encode(firma),
+    };
+    (req, spec)
+}
+
+fn rand_bytes() -> [u8; 24] {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static N: AtomicU8 = AtomicU8::new(0);
+    [N.fetch_add(1, Ordering::SeqCst); 24]
+}
+
+#[test]
+fn valid_act_yields_a_sealed_acuse_whose_pdf_shows_the_folio() {
+    let kv = MemoryKv::new();
+    let cfg = config();
+    let ctx = ActContext {
+        kv: &kv,
+        config: &cfg,
+        now: now(),
+    };
+    let s = demo("EDE200101AB0");
+    let (req, spec) = signed(&kv, &s, now(), ACCION);
+    let act = verify_signed_act(&ctx, &req, spec).unwrap();
+    assert_eq!(act.identity.rfc, "EDE200101AB0");
+    assert_eq!(act.identity.name, "EMPRESA DEMOSTRACION SA DE CV");
+
+    let seal = ServiceSeal::from_pem(include_str!("../testdata/sello-pruebas.pem")).unwrap();
+    let folio = folio::allocate(&kv).unwrap();
+    let record = acuse::issue(
+        &kv,
+        &seal,
+        &act,
+        &folio,
+        "Aceptación de Términos y Condiciones",
+        vec![Dato::new("Servicio", "Relaciones de confianza")],
+        now(),
+    )
+    .unwrap();
+    assert!(record.seal_verifies(seal.public_key_pem()));
+
+    // Owner can load it; another RFC cannot tell it exists.
+    let (_, owner) = session::issue(b"k", "EDE200101AB0", "E", Role::Patron, now(), [1; 16]);
+    let (_, other) = session::issue(b"k", "DELP900303MN5", "L", Role::Patron, now(), [2; 16]);
+    assert_eq!(acuse::load_for_owner(&kv, &folio, &owner).unwrap(), record);
+    assert_eq!(
+        acuse::load_for_owner(&kv, &folio, &other)
+            .unwrap_err()
+            .status,
+        404
+    );
+
+    // Tampering with the stored data breaks the seal.
+    let mut forged = record.clone();
+    forged.nombre = "OTRA EMPRESA".into();
+    assert!(!forged.seal_verifies(seal.public_key_pem()));
+
+    // The PDF parses back, shows the folio and carries the seal.
+    let bytes = pdf::render(&record);
+    let doc = lopdf::Document::load_mem(&bytes).unwrap();
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    let text = doc.extract_text(&pages).unwrap();
+    assert!(text.contains(&format!("Folio: {folio}")), "{text}");
+    assert!(text.contains("EMPRESA DEMOSTRACION SA DE CV"));
+    let info_ref = doc.trailer.get(b"Info").unwrap().as_reference().unwrap();
+    let info = doc.get_dictionary(info_ref).unwrap();
+    let sello = info.get(b"AvisosSello").unwrap().as_str().unwrap();
+    assert_eq!(sello, record.sello.as_bytes());
+}
+
+fn refuse(kv: &MemoryKv, req: &SignedActRequest, spec: ActSpec, at: DateTime<Utc>) -> String {
+    let cfg = config();
+    let ctx = ActContext {
+        kv,
+        config: &cfg,
+        now: at,
+    };
+    verify_signed_act(&ctx, req, spec)
+        .unwrap_err()
+        .codigo
+        .into_owned()
+}
+
+#[test]
+fn refusals_each_with_their_code() {
+    let kv = MemoryKv::new();
+    let t = now();
+    let s = demo("EDE200101AB0");
+
+    // CSD (SAT test CSD valid until 2027).
+    let csd = sat("CSD_EKU9003173C9_30001000000500003416");
+    let (req, spec) = signed(&kv, &csd, t, ACCION);
+    assert_eq!(refuse(&kv, &req, spec, t), "EFIRMA_NO_ES_FIEL");
+
+    // Expired FIEL (SAT 2019 test set).
+    let old = sat("FIEL_EKU9003173C9_30001000000400002417");
+    let (req, spec) = signed(&kv, &old, t, ACCION);
+    assert_eq!(refuse(&kv, &req, spec, t), "EFIRMA_CERT_VENCIDO");
+
+    // Revoked (config revokes the second demo developer).
+    let revoked = demo("SDN180301K23");
+    let (req, spec) = signed(&kv, &revoked, t, ACCION);
+    assert_eq!(refuse(&kv, &req, spec, t), "EFIRMA_CERT_REVOCADO");
+
+    // Certificate of another RFC than the one claimed.
+    let (mut req, spec) = signed(&kv, &s, t, ACCION);
+    req.certificado = B64.encode(&demo("DELP900303MN5").cert);
+    assert_eq!(refuse(&kv, &req, spec, t), "EFIRMA_RFC_NO_COINCIDE");
+
+    // Data changed after signing.
+    let (mut req, _) = signed(&kv, &s, t, ACCION);
+    req.datos.insert("servicio".into(), json!("otro"));
+    let spec = ActSpec::from_datos(
+        ACCION,
+        Some(TermsId::RelacionesDeConfianza),
+        &["servicio"],
+        &req.datos,
+    )
+    .unwrap();
+    assert_eq!(refuse(&kv, &req, spec, t), "EFIRMA_FIRMA_INVALIDA");
+
+    // Reused nonce.
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    let cfg = config();
+    verify_signed_act(
+        &ActContext {
+            kv: &kv,
+            config: &cfg,
+            now: t,
+        },
+        &req,
+        spec.clone(),
+    )
+    .unwrap();
+    assert_eq!(refuse(&kv, &req, spec, t), "NONCE_USADO");
+
+    // Expired nonce (signed on time, sent too late) and stale fecha.
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    assert_eq!(
+        refuse(
+            &kv,
+            &req,
+            spec,
+            t + Duration::seconds(nonce::TTL_SECONDS + 1)
+        ),
+        "FECHA_FUERA_DE_RANGO"
+    );
+    let (mut req, spec) = signed(&kv, &s, t - Duration::seconds(200), ACCION);
+    // Re-sign with a fresh fecha so only the nonce is stale.
+    let fecha = avisos_acts::iso(t + Duration::seconds(150));
+    let terms_hash = terms::current(TermsId::RelacionesDeConfianza).sha256;
+    req.fecha = fecha.clone();
+    req.firma = B64.encode(
+        s.key
+            .sign(
+                spec.cadena(&s.rfc, &fecha, &req.nonce, &terms_hash)
+                    .as_bytes(),
+            )
+            .unwrap(),
+    );
+    assert_eq!(
+        refuse(&kv, &req, spec, t + Duration::seconds(150)),
+        "NONCE_EXPIRADO"
+    );
+
+    // Nonce of another action.
+    let n = nonce::issue(&kv, &s.rfc, "INICIO_SESION", t, [99; 24]).unwrap();
+    let (mut req, spec) = signed(&kv, &s, t, ACCION);
+    req.nonce = n.nonce.clone();
+    req.firma = B64.encode(
+        s.key
+            .sign(
+                spec.cadena(&s.rfc, &req.fecha, &n.nonce, &terms_hash)
+                    .as_bytes(),
+            )
+            .unwrap(),
+    );
+    assert_eq!(refuse(&kv, &req, spec, t), "NONCE_OTRA_ACCION");
+
+    // Terms not accepted, or an outdated hash.
+    let (mut req, spec) = signed(&kv, &s, t, ACCION);
+    req.acepto_terminos = false;
+    assert_eq!(refuse(&kv, &req, spec, t), "TERMINOS_NO_ACEPTADOS");
+    let (mut req, spec) = signed(&kv, &s, t, ACCION);
+    req.terminos_sha256 = Some("0".repeat(64));
+    assert_eq!(refuse(&kv, &req, spec, t), "TERMINOS_DESACTUALIZADOS");
+
+    // Garbage certificate.
+    let (mut req, spec) = signed(&kv, &s, t, ACCION);
+    req.certificado = B64.encode(b"not a certificate");
+    assert_eq!(refuse(&kv, &req, spec, t), "EFIRMA_CERT_MALFORMADO");
+}
+
+#[test]
+fn a_refused_act_does_not_consume_its_nonce() {
+    let kv = MemoryKv::new();
+    let t = now();
+    let s = demo("EDE200101AB0");
+    let (mut req, spec) = signed(&kv, &s, t, ACCION);
+    let good = req.firma.clone();
+    req.firma = B64.encode(vec![0u8; 256]);
+    assert_eq!(refuse(&kv, &req, spec.clone(), t), "EFIRMA_FIRMA_INVALIDA");
+    req.firma = good;
+    let cfg = config();
+    verify_signed_act(
+        &ActContext {
+            kv: &kv,
+            config: &cfg,
+            now: t,
+        },
+        &req,
+        spec,
+    )
+    .unwrap();
+}
