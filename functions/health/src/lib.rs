@@ -1,14 +1,17 @@
 //! `GET /api/v1/salud`: version, store reachability (write + read) and the current time.
 
+use avisos_http::Method;
 use avisos_http::{ApiError, health};
 use avisos_kv::KeyValue;
 use avisos_spin::{SpinKv, serve};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get, Method::Head], 0);
+
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, 0, |request| {
+    serve(req, out, ENDPOINT, |request| {
         let version = avisos_spin::variable("app_version")?;
         let kv = SpinKv::open_default().map_err(ApiError::from);
         let kv_ref = kv

@@ -9,9 +9,11 @@ use avisos_spin::serve;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get, Method::Head], 0);
+
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, 0, serve_file).await
+    serve(req, out, ENDPOINT, serve_file).await
 }
 
 fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {

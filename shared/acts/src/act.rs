@@ -244,6 +244,26 @@ mod tests {
     }
 
     #[test]
+    fn actor_rfc_validation() {
+        use crate::config::Mode;
+        assert_eq!(
+            validate_actor_rfc(" ede200101ab0 ", Mode::Produccion).unwrap(),
+            "EDE200101AB0"
+        );
+        assert_eq!(
+            validate_actor_rfc("EDE200101AB1", Mode::Produccion)
+                .unwrap_err()
+                .codigo,
+            "RFC_DIGITO_VERIFICADOR"
+        );
+        assert!(validate_actor_rfc("AAA010101AAA", Mode::Demo).is_ok());
+        assert!(validate_actor_rfc("AAA010101AAA", Mode::Produccion).is_err());
+        assert!(validate_actor_rfc("XAXX010101000", Mode::Demo).is_err());
+        assert!(actions::is_known("INICIO_SESION"));
+        assert!(!actions::is_known("BORRAR_TODO"));
+    }
+
+    #[test]
     fn datos_are_strict() {
         let names = ["a", "b"];
         let code = |v: Value| {
@@ -270,4 +290,29 @@ mod tests {
         );
         assert_eq!(ok.field("b"), Some("2"));
     }
+}
+
+/// Every action a nonce can be issued for. Each state-changing component adds its own here.
+pub mod actions {
+    pub const INICIO_SESION: &str = "INICIO_SESION";
+    pub const ACEPTACION_TERMINOS: &str = "ACEPTACION_TERMINOS";
+
+    pub const ALL: &[&str] = &[INICIO_SESION, ACEPTACION_TERMINOS];
+
+    pub fn is_known(accion: &str) -> bool {
+        ALL.contains(&accion)
+    }
+}
+
+/// Validates an actor's RFC as typed (upper case, format and check digit). SAT's test RFCs are
+/// accepted only in demo mode; generic RFCs never identify an actor.
+pub fn validate_actor_rfc(rfc: &str, mode: crate::config::Mode) -> Result<String, ApiError> {
+    let normalized = efirma::rfc::normalize_rfc(rfc);
+    let policy = match mode {
+        crate::config::Mode::Demo => efirma::rfc::RfcPolicy::TEST,
+        crate::config::Mode::Produccion => efirma::rfc::RfcPolicy::STRICT,
+    };
+    efirma::rfc::validate_rfc(&normalized, policy)
+        .map_err(|e| ApiError::bad_request(e.codigo(), e.mensaje()))?;
+    Ok(normalized)
 }

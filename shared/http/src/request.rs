@@ -100,6 +100,18 @@ impl HttpRequest {
         })
     }
 
+    /// The path segments after `prefix` (percent-decoded), e.g. `["0500000001"]` for
+    /// `/api/v1/acuses/0500000001` with prefix `/api/v1/acuses`. Empty when the path is the prefix.
+    pub fn segments_after(&self, prefix: &str) -> Vec<String> {
+        self.path
+            .strip_prefix(prefix)
+            .unwrap_or("")
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect()
+    }
+
     /// Refuses any method not in `allowed` with 405.
     pub fn require_method(&self, allowed: &[Method]) -> Result<(), ApiError> {
         if allowed.contains(&self.method) {
@@ -168,6 +180,19 @@ mod tests {
         assert_eq!(r.query_param("nombre").as_deref(), Some("José Pérez"));
         assert_eq!(r.query_param("a").as_deref(), Some("1"));
         assert_eq!(r.query_param("b"), None);
+    }
+
+    #[test]
+    fn segments_after_prefix() {
+        let r = HttpRequest::new(
+            Method::Get,
+            "/api/v1/terminos/certificacion-solicitud/aceptaciones?x=1",
+        );
+        assert_eq!(
+            r.segments_after("/api/v1/terminos"),
+            vec!["certificacion-solicitud", "aceptaciones"]
+        );
+        assert!(r.segments_after("/otra").is_empty());
     }
 
     #[test]

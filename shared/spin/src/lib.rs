@@ -16,17 +16,48 @@ use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam
 /// Body limit for ordinary JSON endpoints: enough for a certificate, a signature and form data.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
-/// Reads the request (refusing bodies over `limit` before reading them whole), runs `handler` and
-/// writes its response. Errors become the JSON error contract.
-pub async fn serve<F>(req: IncomingRequest, out: ResponseOutparam, limit: usize, handler: F)
+/// What an endpoint accepts, checked before any other work: its methods, then its body size.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub methods: &'static [Method],
+    /// Largest body accepted, in bytes (0 for endpoints that take none).
+    pub body_limit: usize,
+}
+
+impl Endpoint {
+    pub const fn new(methods: &'static [Method], body_limit: usize) -> Endpoint {
+        Endpoint {
+            methods,
+            body_limit,
+        }
+    }
+}
+
+/// Checks the method, reads the request (refusing bodies over the limit before reading them
+/// whole), runs `handler` and writes its response. Errors become the JSON error contract.
+pub async fn serve<F>(req: IncomingRequest, out: ResponseOutparam, endpoint: Endpoint, handler: F)
 where
     F: FnOnce(HttpRequest) -> Result<HttpResponse, ApiError>,
 {
-    let response = match read_request(req, limit).await {
-        Ok(request) => respond(handler(request)),
-        Err(e) => respond(Err(e)),
+    let method = Method::parse(&req.method().to_string());
+    let response = if !endpoint.methods.contains(&method) {
+        respond(Err(ApiError::method_not_allowed(endpoint.methods)))
+            .with_header("allow", &allow_header(endpoint.methods))
+    } else {
+        match read_request(req, endpoint.body_limit).await {
+            Ok(request) => respond(handler(request)),
+            Err(e) => respond(Err(e)),
+        }
     };
     write_response(out, response).await;
+}
+
+fn allow_header(methods: &[Method]) -> String {
+    methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Converts Spin's request into the plain model, enforcing the body limit as it streams.

@@ -1,0 +1,41 @@
+//! `GET /api/v1/acuses/:folio`: an acuse as PDF (default) or as its sealed JSON record
+//! (`?formato=json`). Only its owner's session can download it.
+
+use avisos_acts::{acuse, pdf};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get])?;
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    let folio = match req.segments_after("/api/v1/acuses").as_slice() {
+        [folio] => folio.clone(),
+        _ => return Err(ApiError::not_found()),
+    };
+    let record = acuse::load_for_owner(env.kv(), &folio, &session)?;
+    match req.query_param("formato").as_deref() {
+        Some("json") => Ok(HttpResponse::json(200, &record)),
+        None | Some("pdf") => Ok(
+            HttpResponse::new(200, "application/pdf", pdf::render(&record))
+                .with_header("cache-control", "private, no-store")
+                .with_header(
+                    "content-disposition",
+                    &format!("attachment; filename=\"acuse-{folio}.pdf\""),
+                ),
+        ),
+        Some(_) => Err(ApiError::bad_request(
+            "FORMATO_INVALIDO",
+            "El formato debe ser «pdf» o «json».",
+        )),
+    }
+}

@@ -1,0 +1,43 @@
+//! `POST /api/v1/nonces`: a single-use nonce for one RFC and one action, valid five minutes.
+//! The client puts it in the cadena original it signs.
+
+use avisos_acts::act::{actions, validate_actor_rfc};
+use avisos_acts::nonce;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::{Env, random};
+use serde::Deserialize;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NonceRequest {
+    rfc: String,
+    accion: String,
+}
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Post], 4 * 1024);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Post])?;
+    let body: NonceRequest = req.json()?;
+    let env = Env::load()?;
+    let rfc = validate_actor_rfc(&body.rfc, env.config.mode)?;
+    if !actions::is_known(&body.accion) {
+        return Err(ApiError::bad_request(
+            "ACCION_DESCONOCIDA",
+            format!(
+                "La acción «{}» no existe. Acciones válidas: {}.",
+                body.accion,
+                actions::ALL.join(", ")
+            ),
+        ));
+    }
+    let issued = nonce::issue(env.kv(), &rfc, &body.accion, env.now, random())?;
+    Ok(HttpResponse::json(201, &issued))
+}

@@ -1,0 +1,53 @@
+//! `POST /api/v1/sesiones`: e.firma login. The client signs the act `INICIO_SESION` with datos
+//! `{ "rol": "patron" | "desarrollador" | "analista" }`; the answer carries a short-lived token,
+//! also set as an HttpOnly, Secure, SameSite=Strict cookie for the web page.
+
+use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
+use avisos_acts::session::{self, Role};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::{Env, random};
+use serde_json::json;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint =
+    avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Post])?;
+    let body: SignedActRequest = req.json()?;
+    let spec = ActSpec::from_datos(actions::INICIO_SESION, None, &["rol"], &body.datos)?;
+    let rol = spec.field("rol").and_then(Role::parse).ok_or_else(|| {
+        ApiError::bad_request(
+            "ROL_INVALIDO",
+            "El rol debe ser «patron», «desarrollador» o «analista».",
+        )
+    })?;
+    let env = Env::load()?;
+    if rol == Role::Analista && !env.config.is_analyst(&body.rfc) {
+        return Err(ApiError::new(
+            403,
+            "ROL_NO_PERMITIDO",
+            "Tu RFC no está registrado como analista del Instituto.",
+        ));
+    }
+    let key = env.session_key()?;
+    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let (token, sesion) = session::issue(
+        &key,
+        &act.identity.rfc,
+        &act.identity.name,
+        rol,
+        env.now,
+        random(),
+    );
+    Ok(
+        HttpResponse::json(201, &json!({ "token": token, "sesion": sesion }))
+            .with_header("set-cookie", &session::set_cookie(&token)),
+    )
+}

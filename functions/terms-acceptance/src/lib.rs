@@ -1,0 +1,102 @@
+//! `POST /api/v1/terminos/:id/aceptaciones`: accepting a service's terms and conditions ("He leído
+//! y acepto las condiciones de este servicio" + Continuar) as a signed act with its acuse.
+//! `GET` on the same route tells the session's RFC whether it accepted the current version.
+
+use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
+use avisos_acts::acuse::{self, Dato};
+use avisos_acts::folio;
+use avisos_acts::terms::{self, TermsId};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_kv::KeyValueJson;
+use avisos_portal::Env;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+#[derive(Serialize, Deserialize)]
+struct Acceptance {
+    folio: String,
+    version: String,
+    sha256: String,
+    fecha: chrono::DateTime<chrono::Utc>,
+}
+
+const ENDPOINT: avisos_spin::Endpoint =
+    avisos_spin::Endpoint::new(&[Method::Get, Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn key(rfc: &str, id: TermsId) -> String {
+    format!("terminos:aceptacion:{rfc}:{}", id.slug())
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get, Method::Post])?;
+    let id = match req.segments_after("/api/v1/terminos").as_slice() {
+        [slug, _] => TermsId::from_slug(slug),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ApiError::new(
+            404,
+            "TERMINOS_NO_ENCONTRADOS",
+            "No existen esos términos y condiciones.",
+        )
+    })?;
+    let env = Env::load()?;
+    let current = terms::current(id);
+    if req.method == Method::Get {
+        let session = env.require_session(&req)?;
+        let accepted: Option<Acceptance> = env.kv().get_json(&key(&session.rfc, id))?;
+        return Ok(HttpResponse::json(
+            200,
+            &json!({
+                "terminos": id.slug(),
+                "version_vigente": current.version,
+                "sha256_vigente": current.sha256,
+                "aceptados": accepted.as_ref().is_some_and(|a| a.sha256 == current.sha256),
+                "ultima_aceptacion": accepted,
+            }),
+        ));
+    }
+    let body: SignedActRequest = req.json()?;
+    let spec = ActSpec::from_datos(actions::ACEPTACION_TERMINOS, Some(id), &[], &body.datos)?;
+    let seal = env.seal()?;
+    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let folio = folio::allocate(env.kv())?;
+    let record = acuse::issue(
+        env.kv(),
+        &seal,
+        &act,
+        &folio,
+        "Aceptación de Términos y Condiciones",
+        vec![
+            Dato::new("Términos y condiciones", current.titulo),
+            Dato::new("Versión", current.version),
+        ],
+        env.now,
+    )?;
+    env.kv().set_json(
+        &key(&record.rfc, id),
+        &Acceptance {
+            folio: folio.clone(),
+            version: current.version.to_string(),
+            sha256: current.sha256.clone(),
+            fecha: record.fecha,
+        },
+    )?;
+    Ok(HttpResponse::json(
+        201,
+        &json!({
+            "folio": folio,
+            "fecha": avisos_acts::iso(record.fecha),
+            "rfc": record.rfc,
+            "nombre": record.nombre,
+            "acuse": format!("/api/v1/acuses/{folio}"),
+        }),
+    ))
+}

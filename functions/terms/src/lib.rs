@@ -1,0 +1,35 @@
+//! `GET /api/v1/terminos` (every text) and `GET /api/v1/terminos/:id` ("Ver Términos y
+//! condiciones"): the current text, version and SHA-256 that a signed act must carry.
+
+use avisos_acts::terms::{self, TermsId};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get, Method::Head], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get, Method::Head])?;
+    match req.segments_after("/api/v1/terminos").as_slice() {
+        [] => {
+            let all: Vec<_> = TermsId::ALL.into_iter().map(terms::current).collect();
+            Ok(HttpResponse::json(200, &all))
+        }
+        [slug] => {
+            let id = TermsId::from_slug(slug).ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "TERMINOS_NO_ENCONTRADOS",
+                    format!("No existen términos y condiciones «{slug}»."),
+                )
+            })?;
+            Ok(HttpResponse::json(200, &terms::current(id)))
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}

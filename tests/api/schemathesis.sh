@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Property-based API testing: schemathesis (from PyPI) generates requests from openapi.yaml and
+# checks the running app's answers: no 5xx, documented status codes, content types, headers and
+# response schemas. The app runs on the in-repo host with an in-memory store on a loopback port.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+VERSION=4.32.5
+VENV=target/venv-schemathesis
+PORT=${SCHEMATHESIS_PORT:-3917}
+MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-40}
+
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$VERSION"
+fi
+
+# `cargo test` (run first by `make test`) already built the host; building it alone would resolve
+# features differently and recompile wasmtime.
+[ -x target/debug/avisos-host ] || cargo build --quiet -p avisos-host
+LOG=$(mktemp)
+./target/debug/avisos-host up --manifest spin.toml --listen "127.0.0.1:$PORT" --kv memory \
+  --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)" \
+  --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789 --quiet >"$LOG" 2>&1 &
+HOST_PID=$!
+trap 'kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/api/v1/salud" >/dev/null 2>&1 && break
+  kill -0 "$HOST_PID" 2>/dev/null || { cat "$LOG"; echo "el host no arrancó" >&2; exit 1; }
+  sleep 0.2
+done
+
+"$VENV/bin/schemathesis" run openapi.yaml \
+  --url "http://127.0.0.1:$PORT" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --max-examples "$MAX_EXAMPLES" \
+  --seed 20261123 \
+  --workers 2 \
+  --request-timeout 30 \
+  --suppress-health-check too_slow \
+  --warnings off

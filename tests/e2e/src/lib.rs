@@ -1,0 +1,230 @@
+//! A test client for the avisos API that behaves like a real integrator: it holds an e.firma
+//! (certificate + decrypted key, client side only), asks for nonces, builds the cadena original
+//! exactly as the API reference documents it, signs, and sends certificate + data + signature.
+//!
+//! It deliberately does not reuse the server's cadena code (`avisos-acts`): if the documentation
+//! and the server drift apart, these tests fail.
+
+use std::path::PathBuf;
+
+use avisos_host::testing::{TestApp, TestOptions, TestRequest, TestResponse, workspace_root};
+use base64::Engine;
+use efirma::{Certificate, PrivateKey};
+use serde_json::{Map, Value, json};
+
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Password of every demo key (static/demo/LEEME.txt).
+pub const DEMO_PASSWORD: &str = "demo12345";
+/// Demo identities (static/demo/efirma).
+pub const PATRON: &str = "EDE200101AB0";
+pub const PATRON_FISICA: &str = "DELP900303MN5";
+pub const DESARROLLADOR: &str = "NDE190512XY6";
+pub const DESARROLLADOR_2: &str = "SDN180301K23";
+pub const ANALISTA: &str = "AIGL850215QR5";
+
+/// A fixed session key and seal key for tests, so no test pays for key generation.
+pub const TEST_SESSION_KEY: &str = "clave-de-sesion-solo-para-pruebas-0123456789";
+
+pub fn test_seal_pem() -> String {
+    std::fs::read_to_string(workspace_root().join("shared/acts/testdata/sello-pruebas.pem"))
+        .expect("test seal key")
+}
+
+/// The app's own spin.toml in demo mode with fixed secrets.
+pub fn app_options() -> TestOptions {
+    TestOptions::app()
+        .variable("modo", "demo")
+        .variable("confianza_efirma", "demo,sat-pruebas")
+        .variable("analistas", ANALISTA)
+        .variable("clave_sesion", TEST_SESSION_KEY)
+        .variable("llave_sello", test_seal_pem())
+}
+
+pub fn start() -> TestApp {
+    TestApp::start(app_options())
+}
+
+/// An e.firma held by a client.
+pub struct Signer {
+    pub rfc: String,
+    pub certificate: Vec<u8>,
+    pub key: PrivateKey,
+}
+
+impl Signer {
+    /// One of the project's demo credentials.
+    pub fn demo(rfc: &str) -> Signer {
+        let dir = workspace_root().join("static/demo/efirma").join(rfc);
+        Signer::open(
+            dir.join("certificado.cer"),
+            dir.join("clave.key"),
+            DEMO_PASSWORD.as_bytes(),
+        )
+    }
+
+    /// One of SAT's test credentials (shared/efirma/testdata/sat/<folder>).
+    pub fn sat(folder: &str) -> Signer {
+        let dir = workspace_root()
+            .join("shared/efirma/testdata/sat")
+            .join(folder);
+        let password = std::fs::read(dir.join("password.txt")).expect("password");
+        Signer::open(
+            dir.join("certificate.cer"),
+            dir.join("private_key.key"),
+            &password,
+        )
+    }
+
+    pub fn open(cer: PathBuf, key: PathBuf, password: &[u8]) -> Signer {
+        let certificate = std::fs::read(&cer).unwrap_or_else(|e| panic!("{}: {e}", cer.display()));
+        let key_bytes = std::fs::read(&key).unwrap_or_else(|e| panic!("{}: {e}", key.display()));
+        let key = PrivateKey::decrypt(&key_bytes, password).expect("key decrypts");
+        let rfc = Certificate::parse(&certificate)
+            .expect("certificate parses")
+            .rfc()
+            .expect("certificate has an RFC")
+            .to_string();
+        Signer {
+            rfc,
+            certificate,
+            key,
+        }
+    }
+
+    pub fn sign(&self, cadena: &str) -> String {
+        B64.encode(self.key.sign(cadena.as_bytes()).expect("signs"))
+    }
+}
+
+/// The cadena original as the API reference documents it (schema `ActoFirmado`).
+pub fn cadena(
+    accion: &str,
+    rfc: &str,
+    fecha: &str,
+    nonce: &str,
+    terminos_sha256: &str,
+    datos: &[(&str, &str)],
+) -> String {
+    let mut fields: Vec<String> = vec![
+        "AVISOS".into(),
+        "1".into(),
+        accion.into(),
+        rfc.into(),
+        fecha.into(),
+        nonce.into(),
+        terminos_sha256.into(),
+    ];
+    fields.extend(datos.iter().map(|(n, v)| format!("{n}={v}")));
+    efirma::cadena::cadena_original(&fields)
+}
+
+/// Everything needed to send one act; tests tamper with fields before sending.
+#[derive(Debug, Clone)]
+pub struct Act {
+    pub accion: String,
+    pub body: Map<String, Value>,
+    pub cadena: String,
+}
+
+/// The current instant in America/Mexico_City as ISO 8601, from the app's own clock
+/// (`/api/v1/salud`), so tests that move the host's clock sign consistent dates.
+pub fn server_now(app: &TestApp) -> String {
+    let salud: Value = app.get("/api/v1/salud").json();
+    salud["hora"].as_str().expect("hora").to_string()
+}
+
+pub fn nonce(app: &TestApp, rfc: &str, accion: &str) -> String {
+    let r =
+        app.send(TestRequest::post("/api/v1/nonces").json(&json!({"rfc": rfc, "accion": accion})));
+    assert_eq!(r.status, 201, "nonce: {}", r.text());
+    r.json::<Value>()["nonce"]
+        .as_str()
+        .expect("nonce")
+        .to_string()
+}
+
+/// SHA-256 of the current terms `id`, as served.
+pub fn terms_hash(app: &TestApp, id: &str) -> String {
+    let r = app.get(&format!("/api/v1/terminos/{id}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json::<Value>()["sha256"]
+        .as_str()
+        .expect("sha256")
+        .to_string()
+}
+
+/// Prepares a signed act: nonce, fecha, cadena, signature.
+pub fn prepare(
+    app: &TestApp,
+    signer: &Signer,
+    accion: &str,
+    terms: Option<&str>,
+    datos: &[(&str, &str)],
+) -> Act {
+    let nonce = nonce(app, &signer.rfc, accion);
+    let fecha = server_now(app);
+    let sha = terms.map(|t| terms_hash(app, t)).unwrap_or_default();
+    let cadena = cadena(accion, &signer.rfc, &fecha, &nonce, &sha, datos);
+    let mut body = Map::new();
+    body.insert("rfc".into(), json!(signer.rfc));
+    body.insert("nonce".into(), json!(nonce));
+    body.insert("fecha".into(), json!(fecha));
+    body.insert(
+        "datos".into(),
+        Value::Object(
+            datos
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect(),
+        ),
+    );
+    if terms.is_some() {
+        body.insert("acepto_terminos".into(), json!(true));
+        body.insert("terminos_sha256".into(), json!(sha));
+    }
+    body.insert("certificado".into(), json!(B64.encode(&signer.certificate)));
+    body.insert("firma".into(), json!(signer.sign(&cadena)));
+    Act {
+        accion: accion.into(),
+        body,
+        cadena,
+    }
+}
+
+pub fn send_act(app: &TestApp, path: &str, act: &Act) -> TestResponse {
+    app.send(TestRequest::post(path).json(&Value::Object(act.body.clone())))
+}
+
+/// Logs in with e.firma and returns the Bearer token.
+pub fn login(app: &TestApp, signer: &Signer, rol: &str) -> String {
+    let act = prepare(app, signer, "INICIO_SESION", None, &[("rol", rol)]);
+    let r = send_act(app, "/api/v1/sesiones", &act);
+    assert_eq!(r.status, 201, "login: {}", r.text());
+    r.json::<Value>()["token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+pub fn get_with(app: &TestApp, path: &str, token: &str) -> TestResponse {
+    app.send(TestRequest::get(path).header("authorization", format!("Bearer {token}")))
+}
+
+/// Asserts an error response's status and code, and that its message is Spanish text.
+#[track_caller]
+pub fn assert_error(r: &TestResponse, status: u16, codigo: &str) {
+    let body: Value = serde_json::from_slice(&r.body)
+        .unwrap_or_else(|_| panic!("error body is not JSON ({}): {}", r.status, r.text()));
+    assert_eq!(
+        (r.status, body["codigo"].as_str().unwrap_or("")),
+        (status, codigo),
+        "{}",
+        r.text()
+    );
+    assert!(
+        body["mensaje"].as_str().is_some_and(|m| !m.is_empty()),
+        "mensaje missing: {}",
+        r.text()
+    );
+}

@@ -1,0 +1,245 @@
+//! Key-value storage behind Spin's key-value interfaces.
+//!
+//! A *label* (`default`, or one a runtime config file defines) names a store; components list
+//! the labels they may open in `key_value_stores`. Each label is served by a [`KvBackend`]: the
+//! embedded SQLite file (Spin's `type = "spin"`) or process memory (tests). A Redis backend
+//! (issue 9) would be one more implementation of the trait.
+//!
+//! Backends are synchronous: the host calls them on tokio's blocking pool, so a backend may
+//! block (SQLite waits on a lock held by another process) without stalling request handling.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+mod memory;
+mod sqlite;
+
+pub use memory::MemoryKv;
+pub use sqlite::SqliteKv;
+
+/// A backend failure, surfaced to components as the interfaces' `other(string)` error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct KvError(pub String);
+
+impl KvError {
+    pub fn other(e: impl std::fmt::Display) -> Self {
+        Self(e.to_string())
+    }
+}
+
+pub type KvResult<T> = Result<T, KvError>;
+
+/// Storage for any number of named stores.
+///
+/// `store` is the store label; keys are unique per store. `increment` and
+/// `compare_and_swap` must be atomic with respect to every other operation on the same data,
+/// including operations from other processes sharing it.
+pub trait KvBackend: Send + Sync + 'static {
+    /// A short description for the start-up summary, e.g. `SQLite file .spin/x.db`.
+    fn describe(&self) -> String;
+    fn get(&self, store: &str, key: &str) -> KvResult<Option<Vec<u8>>>;
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> KvResult<()>;
+    fn delete(&self, store: &str, key: &str) -> KvResult<()>;
+    fn exists(&self, store: &str, key: &str) -> KvResult<bool>;
+    /// All keys of the store, in ascending order.
+    fn get_keys(&self, store: &str) -> KvResult<Vec<String>>;
+    /// The keys that exist, with their values (missing keys are left out, as Spin does).
+    fn get_many(&self, store: &str, keys: &[String]) -> KvResult<Vec<(String, Vec<u8>)>>;
+    fn set_many(&self, store: &str, entries: &[(String, Vec<u8>)]) -> KvResult<()>;
+    fn delete_many(&self, store: &str, keys: &[String]) -> KvResult<()>;
+    /// Adds `delta` to the counter at `key` (absent = 0) and returns the new value. Counters
+    /// are stored as 8 little-endian bytes, as Spin stores them.
+    fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64>;
+    /// Writes `new` if the current value is `expected` (`None` = key absent). Returns whether
+    /// the write happened.
+    fn compare_and_swap(
+        &self,
+        store: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> KvResult<bool>;
+}
+
+/// Decodes a stored counter.
+fn decode_counter(key: &str, bytes: &[u8]) -> KvResult<i64> {
+    let array: [u8; 8] = bytes.try_into().map_err(|_| {
+        KvError(format!(
+            "the value of key {key:?} is not a counter (expected 8 bytes, found {})",
+            bytes.len()
+        ))
+    })?;
+    Ok(i64::from_le_bytes(array))
+}
+
+fn add_delta(key: &str, current: i64, delta: i64) -> KvResult<i64> {
+    current
+        .checked_add(delta)
+        .ok_or_else(|| KvError(format!("incrementing key {key:?} overflows")))
+}
+
+/// The key-value stores available to an application: label → backend.
+#[derive(Clone, Default)]
+pub struct KvStores {
+    labels: BTreeMap<String, Arc<dyn KvBackend>>,
+}
+
+impl std::fmt::Debug for KvStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.labels.iter().map(|(k, v)| (k, v.describe())))
+            .finish()
+    }
+}
+
+impl KvStores {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defines (or redefines) a label.
+    pub fn insert(&mut self, label: impl Into<String>, backend: Arc<dyn KvBackend>) {
+        self.labels.insert(label.into(), backend);
+    }
+
+    pub fn get(&self, label: &str) -> Option<&Arc<dyn KvBackend>> {
+        self.labels.get(label)
+    }
+
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &Arc<dyn KvBackend>)> {
+        self.labels.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+/// Why a component could not open a store (mirrors the WIT `error` variants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenError {
+    /// The component did not list the label in `key_value_stores`.
+    AccessDenied,
+    /// Listed, but no store has that label (Spin refuses such manifests at start-up).
+    NoSuchStore,
+}
+
+/// What one component instance may open.
+#[derive(Clone)]
+pub struct KvAccess {
+    stores: Arc<KvStores>,
+    allowed: Arc<HashMap<String, ()>>,
+}
+
+impl KvAccess {
+    pub fn new(stores: Arc<KvStores>, allowed: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            stores,
+            allowed: Arc::new(allowed.into_iter().map(|l| (l, ())).collect()),
+        }
+    }
+
+    pub fn open(&self, label: &str) -> Result<Arc<dyn KvBackend>, OpenError> {
+        if !self.allowed.contains_key(label) {
+            return Err(OpenError::AccessDenied);
+        }
+        self.stores
+            .get(label)
+            .cloned()
+            .ok_or(OpenError::NoSuchStore)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The behaviour every backend must share.
+    pub(crate) fn backend_contract(kv: &dyn KvBackend) {
+        let s = "default";
+        assert_eq!(kv.get(s, "a").unwrap(), None);
+        assert!(!kv.exists(s, "a").unwrap());
+        kv.set(s, "a", b"1").unwrap();
+        kv.set(s, "b", b"2").unwrap();
+        kv.set("other", "a", b"x").unwrap();
+        assert_eq!(kv.get(s, "a").unwrap().as_deref(), Some(&b"1"[..]));
+        assert!(kv.exists(s, "a").unwrap());
+        kv.set(s, "a", b"one").unwrap();
+        assert_eq!(kv.get(s, "a").unwrap().as_deref(), Some(&b"one"[..]));
+        assert_eq!(kv.get_keys(s).unwrap(), ["a", "b"]);
+        assert_eq!(kv.get_keys("other").unwrap(), ["a"]);
+        kv.delete(s, "a").unwrap();
+        kv.delete(s, "never-there").unwrap();
+        assert_eq!(kv.get_keys(s).unwrap(), ["b"]);
+        assert_eq!(kv.get("other", "a").unwrap().as_deref(), Some(&b"x"[..]));
+
+        kv.set_many(
+            s,
+            &[("c".into(), b"3".to_vec()), ("d".into(), b"4".to_vec())],
+        )
+        .unwrap();
+        let mut many = kv
+            .get_many(s, &["c".into(), "zz".into(), "d".into()])
+            .unwrap();
+        many.sort();
+        assert_eq!(
+            many,
+            [
+                ("c".to_string(), b"3".to_vec()),
+                ("d".to_string(), b"4".to_vec())
+            ]
+        );
+        kv.delete_many(s, &["b".into(), "c".into()]).unwrap();
+        assert_eq!(kv.get_keys(s).unwrap(), ["d"]);
+
+        assert_eq!(kv.increment(s, "n", 1).unwrap(), 1);
+        assert_eq!(kv.increment(s, "n", 2).unwrap(), 3);
+        assert_eq!(kv.increment(s, "n", -10).unwrap(), -7);
+        assert_eq!(
+            kv.get(s, "n").unwrap(),
+            Some((-7i64).to_le_bytes().to_vec())
+        );
+        assert!(
+            kv.increment(s, "d", 1)
+                .unwrap_err()
+                .0
+                .contains("not a counter")
+        );
+        kv.set(s, "max", &i64::MAX.to_le_bytes()).unwrap();
+        assert!(
+            kv.increment(s, "max", 1)
+                .unwrap_err()
+                .0
+                .contains("overflows")
+        );
+
+        assert!(kv.compare_and_swap(s, "cas", None, b"v1").unwrap());
+        assert!(!kv.compare_and_swap(s, "cas", None, b"v2").unwrap());
+        assert!(!kv.compare_and_swap(s, "cas", Some(b"zz"), b"v2").unwrap());
+        assert!(kv.compare_and_swap(s, "cas", Some(b"v1"), b"v2").unwrap());
+        assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"v2"[..]));
+        kv.delete(s, "cas").unwrap();
+        assert!(!kv.compare_and_swap(s, "cas", Some(b"v2"), b"v3").unwrap());
+    }
+
+    #[test]
+    fn memory_backend_contract() {
+        backend_contract(&MemoryKv::new());
+    }
+
+    #[test]
+    fn sqlite_backend_contract() {
+        let dir = tempfile::tempdir().unwrap();
+        backend_contract(&SqliteKv::open(&dir.path().join("kv.db")).unwrap());
+    }
+
+    #[test]
+    fn access_is_limited_to_declared_labels() {
+        let mut stores = KvStores::new();
+        stores.insert("default", Arc::new(MemoryKv::new()));
+        let access = KvAccess::new(
+            Arc::new(stores),
+            ["default".to_string(), "ghost".to_string()],
+        );
+        assert!(access.open("default").is_ok());
+        assert_eq!(access.open("other").err(), Some(OpenError::AccessDenied));
+        assert_eq!(access.open("ghost").err(), Some(OpenError::NoSuchStore));
+    }
+}

@@ -1,0 +1,378 @@
+//! The Spin-specific interfaces a spin-sdk 5.2 component imports, implemented for
+//! [`HostState`]: `fermyon:spin/key-value@2.0.0`, `fermyon:spin/variables@2.0.0`,
+//! `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` and `wasi:config/store`.
+//!
+//! Error cases follow Spin's host (`spin-factor-key-value`, `spin-factor-variables`): opening
+//! a label the component did not declare is `access-denied`; `list-keys` with a cursor is
+//! refused; an unknown variable is `undefined`; `wasi:config` answers `none` for unknown or
+//! invalid names.
+
+use std::sync::Arc;
+
+use wasmtime::component::Resource;
+
+use crate::bindings::fermyon::spin::{key_value, variables};
+use crate::bindings::wasi::config::store as config;
+use crate::bindings::wasi::keyvalue::{atomics, batch, store};
+use crate::instance::HostState;
+use crate::kv::{KvBackend, KvError, KvResult, OpenError};
+
+/// Spin's limit on stores open at once in one instance.
+const MAX_OPEN_STORES: u32 = 256;
+
+/// An open store: a label and the backend serving it.
+#[derive(Clone)]
+pub struct KvHandle {
+    label: Arc<str>,
+    backend: Arc<dyn KvBackend>,
+}
+
+impl KvHandle {
+    /// Runs a backend operation on the blocking pool (backends may wait on locks).
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&dyn KvBackend, &str) -> KvResult<T> + Send + 'static,
+    ) -> KvResult<T> {
+        let handle = self.clone();
+        tokio::task::spawn_blocking(move || op(&*handle.backend, &handle.label))
+            .await
+            .map_err(|e| KvError(format!("key-value operation failed: {e}")))?
+    }
+}
+
+/// `fermyon:spin/key-value.store`.
+pub struct SpinStore(KvHandle);
+/// `wasi:keyvalue/store.bucket`.
+pub struct Bucket(KvHandle);
+/// `wasi:keyvalue/atomics.cas`: the value seen when the operation began, to compare against.
+pub struct Cas {
+    bucket: KvHandle,
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+enum OpenFailure {
+    Denied,
+    NoSuchStore,
+    TableFull,
+}
+
+impl HostState {
+    fn open_handle(&mut self, label: &str) -> Result<KvHandle, OpenFailure> {
+        let backend = self.kv.open(label).map_err(|e| match e {
+            OpenError::AccessDenied => OpenFailure::Denied,
+            OpenError::NoSuchStore => OpenFailure::NoSuchStore,
+        })?;
+        if self.open_stores >= MAX_OPEN_STORES {
+            return Err(OpenFailure::TableFull);
+        }
+        self.open_stores += 1;
+        Ok(KvHandle {
+            label: label.into(),
+            backend,
+        })
+    }
+
+    fn spin_store(&self, res: &Resource<SpinStore>) -> wasmtime::Result<KvHandle> {
+        Ok(self.table.get(res)?.0.clone())
+    }
+
+    fn bucket(&self, res: &Resource<Bucket>) -> wasmtime::Result<KvHandle> {
+        Ok(self.table.get(res)?.0.clone())
+    }
+
+    async fn new_cas(&mut self, bucket: KvHandle, key: String) -> Result<Cas, store::Error> {
+        let k = key.clone();
+        let seen = bucket
+            .run(move |b, s| b.get(s, &k))
+            .await
+            .map_err(wasi_err)?;
+        Ok(Cas { bucket, key, seen })
+    }
+}
+
+fn spin_err(e: KvError) -> key_value::Error {
+    key_value::Error::Other(e.0)
+}
+
+fn wasi_err(e: KvError) -> store::Error {
+    store::Error::Other(e.0)
+}
+
+type Wt<T> = wasmtime::Result<T>;
+
+impl key_value::Host for HostState {}
+
+impl key_value::HostStore for HostState {
+    async fn open(&mut self, label: String) -> Wt<Result<Resource<SpinStore>, key_value::Error>> {
+        match self.open_handle(&label) {
+            Ok(handle) => Ok(Ok(self.table.push(SpinStore(handle))?)),
+            Err(OpenFailure::Denied) => Ok(Err(key_value::Error::AccessDenied)),
+            Err(OpenFailure::NoSuchStore) => Ok(Err(key_value::Error::NoSuchStore)),
+            Err(OpenFailure::TableFull) => Ok(Err(key_value::Error::StoreTableFull)),
+        }
+    }
+
+    async fn get(
+        &mut self,
+        store: Resource<SpinStore>,
+        key: String,
+    ) -> Wt<Result<Option<Vec<u8>>, key_value::Error>> {
+        let h = self.spin_store(&store)?;
+        Ok(h.run(move |b, s| b.get(s, &key)).await.map_err(spin_err))
+    }
+
+    async fn set(
+        &mut self,
+        store: Resource<SpinStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Wt<Result<(), key_value::Error>> {
+        let h = self.spin_store(&store)?;
+        Ok(h.run(move |b, s| b.set(s, &key, &value))
+            .await
+            .map_err(spin_err))
+    }
+
+    async fn delete(
+        &mut self,
+        store: Resource<SpinStore>,
+        key: String,
+    ) -> Wt<Result<(), key_value::Error>> {
+        let h = self.spin_store(&store)?;
+        Ok(h.run(move |b, s| b.delete(s, &key)).await.map_err(spin_err))
+    }
+
+    async fn exists(
+        &mut self,
+        store: Resource<SpinStore>,
+        key: String,
+    ) -> Wt<Result<bool, key_value::Error>> {
+        let h = self.spin_store(&store)?;
+        Ok(h.run(move |b, s| b.exists(s, &key)).await.map_err(spin_err))
+    }
+
+    async fn get_keys(
+        &mut self,
+        store: Resource<SpinStore>,
+    ) -> Wt<Result<Vec<String>, key_value::Error>> {
+        let h = self.spin_store(&store)?;
+        Ok(h.run(|b, s| b.get_keys(s)).await.map_err(spin_err))
+    }
+
+    async fn drop(&mut self, store: Resource<SpinStore>) -> Wt<()> {
+        self.table.delete(store)?;
+        self.open_stores = self.open_stores.saturating_sub(1);
+        Ok(())
+    }
+}
+
+impl store::Host for HostState {
+    async fn open(&mut self, identifier: String) -> Wt<Result<Resource<Bucket>, store::Error>> {
+        match self.open_handle(&identifier) {
+            Ok(handle) => Ok(Ok(self.table.push(Bucket(handle))?)),
+            Err(OpenFailure::Denied) => Ok(Err(store::Error::AccessDenied)),
+            Err(OpenFailure::NoSuchStore) => Ok(Err(store::Error::NoSuchStore)),
+            Err(OpenFailure::TableFull) => Ok(Err(store::Error::Other("store table full".into()))),
+        }
+    }
+}
+
+impl store::HostBucket for HostState {
+    async fn get(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+    ) -> Wt<Result<Option<Vec<u8>>, store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.get(s, &key)).await.map_err(wasi_err))
+    }
+
+    async fn set(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Wt<Result<(), store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.set(s, &key, &value))
+            .await
+            .map_err(wasi_err))
+    }
+
+    async fn delete(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+    ) -> Wt<Result<(), store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.delete(s, &key)).await.map_err(wasi_err))
+    }
+
+    async fn exists(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+    ) -> Wt<Result<bool, store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.exists(s, &key)).await.map_err(wasi_err))
+    }
+
+    async fn list_keys(
+        &mut self,
+        bucket: Resource<Bucket>,
+        cursor: Option<String>,
+    ) -> Wt<Result<store::KeyResponse, store::Error>> {
+        if cursor.is_some() {
+            return Ok(Err(store::Error::Other(
+                "list_keys: cursor not supported".into(),
+            )));
+        }
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(|b, s| b.get_keys(s))
+            .await
+            .map(|keys| store::KeyResponse { keys, cursor: None })
+            .map_err(wasi_err))
+    }
+
+    async fn drop(&mut self, bucket: Resource<Bucket>) -> Wt<()> {
+        self.table.delete(bucket)?;
+        self.open_stores = self.open_stores.saturating_sub(1);
+        Ok(())
+    }
+}
+
+impl batch::Host for HostState {
+    async fn get_many(
+        &mut self,
+        bucket: Resource<Bucket>,
+        keys: Vec<String>,
+    ) -> Wt<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.get_many(s, &keys))
+            .await
+            .map(|found| found.into_iter().map(|(k, v)| (k, Some(v))).collect())
+            .map_err(wasi_err))
+    }
+
+    async fn set_many(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key_values: Vec<(String, Vec<u8>)>,
+    ) -> Wt<Result<(), store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.set_many(s, &key_values))
+            .await
+            .map_err(wasi_err))
+    }
+
+    async fn delete_many(
+        &mut self,
+        bucket: Resource<Bucket>,
+        keys: Vec<String>,
+    ) -> Wt<Result<(), store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.delete_many(s, &keys))
+            .await
+            .map_err(wasi_err))
+    }
+}
+
+impl atomics::HostCas for HostState {
+    async fn new(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+    ) -> Wt<Result<Resource<Cas>, store::Error>> {
+        let h = self.bucket(&bucket)?;
+        match self.new_cas(h, key).await {
+            Ok(cas) => Ok(Ok(self.table.push(cas)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn current(&mut self, cas: Resource<Cas>) -> Wt<Result<Option<Vec<u8>>, store::Error>> {
+        // As in Spin, `current` re-reads the value and the swap then compares against it.
+        let (bucket, key) = {
+            let c = self.table.get(&cas)?;
+            (c.bucket.clone(), c.key.clone())
+        };
+        let value = match bucket.run(move |b, s| b.get(s, &key)).await {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(wasi_err(e))),
+        };
+        self.table.get_mut(&cas)?.seen.clone_from(&value);
+        Ok(Ok(value))
+    }
+
+    async fn drop(&mut self, cas: Resource<Cas>) -> Wt<()> {
+        self.table.delete(cas)?;
+        Ok(())
+    }
+}
+
+impl atomics::Host for HostState {
+    async fn increment(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+        delta: i64,
+    ) -> Wt<Result<i64, store::Error>> {
+        let h = self.bucket(&bucket)?;
+        Ok(h.run(move |b, s| b.increment(s, &key, delta))
+            .await
+            .map_err(wasi_err))
+    }
+
+    async fn swap(
+        &mut self,
+        cas: Resource<Cas>,
+        value: Vec<u8>,
+    ) -> Wt<Result<(), atomics::CasError>> {
+        let Cas { bucket, key, seen } = self.table.delete(cas)?;
+        let k = key.clone();
+        let swapped = bucket
+            .run(move |b, s| b.compare_and_swap(s, &k, seen.as_deref(), &value))
+            .await;
+        match swapped {
+            Ok(true) => Ok(Ok(())),
+            // The guest gets a fresh operation holding the value that beat it.
+            Ok(false) => match self.new_cas(bucket, key).await {
+                Ok(fresh) => Ok(Err(atomics::CasError::CasFailed(self.table.push(fresh)?))),
+                Err(e) => Ok(Err(atomics::CasError::StoreError(e))),
+            },
+            Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
+        }
+    }
+}
+
+impl variables::Host for HostState {
+    async fn get(&mut self, name: String) -> Wt<Result<String, variables::Error>> {
+        if let Err(reason) = crate::variables::validate_name(&name) {
+            return Ok(Err(variables::Error::InvalidName(format!(
+                "{name:?}: {reason}"
+            ))));
+        }
+        Ok(match self.variables.get(&name) {
+            Some(v) => Ok(v.to_owned()),
+            None => Err(variables::Error::Undefined(format!(
+                "no variable for {:?}.{name:?}",
+                &*self.component
+            ))),
+        })
+    }
+}
+
+impl config::Host for HostState {
+    async fn get(&mut self, key: String) -> Wt<Result<Option<String>, config::Error>> {
+        Ok(Ok(self.variables.get(&key).map(str::to_owned)))
+    }
+
+    async fn get_all(&mut self) -> Wt<Result<Vec<(String, String)>, config::Error>> {
+        Ok(Ok(self
+            .variables
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()))
+    }
+}
