@@ -335,7 +335,11 @@ fn verify_acuse(args: &Args) -> Result<(), Failure> {
         .ok_or_else(|| Failure::Usage("Falta --llave-publica ARCHIVO.pem.".to_owned()))?;
     let pdf = read_file(pdf_path)?;
     let pem = String::from_utf8_lossy(&read_file(key_path)?).into_owned();
-    let not_acuse = || Failure::Io(format!("{pdf_path} no es un acuse del servicio (sin sello)."));
+    let not_acuse = || {
+        Failure::Io(format!(
+            "{pdf_path} no es un acuse del servicio (sin sello)."
+        ))
+    };
     let doc = lopdf::Document::load_mem(&pdf)
         .map_err(|e| Failure::Io(format!("{pdf_path} no es un PDF válido: {e}")))?;
     let info_ref = doc
@@ -352,7 +356,9 @@ fn verify_acuse(args: &Args) -> Result<(), Failure> {
     let cadena = text(b"AvisosCadenaSello")?;
     let seal = Base64::decode_vec(text(b"AvisosSello")?.trim()).map_err(|_| not_acuse())?;
     if avisos_acts::seal::verify(&pem, cadena.as_bytes(), &seal) {
-        println!("Sello válido: el acuse con folio {folio} fue emitido por el servicio y no ha sido alterado.");
+        println!(
+            "Sello válido: el acuse con folio {folio} fue emitido por el servicio y no ha sido alterado."
+        );
         println!("Cadena sellada: {cadena}");
         Ok(())
     } else {
