@@ -135,3 +135,103 @@ fn cadena_prints_the_escaped_string() {
     let out = efirma(&["cadena", "--field", "a|b", "--field", "c"]);
     assert_eq!(stdout(&out).trim_end(), "||a\\|b|c||");
 }
+
+/// An acuse rendered by the service, with its seal, as a PDF file and the seal's public key.
+fn sealed_acuse(dir: &std::path::Path) -> (String, String, avisos_acts::acuse::AcuseRecord) {
+    use avisos_acts::acuse::{AcuseRecord, Dato};
+    use avisos_acts::seal::ServiceSeal;
+    use base64ct::{Base64, Encoding};
+    let pem = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../acts/testdata/sello-pruebas.pem"),
+    )
+    .unwrap();
+    let seal = ServiceSeal::from_pem(&pem).unwrap();
+    let mut record = AcuseRecord {
+        folio: "0500000042".into(),
+        titulo: "Registro de Relaciones de Confianza".into(),
+        accion: "ADICIONAR_RELACION".into(),
+        fecha: "2026-11-23T18:00:00Z".parse().unwrap(),
+        rfc: "EDE200101AB0".into(),
+        nombre: "EMPRESA DEMOSTRACION SA DE CV".into(),
+        numero_certificado: "90001000000100000001".into(),
+        datos: vec![Dato::new("Servicio", "Avisos")],
+        terminos: None,
+        cadena_original: "||AVISOS|1|X||".into(),
+        firma: "AAAA".into(),
+        cadena_sello: String::new(),
+        sello: String::new(),
+        sello_huella: seal.fingerprint().into(),
+    };
+    record.cadena_sello = record.expected_cadena_sello();
+    record.sello = Base64::encode_string(&seal.sign(record.cadena_sello.as_bytes()).unwrap());
+    let pdf = dir.join("acuse.pdf");
+    std::fs::write(&pdf, avisos_acts::pdf::render(&record)).unwrap();
+    let public = dir.join("sello.pem");
+    std::fs::write(&public, seal.public_key_pem()).unwrap();
+    (
+        pdf.to_string_lossy().into_owned(),
+        public.to_string_lossy().into_owned(),
+        record,
+    )
+}
+
+#[test]
+fn verificar_acuse_accepts_a_sealed_acuse_and_refuses_another_key() {
+    let dir = std::env::temp_dir().join(format!("efirma-cli-acuse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (pdf, public, record) = sealed_acuse(&dir);
+    let out = efirma(&[
+        "verificar-acuse",
+        "--acuse",
+        &pdf,
+        "--llave-publica",
+        &public,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains(&record.folio));
+
+    // Another key (the demo CA's is not a seal key; use a fresh RSA key in PEM).
+    let other = dir.join("otra.pem");
+    let status = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(dir.join("otra-priv.pem"))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(dir.join("otra-priv.pem"))
+        .arg("-out")
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = efirma(&[
+        "verificar-acuse",
+        "--acuse",
+        &pdf,
+        "--llave-publica",
+        &other.to_string_lossy(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SELLO_INVALIDO"));
+
+    // Not an acuse at all.
+    let out = efirma(&[
+        "verificar-acuse",
+        "--acuse",
+        &public,
+        "--llave-publica",
+        &public,
+    ]);
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
