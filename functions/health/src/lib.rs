@@ -18,7 +18,9 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             .as_ref()
             .map(|k| k as &dyn KeyValue)
             .map_err(Clone::clone);
-        health::handle(&request, kv_ref, avisos_spin::now(), &version)
+        let probe: [u8; 8] = avisos_spin::random();
+        let probe_id: String = probe.iter().map(|b| format!("{b:02x}")).collect();
+        health::handle(&request, kv_ref, avisos_spin::now(), &version, &probe_id)
     })
     .await
 }

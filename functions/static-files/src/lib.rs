@@ -18,7 +18,9 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 
 fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get, Method::Head])?;
-    let relative = files::resolve(&req.path_info).map_err(|refusal| match refusal {
+    // The route is `/...` at base `/`, so the path is the file path. (Not `spin-path-info`: real
+    // Spin also passes a client-sent header of that name through.)
+    let relative = files::resolve(&req.path).map_err(|refusal| match refusal {
         PathRefusal::Traversal => {
             ApiError::bad_request("RUTA_INVALIDA", "La ruta solicitada no es válida.")
         }

@@ -141,3 +141,26 @@ mod tests {
         assert!(ServiceConfig::from_raw(&raw("demo", "otro")).is_err());
     }
 }
+
+/// A demo-mode secret generated on first use: the first request to create it wins (create-once
+/// compare-and-swap); a request that loses the race waits briefly for the winner's value.
+pub(crate) fn demo_secret(
+    kv: &dyn avisos_kv::KeyValue,
+    key: &str,
+    generate: impl FnOnce() -> Result<Vec<u8>, ApiError>,
+) -> Result<Vec<u8>, ApiError> {
+    if let Some(existing) = kv.get(key)? {
+        return Ok(existing);
+    }
+    let value = generate()?;
+    if kv.compare_and_swap(key, None, &value)? {
+        return Ok(value);
+    }
+    for _ in 0..50 {
+        if let Some(existing) = kv.get(key)? {
+            return Ok(existing);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(ApiError::store_unavailable())
+}

@@ -1,5 +1,6 @@
 //! Single-use nonces: issued for one RFC and one action, valid for a few minutes, consumed at most
-//! once even under concurrent requests (compare-and-swap on the nonce's record).
+//! once even under concurrent requests: the first use is the caller whose atomic increment of the
+//! nonce's use counter returns 1 (increment is atomic on every Spin key-value backend).
 
 use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
@@ -8,9 +9,6 @@ use serde::{Deserialize, Serialize};
 
 /// How long a nonce may wait to be signed and sent.
 pub const TTL_SECONDS: i64 = 300;
-
-/// What a consumed nonce's record is replaced with (kept so a replay is told "already used").
-const USED: &[u8] = b"usado";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct NonceRecord {
@@ -29,6 +27,10 @@ pub struct IssuedNonce {
 
 fn key(nonce: &str) -> String {
     format!("nonce:{nonce}")
+}
+
+fn use_counter(nonce: &str) -> String {
+    format!("nonce:uso:{nonce}")
 }
 
 /// Issues a nonce. `random` must come from a cryptographic source (24 bytes → 32 characters).
@@ -64,14 +66,15 @@ pub fn consume(
     accion: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let k = key(nonce);
-    let Some(current) = kv.get(&k)? else {
+    let Some(record) = kv
+        .get_json::<NonceRecord>(&key(nonce))
+        .map_err(|e| match e {
+            avisos_kv::KvError::Corrupt { .. } => unknown(),
+            other => ApiError::from(other),
+        })?
+    else {
         return Err(unknown());
     };
-    if current == USED {
-        return Err(used());
-    }
-    let record: NonceRecord = serde_json::from_slice(&current).map_err(|_| unknown())?;
     if record.accion != accion {
         return Err(ApiError::bad_request(
             "NONCE_OTRA_ACCION",
@@ -93,7 +96,7 @@ pub fn consume(
             "El nonce expiró (vale 5 minutos). Solicita uno nuevo y firma de nuevo.",
         ));
     }
-    if kv.compare_and_swap(&k, Some(&current), USED)? {
+    if kv.increment(&use_counter(nonce), 1)? == 1 {
         Ok(())
     } else {
         Err(used())

@@ -113,17 +113,8 @@ pub fn resolve(
     if mode == Mode::Produccion {
         return Err(ApiError::misconfigured("llave_sello"));
     }
-    if let Some(pem) = kv.get(DEMO_KEY)? {
-        return ServiceSeal::from_pem(&String::from_utf8_lossy(&pem));
-    }
-    let pem = generate()?;
-    if kv.compare_and_swap(DEMO_KEY, None, pem.as_bytes())? {
-        return ServiceSeal::from_pem(&pem);
-    }
-    let stored = kv
-        .get(DEMO_KEY)?
-        .ok_or_else(|| ApiError::internal("demo seal key vanished"))?;
-    ServiceSeal::from_pem(&String::from_utf8_lossy(&stored))
+    let pem = crate::config::demo_secret(kv, DEMO_KEY, || generate().map(String::into_bytes))?;
+    ServiceSeal::from_pem(&String::from_utf8_lossy(&pem))
 }
 
 #[cfg(test)]

@@ -225,14 +225,7 @@ pub fn resolve_key(
     if mode == Mode::Produccion {
         return Err(ApiError::misconfigured("clave_sesion"));
     }
-    if let Some(existing) = kv.get(DEMO_KEY)? {
-        return Ok(existing);
-    }
-    if kv.compare_and_swap(DEMO_KEY, None, &random)? {
-        return Ok(random.to_vec());
-    }
-    kv.get(DEMO_KEY)?
-        .ok_or_else(|| ApiError::internal("demo session key vanished"))
+    crate::config::demo_secret(kv, DEMO_KEY, || Ok(random.to_vec()))
 }
 
 #[cfg(test)]

@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::{ApiError, HttpRequest, HttpResponse, Method};
 
-/// The key the probe writes; one fixed key so the check never grows the store.
-pub const PROBE_KEY: &str = "salud:sonda";
+/// Prefix of the probe keys; each check writes its own key and deletes it, so concurrent checks
+/// never read each other's value and the store does not grow.
+pub const PROBE_PREFIX: &str = "salud:sonda:";
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct HealthReport {
@@ -26,13 +27,14 @@ pub struct StoreCheck {
     pub detalle: String,
 }
 
-/// Writes the current instant under [`PROBE_KEY`] and reads it back.
-pub fn check(kv: &dyn KeyValue, now: DateTime<Utc>, version: &str) -> HealthReport {
+/// Writes the current instant under a key of its own (`probe_id` must be unique per request),
+/// reads it back and deletes it.
+pub fn check(kv: &dyn KeyValue, now: DateTime<Utc>, version: &str, probe_id: &str) -> HealthReport {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let almacen = match kv
-        .set(PROBE_KEY, stamp.as_bytes())
-        .and_then(|()| kv.get(PROBE_KEY))
-    {
+    let key = format!("{PROBE_PREFIX}{probe_id}");
+    let read = kv.set(&key, stamp.as_bytes()).and_then(|()| kv.get(&key));
+    let cleaned = kv.delete(&key);
+    let almacen = match read.and_then(|v| cleaned.map(|()| v)) {
         Ok(Some(v)) if v == stamp.as_bytes() => StoreCheck {
             disponible: true,
             detalle: "Escritura y lectura correctas.".into(),
@@ -65,10 +67,11 @@ pub fn handle(
     kv: Result<&dyn KeyValue, ApiError>,
     now: DateTime<Utc>,
     version: &str,
+    probe_id: &str,
 ) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get, Method::Head])?;
     let report = match kv {
-        Ok(kv) => check(kv, now, version),
+        Ok(kv) => check(kv, now, version, probe_id),
         Err(_) => HealthReport {
             estado: "degradado",
             version: version.to_string(),
@@ -105,7 +108,7 @@ mod tests {
     fn healthy_store_gives_200_with_version_and_local_time() {
         let kv = MemoryKv::new();
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Ok(&kv), at(), "1.2.3").unwrap();
+        let r = handle(&req, Ok(&kv), at(), "1.2.3", "p1").unwrap();
         assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "ok");
@@ -113,7 +116,7 @@ mod tests {
         assert_eq!(v["almacen"]["disponible"], true);
         assert_eq!(v["hora"], "2026-11-23T12:30:00-06:00");
         assert_eq!(v["hora_utc"], "2026-11-23T18:30:00.000Z");
-        assert!(kv.exists(PROBE_KEY).unwrap());
+        assert!(kv.is_empty(), "the probe cleans up after itself");
     }
 
     #[test]
@@ -121,7 +124,7 @@ mod tests {
         let kv = MemoryKv::new();
         kv.set_failing(true);
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Ok(&kv), at(), "1").unwrap();
+        let r = handle(&req, Ok(&kv), at(), "1", "p2").unwrap();
         assert_eq!(r.status, 503);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "degradado");
@@ -131,7 +134,7 @@ mod tests {
     #[test]
     fn unopenable_store_gives_503() {
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Err(ApiError::store_unavailable()), at(), "1").unwrap();
+        let r = handle(&req, Err(ApiError::store_unavailable()), at(), "1", "p3").unwrap();
         assert_eq!(r.status, 503);
     }
 
@@ -139,6 +142,9 @@ mod tests {
     fn post_is_refused() {
         let kv = MemoryKv::new();
         let req = HttpRequest::new(Method::Post, "/api/v1/salud");
-        assert_eq!(handle(&req, Ok(&kv), at(), "1").unwrap_err().status, 405);
+        assert_eq!(
+            handle(&req, Ok(&kv), at(), "1", "p4").unwrap_err().status,
+            405
+        );
     }
 }

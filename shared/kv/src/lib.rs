@@ -31,8 +31,14 @@ pub trait KeyValue {
     fn exists(&self, key: &str) -> Result<bool, KvError>;
     /// Atomically adds `delta` to the counter at `key` (missing counts as 0) and returns the new value.
     fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError>;
-    /// Atomically replaces the value at `key` with `new` only if it still equals `expected`
-    /// (`None` = the key must be absent). Returns whether the swap happened.
+    /// Atomically replaces the value at `key` with `new` only if it still equals `expected`.
+    /// Returns whether the swap happened.
+    ///
+    /// `expected = None` means **create once**: it succeeds only for the first caller that ever
+    /// creates this key name, even if the key is deleted later. Spin's SQLite store turns a swap on
+    /// an absent key into an upsert (two racers would both win), so implementations back creation
+    /// with an atomic counter instead; callers that need to re-create a unique key must put a
+    /// generation in its name.
     fn compare_and_swap(
         &self,
         key: &str,

@@ -9,6 +9,8 @@ use crate::{KeyValue, KvError};
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     data: Mutex<HashMap<String, Vec<u8>>>,
+    /// Keys ever created through `compare_and_swap(_, None, _)` (create-once semantics).
+    created: Mutex<std::collections::HashSet<String>>,
     failing: Mutex<bool>,
 }
 
@@ -84,6 +86,15 @@ impl KeyValue for MemoryKv {
         if data.get(key).map(Vec::as_slice) != expected {
             return Ok(false);
         }
+        if expected.is_none() {
+            let mut created = self
+                .created
+                .lock()
+                .map_err(|_| KvError::Unavailable("poisoned lock".into()))?;
+            if !created.insert(key.to_string()) {
+                return Ok(false);
+            }
+        }
         data.insert(key.to_string(), new.to_vec());
         Ok(true)
     }
@@ -144,6 +155,15 @@ mod tests {
         assert!(!kv.compare_and_swap("k", None, b"y").unwrap());
         assert!(kv.compare_and_swap("k", Some(b"x"), b"z").unwrap());
         assert_eq!(kv.get("k").unwrap(), Some(b"z".to_vec()));
+    }
+
+    #[test]
+    fn create_once_even_after_delete() {
+        let kv = MemoryKv::new();
+        assert!(kv.compare_and_swap("k", None, b"x").unwrap());
+        kv.delete("k").unwrap();
+        assert!(!kv.compare_and_swap("k", None, b"y").unwrap());
+        assert_eq!(kv.get("k").unwrap(), None);
     }
 
     #[test]

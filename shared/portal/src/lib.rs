@@ -9,6 +9,7 @@ use avisos_acts::seal::{self, ServiceSeal};
 use avisos_acts::session::{self, Session};
 use avisos_http::{ApiError, HttpRequest};
 use avisos_kv::KeyValue;
+pub use avisos_spin::random;
 use avisos_spin::{SpinKv, optional_variable};
 use chrono::{DateTime, Utc};
 
@@ -75,14 +76,4 @@ impl Env {
             },
         )
     }
-}
-
-/// `N` bytes from the host's cryptographic random source (`wasi:random`).
-pub fn random<const N: usize>() -> [u8; N] {
-    let mut buf = [0u8; N];
-    // wasi:random cannot fail; a host that breaks this contract must not get predictable ids.
-    if getrandom::fill(&mut buf).is_err() {
-        panic!("no cryptographic randomness available");
-    }
-    buf
 }

@@ -66,8 +66,22 @@ impl KeyValue for SpinKv {
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, KvError> {
+        let Some(expected) = expected else {
+            // Create once. Spin's SQLite store upserts on a swap of an absent key, so creation
+            // is decided by an atomic counter: only its first increment wins.
+            if self.store.exists(key).map_err(map_spin)? {
+                return Ok(false);
+            }
+            let claim = format!("\u{0}creado:{key}");
+            if atomics::increment(&self.bucket, &claim, 1).map_err(map_wasi)? != 1 {
+                return Ok(false);
+            }
+            self.store.set(key, new).map_err(map_spin)?;
+            return Ok(true);
+        };
         let cas = atomics::Cas::new(&self.bucket, key).map_err(map_wasi)?;
-        if cas.current().map_err(map_wasi)?.as_deref() != expected {
+        // `current()` takes the snapshot the swap compares against (Cas::new does not).
+        if cas.current().map_err(map_wasi)?.as_deref() != Some(expected) {
             return Ok(false);
         }
         match atomics::swap(cas, new) {

@@ -69,8 +69,14 @@ pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequ
         let value = String::from_utf8_lossy(&value).into_owned();
         request.headers.push((name.to_ascii_lowercase(), value));
     }
-    if let Some(info) = request.header("spin-path-info") {
-        request.path_info = info.to_string();
+    // Spin appends its own `spin-*` headers after any a client sent: the last one is Spin's.
+    if let Some((_, info)) = request
+        .headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "spin-path-info")
+    {
+        request.path_info = info.clone();
     }
     if let Some(len) = request.header("content-length")
         && len.trim().parse::<u64>().map_or(true, |n| n > limit as u64)
@@ -109,6 +115,16 @@ async fn write_response(out: ResponseOutparam, response: HttpResponse) {
     }
     // The client may have gone away; there is nobody left to tell.
     let _ = out.set_with_body(outgoing, response.body).await;
+}
+
+/// `N` bytes from the host's cryptographic random source (`wasi:random`).
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // wasi:random cannot fail; a host that breaks this contract must not get predictable ids.
+    if getrandom::fill(&mut buf).is_err() {
+        panic!("no cryptographic randomness available");
+    }
+    buf
 }
 
 /// The current instant from the host's wall clock.

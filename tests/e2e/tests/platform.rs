@@ -29,6 +29,15 @@ fn salud_reports_version_store_and_time() {
 }
 
 #[test]
+fn concurrent_salud_checks_do_not_read_each_others_probe() {
+    let app = start();
+    let responses = app.send_all((0..64).map(|_| TestRequest::get("/api/v1/salud")));
+    for r in responses {
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+}
+
+#[test]
 fn salud_uses_the_persistent_store_across_restarts() {
     let dir = std::env::temp_dir().join(format!("avisos-e2e-salud-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

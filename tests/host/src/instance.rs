@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -61,8 +61,16 @@ pub(crate) fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
         config.wasm_component_model(true);
-        // The default configuration is valid; failing here would be a wasmtime bug.
-        Engine::new(&config).unwrap_or_else(|e| panic!("cannot create the wasmtime engine: {e}"))
+        // Like Spin, prefer the pooling allocator (much cheaper per-request instantiation)
+        // and fall back to on-demand allocation where its address-space reservation fails.
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(
+            PoolingAllocationConfig::default(),
+        ));
+        Engine::new(&pooled)
+            .or_else(|_| Engine::new(&config))
+            // The default configuration is valid; failing here would be a wasmtime bug.
+            .unwrap_or_else(|e| panic!("cannot create the wasmtime engine: {e}"))
     })
 }
 

@@ -218,11 +218,23 @@ fn prepare_request(
     Ok(())
 }
 
+/// Most component instances alive at once. The pooling allocator has room for 1,000 core
+/// instances and memories (wasmtime's defaults, as in Spin); a component uses a few of each, so
+/// requests beyond this many wait for a free slot instead of failing to instantiate.
+const MAX_CONCURRENT_INSTANCES: usize = 200;
+
+fn instance_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(MAX_CONCURRENT_INSTANCES))
+}
+
 async fn run_component(
     app: &App,
     prepared: &crate::instance::PreparedComponent,
     req: Request<Incoming>,
 ) -> anyhow::Result<Response<HyperOutgoingBody>> {
+    // Held by the task below until the instance is gone.
+    let slot = instance_slots().acquire().await?;
     let mut store = prepared.new_store(app.clock.as_ref())?;
     let (sender, receiver) = tokio::sync::oneshot::channel();
     let request = store
@@ -234,6 +246,7 @@ async fn run_component(
     let id = prepared.id.clone();
 
     let task = tokio::spawn(async move {
+        let _slot = slot;
         let proxy = pre.instantiate_async(&mut store).await?;
         proxy
             .wasi_http_incoming_handler()

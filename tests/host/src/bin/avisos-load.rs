@@ -14,6 +14,7 @@
 //! Only loopback addresses are accepted, and connections, duration and request count are
 //! bounded, so it cannot be pointed at someone else's server by mistake.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -225,6 +226,7 @@ struct Tally {
     latencies_us: Vec<u32>,
     statuses: std::collections::BTreeMap<u16, u64>,
     transport_errors: u64,
+    first_error: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -305,8 +307,9 @@ async fn drive(
                             tally.latencies_us.push(us);
                             *tally.statuses.entry(status).or_default() += 1;
                         }
-                        Err(_) => {
+                        Err(e) => {
                             tally.transport_errors += 1;
+                            tally.first_error.get_or_insert(e);
                             sender = None;
                             // Do not spin if the server is down.
                             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -325,6 +328,9 @@ async fn drive(
                 *total.statuses.entry(s).or_default() += n;
             }
             total.transport_errors += t.transport_errors;
+            if total.first_error.is_none() {
+                total.first_error = t.first_error;
+            }
         }
     }
     total
@@ -388,9 +394,12 @@ fn report(args: &Args, tally: &Tally, elapsed: Duration) {
         percentile(&lat, 99.0),
     );
     let max = lat.last().copied().unwrap_or(0) as f64 / 1000.0;
+    // A closed stdout (e.g. piped into `head`) must not turn a finished run into a panic.
+    let mut out = std::io::stdout().lock();
     match args.format {
         Format::Text => {
-            println!(
+            let _ = writeln!(
+                out,
                 "{} requests in {:.2}s over {} connections{}",
                 done,
                 elapsed.as_secs_f64(),
@@ -401,18 +410,25 @@ fn report(args: &Args, tally: &Tally, elapsed: Duration) {
                     format!(" ({})", args.label)
                 }
             );
-            println!("  requests/s  {rps:>10.1}");
-            println!("  latency ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  max {max:.3}");
+            let _ = writeln!(out, "  requests/s  {rps:>10.1}");
+            let _ = writeln!(
+                out,
+                "  latency ms  p50 {p50:.3}  p90 {p90:.3}  p99 {p99:.3}  max {max:.3}"
+            );
             let statuses: Vec<String> = tally
                 .statuses
                 .iter()
                 .map(|(s, n)| format!("{s}: {n}"))
                 .collect();
-            println!(
+            let _ = writeln!(
+                out,
                 "  statuses    {}   errors {errors} (connection errors {})",
                 statuses.join(", "),
                 tally.transport_errors
             );
+            if let Some(e) = &tally.first_error {
+                let _ = writeln!(out, "  first connection error: {e}");
+            }
         }
         Format::Json => {
             let v = serde_json::json!({
@@ -425,12 +441,16 @@ fn report(args: &Args, tally: &Tally, elapsed: Duration) {
                 "statuses": tally.statuses,
                 "errors": errors,
                 "connection_errors": tally.transport_errors,
+                "first_connection_error": tally.first_error,
             });
-            println!("{v}");
+            let _ = writeln!(out, "{v}");
         }
-        Format::Row => println!(
-            "{}\t{rps:.1}\t{p50:.3}\t{p90:.3}\t{p99:.3}\t{max:.3}\t{errors}",
-            args.label
-        ),
+        Format::Row => {
+            let _ = writeln!(
+                out,
+                "{}\t{rps:.1}\t{p50:.3}\t{p90:.3}\t{p99:.3}\t{max:.3}\t{errors}",
+                args.label
+            );
+        }
     }
 }
