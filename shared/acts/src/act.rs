@@ -297,7 +297,22 @@ pub mod actions {
     pub const INICIO_SESION: &str = "INICIO_SESION";
     pub const ACEPTACION_TERMINOS: &str = "ACEPTACION_TERMINOS";
 
-    pub const ALL: &[&str] = &[INICIO_SESION, ACEPTACION_TERMINOS];
+    /// Relaciones de confianza (shared/relations).
+    pub const GENERAR_CONTRASENA: &str = "GENERAR_CONTRASENA";
+    pub const CANCELAR_CONTRASENA: &str = "CANCELAR_CONTRASENA";
+    pub const ADICIONAR_RELACION: &str = "ADICIONAR_RELACION";
+    pub const CANCELAR_RELACION: &str = "CANCELAR_RELACION";
+    pub const REGISTRAR_DESARROLLADOR: &str = "REGISTRAR_DESARROLLADOR";
+
+    pub const ALL: &[&str] = &[
+        INICIO_SESION,
+        ACEPTACION_TERMINOS,
+        GENERAR_CONTRASENA,
+        CANCELAR_CONTRASENA,
+        ADICIONAR_RELACION,
+        CANCELAR_RELACION,
+        REGISTRAR_DESARROLLADOR,
+    ];
 
     pub fn is_known(accion: &str) -> bool {
         ALL.contains(&accion)

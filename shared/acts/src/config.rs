@@ -99,6 +99,29 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
         .filter(|x| !x.is_empty())
 }
 
+/// A demo-mode secret generated on first use: the first request to create it wins (create-once
+/// compare-and-swap); a request that loses the race waits briefly for the winner's value.
+pub(crate) fn demo_secret(
+    kv: &dyn avisos_kv::KeyValue,
+    key: &str,
+    generate: impl FnOnce() -> Result<Vec<u8>, ApiError>,
+) -> Result<Vec<u8>, ApiError> {
+    if let Some(existing) = kv.get(key)? {
+        return Ok(existing);
+    }
+    let value = generate()?;
+    if kv.compare_and_swap(key, None, &value)? {
+        return Ok(value);
+    }
+    for _ in 0..50 {
+        if let Some(existing) = kv.get(key)? {
+            return Ok(existing);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Err(ApiError::store_unavailable())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,27 +163,4 @@ mod tests {
         assert!(ServiceConfig::from_raw(&raw("staging", "demo")).is_err());
         assert!(ServiceConfig::from_raw(&raw("demo", "otro")).is_err());
     }
-}
-
-/// A demo-mode secret generated on first use: the first request to create it wins (create-once
-/// compare-and-swap); a request that loses the race waits briefly for the winner's value.
-pub(crate) fn demo_secret(
-    kv: &dyn avisos_kv::KeyValue,
-    key: &str,
-    generate: impl FnOnce() -> Result<Vec<u8>, ApiError>,
-) -> Result<Vec<u8>, ApiError> {
-    if let Some(existing) = kv.get(key)? {
-        return Ok(existing);
-    }
-    let value = generate()?;
-    if kv.compare_and_swap(key, None, &value)? {
-        return Ok(value);
-    }
-    for _ in 0..50 {
-        if let Some(existing) = kv.get(key)? {
-            return Ok(existing);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    Err(ApiError::store_unavailable())
 }

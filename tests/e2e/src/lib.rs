@@ -228,3 +228,17 @@ pub fn assert_error(r: &TestResponse, status: u16, codigo: &str) {
         r.text()
     );
 }
+
+/// Sends a signed act with the signer's session (acts that also require one).
+pub fn send_act_as(app: &TestApp, path: &str, act: &Act, token: &str) -> TestResponse {
+    app.send(
+        TestRequest::post(path)
+            .header("authorization", format!("Bearer {token}"))
+            .json(&Value::Object(act.body.clone())),
+    )
+}
+
+/// Whether a body starts like a ZIP container, which an .xlsx workbook is.
+pub fn is_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}

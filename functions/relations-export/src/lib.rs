@@ -1,0 +1,35 @@
+//! `GET /api/v1/relaciones/exportacion`: «Exportar tabla», the session's relations table as an
+//! .xlsx workbook (the same rows and columns as `GET /api/v1/relaciones`).
+
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use avisos_relations::relation::{self, Perspective};
+use avisos_relations::{export, today};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get])?;
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    let perspective = Perspective::of(&session)?;
+    let rows = relation::list(env.kv(), &session.rfc, perspective, env.now)?;
+    let bytes = export::xlsx(&rows, env.now)?;
+    drop(rows);
+    Ok(HttpResponse::new(200, export::CONTENT_TYPE, bytes)
+        .with_header("cache-control", "private, no-store")
+        .with_header(
+            "content-disposition",
+            &format!(
+                "attachment; filename=\"{}\"",
+                export::file_name(&session.rfc, today(env.now))
+            ),
+        ))
+}

@@ -1,0 +1,60 @@
+//! `GET /api/v1/relaciones`: the table «Relaciones de confianza» (the employer's relations, or
+//! the developer's read-only view of those granted to it), with the vigencia choices for the
+//! form. `POST`: the act `ADICIONAR_RELACION` («Adicionar relación»), signed over the relations
+//! terms, with the service password alongside (never in the cadena).
+
+use avisos_acts::act::{ActSpec, actions, verify_signed_act};
+use avisos_acts::session::Role;
+use avisos_acts::terms::TermsId;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use avisos_relations::relation::{self, AddRequest, Perspective};
+use avisos_relations::{Servicio, export, require_actor, split_password, today, vigencia};
+use serde_json::json;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint =
+    avisos_spin::Endpoint::new(&[Method::Get, Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get, Method::Post])?;
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    let hoy = today(env.now);
+    if req.method == Method::Get {
+        let perspective = Perspective::of(&session)?;
+        let rows = relation::list(env.kv(), &session.rfc, perspective, env.now)?;
+        return Ok(HttpResponse::json(
+            200,
+            &json!({
+                "rfc": session.rfc,
+                "rol": session.rol,
+                "hoy": hoy,
+                "columnas": export::COLUMNS.map(|(title, _)| title),
+                "servicios": Servicio::ALL.map(Servicio::nombre),
+                "vigencias": (perspective == Perspective::Patron).then(|| vigencia::options(hoy)),
+                "relaciones": rows,
+            }),
+        ));
+    }
+    session.require_role(&[Role::Patron])?;
+    let (body, contrasena) = split_password(&req.body)?;
+    let spec = ActSpec::from_datos(
+        actions::ADICIONAR_RELACION,
+        Some(TermsId::RelacionesDeConfianza),
+        &relation::ADD_FIELDS,
+        &body.datos,
+    )?;
+    let request = AddRequest::parse(&spec, env.config.mode, hoy)?;
+    require_actor(&session, Role::Patron, &body.rfc)?;
+    let seal = env.seal()?;
+    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let added = relation::add(env.kv(), &seal, &act, &request, &contrasena, env.now)?;
+    Ok(HttpResponse::json(201, &added))
+}

@@ -1,0 +1,1316 @@
+//! Relaciones de confianza: add, cancel, list, and the access rule.
+//!
+//! A relation's **No. de Caso** is the folio of the act that created it (and of its acuse
+//! «Registro de Relaciones de Confianza»). Its **status is computed on read** from the clock:
+//! *Relación cancelada por usuario* once cancelled, *Relación no vigente* after its
+//! `fin_vigencia` (inclusive) has passed, *Relación Vigente* otherwise. No job ever rewrites it.
+//!
+//! **One live relation per employer + developer + service** is enforced by a claim key
+//! `relacion:vigente:<patrón>:<desarrollador>:<servicio>` taken with compare-and-swap. The claim
+//! holds `<No. de Caso>|<unix seconds>`; an empty value means free. A claim whose relation was
+//! cancelled or has expired is stale and may be taken over (again with compare-and-swap on the
+//! exact bytes read, so two requests can never both take it).
+//!
+//! **Write order of an addition** (so that a failure never leaves half an act visible):
+//! 1. every check (certified developer, no live relation, service password); nothing written;
+//! 2. folio, then the sealed acuse (`acuse:<folio>`), then the relation record
+//!    (`relacion:<folio>`): not yet reachable from any listing or claim;
+//! 3. the claim (compare-and-swap): from here the relation is the live one. Losing the race
+//!    deletes the record and answers `RELACION_DUPLICADA`;
+//! 4. the developer's index, then the employer's index (compare-and-swap appends): from here it
+//!    is listed. If they fail, the claim is released and the record deleted.
+//!
+//! The only residue a failure can leave is a sealed acuse no listing points to (evidence of a
+//! signed request that took no effect), never a relation without its acuse. A claim always
+//! points to a record written before it; if the record is missing, its request gave up after a
+//! failure and the claim is free to take.
+//!
+//! **Cancellation** (`CANCELAR_RELACION`): only the owner, only a live relation; the acuse is
+//! issued, then the record is swapped (compare-and-swap, so of two concurrent cancellations one
+//! wins and the other is told it was already cancelled), then the claim is released.
+
+use avisos_acts::acuse::{self, AcuseRecord, Dato};
+use avisos_acts::seal::ServiceSeal;
+use avisos_acts::session::{Role, Session};
+use avisos_acts::{ActSpec, Mode, VerifiedAct, folio};
+use avisos_http::ApiError;
+use avisos_kv::{KeyValue, KeyValueJson};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Servicio, directory, password, vigencia};
+
+/// Bounded retries of an index append under contention.
+const CAS_ATTEMPTS: usize = 64;
+
+/// Title of the acuse of an addition, as the guide shows it.
+pub const ACUSE_ALTA: &str = "Registro de Relaciones de Confianza";
+pub const ACUSE_CANCELACION: &str = "Cancelación de Relación de Confianza";
+
+/// Fields of `ADICIONAR_RELACION`, in cadena order.
+pub const ADD_FIELDS: [&str; 4] = [
+    "servicio",
+    "rfc_desarrollador",
+    "inicio_vigencia",
+    "fin_vigencia",
+];
+/// Fields of `CANCELAR_RELACION`.
+pub const CANCEL_FIELDS: [&str; 1] = ["no_caso"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    /// Fecha cancelación anticipada (Mexico City).
+    pub fecha: NaiveDate,
+    pub instante: DateTime<Utc>,
+    /// Folio of the cancellation's acuse.
+    pub folio: String,
+}
+
+/// `relacion:<No. de Caso>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relation {
+    pub no_caso: String,
+    pub patron_rfc: String,
+    pub patron_nombre: String,
+    pub desarrollador_rfc: String,
+    pub desarrollador_nombre: String,
+    pub servicio: Servicio,
+    pub inicio_vigencia: NaiveDate,
+    /// Inclusive.
+    pub fin_vigencia: NaiveDate,
+    pub registrada: DateTime<Utc>,
+    /// The service password's generation the employer typed (see [`crate::password`]).
+    pub generacion_contrasena: u32,
+    pub cancelacion: Option<Cancellation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    #[serde(rename = "Relación Vigente")]
+    Vigente,
+    #[serde(rename = "Relación cancelada por usuario")]
+    CanceladaPorUsuario,
+    #[serde(rename = "Relación no vigente")]
+    NoVigente,
+}
+
+impl Status {
+    pub fn texto(self) -> &'static str {
+        match self {
+            Status::Vigente => "Relación Vigente",
+            Status::CanceladaPorUsuario => "Relación cancelada por usuario",
+            Status::NoVigente => "Relación no vigente",
+        }
+    }
+}
+
+impl Relation {
+    pub fn status(&self, today: NaiveDate) -> Status {
+        if self.cancelacion.is_some() {
+            Status::CanceladaPorUsuario
+        } else if today > self.fin_vigencia {
+            Status::NoVigente
+        } else {
+            Status::Vigente
+        }
+    }
+}
+
+/// The common answer of an act: its folio and acuse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registered {
+    pub folio: String,
+    pub fecha: String,
+    pub rfc: String,
+    pub nombre: String,
+    pub acuse: String,
+}
+
+impl Registered {
+    pub fn from_acuse(r: &AcuseRecord) -> Registered {
+        Registered {
+            folio: r.folio.clone(),
+            fecha: avisos_acts::iso(r.fecha),
+            rfc: r.rfc.clone(),
+            nombre: r.nombre.clone(),
+            acuse: format!("/api/v1/acuses/{}", r.folio),
+        }
+    }
+}
+
+/// Whose table: the employer's own, or the developer's read-only view of what it was granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Perspective {
+    Patron,
+    Desarrollador,
+}
+
+impl Perspective {
+    pub fn of(session: &Session) -> Result<Perspective, ApiError> {
+        session.require_role(&[Role::Patron, Role::Desarrollador])?;
+        Ok(match session.rol {
+            Role::Desarrollador => Perspective::Desarrollador,
+            _ => Perspective::Patron,
+        })
+    }
+}
+
+/// Dates as the guide prints them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowText {
+    pub fecha_inicio_vigencia: String,
+    pub fin_vigencia: String,
+    pub fecha_cancelacion_anticipada: String,
+}
+
+/// One row of the table, with the guide's columns. `rfc` and `razon_social` are the other party:
+/// the developer in the employer's table, the employer in the developer's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub no_caso: String,
+    pub rfc: String,
+    pub razon_social: String,
+    pub servicio: &'static str,
+    pub fecha_inicio_vigencia: NaiveDate,
+    pub fin_vigencia: NaiveDate,
+    pub fecha_cancelacion_anticipada: Option<NaiveDate>,
+    pub estatus: &'static str,
+    /// The acuse of the addition (employer only).
+    pub acuse: Option<String>,
+    /// The acuse of the cancellation (employer only).
+    pub acuse_cancelacion: Option<String>,
+    /// Whether «Borrar» applies (employer's live relations).
+    pub cancelable: bool,
+    pub texto: RowText,
+}
+
+impl Row {
+    pub fn new(r: &Relation, today: NaiveDate, perspective: Perspective) -> Row {
+        let status = r.status(today);
+        let own = perspective == Perspective::Patron;
+        let (rfc, razon_social) = if own {
+            (&r.desarrollador_rfc, &r.desarrollador_nombre)
+        } else {
+            (&r.patron_rfc, &r.patron_nombre)
+        };
+        let cancel_date = r.cancelacion.as_ref().map(|c| c.fecha);
+        Row {
+            no_caso: r.no_caso.clone(),
+            rfc: rfc.clone(),
+            razon_social: razon_social.clone(),
+            servicio: r.servicio.nombre(),
+            fecha_inicio_vigencia: r.inicio_vigencia,
+            fin_vigencia: r.fin_vigencia,
+            fecha_cancelacion_anticipada: cancel_date,
+            estatus: status.texto(),
+            acuse: own.then(|| format!("/api/v1/acuses/{}", r.no_caso)),
+            acuse_cancelacion: r
+                .cancelacion
+                .as_ref()
+                .filter(|_| own)
+                .map(|c| format!("/api/v1/acuses/{}", c.folio)),
+            cancelable: own && status == Status::Vigente,
+            texto: RowText {
+                fecha_inicio_vigencia: crate::fecha_guia(r.inicio_vigencia),
+                fin_vigencia: crate::fecha_guia(r.fin_vigencia),
+                fecha_cancelacion_anticipada: cancel_date
+                    .map(crate::fecha_guia)
+                    .unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// The answer of an addition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Added {
+    #[serde(flatten)]
+    pub registro: Registered,
+    pub relacion: Row,
+}
+
+/// The answer of a cancellation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cancelled {
+    #[serde(flatten)]
+    pub registro: Registered,
+    pub relacion: Row,
+}
+
+/// The data of `ADICIONAR_RELACION`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddRequest {
+    pub servicio: Servicio,
+    pub desarrollador: String,
+    pub inicio_vigencia: NaiveDate,
+    pub fin_vigencia: NaiveDate,
+}
+
+impl AddRequest {
+    /// Validates the act's fields on `today` (before any signature work: these refusals are
+    /// cheap and leave the nonce unused).
+    pub fn parse(spec: &ActSpec, mode: Mode, today: NaiveDate) -> Result<AddRequest, ApiError> {
+        let field = |n: &str| spec.field(n).unwrap_or_default();
+        let servicio = Servicio::parse(field("servicio"))?;
+        let desarrollador = avisos_acts::act::validate_actor_rfc(field("rfc_desarrollador"), mode)
+            .map_err(|e| {
+                ApiError::bad_request(
+                    "RFC_DESARROLLADOR_INVALIDO",
+                    format!("El RFC del desarrollador no es válido: {}", e.mensaje),
+                )
+            })?;
+        let inicio = vigencia::parse_date("inicio_vigencia", field("inicio_vigencia"))?;
+        let fin = vigencia::parse_date("fin_vigencia", field("fin_vigencia"))?;
+        let (inicio_vigencia, fin_vigencia) = vigencia::validate(today, inicio, fin)?;
+        Ok(AddRequest {
+            servicio,
+            desarrollador,
+            inicio_vigencia,
+            fin_vigencia,
+        })
+    }
+}
+
+fn key(no_caso: &str) -> String {
+    format!("relacion:{no_caso}")
+}
+
+fn claim_key(patron: &str, desarrollador: &str, servicio: Servicio) -> String {
+    format!(
+        "relacion:vigente:{}:{}:{}",
+        patron.to_uppercase(),
+        desarrollador.to_uppercase(),
+        servicio.slug()
+    )
+}
+
+fn patron_index(rfc: &str) -> String {
+    format!("relaciones:patron:{}", rfc.to_uppercase())
+}
+
+fn developer_index(rfc: &str) -> String {
+    format!("relaciones:desarrollador:{}", rfc.to_uppercase())
+}
+
+pub fn load(kv: &dyn KeyValue, no_caso: &str) -> Result<Option<Relation>, ApiError> {
+    if !folio::is_well_formed(no_caso) {
+        return Ok(None);
+    }
+    Ok(kv.get_json(&key(no_caso))?)
+}
+
+fn duplicate(existing: &Relation) -> ApiError {
+    ApiError::new(
+        409,
+        "RELACION_DUPLICADA",
+        format!(
+            "Ya tienes una relación de confianza vigente con el desarrollador {} para el servicio {} (No. de Caso {}, vigente hasta el {}). Para registrar otra, primero cancela la existente.",
+            existing.desarrollador_rfc,
+            existing.servicio.nombre(),
+            existing.no_caso,
+            crate::fecha_guia(existing.fin_vigencia)
+        ),
+    )
+}
+
+fn duplicate_in_progress() -> ApiError {
+    ApiError::new(
+        409,
+        "RELACION_DUPLICADA",
+        "Se está registrando en este momento otra relación con el mismo desarrollador y servicio. Consulta tu tabla de relaciones.",
+    )
+}
+
+/// Parses a claim value `<No. de Caso>|<unix seconds>`; `None` when free (empty).
+fn parse_claim(v: &[u8]) -> Result<Option<String>, ApiError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let s = std::str::from_utf8(v).map_err(|_| ApiError::internal("corrupt relation claim"))?;
+    let (no_caso, _since) = s
+        .split_once('|')
+        .ok_or_else(|| ApiError::internal("corrupt relation claim"))?;
+    Ok(Some(no_caso.to_string()))
+}
+
+/// What a claim currently blocks: `Some(relation)` while it names a live relation.
+fn claim_holder(
+    kv: &dyn KeyValue,
+    value: Option<&[u8]>,
+    today: NaiveDate,
+) -> Result<Option<Relation>, ApiError> {
+    let Some(no_caso) = value.map(parse_claim).transpose()?.flatten() else {
+        return Ok(None);
+    };
+    Ok(load(kv, &no_caso)?.filter(|r| r.status(today) == Status::Vigente))
+}
+
+/// The live relation of (employer, developer, service), if any: the rule for later issues
+/// (avisos may be consulted only through a *Relación Vigente*).
+pub fn live_relation(
+    kv: &dyn KeyValue,
+    patron: &str,
+    desarrollador: &str,
+    servicio: Servicio,
+    now: DateTime<Utc>,
+) -> Result<Option<Relation>, ApiError> {
+    let value = kv.get(&claim_key(patron, desarrollador, servicio))?;
+    claim_holder(kv, value.as_deref(), crate::today(now))
+}
+
+/// Whether `desarrollador` may consult `patron`'s avisos through `servicio` now: a *Relación
+/// Vigente* and a certification still authorised (cancelling a certification makes its relations
+/// unusable, whatever their status in the table). The password check, if the caller needs one,
+/// is [`crate::password::check`] against the employer's current password.
+pub fn authorizes(
+    kv: &dyn KeyValue,
+    patron: &str,
+    desarrollador: &str,
+    servicio: Servicio,
+    now: DateTime<Utc>,
+) -> Result<Option<Relation>, ApiError> {
+    if directory::require_certified(kv, desarrollador).is_err() {
+        return Ok(None);
+    }
+    live_relation(kv, patron, desarrollador, servicio, now)
+}
+
+/// Takes the claim for `no_caso` or explains who holds it.
+fn take_claim(
+    kv: &dyn KeyValue,
+    k: &str,
+    no_caso: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<u8>, ApiError> {
+    let today = crate::today(now);
+    let ours = format!("{no_caso}|{}", now.timestamp()).into_bytes();
+    for _ in 0..CAS_ATTEMPTS {
+        let current = kv.get(k)?;
+        if let Some(holder) = current.as_deref().map(parse_claim).transpose()?.flatten() {
+            match load(kv, &holder)? {
+                Some(r) if r.status(today) == Status::Vigente => return Err(duplicate(&r)),
+                // Cancelled or expired (both final): the claim is stale. A missing record means
+                // its request gave up (records are written before claims).
+                _ => {}
+            }
+        }
+        if kv.compare_and_swap(k, current.as_deref(), &ours)? {
+            return Ok(ours);
+        }
+    }
+    Err(duplicate_in_progress())
+}
+
+/// Releases a claim if it is still `ours` (compare-and-swap to empty).
+fn release_claim(kv: &dyn KeyValue, k: &str, ours: &[u8]) {
+    // Best effort: a claim left behind points to a cancelled or deleted relation, which the
+    // next addition treats as free.
+    let _ = kv.compare_and_swap(k, Some(ours), b"");
+}
+
+/// Appends `no_casos` to a comma-separated index with compare-and-swap (already present ones are
+/// skipped, so a retried append is harmless).
+fn append_index(kv: &dyn KeyValue, k: &str, no_casos: &[&str]) -> Result<(), ApiError> {
+    for _ in 0..CAS_ATTEMPTS {
+        let before = kv.get(k)?;
+        let mut after = before.clone().unwrap_or_default();
+        let present: std::collections::HashSet<&[u8]> = before
+            .as_deref()
+            .unwrap_or_default()
+            .split(|b| *b == b',')
+            .collect();
+        let mut changed = false;
+        for no_caso in no_casos {
+            if present.contains(no_caso.as_bytes()) {
+                continue;
+            }
+            if !after.is_empty() {
+                after.push(b',');
+            }
+            after.extend_from_slice(no_caso.as_bytes());
+            changed = true;
+        }
+        if !changed || kv.compare_and_swap(k, before.as_deref(), &after)? {
+            return Ok(());
+        }
+    }
+    Err(ApiError::new(
+        503,
+        "RELACIONES_OCUPADO",
+        "Tu tabla de relaciones se está actualizando por muchas solicitudes a la vez; esta no tuvo efecto. Intenta de nuevo.",
+    ))
+}
+
+fn read_index(kv: &dyn KeyValue, k: &str) -> Result<Vec<String>, ApiError> {
+    let bytes = kv.get(k)?.unwrap_or_default();
+    let text = String::from_utf8(bytes).map_err(|_| ApiError::internal("corrupt index"))?;
+    Ok(text
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// `ADICIONAR_RELACION`. The act is already verified (signature, nonce) and its signer is the
+/// session's employer; `typed_password` is the service password as typed.
+pub fn add(
+    kv: &dyn KeyValue,
+    seal: &ServiceSeal,
+    act: &VerifiedAct,
+    request: &AddRequest,
+    typed_password: &str,
+    now: DateTime<Utc>,
+) -> Result<Added, ApiError> {
+    let patron = act.identity.rfc.to_uppercase();
+    let today = crate::today(now);
+    // 1. Checks, nothing written. The vigencia is checked again against the clock of this moment.
+    vigencia::validate(today, request.inicio_vigencia, request.fin_vigencia)?;
+    let developer = directory::require_certified(kv, &request.desarrollador)?;
+    let ck = claim_key(&patron, &developer.rfc, request.servicio);
+    if let Some(existing) = claim_holder(kv, kv.get(&ck)?.as_deref(), today)? {
+        return Err(duplicate(&existing));
+    }
+    // The slow hash runs only after the cheap refusals, and only for a verified signer.
+    let generacion = password::check(kv, &patron, typed_password)?;
+
+    // 2. Folio, acuse, record.
+    let no_caso = folio::allocate(kv)?;
+    let acuse = acuse::issue(
+        kv,
+        seal,
+        act,
+        &no_caso,
+        ACUSE_ALTA,
+        vec![
+            Dato::new("No. de Caso", &no_caso),
+            Dato::new("Servicio de Intercomunicación", request.servicio.nombre()),
+            Dato::new("RFC del desarrollador", &developer.rfc),
+            Dato::new("Razón social del desarrollador", &developer.razon_social),
+            Dato::new(
+                "Fecha inicio vigencia",
+                crate::fecha_guia(request.inicio_vigencia),
+            ),
+            Dato::new("Fin de vigencia", crate::fecha_guia(request.fin_vigencia)),
+        ],
+        now,
+    )?;
+    let relation = Relation {
+        no_caso: no_caso.clone(),
+        patron_rfc: patron.clone(),
+        patron_nombre: acuse.nombre.clone(),
+        desarrollador_rfc: developer.rfc.clone(),
+        desarrollador_nombre: developer.razon_social.clone(),
+        servicio: request.servicio,
+        inicio_vigencia: request.inicio_vigencia,
+        fin_vigencia: request.fin_vigencia,
+        registrada: acuse.fecha,
+        generacion_contrasena: generacion,
+        cancelacion: None,
+    };
+    kv.set_json(&key(&no_caso), &relation)?;
+
+    // 3. The claim.
+    let ours = match take_claim(kv, &ck, &no_caso, now) {
+        Ok(ours) => ours,
+        Err(e) => {
+            let _ = kv.delete(&key(&no_caso));
+            return Err(e);
+        }
+    };
+
+    // 4. The indexes, employer's last.
+    let indexed = append_index(kv, &developer_index(&developer.rfc), &[&no_caso])
+        .and_then(|()| append_index(kv, &patron_index(&patron), &[&no_caso]));
+    if let Err(e) = indexed {
+        release_claim(kv, &ck, &ours);
+        let _ = kv.delete(&key(&no_caso));
+        return Err(e);
+    }
+    Ok(Added {
+        registro: Registered::from_acuse(&acuse),
+        relacion: Row::new(&relation, today, Perspective::Patron),
+    })
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        404,
+        "RELACION_NO_ENCONTRADA",
+        "No existe una relación de confianza con ese No. de Caso entre tus relaciones.",
+    )
+}
+
+/// Loads a relation for its employer. Someone else's answers exactly like a missing one.
+pub fn load_own(kv: &dyn KeyValue, no_caso: &str, patron: &str) -> Result<Relation, ApiError> {
+    match load(kv, no_caso)? {
+        Some(r) if r.patron_rfc.eq_ignore_ascii_case(patron) => Ok(r),
+        _ => Err(not_found()),
+    }
+}
+
+fn refuse_if_not_live(r: &Relation, today: NaiveDate) -> Result<(), ApiError> {
+    match r.status(today) {
+        Status::Vigente => Ok(()),
+        Status::CanceladaPorUsuario => Err(ApiError::new(
+            409,
+            "RELACION_YA_CANCELADA",
+            format!(
+                "La relación {} ya fue cancelada el {}.",
+                r.no_caso,
+                r.cancelacion
+                    .as_ref()
+                    .map(|c| crate::fecha_guia(c.fecha))
+                    .unwrap_or_default()
+            ),
+        )),
+        Status::NoVigente => Err(ApiError::new(
+            409,
+            "RELACION_NO_VIGENTE",
+            format!(
+                "La relación {} ya no está vigente (su vigencia terminó el {}); no hay nada que cancelar.",
+                r.no_caso,
+                crate::fecha_guia(r.fin_vigencia)
+            ),
+        )),
+    }
+}
+
+/// `CANCELAR_RELACION` («Borrar»): `no_caso` from the path must equal the signed one.
+pub fn cancel(
+    kv: &dyn KeyValue,
+    seal: &ServiceSeal,
+    act: &VerifiedAct,
+    no_caso: &str,
+    now: DateTime<Utc>,
+) -> Result<Cancelled, ApiError> {
+    let patron = act.identity.rfc.to_uppercase();
+    let today = crate::today(now);
+    let k = key(no_caso);
+    let before = kv.get(&k)?;
+    let relation: Relation = match &before {
+        Some(bytes) if folio::is_well_formed(no_caso) => serde_json::from_slice(bytes)
+            .map_err(|_| ApiError::internal("corrupt relation record"))?,
+        _ => return Err(not_found()),
+    };
+    if !relation.patron_rfc.eq_ignore_ascii_case(&patron) {
+        return Err(not_found());
+    }
+    refuse_if_not_live(&relation, today)?;
+
+    let folio = folio::allocate(kv)?;
+    let acuse = acuse::issue(
+        kv,
+        seal,
+        act,
+        &folio,
+        ACUSE_CANCELACION,
+        vec![
+            Dato::new("No. de Caso", &relation.no_caso),
+            Dato::new("Servicio de Intercomunicación", relation.servicio.nombre()),
+            Dato::new("RFC del desarrollador", &relation.desarrollador_rfc),
+            Dato::new(
+                "Razón social del desarrollador",
+                &relation.desarrollador_nombre,
+            ),
+            Dato::new(
+                "Fecha inicio vigencia",
+                crate::fecha_guia(relation.inicio_vigencia),
+            ),
+            Dato::new("Fin de vigencia", crate::fecha_guia(relation.fin_vigencia)),
+            Dato::new("Fecha cancelación anticipada", crate::fecha_guia(today)),
+        ],
+        now,
+    )?;
+    let cancelled = Relation {
+        cancelacion: Some(Cancellation {
+            fecha: today,
+            instante: acuse.fecha,
+            folio: folio.clone(),
+        }),
+        ..relation.clone()
+    };
+    let bytes = serde_json::to_vec(&cancelled).map_err(|e| ApiError::internal(&e.to_string()))?;
+    if !kv.compare_and_swap(&k, before.as_deref(), &bytes)? {
+        // Someone changed it meanwhile: the only change a relation admits is a cancellation.
+        let now_stored = load_own(kv, no_caso, &patron)?;
+        refuse_if_not_live(&now_stored, today)?;
+        return Err(ApiError::internal("relation changed concurrently"));
+    }
+    let ck = claim_key(&patron, &relation.desarrollador_rfc, relation.servicio);
+    if let Ok(Some(v)) = kv.get(&ck)
+        && parse_claim(&v).ok().flatten().as_deref() == Some(no_caso)
+    {
+        release_claim(kv, &ck, &v);
+    }
+    Ok(Cancelled {
+        registro: Registered::from_acuse(&acuse),
+        relacion: Row::new(&cancelled, today, Perspective::Patron),
+    })
+}
+
+/// The session's relations, newest first: the employer's own, or those granted to a developer.
+pub fn list(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    perspective: Perspective,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row>, ApiError> {
+    let today = crate::today(now);
+    let index = match perspective {
+        Perspective::Patron => patron_index(rfc),
+        Perspective::Desarrollador => developer_index(rfc),
+    };
+    let mut rows = Vec::new();
+    for no_caso in read_index(kv, &index)?.iter().rev() {
+        // A record missing here was rolled back after a failed addition.
+        if let Some(r) = load(kv, no_caso)? {
+            rows.push(Row::new(&r, today, perspective));
+        }
+    }
+    Ok(rows)
+}
+
+/// Bulk import of relations that already exist elsewhere (a migration from the institute's
+/// records; the benchmarks and the 10,000-row export test). No act, no acuse: each relation gets
+/// a fresh No. de Caso from the folio counter, live ones take their uniqueness claim (a live
+/// duplicate is refused), and the indexes are appended once per owner. Returns the case numbers
+/// in input order.
+#[cfg(feature = "import")]
+pub fn import(
+    kv: &dyn KeyValue,
+    relations: Vec<Relation>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, ApiError> {
+    let today = crate::today(now);
+    let mut by_patron: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut by_developer: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut out = Vec::with_capacity(relations.len());
+    for mut r in relations {
+        r.no_caso = folio::allocate(kv)?;
+        kv.set_json(&key(&r.no_caso), &r)?;
+        if r.status(today) == Status::Vigente {
+            let ck = claim_key(&r.patron_rfc, &r.desarrollador_rfc, r.servicio);
+            if let Err(e) = take_claim(kv, &ck, &r.no_caso, now) {
+                let _ = kv.delete(&key(&r.no_caso));
+                return Err(e);
+            }
+        }
+        by_patron
+            .entry(r.patron_rfc.clone())
+            .or_default()
+            .push(r.no_caso.clone());
+        by_developer
+            .entry(r.desarrollador_rfc.clone())
+            .or_default()
+            .push(r.no_caso.clone());
+        out.push(r.no_caso);
+    }
+    for (rfc, list) in &by_developer {
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        append_index(kv, &developer_index(rfc), &refs)?;
+    }
+    for (rfc, list) in &by_patron {
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        append_index(kv, &patron_index(rfc), &refs)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::{CertStatus, Developer};
+    use crate::testutil::*;
+    use avisos_acts::terms::TermsId;
+    use avisos_kv::MemoryKv;
+    use std::sync::Arc;
+
+    struct World {
+        kv: Arc<MemoryKv>,
+        seal: ServiceSeal,
+        password: String,
+    }
+
+    fn certify(kv: &dyn KeyValue, rfc: &str, estatus: CertStatus) {
+        directory::set_status(
+            kv,
+            Developer {
+                rfc: rfc.into(),
+                razon_social: name_of(rfc).into(),
+                estatus,
+                actualizado: t0(),
+                folio: "0500000001".into(),
+                registrado_por: ANALISTA.into(),
+            },
+        )
+        .unwrap();
+    }
+
+    fn world() -> World {
+        let kv = Arc::new(MemoryKv::new());
+        let seal = seal();
+        certify(&*kv, DEV, CertStatus::Autorizada);
+        certify(&*kv, DEV_2, CertStatus::Autorizada);
+        let g = password::generate(
+            &*kv,
+            &seal,
+            &act(PATRON, "GENERAR_CONTRASENA", &[]),
+            t0(),
+            counter_random(3),
+            [4; 16],
+        )
+        .unwrap();
+        World {
+            kv,
+            seal,
+            password: g.contrasena,
+        }
+    }
+
+    fn add_act(patron: &str, dev: &str, inicio: &str, fin: &str) -> VerifiedAct {
+        act_with_terms(
+            patron,
+            "ADICIONAR_RELACION",
+            Some(TermsId::RelacionesDeConfianza),
+            &[
+                ("servicio", "Avisos"),
+                ("rfc_desarrollador", dev),
+                ("inicio_vigencia", inicio),
+                ("fin_vigencia", fin),
+            ],
+        )
+    }
+
+    fn request(act: &VerifiedAct, now: DateTime<Utc>) -> Result<AddRequest, ApiError> {
+        AddRequest::parse(&act.spec, Mode::Demo, crate::today(now))
+    }
+
+    impl World {
+        fn add_at(
+            &self,
+            dev: &str,
+            fin: &str,
+            now: DateTime<Utc>,
+            pw: &str,
+        ) -> Result<Added, ApiError> {
+            let inicio = crate::today(now).to_string();
+            let act = add_act(PATRON, dev, &inicio, fin);
+            let req = request(&act, now)?;
+            add(&*self.kv, &self.seal, &act, &req, pw, now)
+        }
+
+        fn add(&self, dev: &str, fin: &str) -> Result<Added, ApiError> {
+            self.add_at(dev, fin, t0(), &self.password)
+        }
+
+        fn cancel_at(
+            &self,
+            rfc: &str,
+            no_caso: &str,
+            now: DateTime<Utc>,
+        ) -> Result<Cancelled, ApiError> {
+            let act = act(rfc, "CANCELAR_RELACION", &[("no_caso", no_caso)]);
+            cancel(&*self.kv, &self.seal, &act, no_caso, now)
+        }
+    }
+
+    #[test]
+    fn add_registers_a_live_relation_with_its_acuse_and_rows() {
+        let w = world();
+        let added = w.add(DEV, "2027-11-23").unwrap();
+        let no_caso = added.registro.folio.clone();
+        assert_eq!(no_caso.len(), 10);
+        assert_eq!(added.relacion.no_caso, no_caso);
+        assert_eq!(added.relacion.estatus, "Relación Vigente");
+        assert_eq!(added.relacion.texto.fecha_inicio_vigencia, "23/nov/2026");
+        assert_eq!(added.relacion.texto.fin_vigencia, "23/nov/2027");
+        assert_eq!(added.relacion.texto.fecha_cancelacion_anticipada, "");
+        assert!(added.relacion.cancelable);
+        assert_eq!(added.registro.acuse, format!("/api/v1/acuses/{no_caso}"));
+
+        let acuse = acuse_json(&*w.kv, &no_caso);
+        assert!(acuse.contains(ACUSE_ALTA));
+        assert!(acuse.contains("NOMINAS DEMOSTRACION SA DE CV"));
+        assert!(!acuse.contains(&password::normalize_input(&w.password)));
+
+        let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
+        assert_eq!(rows, vec![added.relacion.clone()]);
+        assert_eq!(rows[0].rfc, DEV);
+        assert_eq!(rows[0].razon_social, "NOMINAS DEMOSTRACION SA DE CV");
+        // The developer's read-only view names the employer, without acuses or «Borrar».
+        let dev_rows = list(&*w.kv, DEV, Perspective::Desarrollador, t0()).unwrap();
+        assert_eq!(dev_rows.len(), 1);
+        assert_eq!(dev_rows[0].rfc, PATRON);
+        assert_eq!(dev_rows[0].razon_social, "EMPRESA DEMOSTRACION SA DE CV");
+        assert_eq!(
+            (dev_rows[0].acuse.clone(), dev_rows[0].cancelable),
+            (None, false)
+        );
+        assert!(
+            list(&*w.kv, DEV_2, Perspective::Desarrollador, t0())
+                .unwrap()
+                .is_empty()
+        );
+        // Access rule.
+        let live = live_relation(&*w.kv, PATRON, DEV, Servicio::Avisos, t0()).unwrap();
+        assert_eq!(live.unwrap().no_caso, no_caso);
+        assert!(
+            live_relation(&*w.kv, PATRON, DEV_2, Servicio::Avisos, t0())
+                .unwrap()
+                .is_none()
+        );
+        let r = load(&*w.kv, &no_caso).unwrap().unwrap();
+        assert_eq!(r.generacion_contrasena, 1);
+        // Access needs the developer's certification too.
+        assert!(
+            authorizes(&*w.kv, PATRON, DEV, Servicio::Avisos, t0())
+                .unwrap()
+                .is_some()
+        );
+        certify(&*w.kv, DEV, CertStatus::Cancelada);
+        assert!(
+            authorizes(&*w.kv, PATRON, DEV, Servicio::Avisos, t0())
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(
+            list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()[0].estatus,
+            "Relación Vigente"
+        );
+    }
+
+    #[test]
+    fn refusals_of_an_addition() {
+        let w = world();
+        let code = |r: Result<Added, ApiError>| r.unwrap_err().codigo;
+        certify(&*w.kv, "PME380607P35", CertStatus::Cancelada);
+        assert_eq!(
+            code(w.add("PME380607P35", "2027-01-01")),
+            "DESARROLLADOR_NO_CERTIFICADO"
+        );
+        assert_eq!(
+            code(w.add("XAXX010101000", "2027-01-01")),
+            "RFC_DESARROLLADOR_INVALIDO"
+        );
+        assert_eq!(
+            code(w.add_at(DEV, "2027-01-01", t0(), "AAAAA-AAAAA-AAAAA-AAAAA")),
+            "CONTRASENA_INCORRECTA"
+        );
+        assert_eq!(code(w.add(DEV, "2026-11-22")), "VIGENCIA_FIN_PASADA");
+        assert_eq!(code(w.add(DEV, "2028-11-24")), "VIGENCIA_EXCEDE_MAXIMO");
+        assert_eq!(code(w.add(DEV, "23/11/2027")), "FECHA_VIGENCIA_INVALIDA");
+        // Wrong start (signed yesterday's date).
+        let act = add_act(PATRON, DEV, "2026-11-22", "2027-01-01");
+        assert_eq!(
+            request(&act, t0()).unwrap_err().codigo,
+            "VIGENCIA_INICIO_INVALIDA"
+        );
+        // Another service.
+        let act = act_with_terms(
+            PATRON,
+            "ADICIONAR_RELACION",
+            None,
+            &[
+                ("servicio", "Nómina"),
+                ("rfc_desarrollador", DEV),
+                ("inicio_vigencia", "2026-11-23"),
+                ("fin_vigencia", "2027-01-01"),
+            ],
+        );
+        assert_eq!(request(&act, t0()).unwrap_err().codigo, "SERVICIO_INVALIDO");
+        // Employer without a password.
+        let act = add_act(PATRON_2, DEV, "2026-11-23", "2027-01-01");
+        let req = request(&act, t0()).unwrap();
+        assert_eq!(
+            add(&*w.kv, &w.seal, &act, &req, "x", t0())
+                .unwrap_err()
+                .codigo,
+            "CONTRASENA_NO_GENERADA"
+        );
+        // Nothing was registered by any refusal.
+        assert!(
+            list(&*w.kv, PATRON, Perspective::Patron, t0())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn duplicate_until_cancelled_or_expired() {
+        let w = world();
+        let first = w.add(DEV, "2027-01-31").unwrap();
+        assert_eq!(
+            w.add(DEV, "2027-03-01").unwrap_err().codigo,
+            "RELACION_DUPLICADA"
+        );
+        // Another developer is fine.
+        w.add(DEV_2, "2027-03-01").unwrap();
+        // After cancelling, a new relation with the same developer is allowed.
+        w.cancel_at(PATRON, &first.registro.folio, t0()).unwrap();
+        let second = w.add(DEV, "2027-01-31").unwrap();
+        // After it expires, too.
+        let later = t0() + days(70);
+        let inicio = crate::today(later);
+        assert!(inicio > NaiveDate::from_ymd_opt(2027, 1, 31).unwrap());
+        let third = w
+            .add_at(
+                DEV,
+                &vigencia::add_months(inicio, 3).to_string(),
+                later,
+                &w.password,
+            )
+            .unwrap();
+        let rows = list(&*w.kv, PATRON, Perspective::Patron, later).unwrap();
+        let status: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.no_caso.as_str(), r.estatus))
+            .collect();
+        assert_eq!(
+            status,
+            vec![
+                (third.registro.folio.as_str(), "Relación Vigente"),
+                (second.registro.folio.as_str(), "Relación no vigente"),
+                (rows[2].no_caso.as_str(), "Relación Vigente"),
+                (
+                    first.registro.folio.as_str(),
+                    "Relación cancelada por usuario"
+                ),
+            ]
+        );
+        assert_eq!(
+            live_relation(&*w.kv, PATRON, DEV, Servicio::Avisos, later)
+                .unwrap()
+                .unwrap()
+                .no_caso,
+            third.registro.folio
+        );
+    }
+
+    #[test]
+    fn status_is_computed_from_the_clock() {
+        let w = world();
+        let added = w.add(DEV, "2026-12-01").unwrap();
+        let at =
+            |d: i64| list(&*w.kv, PATRON, Perspective::Patron, t0() + days(d)).unwrap()[0].clone();
+        assert_eq!(at(8).estatus, "Relación Vigente", "the end day is included");
+        assert!(at(8).cancelable);
+        assert_eq!(at(9).estatus, "Relación no vigente");
+        assert!(!at(9).cancelable);
+        assert!(
+            live_relation(&*w.kv, PATRON, DEV, Servicio::Avisos, t0() + days(9))
+                .unwrap()
+                .is_none()
+        );
+        // An expired relation cannot be cancelled.
+        assert_eq!(
+            w.cancel_at(PATRON, &added.registro.folio, t0() + days(9))
+                .unwrap_err()
+                .codigo,
+            "RELACION_NO_VIGENTE"
+        );
+    }
+
+    #[test]
+    fn cancellation_rules() {
+        let w = world();
+        let added = w.add(DEV, "2027-11-23").unwrap();
+        let no_caso = added.registro.folio.clone();
+        // Someone else's relation, or a missing one: the same 404.
+        assert_eq!(
+            w.cancel_at(PATRON_2, &no_caso, t0()).unwrap_err().codigo,
+            "RELACION_NO_ENCONTRADA"
+        );
+        assert_eq!(
+            w.cancel_at(PATRON, "0599999999", t0()).unwrap_err().codigo,
+            "RELACION_NO_ENCONTRADA"
+        );
+        assert_eq!(
+            w.cancel_at(PATRON, "../x", t0()).unwrap_err().codigo,
+            "RELACION_NO_ENCONTRADA"
+        );
+        let later = t0() + days(3);
+        let c = w.cancel_at(PATRON, &no_caso, later).unwrap();
+        assert_eq!(c.relacion.estatus, "Relación cancelada por usuario");
+        assert_eq!(
+            c.relacion.fecha_cancelacion_anticipada,
+            Some(crate::today(later))
+        );
+        assert_eq!(c.relacion.texto.fecha_cancelacion_anticipada, "26/nov/2026");
+        assert_eq!(
+            c.relacion.acuse_cancelacion,
+            Some(format!("/api/v1/acuses/{}", c.registro.folio))
+        );
+        assert!(!c.relacion.cancelable);
+        assert!(acuse_json(&*w.kv, &c.registro.folio).contains(ACUSE_CANCELACION));
+        assert_eq!(
+            w.cancel_at(PATRON, &no_caso, later).unwrap_err().codigo,
+            "RELACION_YA_CANCELADA"
+        );
+        assert!(
+            live_relation(&*w.kv, PATRON, DEV, Servicio::Avisos, later)
+                .unwrap()
+                .is_none()
+        );
+        // The claim was released.
+        assert_eq!(
+            w.kv.get(&claim_key(PATRON, DEV, Servicio::Avisos)).unwrap(),
+            Some(Vec::new())
+        );
+    }
+
+    #[test]
+    fn regenerating_the_password_keeps_relations_but_needs_the_new_one() {
+        let w = world();
+        w.add(DEV, "2027-11-23").unwrap();
+        let g = password::generate(
+            &*w.kv,
+            &w.seal,
+            &act(PATRON, "GENERAR_CONTRASENA", &[]),
+            t0(),
+            counter_random(77),
+            [5; 16],
+        )
+        .unwrap();
+        assert_eq!(
+            list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()[0].estatus,
+            "Relación Vigente"
+        );
+        assert_eq!(
+            w.add(DEV_2, "2027-11-23").unwrap_err().codigo,
+            "CONTRASENA_INCORRECTA"
+        );
+        let r = w.add_at(DEV_2, "2027-11-23", t0(), &g.contrasena).unwrap();
+        assert_eq!(
+            load(&*w.kv, &r.registro.folio)
+                .unwrap()
+                .unwrap()
+                .generacion_contrasena,
+            2
+        );
+    }
+
+    #[test]
+    fn concurrent_additions_of_the_same_relation_have_one_winner() {
+        let w = Arc::new(world());
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let w = w.clone();
+                std::thread::spawn(move || w.add(DEV, "2027-11-23").map(|a| a.registro.folio))
+            })
+            .collect();
+        let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let wins: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(wins.len(), 1, "{results:?}");
+        for r in &results {
+            if let Err(e) = r {
+                assert_eq!(e.codigo, "RELACION_DUPLICADA");
+            }
+        }
+        let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(&rows[0].no_caso, wins[0]);
+        // Losers left no record behind.
+        let records = (1..=40)
+            .filter(|n| {
+                w.kv.exists(&format!("relacion:{:010}", 500_000_000 + n))
+                    .unwrap()
+            })
+            .count();
+        assert_eq!(records, 1);
+    }
+
+    #[test]
+    fn concurrent_additions_to_different_developers_all_get_listed() {
+        let w = Arc::new(world());
+        let devs: Vec<String> = (0..12)
+            .map(|i| rfc(&format!("CCC0101{:02}AB", i + 1)))
+            .collect();
+        for d in &devs {
+            certify(&*w.kv, d, CertStatus::Autorizada);
+        }
+        let handles: Vec<_> = devs
+            .iter()
+            .cloned()
+            .map(|d| {
+                let w = w.clone();
+                std::thread::spawn(move || w.add(&d, "2027-11-23").unwrap())
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(
+            list(&*w.kv, PATRON, Perspective::Patron, t0())
+                .unwrap()
+                .len(),
+            12
+        );
+    }
+
+    #[test]
+    fn stale_claims_are_taken_over_and_failures_roll_back() {
+        let w = world();
+        let ck = claim_key(PATRON, DEV, Servicio::Avisos);
+        // A claim whose record is missing (its request gave up): free.
+        w.kv.set(&ck, b"0599999999|1").unwrap();
+        let a = w.add(DEV, "2027-11-23").unwrap();
+        assert!(
+            String::from_utf8(w.kv.get(&ck).unwrap().unwrap())
+                .unwrap()
+                .starts_with(&a.registro.folio)
+        );
+        // A corrupt claim is an internal error, never silently overwritten.
+        w.kv.set(&claim_key(PATRON, DEV_2, Servicio::Avisos), b"basura")
+            .unwrap();
+        assert_eq!(
+            w.add(DEV_2, "2027-11-23").unwrap_err().codigo,
+            "ERROR_INTERNO"
+        );
+    }
+
+    /// A store whose writes fail after `n` successful ones (to cut an addition midway).
+    struct CutKv {
+        inner: MemoryKv,
+        writes_left: std::sync::Mutex<usize>,
+    }
+
+    impl CutKv {
+        fn write(&self) -> Result<(), avisos_kv::KvError> {
+            let mut n = self.writes_left.lock().unwrap();
+            if *n == 0 {
+                return Err(avisos_kv::KvError::Unavailable("cut".into()));
+            }
+            *n -= 1;
+            Ok(())
+        }
+    }
+
+    impl KeyValue for CutKv {
+        fn get(&self, k: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
+            self.inner.get(k)
+        }
+        fn set(&self, k: &str, v: &[u8]) -> Result<(), avisos_kv::KvError> {
+            self.write()?;
+            self.inner.set(k, v)
+        }
+        fn delete(&self, k: &str) -> Result<(), avisos_kv::KvError> {
+            self.inner.delete(k)
+        }
+        fn exists(&self, k: &str) -> Result<bool, avisos_kv::KvError> {
+            self.inner.exists(k)
+        }
+        fn increment(&self, k: &str, d: i64) -> Result<i64, avisos_kv::KvError> {
+            self.write()?;
+            self.inner.increment(k, d)
+        }
+        fn compare_and_swap(
+            &self,
+            k: &str,
+            e: Option<&[u8]>,
+            n: &[u8],
+        ) -> Result<bool, avisos_kv::KvError> {
+            self.write()?;
+            self.inner.compare_and_swap(k, e, n)
+        }
+    }
+
+    #[test]
+    fn a_failure_at_any_write_leaves_no_visible_relation() {
+        // Writes of an addition: folio, acuse, record, claim, developer index, employer index.
+        for cut in 0..6 {
+            let base = world();
+            let kv = CutKv {
+                inner: MemoryKv::new(),
+                writes_left: std::sync::Mutex::new(usize::MAX),
+            };
+            // Copy the world's state (developers, password) into the cuttable store.
+            certify(&kv, DEV, CertStatus::Autorizada);
+            let g = password::generate(
+                &kv,
+                &base.seal,
+                &act(PATRON, "GENERAR_CONTRASENA", &[]),
+                t0(),
+                counter_random(3),
+                [4; 16],
+            )
+            .unwrap();
+            *kv.writes_left.lock().unwrap() = cut;
+            let act = add_act(PATRON, DEV, "2026-11-23", "2027-11-23");
+            let req = request(&act, t0()).unwrap();
+            let e = add(&kv, &base.seal, &act, &req, &g.contrasena, t0()).unwrap_err();
+            assert_eq!(e.codigo, "ALMACEN_NO_DISPONIBLE", "cut at {cut}");
+            *kv.writes_left.lock().unwrap() = usize::MAX;
+            assert!(
+                list(&kv, PATRON, Perspective::Patron, t0())
+                    .unwrap()
+                    .is_empty(),
+                "cut at {cut}"
+            );
+            assert!(
+                list(&kv, DEV, Perspective::Desarrollador, t0())
+                    .unwrap()
+                    .is_empty(),
+                "cut at {cut}"
+            );
+            assert!(
+                live_relation(&kv, PATRON, DEV, Servicio::Avisos, t0())
+                    .unwrap()
+                    .is_none(),
+                "cut at {cut}"
+            );
+            // And the addition goes through once the store is back.
+            add(&kv, &base.seal, &act, &req, &g.contrasena, t0()).unwrap();
+            assert_eq!(
+                list(&kv, PATRON, Perspective::Patron, t0()).unwrap().len(),
+                1
+            );
+        }
+    }
+    #[test]
+    fn import_lists_in_order_and_keeps_uniqueness() {
+        let w = world();
+        let mk = |dev: &str, cancelled: bool| Relation {
+            no_caso: String::new(),
+            patron_rfc: PATRON.into(),
+            patron_nombre: name_of(PATRON).into(),
+            desarrollador_rfc: dev.into(),
+            desarrollador_nombre: name_of(dev).into(),
+            servicio: Servicio::Avisos,
+            inicio_vigencia: crate::today(t0()),
+            fin_vigencia: crate::today(t0()) + days(30),
+            registrada: t0(),
+            generacion_contrasena: 0,
+            cancelacion: cancelled.then(|| Cancellation {
+                fecha: crate::today(t0()),
+                instante: t0(),
+                folio: "0500000999".into(),
+            }),
+        };
+        let ids = import(
+            &*w.kv,
+            vec![mk(DEV, true), mk(DEV, false), mk(DEV_2, false)],
+            t0(),
+        )
+        .unwrap();
+        assert_eq!(ids.len(), 3);
+        let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
+        let listed: Vec<&str> = rows.iter().map(|r| r.no_caso.as_str()).collect();
+        assert_eq!(listed, [&ids[2], &ids[1], &ids[0]]);
+        assert_eq!(
+            w.add(DEV, "2027-01-01").unwrap_err().codigo,
+            "RELACION_DUPLICADA"
+        );
+        assert_eq!(
+            import(&*w.kv, vec![mk(DEV_2, false)], t0())
+                .unwrap_err()
+                .codigo,
+            "RELACION_DUPLICADA"
+        );
+        assert_eq!(
+            list(&*w.kv, DEV_2, Perspective::Desarrollador, t0())
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
