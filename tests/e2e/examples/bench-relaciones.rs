@@ -500,41 +500,6 @@ fn relations(n: usize, now: chrono::DateTime<chrono::Utc>) -> Vec<avisos_relatio
         .collect()
 }
 
-/// `avisos_kv::KeyValue` over the in-process host's store.
-struct HostKv(Arc<dyn avisos_host::kv::KvBackend>);
-
-fn down(e: avisos_host::kv::KvError) -> avisos_kv::KvError {
-    avisos_kv::KvError::Unavailable(e.0)
-}
-
-impl avisos_kv::KeyValue for HostKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
-        self.0.get("default", key).map_err(down)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), avisos_kv::KvError> {
-        self.0.set("default", key, value).map_err(down)
-    }
-    fn delete(&self, key: &str) -> Result<(), avisos_kv::KvError> {
-        self.0.delete("default", key).map_err(down)
-    }
-    fn exists(&self, key: &str) -> Result<bool, avisos_kv::KvError> {
-        self.0.exists("default", key).map_err(down)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
-        self.0.increment("default", key, delta).map_err(down)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> Result<bool, avisos_kv::KvError> {
-        self.0
-            .compare_and_swap("default", key, expected, new)
-            .map_err(down)
-    }
-}
-
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use avisos_host::kv::KvBackend;
 use avisos_host::testing::{TestApp, TestOptions, TestRequest, TestResponse, workspace_root};
 use base64::Engine;
 use efirma::{Certificate, PrivateKey};
@@ -241,4 +242,40 @@ pub fn send_act_as(app: &TestApp, path: &str, act: &Act, token: &str) -> TestRes
 /// Whether a body starts like a ZIP container, which an .xlsx workbook is.
 pub fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
+}
+
+/// `avisos_kv::KeyValue` over a running host's `default` store, to seed data the way a migration
+/// would (bulk loads that would take minutes as signed acts).
+pub struct HostKv(pub std::sync::Arc<dyn KvBackend>);
+
+fn down(e: avisos_host::kv::KvError) -> avisos_kv::KvError {
+    avisos_kv::KvError::Unavailable(e.0)
+}
+
+impl avisos_kv::KeyValue for HostKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
+        self.0.get("default", key).map_err(down)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), avisos_kv::KvError> {
+        self.0.set("default", key, value).map_err(down)
+    }
+    fn delete(&self, key: &str) -> Result<(), avisos_kv::KvError> {
+        self.0.delete("default", key).map_err(down)
+    }
+    fn exists(&self, key: &str) -> Result<bool, avisos_kv::KvError> {
+        self.0.exists("default", key).map_err(down)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
+        self.0.increment("default", key, delta).map_err(down)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, avisos_kv::KvError> {
+        self.0
+            .compare_and_swap("default", key, expected, new)
+            .map_err(down)
+    }
 }

@@ -1,12 +1,10 @@
 //! Issue 5 end to end: relaciones de confianza (seed 000) over HTTP, against the real components
 //! on the host, with a client that signs like an integrator.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use avisos_e2e::*;
 use avisos_host::TestClock;
-use avisos_host::kv::KvBackend;
 use avisos_host::testing::{TestApp, TestRequest, TestResponse};
 use calamine::{Data, Reader, Xlsx};
 use chrono::NaiveDate;
@@ -793,41 +791,6 @@ fn concurrent_additions_of_the_same_relation_have_one_winner() {
             .len(),
         1
     );
-}
-
-/// `avisos_kv::KeyValue` over the host's store, to bulk-load relations the way a migration would.
-struct HostKv(Arc<dyn KvBackend>);
-
-impl avisos_kv::KeyValue for HostKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
-        self.0.get("default", key).map_err(down)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), avisos_kv::KvError> {
-        self.0.set("default", key, value).map_err(down)
-    }
-    fn delete(&self, key: &str) -> Result<(), avisos_kv::KvError> {
-        self.0.delete("default", key).map_err(down)
-    }
-    fn exists(&self, key: &str) -> Result<bool, avisos_kv::KvError> {
-        self.0.exists("default", key).map_err(down)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
-        self.0.increment("default", key, delta).map_err(down)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> Result<bool, avisos_kv::KvError> {
-        self.0
-            .compare_and_swap("default", key, expected, new)
-            .map_err(down)
-    }
-}
-
-fn down(e: avisos_host::kv::KvError) -> avisos_kv::KvError {
-    avisos_kv::KvError::Unavailable(e.0)
 }
 
 /// `n` relations of the demo employer with `n` distinct developers, a third of them cancelled.
