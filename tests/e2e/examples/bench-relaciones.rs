@@ -184,37 +184,8 @@ fn sign(
     let nonce = n["nonce"].as_str().unwrap();
     let (_, salud) = c.json("GET", "/api/v1/salud", None, &Value::Null);
     let fecha = salud["hora"].as_str().unwrap();
-    let cad = cadena(
-        accion,
-        &signer.rfc,
-        fecha,
-        nonce,
-        terms_sha.unwrap_or(""),
-        datos,
-    );
-    let mut body = Map::new();
-    body.insert("rfc".into(), json!(signer.rfc));
-    body.insert("nonce".into(), json!(nonce));
-    body.insert("fecha".into(), json!(fecha));
-    body.insert(
-        "datos".into(),
-        Value::Object(
-            datos
-                .iter()
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect(),
-        ),
-    );
-    if let Some(sha) = terms_sha {
-        body.insert("acepto_terminos".into(), json!(true));
-        body.insert("terminos_sha256".into(), json!(sha));
-    }
-    body.insert("certificado".into(), json!(B64.encode(&signer.certificate)));
-    body.insert("firma".into(), json!(signer.sign(&cad)));
-    body
+    signed_body(signer, accion, nonce, fecha, terms_sha, datos).0
 }
-
-use base64::Engine;
 
 fn login_remote(c: &Client, signer: &Signer, rol: &str) -> String {
     let body = sign(c, signer, "INICIO_SESION", None, &[("rol", rol)]);

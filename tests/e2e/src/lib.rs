@@ -155,18 +155,23 @@ pub fn terms_hash(app: &TestApp, id: &str) -> String {
         .to_string()
 }
 
-/// Prepares a signed act: nonce, fecha, cadena, signature.
-pub fn prepare(
-    app: &TestApp,
+/// The JSON body of a signed act and its cadena original, for a nonce and fecha already obtained.
+pub fn signed_body(
     signer: &Signer,
     accion: &str,
-    terms: Option<&str>,
+    nonce: &str,
+    fecha: &str,
+    terms_sha: Option<&str>,
     datos: &[(&str, &str)],
-) -> Act {
-    let nonce = nonce(app, &signer.rfc, accion);
-    let fecha = server_now(app);
-    let sha = terms.map(|t| terms_hash(app, t)).unwrap_or_default();
-    let cadena = cadena(accion, &signer.rfc, &fecha, &nonce, &sha, datos);
+) -> (Map<String, Value>, String) {
+    let cadena = cadena(
+        accion,
+        &signer.rfc,
+        fecha,
+        nonce,
+        terms_sha.unwrap_or(""),
+        datos,
+    );
     let mut body = Map::new();
     body.insert("rfc".into(), json!(signer.rfc));
     body.insert("nonce".into(), json!(nonce));
@@ -180,12 +185,27 @@ pub fn prepare(
                 .collect(),
         ),
     );
-    if terms.is_some() {
+    if let Some(sha) = terms_sha {
         body.insert("acepto_terminos".into(), json!(true));
         body.insert("terminos_sha256".into(), json!(sha));
     }
     body.insert("certificado".into(), json!(B64.encode(&signer.certificate)));
     body.insert("firma".into(), json!(signer.sign(&cadena)));
+    (body, cadena)
+}
+
+/// Prepares a signed act: nonce, fecha, cadena, signature.
+pub fn prepare(
+    app: &TestApp,
+    signer: &Signer,
+    accion: &str,
+    terms: Option<&str>,
+    datos: &[(&str, &str)],
+) -> Act {
+    let nonce = nonce(app, &signer.rfc, accion);
+    let fecha = server_now(app);
+    let sha = terms.map(|t| terms_hash(app, t));
+    let (body, cadena) = signed_body(signer, accion, &nonce, &fecha, sha.as_deref(), datos);
     Act {
         accion: accion.into(),
         body,
