@@ -1,0 +1,1 @@
+//! Retention formulas (DOMAIN.md) with dated tables.
