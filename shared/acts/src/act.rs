@@ -304,6 +304,12 @@ pub mod actions {
     pub const CANCELAR_RELACION: &str = "CANCELAR_RELACION";
     pub const REGISTRAR_DESARROLLADOR: &str = "REGISTRAR_DESARROLLADOR";
 
+    /// Certificación para desarrolladores (shared/certification).
+    pub const SOLICITAR_CERTIFICACION: &str = "SOLICITAR_CERTIFICACION";
+    pub const ACEPTAR_APROBACION: &str = "ACEPTAR_APROBACION";
+    pub const CANCELAR_CERTIFICACION: &str = "CANCELAR_CERTIFICACION";
+    pub const DICTAMINAR_CERTIFICACION: &str = "DICTAMINAR_CERTIFICACION";
+
     pub const ALL: &[&str] = &[
         INICIO_SESION,
         ACEPTACION_TERMINOS,
@@ -312,6 +318,10 @@ pub mod actions {
         ADICIONAR_RELACION,
         CANCELAR_RELACION,
         REGISTRAR_DESARROLLADOR,
+        SOLICITAR_CERTIFICACION,
+        ACEPTAR_APROBACION,
+        CANCELAR_CERTIFICACION,
+        DICTAMINAR_CERTIFICACION,
     ];
 
     pub fn is_known(accion: &str) -> bool {
