@@ -369,8 +369,13 @@ pub fn validate(row: &Value) -> Result<Aviso, Vec<FieldError>> {
 
     let nrp = upper("nrp");
     let nrp_err = nrp.as_deref().and_then(|v| {
-        (v.len() != 11 || !v.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit()) || !all(&v[1..], |c| c.is_ascii_digit()))
-            .then(|| "El NRP (registro patronal) debe tener 11 caracteres: una letra o dígito y 10 dígitos.".to_string())
+        (v.len() != 11
+            || !v.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || !all(&v[1..], |c| c.is_ascii_digit()))
+        .then(|| {
+            "El NRP (registro patronal) debe tener 11 caracteres: una letra o dígito y 10 dígitos."
+                .to_string()
+        })
     });
     let nrp = check(&mut errors, "nrp", nrp, nrp_err);
 
@@ -570,10 +575,7 @@ pub fn validate(row: &Value) -> Result<Aviso, Vec<FieldError>> {
             valor_descuento,
         }),
         // Every None above pushed an error.
-        _ => Err(vec![FieldError::new(
-            "aviso",
-            "El aviso no es válido.",
-        )]),
+        _ => Err(vec![FieldError::new("aviso", "El aviso no es válido.")]),
     }
 }
 

@@ -63,9 +63,18 @@ mod tests {
         assert_eq!(Bimestre::of(d("2026-11-23")).label(), "2026-B6");
         assert_eq!(Bimestre::of(d("2026-02-28")).label(), "2026-B1");
         assert_eq!(Bimestre::of(d("2026-03-01")).first_day(), d("2026-03-01"));
-        assert_eq!(default_range(d("2026-11-23")), (d("2026-09-01"), d("2026-11-23")));
-        assert_eq!(default_range(d("2026-01-05")), (d("2025-11-01"), d("2026-01-05")));
-        assert_eq!(default_range(d("2026-04-30")), (d("2026-01-01"), d("2026-04-30")));
+        assert_eq!(
+            default_range(d("2026-11-23")),
+            (d("2026-09-01"), d("2026-11-23"))
+        );
+        assert_eq!(
+            default_range(d("2026-01-05")),
+            (d("2025-11-01"), d("2026-01-05"))
+        );
+        assert_eq!(
+            default_range(d("2026-04-30")),
+            (d("2026-01-01"), d("2026-04-30"))
+        );
         assert!(Bimestre::of(d("2025-12-31")) < Bimestre::of(d("2026-01-01")));
     }
 }
