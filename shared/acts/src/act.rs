@@ -310,6 +310,9 @@ pub mod actions {
     pub const CANCELAR_CERTIFICACION: &str = "CANCELAR_CERTIFICACION";
     pub const DICTAMINAR_CERTIFICACION: &str = "DICTAMINAR_CERTIFICACION";
 
+    /// Avisos (shared/avisos): the analyst publishes an employer's avisos.
+    pub const PUBLICAR_AVISOS: &str = "PUBLICAR_AVISOS";
+
     pub const ALL: &[&str] = &[
         INICIO_SESION,
         ACEPTACION_TERMINOS,
@@ -322,6 +325,7 @@ pub mod actions {
         ACEPTAR_APROBACION,
         CANCELAR_CERTIFICACION,
         DICTAMINAR_CERTIFICACION,
+        PUBLICAR_AVISOS,
     ];
 
     pub fn is_known(accion: &str) -> bool {
