@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::clock::TestClock;
 use crate::instance::{ComponentError, ComponentSettings, PreparedComponent, load_component};
-use crate::kv::{KvAccess, KvBackend, KvStores, MemoryKv, SqliteKv};
+use crate::kv::{KvAccess, KvBackend, KvStores, MemoryKv, RedisKv, SqliteKv};
 use crate::manifest::{Manifest, ManifestError};
 use crate::outbound::AllowedHosts;
 use crate::routes::Router;
@@ -364,6 +364,9 @@ fn open_stores(
             match &config {
                 KvStoreConfig::Memory => Arc::new(MemoryKv::new()),
                 KvStoreConfig::SqliteFile(path) => Arc::new(SqliteKv::open(path).map_err(|e| {
+                    StartupError::Invalid(format!("key-value store {label:?}: {e}"))
+                })?),
+                KvStoreConfig::Redis { url } => Arc::new(RedisKv::open(url).map_err(|e| {
                     StartupError::Invalid(format!("key-value store {label:?}: {e}"))
                 })?),
             };

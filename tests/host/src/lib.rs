@@ -24,4 +24,4 @@ pub mod variables;
 pub use app::{App, AppOptions, Environment, KvMode, StartupError};
 pub use clock::TestClock;
 pub use instance::ComponentError;
-pub use testing::{TestApp, TestKv, TestOptions, TestRequest, TestResponse};
+pub use testing::{RedisServer, TestApp, TestKv, TestOptions, TestRequest, TestResponse};

@@ -1,9 +1,10 @@
 //! Spin runtime configuration files (`spin up --runtime-config-file F`).
 //!
 //! Only key-value stores are configurable here: `[key_value_store.<label>]` with
-//! `type = "spin"` (SQLite; `path` relative to this file's directory, no `path` = in memory).
-//! Other store types (Redis, cloud stores) and other sections are refused by name, so a
-//! configuration meant for real Spin never runs here with a different meaning.
+//! `type = "spin"` (SQLite; `path` relative to this file's directory, no `path` = in memory) or
+//! `type = "redis"` (`url = "redis://host:port/db"`, as Spin reads it). Other store types
+//! (cloud stores) and other sections are refused by name, so a configuration meant for real
+//! Spin never runs here with a different meaning.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,8 @@ pub enum KvStoreConfig {
     SqliteFile(PathBuf),
     /// Spin's built-in store with no `path`: a temporary in-memory store.
     Memory,
+    /// Spin's Redis store: `type = "redis"`, `url = "redis://..."`.
+    Redis { url: String },
 }
 
 impl RuntimeConfig {
@@ -91,9 +94,23 @@ fn parse_store(label: &str, store: &toml::Table, base: &Path) -> Result<KvStoreC
                 Some(_) => Err(format!("key_value_store.{label}.path must be a string")),
             }
         }
-        "redis" | "azure_cosmos" | "aws_dynamo" => Err(format!(
-            "key_value_store.{label}: type {kind:?} is not supported by this host yet \
-             (only \"spin\"); run the app with Spin to use it"
+        "redis" => {
+            if let Some(extra) = store.keys().find(|k| *k != "type" && *k != "url") {
+                return Err(format!(
+                    "key_value_store.{label}: unknown field `{extra}` for type \"redis\""
+                ));
+            }
+            match store.get("url") {
+                Some(toml::Value::String(url)) => Ok(KvStoreConfig::Redis { url: url.clone() }),
+                Some(_) => Err(format!("key_value_store.{label}.url must be a string")),
+                None => Err(format!(
+                    "key_value_store.{label}: type \"redis\" needs a `url` (redis://host:port)"
+                )),
+            }
+        }
+        "azure_cosmos" | "aws_dynamo" => Err(format!(
+            "key_value_store.{label}: type {kind:?} is not supported by this host \
+             (only \"spin\" and \"redis\"); run the app with Spin to use it"
         )),
         other => Err(format!(
             "key_value_store.{label}: unknown key-value store type {other:?}"
@@ -121,13 +138,40 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_things_are_named() {
+    fn redis_stores_as_spin_reads_them() {
+        let c = RuntimeConfig::parse(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6390/2\"\n",
+            Path::new("."),
+        )
+        .unwrap();
+        assert_eq!(
+            c.key_value_stores["default"],
+            KvStoreConfig::Redis {
+                url: "redis://127.0.0.1:6390/2".into()
+            }
+        );
         let e = RuntimeConfig::parse(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\n",
+            "[key_value_store.default]\ntype = \"redis\"\n",
             Path::new("."),
         )
         .unwrap_err();
-        assert!(e.contains("type \"redis\" is not supported"), "{e}");
+        assert!(e.contains("needs a `url`"), "{e}");
+        let e = RuntimeConfig::parse(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\nprefix = \"p\"\n",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.contains("unknown field `prefix`"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_things_are_named() {
+        let e = RuntimeConfig::parse(
+            "[key_value_store.default]\ntype = \"aws_dynamo\"\ntable = \"x\"\n",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.contains("type \"aws_dynamo\" is not supported"), "{e}");
         let e = RuntimeConfig::parse("[[variable_provider]]\ntype = \"vault\"\n", Path::new("."))
             .unwrap_err();
         assert!(e.contains("`variable_provider` is not supported"), "{e}");

@@ -76,6 +76,46 @@ pub enum TestKv {
     Memory,
     /// `<dir>/sqlite_key_value.db`, like `spin up` with `--state-dir <dir>`.
     Sqlite(PathBuf),
+    /// A Redis server (`redis://host:port/db`), like Spin with `type = "redis"`; the app's
+    /// keys live under a prefix of its own, so tests sharing a server do not see each other.
+    Redis(String),
+}
+
+/// The environment variable that moves every [`TestKv::Memory`] test app to a Redis server
+/// (`AVISOS_TEST_KV=redis://127.0.0.1:6390`): `make test` runs the end-to-end suite a second
+/// time this way.
+pub const TEST_KV_ENV: &str = "AVISOS_TEST_KV";
+
+/// The store [`TestKv::Memory`] stands for in this run: Redis when [`TEST_KV_ENV`] names one.
+fn effective_kv(kv: &TestKv) -> TestKv {
+    match (kv, std::env::var(TEST_KV_ENV)) {
+        (TestKv::Memory, Ok(url)) if url.starts_with("redis://") => TestKv::Redis(url),
+        _ => kv.clone(),
+    }
+}
+
+/// A key prefix no other test app in any process uses.
+fn unique_prefix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "avisos-test:{}:{nanos}:{}:",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Opens the stores of a Redis-backed test app: `default` on its own key prefix.
+fn redis_stores(url: &str) -> Result<Arc<crate::kv::KvStores>, StartupError> {
+    let backend = crate::kv::RedisKv::with_prefix(url, &unique_prefix())
+        .map_err(|e| StartupError::Invalid(format!("key-value store \"default\": {e}")))?;
+    let mut stores = crate::kv::KvStores::new();
+    stores.insert("default", Arc::new(backend));
+    Ok(Arc::new(stores))
 }
 
 /// How to start a [`TestApp`].
@@ -157,7 +197,8 @@ impl TestOptions {
             None => Environment::Process,
         };
         match &self.kv {
-            TestKv::Memory => o.kv = KvMode::Memory,
+            // Redis stores are opened by the test app itself (see `redis_stores`).
+            TestKv::Memory | TestKv::Redis(_) => o.kv = KvMode::Memory,
             TestKv::Sqlite(dir) => {
                 o.kv = KvMode::Sqlite;
                 o.state_dir = Some(dir.clone());
@@ -276,13 +317,18 @@ impl TestApp {
     }
 
     /// Starts the app, returning start-up errors (for tests of those errors).
-    pub fn try_start(options: TestOptions) -> Result<Self, StartupError> {
+    pub fn try_start(mut options: TestOptions) -> Result<Self, StartupError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| StartupError::Invalid(format!("cannot start a tokio runtime: {e}")))?;
-        let app = Arc::new(App::load(&options.app_options())?);
+        options.kv = effective_kv(&options.kv);
+        let stores = match (&options.kv, &options.runtime_config_file) {
+            (TestKv::Redis(url), None) => Some(redis_stores(url)?),
+            _ => None,
+        };
+        let app = Arc::new(App::load_with_stores(&options.app_options(), stores)?);
         let listener = crate::server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener
             .local_addr()
@@ -375,6 +421,11 @@ impl TestApp {
         self.send(TestRequest::delete(path))
     }
 
+    /// Where this app's default store lives (after [`TEST_KV_ENV`] was applied).
+    pub fn kv(&self) -> &TestKv {
+        &self.options.kv
+    }
+
     /// The loaded application (route listing, stores, notes).
     pub fn app(&self) -> Option<&App> {
         self.running.as_ref().map(|r| &*r.app)
@@ -398,7 +449,7 @@ impl TestApp {
         self.stop();
         let options = self.options.app_options();
         let stores = match self.options.kv {
-            TestKv::Memory => previous,
+            TestKv::Memory | TestKv::Redis(_) => previous,
             TestKv::Sqlite(_) => None,
         };
         let app = App::load_with_stores(&options, stores)
@@ -455,4 +506,126 @@ async fn exchange(addr: SocketAddr, request: TestRequest) -> Result<TestResponse
         headers: parts.headers,
         body: body.to_vec(),
     })
+}
+
+/// A private `redis-server` for one test, on a free loopback port, stopped when dropped.
+///
+/// Tests that stop the store mid-run or share it between two host processes start their own
+/// server this way (the Debian package `redis-server`; `.ci/run` installs it). `durable()`
+/// runs it as production should: append-only file with `appendfsync always`, so every
+/// acknowledged write survives a crash of the server.
+pub struct RedisServer {
+    child: Option<std::process::Child>,
+    port: u16,
+    dir: tempfile::TempDir,
+    durable: bool,
+}
+
+impl RedisServer {
+    /// A server without persistence (`--save ""`, no AOF).
+    pub fn start() -> Self {
+        Self::launch(false)
+    }
+
+    /// A server with `appendonly yes`, `appendfsync always`.
+    pub fn durable() -> Self {
+        Self::launch(true)
+    }
+
+    fn launch(durable: bool) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("avisos-redis-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("cannot create a directory for redis-server: {e}"));
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port for redis-server: {e}"));
+        let mut server = Self {
+            child: None,
+            port,
+            dir,
+            durable,
+        };
+        server.resume();
+        server
+    }
+
+    /// `redis://127.0.0.1:<port>/<db>`.
+    pub fn url(&self, db: u8) -> String {
+        format!("redis://127.0.0.1:{}/{db}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Kills the server at once (SIGKILL): clients see connection errors until [`resume`].
+    ///
+    /// [`resume`]: RedisServer::resume
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// (Re)starts the server on the same port and data directory and waits until it answers.
+    pub fn resume(&mut self) {
+        if self.child.is_some() {
+            return;
+        }
+        let mut cmd = std::process::Command::new("redis-server");
+        cmd.arg("--port")
+            .arg(self.port.to_string())
+            .args(["--bind", "127.0.0.1", "--save", "", "--daemonize", "no"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .args(["--logfile", "redis.log"]);
+        if self.durable {
+            cmd.args(["--appendonly", "yes", "--appendfsync", "always"]);
+        } else {
+            cmd.args(["--appendonly", "no"]);
+        }
+        let child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): install it (`apt-get install -y \
+                     redis-server`; .ci/run does)"
+                )
+            });
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if self.ping() {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.dir.path().join("redis.log"))
+                    .unwrap_or_default();
+                panic!("redis-server on port {} did not start:\n{log}", self.port);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut buf = [0u8; 16];
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read(&mut buf).map(|n| buf[..n].starts_with(b"+PONG")).unwrap_or(false)
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

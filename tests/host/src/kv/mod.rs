@@ -2,8 +2,8 @@
 //!
 //! A *label* (`default`, or one a runtime config file defines) names a store; components list
 //! the labels they may open in `key_value_stores`. Each label is served by a [`KvBackend`]: the
-//! embedded SQLite file (Spin's `type = "spin"`) or process memory (tests). A Redis backend
-//! (issue 9) would be one more implementation of the trait.
+//! embedded SQLite file (Spin's `type = "spin"`), a Redis server (`type = "redis"`, with the
+//! semantics of Spin's Redis store: see [`RedisKv`]) or process memory (tests).
 //!
 //! Backends are synchronous: the host calls them on tokio's blocking pool, so a backend may
 //! block (SQLite waits on a lock held by another process) without stalling request handling.
@@ -12,9 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 mod memory;
+mod redis_kv;
 mod sqlite;
 
 pub use memory::MemoryKv;
+pub use redis_kv::RedisKv;
 pub use sqlite::SqliteKv;
 
 /// A backend failure, surfaced to components as the interfaces' `other(string)` error.
@@ -49,7 +51,9 @@ pub trait KvBackend: Send + Sync + 'static {
     fn set_many(&self, store: &str, entries: &[(String, Vec<u8>)]) -> KvResult<()>;
     fn delete_many(&self, store: &str, keys: &[String]) -> KvResult<()>;
     /// Adds `delta` to the counter at `key` (absent = 0) and returns the new value. Counters
-    /// are stored as 8 little-endian bytes, as Spin stores them.
+    /// are stored as Spin's backend of the same kind stores them: 8 little-endian bytes in
+    /// SQLite and memory, decimal text in Redis (`INCRBY`). Components must not read them
+    /// with `get`.
     fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64>;
     /// Writes `new` if the current value is `expected` (`None` = key absent). Returns whether
     /// the write happened.
@@ -228,6 +232,127 @@ mod tests {
     fn sqlite_backend_contract() {
         let dir = tempfile::tempdir().unwrap();
         backend_contract(&SqliteKv::open(&dir.path().join("kv.db")).unwrap());
+    }
+
+    /// Spin's Redis store: one keyspace for every label, counters as decimal text, CAS by
+    /// WATCH/MULTI/EXEC (creation included), so a racer that writes in between wins.
+    #[test]
+    fn redis_backend_semantics() {
+        let server = crate::testing::RedisServer::start();
+        let kv = RedisKv::with_prefix(&server.url(0), "t1:").unwrap();
+        let neighbour = RedisKv::with_prefix(&server.url(0), "t2:").unwrap();
+        let s = "default";
+        assert_eq!(kv.get(s, "a").unwrap(), None);
+        kv.set(s, "a", b"1").unwrap();
+        assert!(kv.exists(s, "a").unwrap());
+        // Labels share the database, as in Spin; prefixes (tests only) do not.
+        assert_eq!(kv.get("other", "a").unwrap().as_deref(), Some(&b"1"[..]));
+        assert_eq!(neighbour.get(s, "a").unwrap(), None);
+        kv.set_many(s, &[("b".into(), b"2".to_vec()), ("c*".into(), b"3".to_vec())])
+            .unwrap();
+        neighbour.set(s, "zz", b"n").unwrap();
+        assert_eq!(kv.get_keys(s).unwrap(), ["a", "b", "c*"]);
+        let many = kv.get_many(s, &["a".into(), "nope".into(), "c*".into()]).unwrap();
+        assert_eq!(
+            many,
+            [("a".into(), b"1".to_vec()), ("c*".into(), b"3".to_vec())]
+        );
+        kv.delete_many(s, &["a".into(), "b".into()]).unwrap();
+        kv.delete(s, "never-there").unwrap();
+        assert_eq!(kv.get_keys(s).unwrap(), ["c*"]);
+
+        assert_eq!(kv.increment(s, "n", 5).unwrap(), 5);
+        assert_eq!(kv.increment(s, "n", -7).unwrap(), -2);
+        assert_eq!(kv.get(s, "n").unwrap().as_deref(), Some(&b"-2"[..]));
+        kv.set(s, "txt", b"tres").unwrap();
+        assert!(kv.increment(s, "txt", 1).is_err(), "not an integer");
+        kv.set(s, "max", i64::MAX.to_string().as_bytes()).unwrap();
+        assert!(kv.increment(s, "max", 1).is_err(), "overflow");
+
+        assert!(kv.compare_and_swap(s, "cas", None, b"v1").unwrap());
+        assert!(!kv.compare_and_swap(s, "cas", None, b"v2").unwrap());
+        assert!(!kv.compare_and_swap(s, "cas", Some(b"zz"), b"v2").unwrap());
+        assert!(kv.compare_and_swap(s, "cas", Some(b"v1"), b"v2").unwrap());
+        assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"v2"[..]));
+        kv.delete(s, "cas").unwrap();
+        assert!(!kv.compare_and_swap(s, "cas", Some(b"v2"), b"v3").unwrap());
+        // Unlike SQLite, creating an absent key by CAS is not an upsert: once it exists,
+        // a second creator loses.
+        assert!(kv.compare_and_swap(s, "cas", None, b"mine").unwrap());
+        assert!(!kv.compare_and_swap(s, "cas", None, b"theirs").unwrap());
+
+        kv.clear().unwrap();
+        assert!(kv.get_keys(s).unwrap().is_empty());
+        assert_eq!(neighbour.get_keys(s).unwrap(), ["zz"]);
+    }
+
+    /// Many threads on separate connections: INCRBY gives distinct values; one creator wins.
+    #[test]
+    fn redis_atomics_hold_across_connections() {
+        let server = crate::testing::RedisServer::start();
+        let url = server.url(1);
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let kv = RedisKv::open(&url).unwrap();
+                    let folios: Vec<i64> = (0..25)
+                        .map(|_| kv.increment("default", "folio", 1).unwrap())
+                        .collect();
+                    let won = kv
+                        .compare_and_swap("default", "claim", None, format!("{i}").as_bytes())
+                        .unwrap();
+                    (folios, won)
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let mut all: Vec<i64> = results.iter().flat_map(|r| r.0.clone()).collect();
+        all.sort_unstable();
+        assert_eq!(all, (1..=200).collect::<Vec<_>>());
+        assert_eq!(results.iter().filter(|r| r.1).count(), 1);
+    }
+
+    /// A value changed between WATCH and EXEC aborts the swap (checked by racing many
+    /// read-modify-write loops: no update is lost).
+    #[test]
+    fn redis_compare_and_swap_loses_no_update() {
+        let server = crate::testing::RedisServer::start();
+        let url = server.url(2);
+        RedisKv::open(&url)
+            .unwrap()
+            .set("default", "list", b"")
+            .unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let kv = RedisKv::open(&url).unwrap();
+                    for j in 0..20 {
+                        loop {
+                            let before = kv.get("default", "list").unwrap().unwrap_or_default();
+                            let mut after = before.clone();
+                            after.extend_from_slice(format!("{i}.{j};").as_bytes());
+                            if kv
+                                .compare_and_swap("default", "list", Some(&before), &after)
+                                .unwrap()
+                            {
+                                break;
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let list = RedisKv::open(&url)
+            .unwrap()
+            .get("default", "list")
+            .unwrap()
+            .unwrap();
+        assert_eq!(String::from_utf8(list).unwrap().matches(';').count(), 80);
     }
 
     #[test]
