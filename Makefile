@@ -43,9 +43,11 @@ run: build
 	fi
 
 ## Everything: native unit tests of shared/, the host's tests, end-to-end tests of the real
-## components over HTTP, then schemathesis against the running app.
+## components over HTTP (on the default store, then again on a private Redis server), then
+## schemathesis against the running app.
 test: build build-test-components
 	$(CARGO) test
+	CARGO=$(CARGO) tests/redis/e2e.sh
 	tests/api/schemathesis.sh
 
 lint:

@@ -248,11 +248,16 @@ mod tests {
         // Labels share the database, as in Spin; prefixes (tests only) do not.
         assert_eq!(kv.get("other", "a").unwrap().as_deref(), Some(&b"1"[..]));
         assert_eq!(neighbour.get(s, "a").unwrap(), None);
-        kv.set_many(s, &[("b".into(), b"2".to_vec()), ("c*".into(), b"3".to_vec())])
-            .unwrap();
+        kv.set_many(
+            s,
+            &[("b".into(), b"2".to_vec()), ("c*".into(), b"3".to_vec())],
+        )
+        .unwrap();
         neighbour.set(s, "zz", b"n").unwrap();
         assert_eq!(kv.get_keys(s).unwrap(), ["a", "b", "c*"]);
-        let many = kv.get_many(s, &["a".into(), "nope".into(), "c*".into()]).unwrap();
+        let many = kv
+            .get_many(s, &["a".into(), "nope".into(), "c*".into()])
+            .unwrap();
         assert_eq!(
             many,
             [("a".into(), b"1".to_vec()), ("c*".into(), b"3".to_vec())]
