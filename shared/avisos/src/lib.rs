@@ -4,8 +4,42 @@
 //! - [`aviso`]: the [`Aviso`] record (field names as payroll products use them) and its
 //!   field-by-field validation with Spanish messages.
 //! - [`bimestre`]: bimesters (Jan-Feb … Nov-Dec) and the default consultation range.
+//! - [`publicacion`]: the analyst's signed act `PUBLICAR_AVISOS` (bulk JSON, per-row report,
+//!   idempotent on `folio_aviso`, acuse) and [`publicacion::import`] for bulk loads.
+//! - [`store`]: per-employer index and copy-on-write pages; the range query.
+//! - [`acceso`]: the gate (certification, live relation, current service password) and
+//!   [`throttle`] of wrong passwords.
+//! - [`consulta`]: the payroll system's consultation: validation, gate, query, audit.
+//! - [`bitacora`]: the audit the employer reads.
+//!
+//! Nothing here knows about Spin: store, clock and seal are parameters.
+//!
+//! Storage layout. One employer's avisos are read without touching any other employer's keys:
+//! a consultation reads the index and the pages its date range (and requested page) needs.
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `avisos:<RFC>:indice` | [`store::Index`]: total, NRPs, every page's key, bimester, size, first/last `fecha_aviso` |
+//! | `avisos:<RFC>:pagina:<gen>:<AAAA-Bn>:<k>` | up to [`store::PAGE_SIZE`] [`Aviso`]s of one bimester, sorted by (`fecha_aviso`, `folio_aviso`); immutable |
+//! | `avisos:<RFC>:generacion` | counter: the generation of the next publication's pages |
+//! | `avisos:<RFC>:bitacora` | counter: the number of the last audit record |
+//! | `avisos:<RFC>:bitacora:<n>` | [`bitacora::Registro`] |
+//! | `avisos:<RFC>:contrasena-verificada` | fingerprint of the last password that passed Argon2id ([`acceso`]) |
+//! | `avisos:intentos:<desarrollador>:<RFC>:<ventana>` | counter of wrong passwords in a 15-minute window ([`throttle`]) |
+//!
+//! Write order of a publication: validation and merge (nothing written), folio and sealed acuse,
+//! new pages, the index swapped with compare-and-swap (from here the avisos are visible),
+//! superseded pages deleted. A consultation writes only its audit record (counter, then record)
+//! and the throttle counter.
 
+pub mod acceso;
 pub mod aviso;
 pub mod bimestre;
+pub mod bitacora;
+pub mod consulta;
+pub mod publicacion;
+pub mod rawjson;
+pub mod store;
+pub mod throttle;
 
 pub use aviso::{Aviso, FieldError, TipoAviso, TipoDescuento};

@@ -1,0 +1,219 @@
+//! The gate of a consultation: may this developer read this employer's avisos now?
+//!
+//! Checked in this order, each refusal with its own code (README «Avisos» lists them):
+//! 1. the developer's certification: authorised (`DESARROLLADOR_NO_CERTIFICADO`,
+//!    `CERTIFICACION_CANCELADA`);
+//! 2. the relation for the Avisos service is *Relación Vigente* today (America/Mexico_City, the
+//!    injected clock): otherwise the newest relation between the two says why
+//!    (`RELACION_INEXISTENTE`, `RELACION_CANCELADA`, `RELACION_NO_VIGENTE`);
+//! 3. the throttle of wrong passwords per (developer, employer) ([`throttle`]): `INTENTOS_EXCEDIDOS`;
+//! 4. the employer's **current** service password. The relations issue decided that
+//!    regenerating the password does not cancel relations and every later check uses the
+//!    current one; we keep that rule. A wrong password is `CONTRASENA_INCORRECTA`, or
+//!    `CONTRASENA_REGENERADA` when the employer regenerated it after the relation was made (the
+//!    payroll system most likely still holds the old one); none generated or cancelled:
+//!    `CONTRASENA_NO_GENERADA`, `CONTRASENA_CANCELADA`.
+//!
+//! Relations and certification are checked before the password so that their refusals cost no
+//! Argon2id work and cannot be used to test passwords. A correct password is remembered per
+//! employer as a SHA-256 fingerprint bound to the stored Argon2id output
+//! (`avisos:<RFC>:contrasena-verificada`), so a payroll system that pages through thousands of
+//! avisos pays the ~50 ms hash once per password, not once per request. The secret has ~116
+//! bits of entropy (see `avisos_relations::password`), so a fast hash of it is as safe at rest as
+//! the slow one; regenerating or cancelling the password invalidates the fingerprint because
+//! the stored hash it is bound to changes.
+
+use avisos_http::ApiError;
+use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_relations::directory::{self, CertStatus};
+use avisos_relations::password::{self, PasswordRecord, PasswordState};
+use avisos_relations::relation::{self, Perspective};
+use avisos_relations::{Relation, Servicio};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::throttle;
+
+/// A refusal and, for the throttle, when to come back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub error: ApiError,
+    pub retry_after: Option<u64>,
+}
+
+impl From<ApiError> for Refusal {
+    fn from(error: ApiError) -> Refusal {
+        Refusal {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+fn forbidden(codigo: &'static str, mensaje: String) -> Refusal {
+    ApiError::new(403, codigo, mensaje).into()
+}
+
+/// Step 1: the developer's certification.
+pub fn check_certification(kv: &dyn KeyValue, desarrollador: &str) -> Result<(), Refusal> {
+    match directory::load(kv, desarrollador)? {
+        Some(d) if d.estatus == CertStatus::Autorizada => Ok(()),
+        Some(_) => Err(forbidden(
+            "CERTIFICACION_CANCELADA",
+            format!(
+                "La certificación del desarrollador {} está cancelada: no puede consultar avisos de ningún patrón.",
+                desarrollador.to_uppercase()
+            ),
+        )),
+        None => Err(forbidden(
+            "DESARROLLADOR_NO_CERTIFICADO",
+            format!(
+                "El desarrollador {} no cuenta con una certificación autorizada para el Servicio de Intercomunicación de Avisos.",
+                desarrollador.to_uppercase()
+            ),
+        )),
+    }
+}
+
+/// Step 2: the live relation, or why there is none.
+pub fn check_relation(
+    kv: &dyn KeyValue,
+    patron: &str,
+    desarrollador: &str,
+    now: DateTime<Utc>,
+) -> Result<Relation, Refusal> {
+    if let Some(r) = relation::live_relation(kv, patron, desarrollador, Servicio::Avisos, now)? {
+        return Ok(r);
+    }
+    // Refusal path only: the employer's table, newest first, says what became of the relation.
+    let rows = relation::list(kv, patron, Perspective::Patron, now)?;
+    let newest = rows.iter().find(|r| {
+        r.rfc.eq_ignore_ascii_case(desarrollador) && r.servicio == Servicio::Avisos.nombre()
+    });
+    Err(match newest {
+        None => forbidden(
+            "RELACION_INEXISTENTE",
+            format!(
+                "El patrón {} no tiene una relación de confianza con el desarrollador {} para el servicio de Avisos.",
+                patron.to_uppercase(),
+                desarrollador.to_uppercase()
+            ),
+        ),
+        Some(r) if r.fecha_cancelacion_anticipada.is_some() => forbidden(
+            "RELACION_CANCELADA",
+            format!(
+                "Relación cancelada por usuario: el patrón canceló el {} la relación {} con este desarrollador.",
+                r.texto.fecha_cancelacion_anticipada, r.no_caso
+            ),
+        ),
+        Some(r) => forbidden(
+            "RELACION_NO_VIGENTE",
+            format!(
+                "Relación no vigente: la relación {} terminó su vigencia el {}.",
+                r.no_caso, r.texto.fin_vigencia
+            ),
+        ),
+    })
+}
+
+/// `avisos:<RFC>:contrasena-verificada`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Verified {
+    /// The stored Argon2id output this fingerprint is bound to.
+    hash: String,
+    huella: String,
+}
+
+fn verified_key(patron: &str) -> String {
+    format!("avisos:{}:contrasena-verificada", patron.to_uppercase())
+}
+
+fn fingerprint(stored_hash: &str, typed: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"avisos-consulta\0");
+    h.update(stored_hash.as_bytes());
+    h.update(b"\0");
+    h.update(password::normalize_input(typed).as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `typed` is the employer's current password (`Err` when there is none).
+fn password_matches(kv: &dyn KeyValue, patron: &str, typed: &str) -> Result<(bool, u32), Refusal> {
+    let record: Option<PasswordRecord> = password::load(kv, patron)?;
+    let (generacion, stored) = match record {
+        None => {
+            return Err(forbidden(
+                "CONTRASENA_NO_GENERADA",
+                "El patrón no ha generado la contraseña del Servicio de Intercomunicación; sin ella no se pueden consultar sus avisos.".into(),
+            ));
+        }
+        Some(PasswordRecord {
+            estado: PasswordState::Activa,
+            hash: Some(h),
+            generacion,
+            ..
+        }) => (generacion, h),
+        Some(_) => {
+            return Err(forbidden(
+                "CONTRASENA_CANCELADA",
+                "El patrón canceló la contraseña del Servicio de Intercomunicación; no se pueden consultar sus avisos hasta que genere una nueva.".into(),
+            ));
+        }
+    };
+    let huella = fingerprint(&stored.hash, typed);
+    let cached: Option<Verified> = kv.get_json(&verified_key(patron)).ok().flatten();
+    if cached.is_some_and(|c| c.hash == stored.hash && c.huella == huella) {
+        return Ok((true, generacion));
+    }
+    let ok = password::verify_hash(&stored, typed)?;
+    if ok {
+        // Best effort: a failed write only costs the next request another Argon2id.
+        let _ = kv.set_json(
+            &verified_key(patron),
+            &Verified {
+                hash: stored.hash.clone(),
+                huella,
+            },
+        );
+    }
+    Ok((ok, generacion))
+}
+
+/// Steps 3 and 4: the throttle and the password.
+pub fn check_password(
+    kv: &dyn KeyValue,
+    relation: &Relation,
+    desarrollador: &str,
+    typed: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let patron = &relation.patron_rfc;
+    let attempt = throttle::reserve(kv, desarrollador, patron, now)?;
+    let outcome = password_matches(kv, patron, typed);
+    match outcome {
+        Ok((true, _)) => {
+            attempt.release(kv);
+            Ok(())
+        }
+        Ok((false, generacion)) => {
+            // The reservation stays: it is the failure's count.
+            if generacion > relation.generacion_contrasena {
+                Err(forbidden(
+                    "CONTRASENA_REGENERADA",
+                    "La contraseña no es correcta: el patrón generó una nueva contraseña del servicio después de registrar la relación. Solicítale la contraseña vigente.".into(),
+                ))
+            } else {
+                Err(forbidden(
+                    "CONTRASENA_INCORRECTA",
+                    "La contraseña del servicio no es correcta. Verifica la contraseña que te proporcionó el patrón.".into(),
+                ))
+            }
+        }
+        Err(e) => {
+            // No password to guess: not a failed attempt.
+            attempt.release(kv);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! A payroll system's consultation (`POST /api/v1/avisos/consultas`).
+//!
+//! The developer authenticates with its e.firma session (`Role::Desarrollador`, Bearer token);
+//! the body names the employer and carries the employer's service password (never in the URL),
+//! plus optional filters. Order of work: the request's own shape (400s, not audited, nothing
+//! read), then the gate ([`crate::acceso`]), then the employer's index and only the pages the
+//! range and the requested page need ([`crate::store::query`]). From the gate on, every outcome
+//! is written to the employer's audit ([`crate::bitacora`]) before the answer leaves; if the
+//! audit cannot be written, no avisos are delivered.
+
+use avisos_acts::Mode;
+use avisos_http::ApiError;
+use avisos_kv::KeyValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::acceso::{self, Refusal};
+use crate::aviso::{self, Aviso, TipoAviso};
+use crate::bimestre;
+use crate::bitacora::{self, Filtros};
+use crate::store::{self, RowFilter};
+
+pub const MAX_POR_PAGINA: usize = 1000;
+pub const DEFAULT_POR_PAGINA: usize = 100;
+pub const RESULTADO_EXITOSO: &str = "CONSULTA_EXITOSA";
+
+/// The JSON body.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultaRequest {
+    pub rfc_patron: Option<String>,
+    pub contrasena: Option<String>,
+    pub nrp: Option<String>,
+    pub fecha_desde: Option<String>,
+    pub fecha_hasta: Option<String>,
+    pub tipo_aviso: Option<String>,
+    pub nss: Option<String>,
+    pub pagina: Option<u64>,
+    pub por_pagina: Option<u64>,
+}
+
+/// A validated consultation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consulta {
+    pub patron: String,
+    pub contrasena: String,
+    pub nrp: Option<String>,
+    pub desde: NaiveDate,
+    pub hasta: NaiveDate,
+    pub tipo_aviso: Option<TipoAviso>,
+    pub nss: Option<String>,
+    pub pagina: usize,
+    pub por_pagina: usize,
+}
+
+impl Consulta {
+    pub fn filtros(&self) -> Filtros {
+        Filtros {
+            nrp: self.nrp.clone(),
+            fecha_desde: Some(self.desde.to_string()),
+            fecha_hasta: Some(self.hasta.to_string()),
+            tipo_aviso: self.tipo_aviso.map(|t| t.code().to_string()),
+            nss: self.nss.clone(),
+            pagina: Some(self.pagina),
+            por_pagina: Some(self.por_pagina),
+        }
+    }
+}
+
+fn bad(codigo: &'static str, mensaje: impl Into<String>) -> ApiError {
+    ApiError::bad_request(codigo, mensaje)
+}
+
+fn date(name: &str, v: &str) -> Result<NaiveDate, ApiError> {
+    let v = v.trim();
+    let b = v.as_bytes();
+    let ok = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
+    ok.then(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| {
+            bad(
+                "FECHA_INVALIDA",
+                format!("«{name}» debe ser una fecha AAAA-MM-DD (por ejemplo 2026-11-23)."),
+            )
+        })
+}
+
+/// Validates the body on `today` (America/Mexico_City). Cheap, reads nothing.
+pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consulta, ApiError> {
+    let patron = req.rfc_patron.as_deref().unwrap_or("").trim();
+    if patron.is_empty() {
+        return Err(bad(
+            "RFC_PATRON_INVALIDO",
+            "Indica en «rfc_patron» el RFC del patrón cuyos avisos consultas.",
+        ));
+    }
+    let patron = avisos_acts::act::validate_actor_rfc(patron, mode).map_err(|e| {
+        bad(
+            "RFC_PATRON_INVALIDO",
+            format!("El RFC del patrón no es válido: {}", e.mensaje),
+        )
+    })?;
+    let contrasena = match req.contrasena {
+        Some(p) if !p.trim().is_empty() => p,
+        _ => {
+            return Err(bad(
+                "CONTRASENA_FALTANTE",
+                "Envía en «contrasena» la contraseña del Servicio de Intercomunicación que te proporcionó el patrón.",
+            ));
+        }
+    };
+    let nrp = match req.nrp.map(|n| n.trim().to_uppercase()) {
+        Some(n) if !aviso::nrp_is_well_formed(&n) => {
+            return Err(bad(
+                "NRP_INVALIDO",
+                "El NRP (registro patronal) debe tener 11 caracteres: una letra o dígito y 10 dígitos.",
+            ));
+        }
+        n => n,
+    };
+    let (default_desde, default_hasta) = bimestre::default_range(today);
+    let desde = match &req.fecha_desde {
+        Some(v) => date("fecha_desde", v)?,
+        None => default_desde,
+    };
+    let hasta = match &req.fecha_hasta {
+        Some(v) => date("fecha_hasta", v)?,
+        None => default_hasta,
+    };
+    if desde > hasta {
+        return Err(bad(
+            "RANGO_FECHAS_INVALIDO",
+            "La fecha inicial del rango no puede ser posterior a la final.",
+        ));
+    }
+    let tipo_aviso = match req.tipo_aviso {
+        None => None,
+        Some(t) => Some(TipoAviso::parse(&t).ok_or_else(|| {
+            bad(
+                "TIPO_AVISO_INVALIDO",
+                "El tipo de aviso no está en el catálogo (15, 16, 17, 18, 19 o 20).",
+            )
+        })?),
+    };
+    let nss = match req.nss.map(|n| n.trim().to_string()) {
+        Some(n) if !aviso::nss_is_valid(&n) => {
+            return Err(bad(
+                "NSS_INVALIDO",
+                "El NSS debe tener 11 dígitos con su dígito verificador correcto.",
+            ));
+        }
+        n => n,
+    };
+    let pagina = match req.pagina {
+        None => 1,
+        Some(p) if (1..=1_000_000).contains(&p) => p as usize,
+        Some(_) => {
+            return Err(bad(
+                "PAGINA_INVALIDA",
+                "«pagina» debe ser un número entero de 1 en adelante.",
+            ));
+        }
+    };
+    let por_pagina = match req.por_pagina {
+        None => DEFAULT_POR_PAGINA,
+        Some(p) if (1..=MAX_POR_PAGINA as u64).contains(&p) => p as usize,
+        Some(_) => {
+            return Err(bad(
+                "POR_PAGINA_INVALIDO",
+                format!("«por_pagina» debe estar entre 1 y {MAX_POR_PAGINA}."),
+            ));
+        }
+    };
+    Ok(Consulta {
+        patron,
+        contrasena,
+        nrp,
+        desde,
+        hasta,
+        tipo_aviso,
+        nss,
+        pagina,
+        por_pagina,
+    })
+}
+
+/// Who consults: the developer of the session.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub rfc: &'a str,
+    pub nombre: &'a str,
+}
+
+/// The answer: one page of avisos.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Respuesta {
+    pub rfc_patron: String,
+    pub razon_social: String,
+    /// The relation that authorises this consultation.
+    pub no_caso: String,
+    pub filtros: Filtros,
+    pub total: usize,
+    pub pagina: usize,
+    pub por_pagina: usize,
+    pub paginas: usize,
+    /// The number of this consultation in the employer's audit.
+    pub consulta: i64,
+    pub avisos: Vec<Aviso>,
+}
+
+fn nrp_not_of_employer() -> Refusal {
+    ApiError::new(
+        404,
+        "NRP_NO_CORRESPONDE",
+        "El NRP indicado no corresponde a ningún aviso de este patrón.",
+    )
+    .into()
+}
+
+/// The gate, then the query. Both outcomes are audited.
+pub fn consult(
+    kv: &dyn KeyValue,
+    caller: Caller<'_>,
+    c: &Consulta,
+    now: DateTime<Utc>,
+) -> Result<Respuesta, Refusal> {
+    let outcome = (|| {
+        acceso::check_certification(kv, caller.rfc)?;
+        let relation = acceso::check_relation(kv, &c.patron, caller.rfc, now)?;
+        acceso::check_password(kv, &relation, caller.rfc, &c.contrasena, now)?;
+        let (_, index) = store::load_index(kv, &c.patron)?;
+        if let Some(n) = &c.nrp
+            && index.nrps.binary_search(n).is_err()
+        {
+            return Err(nrp_not_of_employer());
+        }
+        let filter = RowFilter {
+            nrp: c.nrp.clone(),
+            tipo_aviso: c.tipo_aviso,
+            nss: c.nss.clone(),
+        };
+        let offset = (c.pagina - 1).saturating_mul(c.por_pagina);
+        let slice = store::query(kv, &index, c.desde, c.hasta, &filter, offset, c.por_pagina)?;
+        Ok((relation, slice))
+    })();
+    let (resultado, estatus, devueltos, coincidentes) = match &outcome {
+        Ok((_, s)) => (RESULTADO_EXITOSO.to_string(), 200, s.avisos.len(), s.total),
+        Err(r) => (r.error.codigo.to_string(), r.error.status, 0, 0),
+    };
+    let numero = bitacora::record(
+        kv,
+        bitacora::Entry {
+            patron: &c.patron,
+            rfc_desarrollador: caller.rfc,
+            nombre_desarrollador: caller.nombre,
+            filtros: c.filtros(),
+            resultado: &resultado,
+            estatus_http: estatus,
+            avisos_devueltos: devueltos,
+            avisos_coincidentes: coincidentes,
+        },
+        now,
+    )?;
+    let (relation, slice) = outcome?;
+    Ok(Respuesta {
+        rfc_patron: c.patron.clone(),
+        razon_social: relation.patron_nombre.clone(),
+        no_caso: relation.no_caso.clone(),
+        filtros: c.filtros(),
+        total: slice.total,
+        pagina: c.pagina,
+        por_pagina: c.por_pagina,
+        paginas: slice.total.div_ceil(c.por_pagina),
+        consulta: numero,
+        avisos: slice.avisos,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-11-23".parse().unwrap()
+    }
+
+    fn req() -> ConsultaRequest {
+        ConsultaRequest {
+            rfc_patron: Some("EDE200101AB0".into()),
+            contrasena: Some("x".into()),
+            ..Default::default()
+        }
+    }
+
+    fn code(r: ConsultaRequest) -> String {
+        parse(r, Mode::Demo, today())
+            .unwrap_err()
+            .codigo
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_and_refusals() {
+        let c = parse(req(), Mode::Demo, today()).unwrap();
+        assert_eq!(c.desde, "2026-09-01".parse::<NaiveDate>().unwrap());
+        assert_eq!(c.hasta, today());
+        assert_eq!((c.pagina, c.por_pagina), (1, DEFAULT_POR_PAGINA));
+        assert_eq!(
+            code(ConsultaRequest {
+                rfc_patron: Some("EDE200101AB1".into()),
+                ..req()
+            }),
+            "RFC_PATRON_INVALIDO"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                contrasena: None,
+                ..req()
+            }),
+            "CONTRASENA_FALTANTE"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                fecha_desde: Some("2026-12-01".into()),
+                ..req()
+            }),
+            "RANGO_FECHAS_INVALIDO"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                fecha_hasta: Some("23/11/2026".into()),
+                ..req()
+            }),
+            "FECHA_INVALIDA"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                por_pagina: Some(1001),
+                ..req()
+            }),
+            "POR_PAGINA_INVALIDO"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                pagina: Some(0),
+                ..req()
+            }),
+            "PAGINA_INVALIDA"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                nss: Some("12345678904".into()),
+                ..req()
+            }),
+            "NSS_INVALIDO"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                nrp: Some("Y54".into()),
+                ..req()
+            }),
+            "NRP_INVALIDO"
+        );
+        assert_eq!(
+            code(ConsultaRequest {
+                tipo_aviso: Some("99".into()),
+                ..req()
+            }),
+            "TIPO_AVISO_INVALIDO"
+        );
+    }
+}
