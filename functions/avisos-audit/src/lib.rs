@@ -1,0 +1,49 @@
+//! `GET /api/v1/avisos/bitacora?pagina=&por_pagina=`: the employer sees who consulted its
+//! avisos (newest first, paginated). Only its own audit: the session's RFC names it.
+
+use avisos_acts::session::Role;
+use avisos_avisos::bitacora;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn number(req: &HttpRequest, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+    match req.query_param(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "PARAMETRO_INVALIDO",
+                    format!("«{name}» debe ser un número entero entre 1 y {max}."),
+                )
+            }),
+    }
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Get])?;
+    let pagina = number(&req, "pagina", 1, 1_000_000)?;
+    let por_pagina = number(
+        &req,
+        "por_pagina",
+        bitacora::DEFAULT_POR_PAGINA,
+        bitacora::MAX_POR_PAGINA,
+    )?;
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    session.require_role(&[Role::Patron])?;
+    let listado = bitacora::list(env.kv(), &session.rfc, pagina, por_pagina)?;
+    Ok(HttpResponse::json(200, &listado).with_header("cache-control", "no-store"))
+}

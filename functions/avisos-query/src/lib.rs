@@ -1,0 +1,41 @@
+//! `POST /api/v1/avisos/consultas`: a certified developer's payroll system consults an
+//! employer's avisos (e.firma session as developer + the employer's service password in the
+//! body; filters and pagination). Every attempt past the request's shape is audited.
+
+use avisos_acts::session::Role;
+use avisos_avisos::consulta::{self, Caller, ConsultaRequest};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint =
+    avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    req.require_method(&[Method::Post])?;
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    session.require_role(&[Role::Desarrollador])?;
+    let body: ConsultaRequest = req.json()?;
+    let c = consulta::parse(body, env.config.mode, avisos_relations::today(env.now))?;
+    let caller = Caller {
+        rfc: &session.rfc,
+        nombre: &session.nombre,
+    };
+    match consulta::consult(env.kv(), caller, &c, env.now) {
+        Ok(r) => Ok(HttpResponse::json(200, &r).with_header("cache-control", "no-store")),
+        Err(refusal) => {
+            let mut res = HttpResponse::error(&refusal.error);
+            if let Some(s) = refusal.retry_after {
+                res = res.with_header("retry-after", &s.to_string());
+            }
+            Ok(res)
+        }
+    }
+}
