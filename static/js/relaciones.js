@@ -1,0 +1,317 @@
+// Pestaña «Relaciones de confianza» (guía 000): términos, «Ver Términos y condiciones»,
+// «Exportar tabla», «Adicionar relación», la tabla con las columnas de la guía, acuses y «Borrar».
+
+import { actoFirmado, api, descargar, ErrorApi } from "./api.js";
+import {
+  anunciar, campo, confirmar, errorEn, errorGeneral, fechaGuia, h, horaGuia, limpiarErrores,
+  nuevoId, panelEfirma, puertaTerminos, verTerminos,
+} from "./ui.js";
+
+const TERMINOS = "relaciones-de-confianza";
+
+export async function mostrar(panel, sesion) {
+  if (sesion.rol === "desarrollador") {
+    return tabla(panel, sesion);
+  }
+  await puertaTerminos(panel, TERMINOS, () => tabla(panel, sesion));
+}
+
+async function tabla(panel, sesion) {
+  const datos = await api("/api/v1/relaciones");
+  const esPatron = datos.rol === "patron";
+  const zona = h("div", { id: "zona-relaciones" });
+  const titulo = h("h2", { id: "relaciones-titulo" }, "Relaciones de confianza del Servicio de intercomunicación");
+  const botones = esPatron
+    ? h(
+        "div",
+        { class: "acciones" },
+        h("button", { type: "button", class: "secundario", onclick: () => verTerminos(TERMINOS) }, "Ver Términos y condiciones"),
+        h("button", { type: "button", class: "secundario", onclick: (ev) => exportar(ev.currentTarget) }, "Exportar tabla"),
+        h("button", { type: "button", class: "primario", onclick: () => formularioAlta(panel, zona, datos, sesion) }, "Adicionar relación"),
+      )
+    : h("p", {}, "Patrones que te autorizaron a consultar sus avisos (solo lectura).");
+  panel.replaceChildren(titulo, botones, zona, tablaRelaciones(datos, panel, zona, sesion));
+}
+
+async function exportar(boton) {
+  boton.disabled = true;
+  try {
+    await descargar("/api/v1/relaciones/exportacion", "relaciones-de-confianza.xlsx");
+    anunciar("Tabla exportada a Excel (relaciones-de-confianza.xlsx).");
+  } catch (e) {
+    anunciar(e.mensaje || String(e));
+  } finally {
+    boton.disabled = false;
+  }
+}
+
+function descargarAcuse(ruta, nombre) {
+  descargar(ruta, nombre)
+    .then(() => anunciar(`Acuse descargado (${nombre}).`))
+    .catch((e) => anunciar(e.mensaje || String(e)));
+}
+
+function folioDe(ruta) {
+  return ruta.split("/").pop().split("?")[0];
+}
+
+function celda(columna, r, ctx) {
+  const t = r.texto || {};
+  switch (columna) {
+    case "No. de Caso": return r.no_caso;
+    case "RFC": return r.rfc;
+    case "Razón social": return r.razon_social;
+    case "Servicios de Intercomunicación": return r.servicio;
+    case "Fecha inicio vigencia": return t.fecha_inicio_vigencia || fechaGuia(r.fecha_inicio_vigencia);
+    case "Fin de vigencia": return t.fin_vigencia || fechaGuia(r.fin_vigencia);
+    case "Fecha cancelación anticipada": return t.fecha_cancelacion_anticipada || fechaGuia(r.fecha_cancelacion_anticipada);
+    case "Estatus": return r.estatus;
+    case "Acuse":
+      return r.acuse
+        ? h("button", { type: "button", class: "enlace", "aria-label": `Descargar acuse del caso ${r.no_caso}`, onclick: () => descargarAcuse(r.acuse, `acuse-${folioDe(r.acuse)}.pdf`) }, "Descargar")
+        : "";
+    case "Cancelación":
+      if (r.cancelable) {
+        return h("button", { type: "button", class: "enlace", "aria-label": `Borrar la relación ${r.no_caso}`, onclick: () => borrar(r, ctx) }, "Borrar");
+      }
+      return r.acuse_cancelacion
+        ? h("button", { type: "button", class: "enlace", "aria-label": `Descargar acuse de cancelación del caso ${r.no_caso}`, onclick: () => descargarAcuse(r.acuse_cancelacion, `acuse-${folioDe(r.acuse_cancelacion)}.pdf`) }, "Acuse de cancelación")
+        : "";
+    default: return "";
+  }
+}
+
+function tablaRelaciones(datos, panel, zona, sesion) {
+  const ctx = { panel, zona, sesion };
+  const columnas = datos.columnas;
+  const cuerpo = datos.relaciones.length
+    ? datos.relaciones.map((r) => h("tr", { dataset: { caso: r.no_caso } }, columnas.map((c, i) => (i === 0 ? h("th", { scope: "row" }, celda(c, r, ctx)) : h("td", {}, celda(c, r, ctx))))))
+    : [h("tr", {}, h("td", { colspan: String(columnas.length) }, "No hay relaciones de confianza registradas."))];
+  return h(
+    "div",
+    { class: "tabla" },
+    h(
+      "table",
+      { id: "tabla-relaciones" },
+      h("caption", {}, `Relaciones de confianza (${datos.relaciones.length})`),
+      h("thead", {}, h("tr", {}, columnas.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, cuerpo),
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adicionar relación
+// ---------------------------------------------------------------------------------------------
+
+const CAMPO_DE_CODIGO = {
+  CONTRASENA_INCORRECTA: "contrasena",
+  CONTRASENA_NO_GENERADA: "contrasena",
+  DESARROLLADOR_NO_CERTIFICADO: "rfc",
+  RFC_DESARROLLADOR_INVALIDO: "rfc",
+  RELACION_DUPLICADA: "rfc",
+  VIGENCIA_FIN_PASADA: "vigencia",
+  VIGENCIA_EXCEDE_MAXIMO: "vigencia",
+  VIGENCIA_INICIO_INVALIDA: "vigencia",
+  FECHA_VIGENCIA_INVALIDA: "vigencia",
+  SERVICIO_INVALIDO: "servicio",
+};
+
+function formularioAlta(panel, zona, datos, sesion) {
+  const v = datos.vigencias;
+  const servicio = h("select", { required: true }, datos.servicios.map((s) => h("option", { value: s }, s)));
+  const listaRfc = nuevoId("lista-rfc");
+  const listaNombre = nuevoId("lista-nombre");
+  const rfc = h("input", { type: "text", list: listaRfc, autocomplete: "off", spellcheck: "false", maxlength: "13", "aria-required": "true" });
+  const nombre = h("input", { type: "text", list: listaNombre, autocomplete: "off" });
+  const vigencia = h("select", { required: true, "aria-required": "true" },
+    h("option", { value: "" }, "Selecciona"),
+    v.opciones.map((o) => h("option", { value: o.fin_vigencia }, `${o.etiqueta} (hasta el ${o.fin_vigencia_texto})`)),
+  );
+  const contrasena = h("input", { type: "password", autocomplete: "off", "aria-required": "true" });
+  const controles = { servicio, rfc, vigencia, contrasena };
+  const resultados = new Map();
+  const general = errorGeneral();
+  const efirma = h("div", {});
+  const aceptar = h("button", { type: "submit", class: "primario" }, "Aceptar");
+  const cancelar = h("button", { type: "button", class: "secundario", onclick: () => zona.replaceChildren() }, "Cancelar");
+
+  let temporizador = null;
+  const buscar = (texto) => {
+    clearTimeout(temporizador);
+    if (texto.trim().length < 2) return;
+    temporizador = setTimeout(async () => {
+      try {
+        const r = await api(`/api/v1/desarrolladores?q=${encodeURIComponent(texto.trim())}`);
+        for (const d of r.resultados) resultados.set(d.rfc, d);
+        document.getElementById(listaRfc).replaceChildren(...r.resultados.map((d) => h("option", { value: d.rfc }, d.razon_social)));
+        document.getElementById(listaNombre).replaceChildren(...r.resultados.map((d) => h("option", { value: d.razon_social }, d.rfc)));
+        errorEn(rfc, r.resultados.length ? "" : "Ningún desarrollador certificado coincide. Si no aparece en el listado, aún no está certificado y no podrás crear la relación.");
+      } catch (_) {
+        /* búsqueda corta o sin sesión: se informa al enviar */
+      }
+    }, 250);
+  };
+  rfc.addEventListener("input", () => {
+    rfc.value = rfc.value.toUpperCase();
+    buscar(rfc.value);
+    const d = resultados.get(rfc.value);
+    if (d) nombre.value = d.razon_social;
+  });
+  nombre.addEventListener("input", () => {
+    buscar(nombre.value);
+    const d = [...resultados.values()].find((x) => x.razon_social === nombre.value);
+    if (d) rfc.value = d.rfc;
+  });
+
+  const form = h(
+    "form",
+    { novalidate: true, "aria-labelledby": "alta-titulo", id: "form-alta" },
+    h("h3", { id: "alta-titulo" }, "Añadir relación de confianza"),
+    campo({ etiqueta: "Servicio de Intercomunicación*", control: servicio }),
+    campo({ etiqueta: "RFC del desarrollador*", control: rfc, ayuda: "Escribe el RFC o el nombre: solo aparecen desarrolladores certificados." }),
+    campo({ etiqueta: "Nombre del desarrollador", control: nombre }),
+    h("datalist", { id: listaRfc }),
+    h("datalist", { id: listaNombre }),
+    campo({ etiqueta: "Vigencia*", control: vigencia, ayuda: `Inicia hoy, ${fechaGuia(v.inicio_vigencia)}; máximo hasta el ${fechaGuia(v.fin_maximo)}.` }),
+    campo({ etiqueta: "Contraseña del servicio*", control: contrasena, ayuda: "La que generaste en la pestaña «Generación de contraseña»." }),
+    h("p", { class: "nota" }, "*Datos obligatorios"),
+    general,
+    h("div", { class: "acciones" }, cancelar, aceptar),
+  );
+  const bloquear = (si) => {
+    for (const c of [servicio, rfc, nombre, vigencia, contrasena, aceptar]) c.disabled = si;
+  };
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    limpiarErrores(form);
+    const faltan = [];
+    if (!/^[A-ZÑ&]{3,4}\d{6}[A-Z\d]{3}$/.test(rfc.value.trim())) faltan.push([rfc, "Escribe el RFC del desarrollador (12 o 13 caracteres)."]);
+    if (!vigencia.value) faltan.push([vigencia, "Selecciona la vigencia de la relación."]);
+    if (!contrasena.value) faltan.push([contrasena, "Escribe la contraseña del servicio."]);
+    if (faltan.length) {
+      for (const [c, m] of faltan) errorEn(c, m);
+      faltan[0][0].focus();
+      return;
+    }
+    bloquear(true);
+    const contrasenaServicio = contrasena.value;
+    efirma.replaceChildren(
+      panelEfirma({
+        rfcSugerido: sesion.rfc,
+        alCancelar: () => {
+          efirma.replaceChildren();
+          bloquear(false);
+        },
+        alValidar: async (cred) => {
+          let r;
+          try {
+            r = await actoFirmado({
+              ruta: "/api/v1/relaciones",
+              accion: "ADICIONAR_RELACION",
+              terminos: TERMINOS,
+              datos: [
+                ["servicio", servicio.value],
+                ["rfc_desarrollador", rfc.value.trim()],
+                ["inicio_vigencia", v.inicio_vigencia],
+                ["fin_vigencia", vigencia.value],
+              ],
+              extra: { contrasena: contrasenaServicio },
+              credenciales: cred,
+            });
+          } catch (e) {
+            const c = e instanceof ErrorApi && controles[CAMPO_DE_CODIGO[e.codigo]];
+            if (!c) throw e;
+            // Error de un dato del formulario: se regresa al formulario, junto al campo.
+            efirma.replaceChildren();
+            bloquear(false);
+            errorEn(c, e.mensaje);
+            c.focus();
+            return;
+          }
+          acuseAlta(panel, zona, r, sesion);
+        },
+      }),
+    );
+    efirma.querySelector("input").focus();
+  });
+  zona.replaceChildren(form, efirma);
+  rfc.focus();
+}
+
+function acuseAlta(panel, zona, r, sesion) {
+  const continuar = h("button", { type: "button", class: "primario", onclick: () => tabla(panel, sesion) }, "Continuar");
+  zona.replaceChildren(
+    h(
+      "section",
+      { class: "tarjeta", "aria-labelledby": "acuse-titulo" },
+      h("h3", { id: "acuse-titulo" }, "Registro de Relaciones de Confianza"),
+      h("p", { class: "exito" }, "La relación de confianza se registró con éxito."),
+      h("p", {}, `Fecha: ${fechaGuia(r.fecha)} Hora: ${horaGuia(r.fecha)}`),
+      h("h4", {}, "Datos de identificación del solicitante"),
+      h("dl", { class: "datos" },
+        h("dt", {}, "Folio"), h("dd", { id: "acuse-folio" }, r.folio),
+        h("dt", {}, "RFC"), h("dd", {}, r.rfc),
+        h("dt", {}, "Nombre, Denominación o Razón Social"), h("dd", {}, r.nombre),
+        h("dt", {}, "Desarrollador"), h("dd", {}, `${r.relacion.rfc} — ${r.relacion.razon_social}`),
+        h("dt", {}, "Vigencia"), h("dd", {}, `${r.relacion.texto.fecha_inicio_vigencia} al ${r.relacion.texto.fin_vigencia}`),
+      ),
+      h("div", { class: "acciones" },
+        h("button", { type: "button", class: "secundario", onclick: () => descargarAcuse(r.acuse, `acuse-${r.folio}.pdf`) }, "Descargar acuse"),
+        continuar,
+      ),
+    ),
+  );
+  anunciar(`Relación de confianza registrada. No. de Caso ${r.folio}.`);
+  continuar.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Borrar (cancelación)
+// ---------------------------------------------------------------------------------------------
+
+async function borrar(r, { panel, zona, sesion }) {
+  const si = await confirmar({
+    titulo: "Cancelación de la relación de confianza",
+    mensaje: `¿Deseas cancelar la relación de confianza ${r.no_caso} con ${r.razon_social} (${r.rfc})? El desarrollador dejará de consultar los avisos de tus trabajadores.`,
+  });
+  if (!si) return;
+  zona.replaceChildren(
+    h("h3", {}, "Cancelar relación de confianza"),
+    panelEfirma({
+      rfcSugerido: sesion.rfc,
+      alCancelar: () => zona.replaceChildren(),
+      alValidar: async (cred) => {
+        const res = await actoFirmado({
+          ruta: `/api/v1/relaciones/${encodeURIComponent(r.no_caso)}/cancelacion`,
+          accion: "CANCELAR_RELACION",
+          datos: [["no_caso", r.no_caso]],
+          credenciales: cred,
+        });
+        const continuar = h("button", { type: "button", class: "primario", onclick: () => tabla(panel, sesion) }, "Continuar");
+        zona.replaceChildren(
+          h(
+            "section",
+            { class: "tarjeta", "aria-labelledby": "solicitud-titulo" },
+            h("h3", { id: "solicitud-titulo" }, "Solicitud de trámite"),
+            h("p", { class: "exito" }, "La relación de confianza se canceló."),
+            h("dl", { class: "datos" },
+              h("dt", {}, "Folio"), h("dd", {}, res.folio),
+              h("dt", {}, "Fecha"), h("dd", {}, `${fechaGuia(res.fecha)} ${horaGuia(res.fecha)}`),
+              h("dt", {}, "No. de Caso"), h("dd", {}, r.no_caso),
+              h("dt", {}, "Estatus"), h("dd", {}, res.relacion.estatus),
+            ),
+            h("div", { class: "acciones" },
+              h("button", { type: "button", class: "secundario", onclick: () => descargarAcuse(res.acuse, `acuse-${res.folio}.pdf`) }, "Descargar acuse"),
+              continuar,
+            ),
+          ),
+        );
+        anunciar(`Relación ${r.no_caso} cancelada. Folio ${res.folio}.`);
+        continuar.focus();
+      },
+    }),
+  );
+  zona.querySelector("input").focus();
+}

@@ -1,0 +1,368 @@
+// Piezas de interfaz comunes: creación de elementos, fechas como en las guías, avisos para
+// lectores de pantalla, el panel de la e.firma y la lectura/aceptación de términos.
+
+import { api, ErrorApi } from "./api.js";
+import { RechazoEfirma, resumenCertificado } from "./efirma.js";
+
+/** Crea un elemento: h("button", { type: "button", onclick }, "Texto", hijo...). */
+export function h(etiqueta, atributos = {}, ...hijos) {
+  const e = document.createElement(etiqueta);
+  for (const [k, v] of Object.entries(atributos || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") e.addEventListener(k.slice(2), v);
+    else if (k === "class") e.className = v;
+    else if (k === "dataset") Object.assign(e.dataset, v);
+    else if (v === true) e.setAttribute(k, "");
+    else e.setAttribute(k, v);
+  }
+  for (const hijo of hijos.flat()) {
+    if (hijo === undefined || hijo === null || hijo === false) continue;
+    e.append(hijo instanceof Node ? hijo : document.createTextNode(String(hijo)));
+  }
+  return e;
+}
+
+let siguienteId = 0;
+export function nuevoId(prefijo) {
+  siguienteId += 1;
+  return `${prefijo}-${siguienteId}`;
+}
+
+const MESES = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
+
+/** `2024-03-07` o `2024-03-07T10:00:00-06:00` → `07/mar/2024` (como en las guías). */
+export function fechaGuia(iso) {
+  if (!iso) return "";
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  if (!m) return iso;
+  return `${m[3]}/${MESES[Number(m[2]) - 1]}/${m[1]}`;
+}
+
+/** `2024-03-07T11:00:33-06:00` → `11:00:33` (hora del servicio, America/Mexico_City). */
+export function horaGuia(iso) {
+  const m = /T(\d{2}:\d{2}:\d{2})/.exec(iso || "");
+  return m ? m[1] : "";
+}
+
+/** Mensaje para lectores de pantalla y a la vista (región aria-live de la página). */
+export function anunciar(mensaje) {
+  const estado = document.getElementById("estado");
+  if (estado) {
+    estado.textContent = "";
+    // Un cambio en el siguiente ciclo para que se anuncie aunque el texto se repita.
+    setTimeout(() => {
+      estado.textContent = mensaje;
+    }, 30);
+  }
+}
+
+/** Un campo de formulario con su etiqueta y su lugar para el error. */
+export function campo({ etiqueta, control, ayuda }) {
+  const id = control.id || nuevoId("campo");
+  control.id = id;
+  const error = h("p", { class: "error", id: `${id}-error`, "aria-live": "polite" });
+  const describe = [`${id}-error`];
+  let nodoAyuda = null;
+  if (ayuda) {
+    nodoAyuda = h("p", { class: "ayuda", id: `${id}-ayuda` }, ayuda);
+    describe.push(`${id}-ayuda`);
+  }
+  control.setAttribute("aria-describedby", describe.join(" "));
+  return h("div", { class: "campo" }, h("label", { for: id }, etiqueta), nodoAyuda, control, error);
+}
+
+/** Muestra `mensaje` junto al control (o lo borra con mensaje vacío). */
+export function errorEn(control, mensaje) {
+  const error = document.getElementById(`${control.id}-error`);
+  if (error) error.textContent = mensaje || "";
+  if (mensaje) control.setAttribute("aria-invalid", "true");
+  else control.removeAttribute("aria-invalid");
+}
+
+/** Quita todos los errores de un formulario. */
+export function limpiarErrores(formulario) {
+  for (const c of formulario.querySelectorAll("[aria-invalid]")) errorEn(c, "");
+  for (const g of formulario.querySelectorAll(".error-general")) g.textContent = "";
+}
+
+/** Un área de error general (role=alert) para errores que no son de un campo. */
+export function errorGeneral() {
+  return h("p", { class: "error error-general", role: "alert" });
+}
+
+export function ocupado(boton, activo, texto) {
+  if (activo) {
+    boton.dataset.texto = boton.textContent;
+    boton.textContent = texto || "Procesando…";
+    boton.disabled = true;
+    boton.setAttribute("aria-busy", "true");
+  } else {
+    boton.textContent = boton.dataset.texto || boton.textContent;
+    boton.disabled = false;
+    boton.removeAttribute("aria-busy");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// El panel de la e.firma (como en las guías): Certificado (.cer), Clave privada (.key),
+// Contraseña de la e.firma, Validar.
+// ---------------------------------------------------------------------------------------------
+
+/** Códigos de la API que pertenecen a un campo del panel de la e.firma. */
+export function campoDeCodigo(codigo) {
+  if (codigo === "EFIRMA_CONTRASENA_INCORRECTA") return "contrasena";
+  if (codigo.startsWith("EFIRMA_LLAVE")) return "clave";
+  if (codigo.startsWith("EFIRMA_") || codigo === "SESION_NO_COINCIDE" || codigo.startsWith("RFC_")) {
+    return "certificado";
+  }
+  return null;
+}
+
+let demoDisponible = null;
+async function hayDemo() {
+  if (demoDisponible === null) {
+    demoDisponible = fetch("/demo/LEEME.txt", { method: "HEAD" })
+      .then((r) => r.ok)
+      .catch(() => false);
+  }
+  return demoDisponible;
+}
+
+const RFC_DEMO = [
+  ["EDE200101AB0", "patrón, persona moral"],
+  ["DELP900303MN5", "patrón, persona física"],
+  ["NDE190512XY6", "desarrollador"],
+  ["SDN180301K23", "desarrollador"],
+  ["AIGL850215QR5", "analista"],
+];
+
+async function archivoDemo(ruta, nombre) {
+  const r = await fetch(ruta);
+  if (!r.ok) throw new Error(ruta);
+  return new File([await r.blob()], nombre);
+}
+
+function ponerArchivo(input, archivo) {
+  const dt = new DataTransfer();
+  dt.items.add(archivo);
+  input.files = dt.files;
+}
+
+/**
+ * El panel de la e.firma. `alValidar(credenciales)` recibe { certificado, clave, contrasena,
+ * rfc, resumen } y hace el trámite; sus errores de e.firma se muestran junto al campo que los
+ * causó; los demás, tal como los da el servicio, al pie del panel (o los maneja el llamador y
+ * devuelve normalmente).
+ */
+export function panelEfirma({ titulo = "Agrega los archivos de la e.firma", alValidar, alCancelar, rfcSugerido }) {
+  const cer = h("input", { type: "file", accept: ".cer", required: true, "aria-required": "true", name: "certificado" });
+  const key = h("input", { type: "file", accept: ".key", required: true, "aria-required": "true", name: "clave" });
+  const pw = h("input", { type: "password", required: true, "aria-required": "true", autocomplete: "off", name: "contrasena" });
+  const general = errorGeneral();
+  const validar = h("button", { type: "submit", class: "primario" }, "Validar");
+  const tituloId = nuevoId("efirma-titulo");
+  const controles = { certificado: cer, clave: key, contrasena: pw };
+  const demo = h("div", { class: "demo", hidden: true });
+  const form = h(
+    "form",
+    { class: "efirma", novalidate: true, "aria-labelledby": tituloId },
+    h("h3", { id: tituloId }, titulo),
+    h(
+      "p",
+      { class: "privacidad" },
+      h("strong", {}, "Tu clave privada y tu contraseña no salen de tu equipo. "),
+      "Esta página descifra la clave y firma en tu navegador (WebAssembly); al servicio solo se envían tu certificado, los datos del trámite y la firma.",
+    ),
+    campo({ etiqueta: "Certificado (.cer)*", control: cer }),
+    campo({ etiqueta: "Clave privada (.key)*", control: key }),
+    campo({ etiqueta: "Contraseña de la e.firma*", control: pw }),
+    h("p", { class: "nota" }, "*Datos obligatorios"),
+    demo,
+    general,
+    h(
+      "div",
+      { class: "acciones" },
+      alCancelar ? h("button", { type: "button", class: "secundario", onclick: () => alCancelar() }, "Cancelar") : null,
+      validar,
+    ),
+  );
+
+  hayDemo().then((si) => {
+    if (!si) return;
+    const sel = h(
+      "select",
+      { id: nuevoId("demo-rfc") },
+      RFC_DEMO.map(([rfc, rol]) => h("option", { value: rfc, selected: rfc === rfcSugerido }, `${rfc} (${rol})`)),
+    );
+    const usar = h(
+      "button",
+      {
+        type: "button",
+        class: "secundario",
+        onclick: async () => {
+          const rfc = sel.value;
+          ponerArchivo(cer, await archivoDemo(`/demo/efirma/${rfc}/certificado.cer`, "certificado.cer"));
+          ponerArchivo(key, await archivoDemo(`/demo/efirma/${rfc}/clave.key`, "clave.key"));
+          pw.value = "demo12345";
+          anunciar(`Credenciales de demostración de ${rfc} cargadas.`);
+        },
+      },
+      "Usar credenciales de demostración",
+    );
+    demo.append(
+      h("p", {}, h("strong", {}, "Modo demostración: "), "credenciales de prueba sin validez oficial."),
+      h("label", { for: sel.id }, "RFC de demostración "),
+      sel,
+      " ",
+      usar,
+    );
+    demo.hidden = false;
+  });
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    limpiarErrores(form);
+    const faltan = [];
+    if (!cer.files.length) faltan.push([cer, "Selecciona el archivo del certificado (.cer)."]);
+    if (!key.files.length) faltan.push([key, "Selecciona el archivo de la clave privada (.key)."]);
+    if (!pw.value) faltan.push([pw, "Escribe la contraseña de tu e.firma."]);
+    if (faltan.length) {
+      for (const [c, m] of faltan) errorEn(c, m);
+      faltan[0][0].focus();
+      return;
+    }
+    ocupado(validar, true, "Validando…");
+    let clave = null;
+    try {
+      const certificado = new Uint8Array(await cer.files[0].arrayBuffer());
+      clave = new Uint8Array(await key.files[0].arrayBuffer());
+      const resumen = await resumenCertificado(certificado);
+      await alValidar({ certificado, clave, contrasena: pw.value, rfc: resumen.rfc, resumen });
+    } catch (e) {
+      mostrarErrorEfirma(e, controles, general);
+    } finally {
+      if (clave) clave.fill(0);
+      if (form.isConnected) ocupado(validar, false);
+    }
+  });
+  return form;
+}
+
+/** Pone un error de firma o de la API junto a su campo del panel, o al pie. */
+export function mostrarErrorEfirma(e, controles, general) {
+  let campoError = null;
+  let mensaje = e.message || String(e);
+  if (e instanceof RechazoEfirma) {
+    campoError = e.campo;
+    mensaje = e.mensaje;
+  } else if (e instanceof ErrorApi) {
+    campoError = campoDeCodigo(e.codigo);
+    mensaje = e.mensaje;
+  }
+  const control = campoError && controles[campoError];
+  if (control) {
+    errorEn(control, mensaje);
+    if (campoError === "contrasena") control.value = "";
+    control.focus();
+  } else {
+    general.textContent = mensaje;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Términos y condiciones.
+// ---------------------------------------------------------------------------------------------
+
+const cacheTerminos = new Map();
+export async function terminos(id) {
+  if (!cacheTerminos.has(id)) cacheTerminos.set(id, api(`/api/v1/terminos/${id}`));
+  return cacheTerminos.get(id);
+}
+
+function textoTerminos(t) {
+  return h(
+    "div",
+    { class: "terminos-texto", tabindex: "0", role: "document", "aria-label": t.titulo },
+    t.texto.split(/\n{2,}/).map((p) => h("p", {}, p)),
+  );
+}
+
+/**
+ * Lectura de los términos con la casilla «He leído y acepto las condiciones de este servicio» y
+ * «Continuar». La aceptación firmada viaja después, en el acto (su SHA-256 va en la cadena).
+ */
+export async function puertaTerminos(contenedor, id, alContinuar, { botonCancelar } = {}) {
+  const t = await terminos(id);
+  const clave = `terminos:${id}:${t.sha256}`;
+  if (sessionStorage.getItem(clave) === "1" && !botonCancelar) return alContinuar(t);
+  const casilla = h("input", { type: "checkbox", id: nuevoId("acepto") });
+  const continuar = h("button", { type: "button", class: "primario", disabled: true }, "Continuar");
+  casilla.addEventListener("change", () => {
+    continuar.disabled = !casilla.checked;
+  });
+  continuar.addEventListener("click", () => {
+    sessionStorage.setItem(clave, "1");
+    alContinuar(t);
+  });
+  contenedor.replaceChildren(
+    h(
+      "section",
+      { class: "terminos", "aria-labelledby": `${casilla.id}-t` },
+      h("h3", { id: `${casilla.id}-t` }, "Términos y condiciones"),
+      h("p", { class: "ayuda" }, `${t.titulo} (versión ${t.version}, vigente desde ${fechaGuia(t.vigente_desde)})`),
+      textoTerminos(t),
+      h("div", { class: "casilla" }, casilla, h("label", { for: casilla.id }, "He leído y acepto las condiciones de este servicio")),
+      h("div", { class: "acciones" }, botonCancelar || null, continuar),
+    ),
+  );
+  casilla.focus();
+}
+
+/** «Ver Términos y condiciones»: los muestra en un diálogo modal. */
+export async function verTerminos(id) {
+  const t = await terminos(id);
+  const cerrar = h("button", { type: "button", class: "primario" }, "Cerrar");
+  const tituloId = nuevoId("dlg");
+  const dlg = h(
+    "dialog",
+    { class: "dialogo", "aria-labelledby": tituloId },
+    h("h2", { id: tituloId }, t.titulo),
+    h("p", { class: "ayuda" }, `Versión ${t.version}, vigente desde ${fechaGuia(t.vigente_desde)}`),
+    textoTerminos(t),
+    h("div", { class: "acciones" }, cerrar),
+  );
+  cerrar.addEventListener("click", () => dlg.close());
+  dlg.addEventListener("close", () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+  cerrar.focus();
+}
+
+/** Un diálogo de confirmación accesible; resuelve true con «Continuar». */
+export function confirmar({ titulo, mensaje, aceptar = "Continuar", cancelar = "Cancelar" }) {
+  return new Promise((resolver) => {
+    const tituloId = nuevoId("dlg");
+    const si = h("button", { type: "button", class: "primario" }, aceptar);
+    const no = h("button", { type: "button", class: "secundario" }, cancelar);
+    const dlg = h(
+      "dialog",
+      { class: "dialogo", "aria-labelledby": tituloId },
+      h("h2", { id: tituloId }, titulo),
+      h("p", {}, mensaje),
+      h("div", { class: "acciones" }, no, si),
+    );
+    let respuesta = false;
+    si.addEventListener("click", () => {
+      respuesta = true;
+      dlg.close();
+    });
+    no.addEventListener("click", () => dlg.close());
+    dlg.addEventListener("close", () => {
+      dlg.remove();
+      resolver(respuesta);
+    });
+    document.body.append(dlg);
+    dlg.showModal();
+    no.focus();
+  });
+}
