@@ -23,6 +23,7 @@ help:
 
 build: .wasm-target
 	$(CARGO) build --target $(WASM_TARGET) --release $(addprefix -p ,$(COMPONENTS))
+	CARGO=$(CARGO) shared/efirma-web/build.sh
 
 build-test-components: .wasm-target
 	$(CARGO) build --target $(WASM_TARGET) --release $(addprefix -p ,$(TEST_COMPONENTS))
@@ -49,11 +50,16 @@ test: build build-test-components
 	$(CARGO) test
 	CARGO=$(CARGO) tests/redis/e2e.sh
 	tests/api/schemathesis.sh
+	AVISOS_SKIP_BUILD=1 CARGO=$(CARGO) tests/browser/run.sh
 
-lint:
+.web-target:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+lint: .web-target
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --target $(WASM_TARGET) --release $(addprefix -p ,$(COMPONENTS) $(TEST_COMPONENTS)) -- -D warnings
+	$(CARGO) clippy --target wasm32-unknown-unknown --profile web -p efirma-web -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

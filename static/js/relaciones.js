@@ -147,6 +147,8 @@ function formularioAlta(panel, zona, datos, sesion) {
         document.getElementById(listaRfc).replaceChildren(...r.resultados.map((d) => h("option", { value: d.rfc }, d.razon_social)));
         document.getElementById(listaNombre).replaceChildren(...r.resultados.map((d) => h("option", { value: d.razon_social }, d.rfc)));
         errorEn(rfc, r.resultados.length ? "" : "Ningún desarrollador certificado coincide. Si no aparece en el listado, aún no está certificado y no podrás crear la relación.");
+        const exacto = resultados.get(rfc.value.trim());
+        if (exacto && !nombre.value) nombre.value = exacto.razon_social;
       } catch (_) {
         /* búsqueda corta o sin sesión: se informa al enviar */
       }

@@ -283,7 +283,7 @@ function textoTerminos(t) {
   return h(
     "div",
     { class: "terminos-texto", tabindex: "0", role: "document", "aria-label": t.titulo },
-    t.texto.split(/\n{2,}/).map((p) => h("p", {}, p)),
+    t.texto,
   );
 }
 

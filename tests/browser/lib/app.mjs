@@ -116,7 +116,8 @@ export async function iniciarNavegador() {
   const pagina = contexto.pages()[0] || (await contexto.newPage());
   pagina.on("pageerror", (e) => errores.push(String(e)));
   pagina.on("console", (m) => {
-    if (m.type() === "error") errores.push(m.text());
+    // Las respuestas 4xx esperadas (rechazos del servicio) también llegan a la consola.
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errores.push(m.text());
   });
   return {
     contexto,

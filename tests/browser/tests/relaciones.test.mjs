@@ -1,0 +1,182 @@
+// Issue 7 en Chromium: ingreso con e.firma (y sus rechazos junto al campo), contraseña del
+// servicio, alta de una relación con su acuse, exportación a Excel y cancelación («Borrar»).
+// La clave y la contraseña de la e.firma nunca salen del navegador.
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import {
+  ANALISTA, DESARROLLADOR, PATRON, captura, demo, iniciarApp, iniciarNavegador, sat,
+} from "../lib/app.mjs";
+import { errorDe, ingresar, salir, sinSecretos, validarEfirma } from "../lib/portal.mjs";
+import { esperarTexto } from "../lib/espera.mjs";
+import { leerXlsx } from "../lib/xlsx.mjs";
+
+const CSD = "CSD_EKU9003173C9_30001000000500003416";
+const COLUMNAS_GUIA = [
+  "No. de Caso", "RFC", "Razón social", "Servicios de Intercomunicación", "Fecha inicio vigencia",
+  "Fin de vigencia", "Fecha cancelación anticipada", "Estatus", "Acuse", "Cancelación",
+];
+
+let app;
+let nav;
+let noCaso;
+
+before(async () => {
+  app = await iniciarApp();
+  nav = await iniciarNavegador();
+});
+
+after(async () => {
+  await nav?.cerrar();
+  await app?.detener();
+});
+
+async function descarga(pagina, accion) {
+  const [d] = await Promise.all([pagina.waitForEvent("download"), accion()]);
+  return { nombre: d.suggestedFilename(), bytes: readFileSync(await d.path()) };
+}
+
+test("una contraseña incorrecta y un CSD se rechazan junto a su campo", async () => {
+  const p = nav.pagina;
+  await p.goto(app.url);
+  const ingreso = p.locator("#pantalla-ingreso");
+  await ingreso.getByRole("heading", { name: "Ingresa con tu e.firma" }).waitFor();
+  await ingreso.getByText("Tu clave privada y tu contraseña no salen de tu equipo.").waitFor();
+
+  await validarEfirma(ingreso, { ...demo(PATRON), password: "no-es-la-contrasena" });
+  const pw = ingreso.getByLabel("Contraseña de la e.firma*");
+  await esperarTexto(await errorDe(pw), /contraseña/i);
+  assert.equal(await pw.getAttribute("aria-invalid"), "true");
+  assert.equal(await (await errorDe(ingreso.getByLabel("Certificado (.cer)*"))).textContent(), "");
+  await captura(p, "efirma-contrasena-incorrecta");
+
+  await validarEfirma(ingreso, sat(CSD));
+  const cer = ingreso.getByLabel("Certificado (.cer)*");
+  const mensaje = await esperarTexto(await errorDe(cer), /Certificado de Sello Digital/);
+  assert.match(mensaje, /no una e\.firma/);
+  assert.equal(await pw.getAttribute("aria-invalid"), null, "el error anterior se limpió");
+  // Nada se envió a /sesiones: los rechazos ocurrieron en el navegador.
+  assert.equal(nav.peticiones.filter((r) => r.url.endsWith("/api/v1/sesiones")).length, 0);
+});
+
+test("el analista registra al desarrollador certificado", async () => {
+  const p = nav.pagina;
+  await ingresar(p, app.url, "Analista del Instituto", demo(ANALISTA));
+  const form = p.locator("#form-registro");
+  await form.getByLabel("RFC del desarrollador*").fill(DESARROLLADOR);
+  await form.getByLabel("Razón social*").fill("NOMINAS DEMOSTRACION SA DE CV");
+  await form.getByRole("button", { name: "Registrar" }).click();
+  await validarEfirma(p.locator("#panel-revision"), demo(ANALISTA));
+  await esperarTexto(p.locator("#estado"), `Desarrollador ${DESARROLLADOR} registrado`);
+  await salir(p);
+});
+
+test("el patrón genera la contraseña, adiciona una relación, descarga su acuse, exporta la tabla y la borra", async () => {
+  const p = nav.pagina;
+  await ingresar(p, app.url, "Patrón", demo(PATRON));
+  for (const t of ["Generación de contraseña", "Certificación para desarrolladores", "Relaciones de confianza"]) {
+    await p.getByRole("tab", { name: t }).waitFor();
+  }
+
+  // Generación de contraseña.
+  await p.getByRole("tab", { name: "Generación de contraseña" }).click();
+  await p.getByRole("button", { name: "Generar contraseña" }).click();
+  await validarEfirma(p.locator("#panel-contrasena"), demo(PATRON));
+  const contrasena = (await esperarTexto(p.locator("#contrasena-generada"), /^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/)).trim();
+  await captura(p, "contrasena-generada");
+  await p.getByRole("button", { name: "Continuar" }).click();
+  await esperarTexto(p.locator("#estado-contrasena"), "Contraseña activa");
+
+  // Relaciones de confianza: términos, luego los tres botones de la guía.
+  await p.getByRole("tab", { name: "Relaciones de confianza" }).click();
+  const continuar = p.getByRole("button", { name: "Continuar" });
+  assert.equal(await continuar.isDisabled(), true, "Continuar espera la casilla");
+  await p.getByLabel("He leído y acepto las condiciones de este servicio").check();
+  await captura(p, "relaciones-terminos");
+  await continuar.click();
+  for (const b of ["Ver Términos y condiciones", "Exportar tabla", "Adicionar relación"]) {
+    await p.getByRole("button", { name: b }).waitFor();
+  }
+  await p.getByRole("button", { name: "Ver Términos y condiciones" }).click();
+  const dlg = p.getByRole("dialog");
+  await dlg.getByText("Relación de confianza").first().waitFor();
+  await dlg.getByRole("button", { name: "Cerrar" }).click();
+
+  // Adicionar relación: primero con una contraseña del servicio equivocada.
+  await p.getByRole("button", { name: "Adicionar relación" }).click();
+  const form = p.locator("#form-alta");
+  await form.getByLabel("RFC del desarrollador*").fill(DESARROLLADOR);
+  await form.getByLabel("Vigencia*").selectOption({ index: 1 });
+  const pwServicio = form.getByLabel("Contraseña del servicio*");
+  await pwServicio.fill("AAAAA-BBBBB-CCCCC-DDDDD");
+  await form.getByRole("button", { name: "Aceptar" }).click();
+  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  // El mensaje del servicio, tal cual, junto a la contraseña del servicio.
+  await esperarTexto(await errorDe(pwServicio), /contraseña/i);
+  await pwServicio.fill(contrasena);
+  await captura(p, "relaciones-adicionar");
+  await form.getByRole("button", { name: "Aceptar" }).click();
+  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  await p.getByRole("heading", { name: "Registro de Relaciones de Confianza" }).waitFor();
+  noCaso = (await p.locator("#acuse-folio").textContent()).trim();
+  assert.match(noCaso, /^\d{10}$/);
+  await captura(p, "relaciones-acuse");
+  const acuse = await descarga(p, () => p.getByRole("button", { name: "Descargar acuse" }).click());
+  assert.equal(acuse.nombre, `acuse-${noCaso}.pdf`);
+  assert.equal(acuse.bytes.subarray(0, 5).toString(), "%PDF-");
+  await p.getByRole("button", { name: "Continuar" }).click();
+
+  // La tabla con las columnas de la guía.
+  const tabla = p.locator("#tabla-relaciones");
+  await tabla.waitFor();
+  const encabezados = await tabla.locator("thead th").allTextContents();
+  assert.deepEqual(encabezados, COLUMNAS_GUIA);
+  const fila = tabla.locator(`tr[data-caso="${noCaso}"]`);
+  const celdas = await fila.locator("th, td").allTextContents();
+  assert.equal(celdas[0], noCaso);
+  assert.equal(celdas[1], DESARROLLADOR);
+  assert.equal(celdas[3], "Avisos");
+  assert.match(celdas[4], /^\d{2}\/(ene|feb|mar|abr|may|jun|jul|ago|sep|oct|nov|dic)\/\d{4}$/);
+  assert.equal(celdas[7], "Relación Vigente");
+  await captura(p, "relaciones-tabla");
+  const acuseTabla = await descarga(p, () => fila.getByRole("button", { name: `Descargar acuse del caso ${noCaso}` }).click());
+  assert.equal(acuseTabla.bytes.subarray(0, 5).toString(), "%PDF-");
+
+  // Exportar tabla: el .xlsx con las columnas de la guía.
+  const libro = await descarga(p, () => p.getByRole("button", { name: "Exportar tabla" }).click());
+  assert.equal(libro.nombre, "relaciones-de-confianza.xlsx");
+  const { hojas, filas } = leerXlsx(libro.bytes);
+  assert.deepEqual(hojas, ["Relaciones de confianza"]);
+  assert.deepEqual(Object.values(filas[0]), COLUMNAS_GUIA);
+  assert.equal(filas.length, 2);
+  assert.equal(filas[1].A, noCaso);
+  assert.equal(filas[1].B, DESARROLLADOR);
+  assert.equal(filas[1].H, "Relación Vigente");
+
+  // Borrar: confirmación, e.firma, «Solicitud de trámite», Continuar.
+  await fila.getByRole("button", { name: `Borrar la relación ${noCaso}` }).click();
+  await p.getByRole("dialog").getByRole("button", { name: "Continuar" }).click();
+  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  await p.getByRole("heading", { name: "Solicitud de trámite" }).waitFor();
+  await p.getByRole("button", { name: "Continuar" }).click();
+  const cancelada = p.locator(`#tabla-relaciones tr[data-caso="${noCaso}"]`);
+  await esperarTexto(cancelada, "Relación cancelada por usuario");
+  const tras = await cancelada.locator("th, td").allTextContents();
+  assert.match(tras[6], /^\d{2}\/[a-z]{3}\/\d{4}$/, "fecha de cancelación anticipada");
+  assert.equal(await cancelada.getByRole("button", { name: /^Borrar/ }).count(), 0);
+  const acuseCancel = await descarga(p, () => cancelada.getByRole("button", { name: /acuse de cancelación/ }).click());
+  assert.equal(acuseCancel.bytes.subarray(0, 5).toString(), "%PDF-");
+  await captura(p, "relaciones-cancelada");
+  await salir(p);
+});
+
+test("ninguna petición llevó la contraseña ni la clave privada de la e.firma", () => {
+  assert.ok(nav.peticiones.length > 20, "se registraron las peticiones");
+  const firmadas = nav.peticiones.filter((r) => r.metodo === "POST" && r.cuerpo && r.cuerpo.includes('"firma"'));
+  assert.ok(firmadas.length >= 6, `actos firmados: ${firmadas.length}`);
+  for (const cred of [demo(PATRON), demo(ANALISTA), sat(CSD)]) {
+    assert.deepEqual(sinSecretos(nav.peticiones, cred), []);
+  }
+  assert.deepEqual(nav.errores, [], "errores de JavaScript en la página");
+});
