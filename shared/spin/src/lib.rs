@@ -52,6 +52,48 @@ where
     write_response(out, response).await;
 }
 
+/// [`serve`] for handlers that await (outbound HTTP): same method and body checks first.
+pub async fn serve_async<F, Fut>(
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    endpoint: Endpoint,
+    handler: F,
+) where
+    F: FnOnce(HttpRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<HttpResponse, ApiError>>,
+{
+    let method = Method::parse(&req.method().to_string());
+    let response = if !endpoint.methods.contains(&method) {
+        respond(Err(ApiError::method_not_allowed(endpoint.methods)))
+            .with_header("allow", &allow_header(endpoint.methods))
+    } else {
+        match read_request(req, endpoint.body_limit).await {
+            Ok(request) => respond(handler(request).await),
+            Err(e) => respond(Err(e)),
+        }
+    };
+    write_response(out, response).await;
+}
+
+/// POSTs a JSON document through Spin's outbound HTTP (the component's `allowed_outbound_hosts`
+/// must allow `url`). Returns the response status; transport failures (refused connection,
+/// host not allowed) are `Err` with a description for the record.
+pub async fn post_json(url: &str, bearer: Option<&str>, body: Vec<u8>) -> Result<u16, String> {
+    let mut builder = spin_sdk::http::Request::builder();
+    builder
+        .method(spin_sdk::http::Method::Post)
+        .uri(url)
+        .header("content-type", "application/json");
+    if let Some(token) = bearer {
+        builder.header("authorization", format!("Bearer {token}"));
+    }
+    let request = builder.body(body).build();
+    let response: spin_sdk::http::Response = spin_sdk::http::send(request)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(*response.status())
+}
+
 fn allow_header(methods: &[Method]) -> String {
     methods
         .iter()

@@ -1,0 +1,122 @@
+//! Certificación para desarrolladores (seed 002): everything a payroll-software developer does in
+//! the tab «Certificación para desarrolladores», and what the institute's analyst does with it.
+//!
+//! - [`status`]: the state machine. Stored states `En espera de documentos` → `En análisis` →
+//!   `Aprobado` → `Certificación autorizada`, `En análisis` → (inconsistencias) → `En espera de
+//!   documentos` with a new test set, `Cancelada` from any live state. **`Vencida` is computed on
+//!   read** when the running deadline ([`record::Plazo`]) has passed; no job rewrites records.
+//! - [`deadline`]: deadlines in business days (45 to upload, 5 to review, 10 after
+//!   inconsistencies) with `avisos-calendar`, plus the days the institute declares non-working,
+//!   stored per year and editable by analysts. Deadlines are recomputed on every read from where
+//!   they started, so a day declared later moves every running deadline.
+//! - [`workflow`]: the acts (`SOLICITAR_CERTIFICACION`, `DICTAMINAR_CERTIFICACION`,
+//!   `ACEPTAR_APROBACION`, `CANCELAR_CERTIFICACION`) and the evidence upload.
+//! - [`blob`]: the uploaded workbook, in chunks of at most [`blob::CHUNK_BYTES`].
+//! - [`notify`]: the outbox of e-mails (set de pruebas, inconsistencias, aprobación, cancelación):
+//!   every notification is stored for the recipient's portal inbox and, when a mail API is
+//!   configured, sent through it; its `estado` records the outcome (no silent drop).
+//! - [`view`]: the JSON the developer and the analyst see.
+//!
+//! Nothing here knows about Spin: time, randomness, storage and outbound sending are parameters.
+//!
+//! Storage layout (every request touches a bounded number of keys; listings read one index):
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `certificacion:<folio>` | [`record::Certification`], the truth about a request |
+//! | `certificacion:vigente:<RFC>` | claim: the folio of the developer's live request, or empty when free |
+//! | `certificaciones:estatus:<clave>` | index per stored status (`en-espera`, `en-analisis`, `aprobado`, `autorizada`, `cancelada`): folios, oldest first |
+//! | `certificaciones:desarrollador:<RFC>` | index: the developer's folios, oldest first |
+//! | `certificacion:evidencia:<folio>:<ronda>:<carga>:<n>` | chunk `n` of an uploaded workbook |
+//! | `certificacion:acuse-cancelacion:<folio>` | the sealed acuse de cancelación, kept off `acuse:<folio>` so it is handed over once |
+//! | `certificacion:entrega-cancelacion:<folio>` | the one-time download: token hash, session id, delivered or not |
+//! | `calendario:<año>` | the non-working days the institute added to that year |
+//! | `notificacion:<id>` | [`notify::Notification`] |
+//! | `notificaciones:<RFC>` | index: the recipient's notification ids, oldest first |
+//! | `notificaciones:pendientes` | index: ids still to be sent through the mail API |
+//!
+//! Write order of every transition: checks first (nothing written); then the folio and the sealed
+//! acuse; then the record, swapped with compare-and-swap on the exact bytes read (of two
+//! concurrent transitions one wins, the other is re-checked and refused); then the indexes and the
+//! directory. A failure after the record leaves an index stale, never a record without its acuse;
+//! listings re-check every record they show.
+
+pub mod blob;
+pub mod deadline;
+pub mod index;
+pub mod notify;
+pub mod record;
+pub mod status;
+pub mod view;
+pub mod workflow;
+
+pub use record::Certification;
+pub use status::{Estatus, Stored};
+
+use avisos_acts::session::{Role, Session};
+use avisos_http::ApiError;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Today's date in America/Mexico_City.
+pub fn today(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&avisos_acts::mexico_city()).date_naive()
+}
+
+/// `07/mar/2024`, as the guide prints dates.
+pub fn fecha_guia(date: NaiveDate) -> String {
+    avisos_acts::pdf::fecha_guia(date)
+}
+
+/// The request of `folio` for its owner (a developer session with the same RFC). Someone else's
+/// folio answers exactly like a missing one.
+pub fn require_owner(
+    kv: &dyn avisos_kv::KeyValue,
+    session: &Session,
+    folio: &str,
+) -> Result<(Certification, Vec<u8>), ApiError> {
+    session.require_role(&[Role::Desarrollador])?;
+    match record::load_raw(kv, folio)? {
+        Some((c, raw)) if c.rfc.eq_ignore_ascii_case(&session.rfc) => Ok((c, raw)),
+        _ => Err(record::not_found()),
+    }
+}
+
+/// An analyst's session: role analista and an RFC still listed in the `analistas` variable.
+pub fn require_analyst(session: &Session, is_analyst: bool) -> Result<(), ApiError> {
+    session.require_role(&[Role::Analista])?;
+    if !is_analyst {
+        return Err(ApiError::new(
+            403,
+            "ROL_NO_PERMITIDO",
+            "Tu RFC ya no está registrado como analista del Instituto.",
+        ));
+    }
+    Ok(())
+}
+
+/// An act needs the signer's own session too, in the act's role, with the same RFC.
+pub fn require_signer(session: &Session, role: Role, signer_rfc: &str) -> Result<(), ApiError> {
+    avisos_relations::require_actor(session, role, signer_rfc)
+}
+
+/// The folio signed in `datos.folio` must be the one in the route.
+pub fn require_folio(spec: &avisos_acts::ActSpec, folio: &str) -> Result<(), ApiError> {
+    if spec.field("folio") == Some(folio) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "FOLIO_NO_COINCIDE",
+            "El folio firmado no corresponde al de la solicitud de la ruta.",
+        ))
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    efirma::to_hex(bytes)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil;
+#[cfg(test)]
+mod workflow_tests;

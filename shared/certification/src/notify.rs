@@ -1,0 +1,441 @@
+//! The outbox: every e-mail the guide promises, stored for the recipient's inbox in the portal
+//! and sent through the configured mail API.
+//!
+//! A notification is written first (`notificacion:<id>`, listed in `notificaciones:<RFC>`), so
+//! the portal shows it whatever happens to the e-mail. When a mail API is configured it is also
+//! queued in `notificaciones:pendientes`; [`deliver`] sends queued ones and records each attempt:
+//! `enviada` (removed from the queue), or `fallida` with the error and the number of attempts
+//! (kept in the queue and retried by later acts or by an analyst). Without a mail API it stays
+//! `pendiente` and the portal inbox is its delivery.
+//!
+//! The mail API contract (our choice, the shape most transactional-mail HTTP APIs accept):
+//! `POST <correo_api_url>` with `Authorization: Bearer <correo_api_token>` and a JSON body
+//! `{ "para", "asunto", "texto", "referencia" }`; any 2xx answer means accepted.
+
+use std::future::Future;
+
+use avisos_http::ApiError;
+use avisos_kv::{KeyValue, KeyValueJson};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::index;
+
+/// Notifications per inbox page.
+pub const PAGE_SIZE: usize = 20;
+/// Queued notifications an act retries after sending its own.
+pub const RETRY_PER_ACT: usize = 5;
+/// Notifications one analyst retry sends at most.
+pub const RETRY_PER_CALL: usize = 50;
+/// Longest error text kept.
+const MAX_ERROR_CHARS: usize = 300;
+const QUEUE: &str = "notificaciones:pendientes";
+const COUNTER: &str = "notificacion:secuencia";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Evento {
+    #[serde(rename = "set-de-pruebas")]
+    SetDePruebas,
+    #[serde(rename = "inconsistencias")]
+    Inconsistencias,
+    #[serde(rename = "aprobacion")]
+    Aprobacion,
+    #[serde(rename = "cancelacion")]
+    Cancelacion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Estado {
+    #[serde(rename = "pendiente")]
+    Pendiente,
+    #[serde(rename = "enviada")]
+    Enviada,
+    #[serde(rename = "fallida")]
+    Fallida,
+}
+
+/// `notificacion:<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: String,
+    pub rfc: String,
+    pub correo: String,
+    pub evento: Evento,
+    pub asunto: String,
+    pub texto: String,
+    /// The certification folio it is about.
+    pub folio: String,
+    /// A portal path to act on it (download the test set…).
+    pub enlace: Option<String>,
+    pub creada: DateTime<Utc>,
+    pub estado: Estado,
+    pub intentos: u32,
+    pub ultimo_error: Option<String>,
+    pub enviada: Option<DateTime<Utc>>,
+}
+
+/// What a component passes to create one.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub rfc: String,
+    pub correo: String,
+    pub evento: Evento,
+    pub asunto: String,
+    pub texto: String,
+    pub folio: String,
+    pub enlace: Option<String>,
+}
+
+/// The configured mail API (Spin variables `correo_api_url`, `correo_api_token`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    pub url: String,
+    pub token: Option<String>,
+}
+
+impl MailConfig {
+    /// `None` when no URL is configured (the portal inbox is then the only delivery).
+    pub fn from_variables(url: Option<String>, token: Option<String>) -> Option<MailConfig> {
+        let url = url?.trim().to_string();
+        if url.is_empty() {
+            return None;
+        }
+        Some(MailConfig {
+            url,
+            token: token
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty()),
+        })
+    }
+}
+
+/// One outbound e-mail, ready for the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailRequest {
+    pub url: String,
+    pub token: Option<String>,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+fn key(id: &str) -> String {
+    format!("notificacion:{id}")
+}
+
+fn inbox_key(rfc: &str) -> String {
+    format!("notificaciones:{}", rfc.to_uppercase())
+}
+
+/// Stores a notification (and queues it when `queue` — a mail API is configured).
+pub fn enqueue(
+    kv: &dyn KeyValue,
+    new: NewNotification,
+    queue: bool,
+    now: DateTime<Utc>,
+) -> Result<Notification, ApiError> {
+    let id = format!("{:010}", kv.increment(COUNTER, 1)?);
+    let n = Notification {
+        id: id.clone(),
+        rfc: new.rfc.to_uppercase(),
+        correo: new.correo,
+        evento: new.evento,
+        asunto: new.asunto,
+        texto: new.texto,
+        folio: new.folio,
+        enlace: new.enlace,
+        creada: now,
+        estado: Estado::Pendiente,
+        intentos: 0,
+        ultimo_error: None,
+        enviada: None,
+    };
+    kv.set_json(&key(&id), &n)?;
+    index::add(kv, &inbox_key(&n.rfc), &id)?;
+    if queue {
+        index::add(kv, QUEUE, &id)?;
+    }
+    Ok(n)
+}
+
+pub fn load(kv: &dyn KeyValue, id: &str) -> Result<Option<Notification>, ApiError> {
+    Ok(kv.get_json(&key(id))?)
+}
+
+/// The e-mail of a notification.
+pub fn mail_request(config: &MailConfig, n: &Notification) -> MailRequest {
+    let body = serde_json::json!({
+        "para": n.correo,
+        "asunto": n.asunto,
+        "texto": n.texto,
+        "referencia": n.id,
+    });
+    MailRequest {
+        url: config.url.clone(),
+        token: config.token.clone(),
+        body: serde_json::to_vec(&body).unwrap_or_default(),
+    }
+}
+
+/// Records one delivery attempt.
+pub fn record_attempt(
+    kv: &dyn KeyValue,
+    id: &str,
+    outcome: Result<(), String>,
+    now: DateTime<Utc>,
+) -> Result<Notification, ApiError> {
+    let mut n = load(kv, id)?.ok_or_else(|| ApiError::internal("missing notification"))?;
+    n.intentos += 1;
+    match outcome {
+        Ok(()) => {
+            n.estado = Estado::Enviada;
+            n.enviada = Some(now);
+            n.ultimo_error = None;
+        }
+        Err(e) => {
+            n.estado = Estado::Fallida;
+            n.ultimo_error = Some(e.chars().take(MAX_ERROR_CHARS).collect());
+        }
+    }
+    kv.set_json(&key(id), &n)?;
+    if n.estado == Estado::Enviada {
+        index::remove(kv, QUEUE, id)?;
+    }
+    Ok(n)
+}
+
+/// The queued ids, oldest first.
+pub fn queued(kv: &dyn KeyValue, limit: usize) -> Result<Vec<String>, ApiError> {
+    let mut ids = index::read(kv, QUEUE)?;
+    ids.truncate(limit);
+    Ok(ids)
+}
+
+/// Sends `ids` (then up to `retry` more from the queue) through `send`, which performs the HTTP
+/// request and answers the response status or a transport error. Returns the notifications as
+/// they ended. Storage errors stop the loop (what was recorded stays recorded).
+pub async fn deliver<F, Fut>(
+    kv: &dyn KeyValue,
+    config: Option<&MailConfig>,
+    ids: &[String],
+    retry: usize,
+    now: DateTime<Utc>,
+    send: F,
+) -> Result<Vec<Notification>, ApiError>
+where
+    F: Fn(MailRequest) -> Fut,
+    Fut: Future<Output = Result<u16, String>>,
+{
+    let mut out = Vec::new();
+    let Some(config) = config else {
+        for id in ids {
+            out.extend(load(kv, id)?);
+        }
+        return Ok(out);
+    };
+    let mut todo: Vec<String> = ids.to_vec();
+    for id in queued(kv, retry + ids.len())? {
+        if !todo.contains(&id) && todo.len() < ids.len() + retry {
+            todo.push(id);
+        }
+    }
+    for id in todo {
+        let Some(n) = load(kv, &id)? else { continue };
+        if n.estado == Estado::Enviada {
+            index::remove(kv, QUEUE, &id)?;
+            continue;
+        }
+        let outcome = match send(mail_request(config, &n)).await {
+            Ok(status) if (200..300).contains(&status) => Ok(()),
+            Ok(status) => Err(format!("El servicio de correo respondió HTTP {status}.")),
+            Err(e) => Err(format!("No se pudo contactar al servicio de correo: {e}")),
+        };
+        let n = record_attempt(kv, &id, outcome, now)?;
+        if ids.contains(&id) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// Result of an analyst's retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetrySummary {
+    pub intentadas: usize,
+    pub enviadas: usize,
+    pub fallidas: usize,
+    pub pendientes: usize,
+}
+
+/// Retries up to [`RETRY_PER_CALL`] queued notifications.
+pub async fn retry_queued<F, Fut>(
+    kv: &dyn KeyValue,
+    config: Option<&MailConfig>,
+    now: DateTime<Utc>,
+    send: F,
+) -> Result<RetrySummary, ApiError>
+where
+    F: Fn(MailRequest) -> Fut,
+    Fut: Future<Output = Result<u16, String>>,
+{
+    let ids = queued(kv, RETRY_PER_CALL)?;
+    let tried = if config.is_some() {
+        deliver(kv, config, &ids, 0, now, send).await?
+    } else {
+        Vec::new()
+    };
+    Ok(RetrySummary {
+        intentadas: tried.len(),
+        enviadas: tried.iter().filter(|n| n.estado == Estado::Enviada).count(),
+        fallidas: tried.iter().filter(|n| n.estado == Estado::Fallida).count(),
+        pendientes: index::read(kv, QUEUE)?.len(),
+    })
+}
+
+/// One page of a recipient's inbox, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inbox {
+    pub rfc: String,
+    pub pagina: usize,
+    pub hay_mas: bool,
+    pub notificaciones: Vec<Notification>,
+}
+
+pub fn inbox(kv: &dyn KeyValue, rfc: &str, pagina: usize) -> Result<Inbox, ApiError> {
+    let pagina = pagina.max(1);
+    let ids = index::read(kv, &inbox_key(rfc))?;
+    let skip = (pagina - 1) * PAGE_SIZE;
+    let mut notificaciones = Vec::new();
+    for id in ids.iter().rev().skip(skip).take(PAGE_SIZE) {
+        notificaciones.extend(load(kv, id)?);
+    }
+    Ok(Inbox {
+        rfc: rfc.to_uppercase(),
+        pagina,
+        hay_mas: ids.len() > skip + PAGE_SIZE,
+        notificaciones,
+    })
+}
+
+/// Parses `pagina` (default 1).
+pub fn parse_page(s: Option<&str>) -> Result<usize, ApiError> {
+    match s {
+        None => Ok(1),
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=10_000).contains(p))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "PAGINA_INVALIDA",
+                    "La página debe ser un número entre 1 y 10000.",
+                )
+            }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::*;
+    use avisos_kv::MemoryKv;
+    use futures::executor::block_on;
+    use std::cell::RefCell;
+
+    fn new(rfc: &str, n: usize) -> NewNotification {
+        NewNotification {
+            rfc: rfc.into(),
+            correo: "dev@example.com".into(),
+            evento: Evento::SetDePruebas,
+            asunto: format!("Asunto {n}"),
+            texto: "Texto".into(),
+            folio: "0500000001".into(),
+            enlace: None,
+        }
+    }
+
+    fn config() -> MailConfig {
+        MailConfig::from_variables(Some("http://correo/enviar".into()), Some("t".into())).unwrap()
+    }
+
+    #[test]
+    fn inbox_is_per_rfc_newest_first_and_paginated() {
+        let kv = MemoryKv::new();
+        for i in 0..25 {
+            enqueue(&kv, new(DEV, i), false, t0()).unwrap();
+        }
+        enqueue(&kv, new(DEV_2, 99), false, t0()).unwrap();
+        let p1 = inbox(&kv, DEV, 1).unwrap();
+        assert_eq!(p1.notificaciones.len(), PAGE_SIZE);
+        assert!(p1.hay_mas);
+        assert_eq!(p1.notificaciones[0].asunto, "Asunto 24");
+        let p2 = inbox(&kv, DEV, 2).unwrap();
+        assert_eq!(p2.notificaciones.len(), 5);
+        assert!(!p2.hay_mas);
+        assert_eq!(inbox(&kv, DEV_2, 1).unwrap().notificaciones.len(), 1);
+        assert!(
+            queued(&kv, 100).unwrap().is_empty(),
+            "no mail API: nothing queued"
+        );
+        assert_eq!(parse_page(Some("0")).unwrap_err().codigo, "PAGINA_INVALIDA");
+        assert_eq!(parse_page(None).unwrap(), 1);
+    }
+
+    #[test]
+    fn failures_are_recorded_and_retried_until_sent() {
+        let kv = MemoryKv::new();
+        let cfg = config();
+        let a = enqueue(&kv, new(DEV, 1), true, t0()).unwrap();
+        let up = RefCell::new(false);
+        let sent = RefCell::new(Vec::new());
+        let send = |m: MailRequest| {
+            let ok = *up.borrow();
+            sent.borrow_mut().push(m.body.clone());
+            async move {
+                if ok {
+                    Ok(202)
+                } else {
+                    Err("connection refused".to_string())
+                }
+            }
+        };
+        let out = block_on(deliver(&kv, Some(&cfg), &[a.id.clone()], 5, t0(), &send)).unwrap();
+        assert_eq!(out[0].estado, Estado::Fallida);
+        assert_eq!(out[0].intentos, 1);
+        assert!(out[0].ultimo_error.as_deref().unwrap().contains("refused"));
+        assert_eq!(queued(&kv, 10).unwrap(), [a.id.clone()]);
+        // A later act sends its own and retries the queued one.
+        *up.borrow_mut() = true;
+        let b = enqueue(&kv, new(DEV, 2), true, t0()).unwrap();
+        let out = block_on(deliver(&kv, Some(&cfg), &[b.id.clone()], 5, t0(), &send)).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].estado, Estado::Enviada);
+        let a = load(&kv, &a.id).unwrap().unwrap();
+        assert_eq!((a.estado, a.intentos), (Estado::Enviada, 2));
+        assert!(queued(&kv, 10).unwrap().is_empty());
+        let body: serde_json::Value = serde_json::from_slice(&sent.borrow()[0]).unwrap();
+        assert_eq!(body["para"], "dev@example.com");
+        assert_eq!(body["referencia"], a.id);
+    }
+
+    #[test]
+    fn http_errors_fail_and_the_analyst_retry_reports() {
+        let kv = MemoryKv::new();
+        let cfg = config();
+        for i in 0..3 {
+            enqueue(&kv, new(DEV, i), true, t0()).unwrap();
+        }
+        let send = |_m: MailRequest| async { Ok(503) };
+        let s = block_on(retry_queued(&kv, Some(&cfg), t0(), send)).unwrap();
+        assert_eq!((s.intentadas, s.fallidas, s.pendientes), (3, 3, 3));
+        let n = load(&kv, "0000000001").unwrap().unwrap();
+        assert!(n.ultimo_error.unwrap().contains("503"));
+        let send = |_m: MailRequest| async { Ok(200) };
+        let s = block_on(retry_queued(&kv, Some(&cfg), t0(), send)).unwrap();
+        assert_eq!((s.enviadas, s.pendientes), (3, 0));
+        // Without a mail API nothing is attempted.
+        let s = block_on(retry_queued(&kv, None, t0(), send)).unwrap();
+        assert_eq!(s.intentadas, 0);
+        assert_eq!(MailConfig::from_variables(Some("  ".into()), None), None);
+    }
+}

@@ -1,0 +1,197 @@
+//! The record of a request (`certificacion:<folio>`) and its compare-and-swap updates.
+
+use avisos_calendar::Calendar;
+use avisos_evidence::{Evidence, Grading, TestSetId};
+use avisos_http::ApiError;
+use avisos_kv::KeyValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::status::{Estatus, Stored};
+
+/// A running deadline: `dias` business days after `desde` (which is not counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plazo {
+    pub desde: NaiveDate,
+    pub dias: u32,
+}
+
+impl Plazo {
+    /// The last day of the deadline (inclusive).
+    pub fn vence(&self, cal: &Calendar) -> NaiveDate {
+        cal.add_business_days(self.desde, self.dias)
+    }
+
+    pub fn expired(&self, cal: &Calendar, today: NaiveDate) -> bool {
+        today > self.vence(cal)
+    }
+}
+
+/// The accepted workbook of a round, where it is stored, what it says and how it graded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvidence {
+    pub archivo: String,
+    pub content_type: String,
+    pub bytes: usize,
+    pub sha256: String,
+    pub recibida: DateTime<Utc>,
+    /// Key prefix of its chunks (see [`crate::blob`]).
+    pub blob: String,
+    pub chunks: u32,
+    pub resumen: Evidence,
+    pub calificacion: Grading,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Resultado {
+    #[serde(rename = "aprobar")]
+    Aprobar,
+    #[serde(rename = "inconsistencias")]
+    Inconsistencias,
+}
+
+impl Resultado {
+    pub fn parse(s: &str) -> Result<Resultado, ApiError> {
+        match s.trim() {
+            "aprobar" => Ok(Resultado::Aprobar),
+            "inconsistencias" => Ok(Resultado::Inconsistencias),
+            _ => Err(ApiError::bad_request(
+                "RESULTADO_INVALIDO",
+                "El resultado del dictamen debe ser «aprobar» o «inconsistencias».",
+            )),
+        }
+    }
+}
+
+/// The analyst's decision on a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dictamen {
+    pub resultado: Resultado,
+    pub observaciones: String,
+    pub analista: String,
+    pub fecha: DateTime<Utc>,
+    /// Folio of the dictamen's acuse.
+    pub folio: String,
+}
+
+/// One test set and what happened with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ronda {
+    pub ronda: u32,
+    pub semilla: u64,
+    /// The test set's date (part of its id).
+    pub fecha: NaiveDate,
+    pub evidencia: Option<StoredEvidence>,
+    pub dictamen: Option<Dictamen>,
+}
+
+/// `certificacion:<folio>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Certification {
+    pub folio: String,
+    pub rfc: String,
+    /// Name in the e.firma certificate.
+    pub nombre: String,
+    pub razon_social: String,
+    pub correo: String,
+    pub estatus: Stored,
+    pub solicitada: DateTime<Utc>,
+    pub actualizada: DateTime<Utc>,
+    /// Rounds, oldest first; the last is the current test set.
+    pub rondas: Vec<Ronda>,
+    /// The deadline running in the current state (upload or review).
+    pub plazo: Option<Plazo>,
+    pub folio_aceptacion: Option<String>,
+    pub folio_cancelacion: Option<String>,
+    pub cancelada: Option<DateTime<Utc>>,
+}
+
+impl Certification {
+    pub fn ronda_actual(&self) -> &Ronda {
+        // A record is created with its first round and rounds are only ever appended.
+        self.rondas
+            .last()
+            .unwrap_or_else(|| unreachable!("a certification always has a round"))
+    }
+
+    pub fn ronda_actual_mut(&mut self) -> &mut Ronda {
+        self.rondas
+            .last_mut()
+            .unwrap_or_else(|| unreachable!("a certification always has a round"))
+    }
+
+    pub fn test_set_id(&self) -> TestSetId {
+        let r = self.ronda_actual();
+        TestSetId {
+            semilla: r.semilla,
+            folio: self.folio.clone(),
+            ronda: r.ronda,
+            fecha: r.fecha,
+        }
+    }
+
+    /// The status as shown today.
+    pub fn estatus(&self, cal: &Calendar, today: NaiveDate) -> Estatus {
+        let expired =
+            self.estatus.has_deadline() && self.plazo.is_some_and(|p| p.expired(cal, today));
+        Estatus::from_stored(self.estatus, expired)
+    }
+
+    /// Years where this record's deadline may start (to load the calendar).
+    pub fn deadline_year(&self) -> i32 {
+        use chrono::Datelike;
+        self.plazo.map_or(2000, |p| p.desde.year())
+    }
+}
+
+pub fn key(folio: &str) -> String {
+    format!("certificacion:{folio}")
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::new(
+        404,
+        "CERTIFICACION_NO_ENCONTRADA",
+        "No existe una solicitud de certificación con ese folio entre tus trámites.",
+    )
+}
+
+/// The record and its exact stored bytes (for compare-and-swap).
+pub fn load_raw(
+    kv: &dyn KeyValue,
+    folio: &str,
+) -> Result<Option<(Certification, Vec<u8>)>, ApiError> {
+    if !avisos_acts::folio::is_well_formed(folio) {
+        return Ok(None);
+    }
+    match kv.get(&key(folio))? {
+        None => Ok(None),
+        Some(raw) => {
+            let c = serde_json::from_slice(&raw)
+                .map_err(|_| ApiError::internal("corrupt certification record"))?;
+            Ok(Some((c, raw)))
+        }
+    }
+}
+
+pub fn load(kv: &dyn KeyValue, folio: &str) -> Result<Option<Certification>, ApiError> {
+    Ok(load_raw(kv, folio)?.map(|(c, _)| c))
+}
+
+pub fn encode(c: &Certification) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(c).map_err(|e| ApiError::internal(&e.to_string()))
+}
+
+/// Replaces the record only if it still has the bytes `before` (someone else's concurrent
+/// transition answers 409: the caller re-reads and the user retries).
+pub fn swap(kv: &dyn KeyValue, before: &[u8], after: &Certification) -> Result<(), ApiError> {
+    if kv.compare_and_swap(&key(&after.folio), Some(before), &encode(after)?)? {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            409,
+            "CERTIFICACION_MODIFICADA",
+            "La solicitud cambió mientras se procesaba tu trámite. Consulta su estatus e intenta de nuevo.",
+        ))
+    }
+}

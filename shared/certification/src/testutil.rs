@@ -1,0 +1,87 @@
+//! Helpers for the unit tests: verified acts without a real signature (the signature pipeline is
+//! tested in avisos-acts and end to end), a test seal, a fixed clock.
+
+use avisos_acts::act::{ActSpec, VerifiedAct};
+use avisos_acts::seal::ServiceSeal;
+use avisos_acts::session::{Role, Session};
+use avisos_acts::terms::{self, TermsId};
+use chrono::{DateTime, Duration, Utc};
+use efirma::{Persona, VerifiedIdentity};
+
+pub const PATRON: &str = "EDE200101AB0";
+pub const DEV: &str = "NDE190512XY6";
+pub const DEV_2: &str = "SDN180301K23";
+pub const ANALISTA: &str = "AIGL850215QR5";
+
+/// Monday 2026-11-23 12:00 in Mexico City.
+pub fn t0() -> DateTime<Utc> {
+    "2026-11-23T18:00:00Z".parse().unwrap()
+}
+
+pub fn seal() -> ServiceSeal {
+    static PEM: &str = include_str!("../../acts/testdata/sello-pruebas.pem");
+    ServiceSeal::from_pem(PEM).unwrap()
+}
+
+pub fn name_of(rfc: &str) -> &'static str {
+    match rfc {
+        PATRON => "EMPRESA DEMOSTRACION SA DE CV",
+        DEV => "NOMINAS DEMOSTRACION SA DE CV",
+        DEV_2 => "SISTEMAS DE NOMINA DEMO SC",
+        ANALISTA => "LUIS AGUIRRE GIL",
+        _ => "OTRA PERSONA",
+    }
+}
+
+pub fn session(rfc: &str, rol: Role) -> Session {
+    Session {
+        rfc: rfc.into(),
+        rol,
+        nombre: name_of(rfc).into(),
+        emitida: t0(),
+        expira: t0() + Duration::minutes(20),
+        sid: "sid".into(),
+    }
+}
+
+/// A verified act as `verify_signed_act` would return it.
+pub fn act(
+    rfc: &str,
+    accion: &'static str,
+    terms_id: Option<TermsId>,
+    fields: &[(&'static str, &str)],
+) -> VerifiedAct {
+    let spec = ActSpec {
+        accion,
+        terms: terms_id,
+        fields: fields.iter().map(|(n, v)| (*n, v.to_string())).collect(),
+    };
+    let terms = terms_id.map(terms::current);
+    let cadena = spec.cadena(
+        rfc,
+        "2026-11-23T12:00:00-06:00",
+        "nonce",
+        terms.as_ref().map_or("", |t| t.sha256.as_str()),
+    );
+    VerifiedAct {
+        identity: VerifiedIdentity {
+            rfc: rfc.into(),
+            representative_rfc: None,
+            curp: None,
+            representative_curp: None,
+            name: name_of(rfc).into(),
+            certificate_number: "00001000000700000001".into(),
+            persona: Persona::Moral,
+            not_before: t0() - Duration::days(365),
+            not_after: t0() + Duration::days(365),
+            issuer_name: "AC DEMO".into(),
+            issuer_fingerprint_sha256: [0; 32],
+            certificate_fingerprint_sha256: [1; 32],
+        },
+        spec,
+        cadena,
+        firma_b64: "ZmlybWE=".into(),
+        fecha: t0(),
+        terms,
+    }
+}

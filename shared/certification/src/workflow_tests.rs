@@ -1,0 +1,434 @@
+//! The state machine natively, on `MemoryKv`, with acts that skip the signature (tested in
+//! avisos-acts and end to end).
+
+use avisos_acts::act::actions;
+use avisos_acts::session::Role;
+use avisos_acts::terms::TermsId;
+use avisos_evidence::sample::{SampleOptions, workbook_xlsx};
+use avisos_kv::{KeyValue, MemoryKv};
+use avisos_relations::directory::{self, CertStatus};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::deadline;
+use crate::notify::Evento;
+use crate::record;
+use crate::status::{Estatus, Stored};
+use crate::testutil::*;
+use crate::workflow::*;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn solicitar(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    now: DateTime<Utc>,
+) -> Result<Done, avisos_http::ApiError> {
+    let act = act(
+        rfc,
+        actions::SOLICITAR_CERTIFICACION,
+        Some(TermsId::CertificacionSolicitud),
+        &[
+            ("razon_social", name_of(rfc)),
+            ("correo", "dev@example.com"),
+        ],
+    );
+    request(kv, &seal(), &act, 42, true, now)
+}
+
+fn workbook(kv: &dyn KeyValue, folio: &str, opts: &SampleOptions) -> Vec<u8> {
+    let c = record::load(kv, folio).unwrap().unwrap();
+    workbook_xlsx(&avisos_evidence::generate(&c.test_set_id()), opts)
+}
+
+fn subir(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    folio: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<record::Certification, UploadError> {
+    upload(
+        kv,
+        &session(rfc, Role::Desarrollador),
+        folio,
+        &Upload {
+            bytes,
+            file_name: "evidencias.xlsx",
+            content_type: XLSX,
+            carga: "c1",
+        },
+        now,
+    )
+}
+
+fn dictamen(
+    kv: &dyn KeyValue,
+    folio: &str,
+    resultado: &str,
+    obs: &str,
+    now: DateTime<Utc>,
+) -> Result<Done, avisos_http::ApiError> {
+    let act = act(
+        ANALISTA,
+        actions::DICTAMINAR_CERTIFICACION,
+        None,
+        &[
+            ("folio", folio),
+            ("resultado", resultado),
+            ("observaciones", obs),
+        ],
+    );
+    dictaminar(kv, &seal(), &act, 7, false, now)
+}
+
+fn folio_act(
+    rfc: &str,
+    accion: &'static str,
+    terms: TermsId,
+    folio: &str,
+) -> avisos_acts::VerifiedAct {
+    act(rfc, accion, Some(terms), &[("folio", folio)])
+}
+
+fn shown(kv: &dyn KeyValue, folio: &str, now: DateTime<Utc>) -> Estatus {
+    let c = record::load(kv, folio).unwrap().unwrap();
+    let cal = calendar_of(kv, &c).unwrap();
+    c.estatus(&cal, crate::today(now))
+}
+
+#[test]
+fn the_whole_state_machine() {
+    let kv = MemoryKv::new();
+    let t = t0();
+    let done = solicitar(&kv, DEV, t).unwrap();
+    let folio = done.certification.folio.clone();
+    assert_eq!(done.certification.estatus, Stored::EnEspera);
+    assert_eq!(done.notifications[0].evento, Evento::SetDePruebas);
+    assert!(
+        done.acuse.terminos.is_some(),
+        "the responsiva carries the terms"
+    );
+    assert_eq!(
+        solicitar(&kv, DEV, t).unwrap_err().codigo,
+        "CERTIFICACION_EN_CURSO"
+    );
+
+    // A rejected workbook changes nothing.
+    let before = kv.get(&record::key(&folio)).unwrap();
+    let bad = workbook(
+        &kv,
+        &folio,
+        &SampleOptions {
+            omit_tab: Some(2),
+            ..Default::default()
+        },
+    );
+    match subir(&kv, DEV, &folio, &bad, t) {
+        Err(UploadError::Rejected(r)) => assert!(r.problems.iter().any(|p| p.pestana == 2)),
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+    assert_eq!(kv.get(&record::key(&folio)).unwrap(), before);
+    // Someone else's folio looks missing.
+    match subir(&kv, DEV_2, &folio, &bad, t) {
+        Err(UploadError::Api(e)) => assert_eq!(e.codigo, "CERTIFICACION_NO_ENCONTRADA"),
+        other => panic!("{other:?}"),
+    }
+
+    // Accepted with a wrong amount: graded, «En análisis».
+    let first_case =
+        avisos_evidence::generate(&record::load(&kv, &folio).unwrap().unwrap().test_set_id()).casos
+            [0]
+        .id
+        .clone();
+    let wb = workbook(
+        &kv,
+        &folio,
+        &SampleOptions {
+            wrong_amount_case: Some(first_case),
+            ..Default::default()
+        },
+    );
+    let c = subir(&kv, DEV, &folio, &wb, t).unwrap();
+    assert_eq!(c.estatus, Stored::EnAnalisis);
+    let e = c.ronda_actual().evidencia.clone().unwrap();
+    assert_eq!(e.calificacion.correctos + 1, e.calificacion.total);
+    assert_eq!(stored_workbook(&kv, &c, None).unwrap().1, wb);
+    assert_eq!(
+        list(&kv, Estatus::EnAnalisis, 1, t).unwrap().solicitudes[0].folio,
+        folio
+    );
+    assert!(
+        list(&kv, Estatus::EnEspera, 1, t)
+            .unwrap()
+            .solicitudes
+            .is_empty()
+    );
+
+    // Inconsistencias: a new round with 10 business days.
+    assert_eq!(
+        dictamen(&kv, &folio, "inconsistencias", "", t)
+            .unwrap_err()
+            .codigo,
+        "OBSERVACIONES_REQUERIDAS"
+    );
+    let d = dictamen(&kv, &folio, "inconsistencias", "Revisa el caso 1.", t).unwrap();
+    assert_eq!(d.certification.estatus, Stored::EnEspera);
+    assert_eq!(d.certification.rondas.len(), 2);
+    assert_eq!(
+        d.certification.plazo.unwrap().dias,
+        deadline::DIAS_CORRECCION
+    );
+    assert_eq!(d.notifications[0].evento, Evento::Inconsistencias);
+    assert!(d.notifications[0].texto.contains("Revisa el caso 1."));
+    assert_ne!(d.certification.test_set_id(), c.test_set_id());
+
+    // Correct evidence for round 2, approval, acceptance → directory.
+    let later = t + Duration::days(1);
+    let wb = workbook(&kv, &folio, &SampleOptions::default());
+    subir(&kv, DEV, &folio, &wb, later).unwrap();
+    let d = dictamen(&kv, &folio, "aprobar", "", later).unwrap();
+    assert_eq!(d.certification.estatus, Stored::Aprobado);
+    assert_eq!(d.notifications[0].evento, Evento::Aprobacion);
+    assert!(
+        directory::load(&kv, DEV).unwrap().is_none(),
+        "not listed before signing"
+    );
+    let s = session(DEV, Role::Desarrollador);
+    let a = accept(
+        &kv,
+        &seal(),
+        &s,
+        &folio_act(
+            DEV,
+            actions::ACEPTAR_APROBACION,
+            TermsId::CertificacionAprobacion,
+            &folio,
+        ),
+        later,
+    )
+    .unwrap();
+    assert_eq!(a.certification.estatus, Stored::Autorizada);
+    let d = directory::load(&kv, DEV).unwrap().unwrap();
+    assert_eq!(
+        (d.estatus, d.folio.as_str()),
+        (CertStatus::Autorizada, a.acuse.folio.as_str())
+    );
+    assert_eq!(
+        solicitar(&kv, DEV, later).unwrap_err().codigo,
+        "CERTIFICACION_EN_CURSO"
+    );
+
+    // Cancellation: out of the directory, claim free, acuse handed over once.
+    let c = cancel(
+        &kv,
+        &seal(),
+        &s,
+        &folio_act(
+            DEV,
+            actions::CANCELAR_CERTIFICACION,
+            TermsId::CertificacionCancelacion,
+            &folio,
+        ),
+        "tok",
+        false,
+        later,
+    )
+    .unwrap();
+    assert_eq!(c.certification.estatus, Stored::Cancelada);
+    assert_eq!(
+        directory::load(&kv, DEV).unwrap().unwrap().estatus,
+        CertStatus::Cancelada
+    );
+    assert!(
+        kv.get(&format!("acuse:{}", c.acuse.folio))
+            .unwrap()
+            .is_none()
+    );
+    let mut other_session = s.clone();
+    other_session.sid = "otra".into();
+    assert_eq!(
+        take_cancellation_receipt(&kv, &other_session, &folio, "tok")
+            .unwrap_err()
+            .codigo,
+        "ACUSE_NO_ENCONTRADO"
+    );
+    assert_eq!(
+        take_cancellation_receipt(&kv, &s, &folio, "mal")
+            .unwrap_err()
+            .codigo,
+        "ACUSE_NO_ENCONTRADO"
+    );
+    assert_eq!(
+        take_cancellation_receipt(&kv, &s, &folio, "tok")
+            .unwrap()
+            .folio,
+        c.acuse.folio
+    );
+    assert_eq!(
+        take_cancellation_receipt(&kv, &s, &folio, "tok")
+            .unwrap_err()
+            .status,
+        410
+    );
+    assert_eq!(
+        cancel(
+            &kv,
+            &seal(),
+            &s,
+            &folio_act(
+                DEV,
+                actions::CANCELAR_CERTIFICACION,
+                TermsId::CertificacionCancelacion,
+                &folio
+            ),
+            "t2",
+            false,
+            later
+        )
+        .unwrap_err()
+        .codigo,
+        "CERTIFICACION_NO_VIGENTE"
+    );
+    assert_eq!(
+        list(&kv, Estatus::Cancelada, 1, later)
+            .unwrap()
+            .solicitudes
+            .len(),
+        1
+    );
+    let again = solicitar(&kv, DEV, later).unwrap();
+    assert_ne!(again.certification.folio, folio);
+    assert_eq!(current(&kv, &s).unwrap().folio, again.certification.folio);
+}
+
+#[test]
+fn vencida_is_computed_and_frees_the_developer() {
+    let kv = MemoryKv::new();
+    let t = t0();
+    let folio = solicitar(&kv, DEV, t).unwrap().certification.folio;
+    let cal = deadline::calendar_for(&kv, 2026, 2026).unwrap();
+    let vence = cal.add_business_days(crate::today(t), deadline::DIAS_EVIDENCIA);
+    let at = |d: chrono::NaiveDate| t + Duration::days((d - crate::today(t)).num_days());
+    assert_eq!(shown(&kv, &folio, at(vence)), Estatus::EnEspera);
+    let after = at(vence) + Duration::days(1);
+    assert_eq!(shown(&kv, &folio, after), Estatus::Vencida);
+    let wb = workbook(&kv, &folio, &SampleOptions::default());
+    match subir(&kv, DEV, &folio, &wb, after) {
+        Err(UploadError::Api(e)) => assert_eq!(e.codigo, "CERTIFICACION_VENCIDA"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        list(&kv, Estatus::Vencida, 1, after)
+            .unwrap()
+            .solicitudes
+            .len(),
+        1
+    );
+    assert!(
+        list(&kv, Estatus::EnEspera, 1, after)
+            .unwrap()
+            .solicitudes
+            .is_empty()
+    );
+    // A day the institute declares non-working moves the deadline: not lapsed any more.
+    deadline::set_extra_days(&kv, 2026, &["2026-12-01".into()]).unwrap();
+    assert_eq!(shown(&kv, &folio, after), Estatus::EnEspera);
+    deadline::set_extra_days(&kv, 2026, &[]).unwrap();
+    assert!(
+        solicitar(&kv, DEV, after).is_ok(),
+        "a lapsed request does not block"
+    );
+}
+
+#[test]
+fn concurrent_requests_leave_one_live_request() {
+    let kv = std::sync::Arc::new(MemoryKv::new());
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let kv = kv.clone();
+            std::thread::spawn(move || solicitar(&*kv, DEV, t0()).is_ok())
+        })
+        .collect();
+    let ok = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|x| *x)
+        .count();
+    assert_eq!(ok, 1);
+    assert_eq!(
+        list(&*kv, Estatus::EnEspera, 1, t0())
+            .unwrap()
+            .solicitudes
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn inputs_are_validated_before_anything_is_written() {
+    let kv = MemoryKv::new();
+    let bad = act(
+        DEV,
+        actions::SOLICITAR_CERTIFICACION,
+        Some(TermsId::CertificacionSolicitud),
+        &[("razon_social", "X"), ("correo", "no-es-correo")],
+    );
+    assert_eq!(
+        request(&kv, &seal(), &bad, 1, false, t0())
+            .unwrap_err()
+            .codigo,
+        "CORREO_INVALIDO"
+    );
+    assert!(kv.get("folio:secuencia").unwrap().is_none());
+    assert_eq!(
+        check_upload_headers(Some("a.xls"), "text/plain")
+            .unwrap_err()
+            .status,
+        415
+    );
+    assert_eq!(
+        check_upload_headers(None, XLSX).unwrap_err().codigo,
+        "NOMBRE_ARCHIVO_REQUERIDO"
+    );
+    assert_eq!(
+        check_upload_headers(Some("C:\\x\\ev.xls"), "application/vnd.ms-excel").unwrap(),
+        "ev.xls"
+    );
+    assert_eq!(
+        dictamen(
+            &kv,
+            "0500000001",
+            "aprobar",
+            &"x".repeat(MAX_OBSERVACIONES + 1),
+            t0()
+        )
+        .unwrap_err()
+        .codigo,
+        "OBSERVACIONES_DEMASIADO_LARGAS"
+    );
+    assert_eq!(
+        dictamen(&kv, "0500000001", "otro", "", t0())
+            .unwrap_err()
+            .codigo,
+        "RESULTADO_INVALIDO"
+    );
+    assert_eq!(
+        dictamen(&kv, "0500000001", "aprobar", "", t0())
+            .unwrap_err()
+            .codigo,
+        "CERTIFICACION_NO_ENCONTRADA"
+    );
+    assert_eq!(
+        crate::require_analyst(&session(DEV, Role::Desarrollador), false)
+            .unwrap_err()
+            .codigo,
+        "ROL_NO_PERMITIDO"
+    );
+    assert_eq!(
+        crate::require_analyst(&session(ANALISTA, Role::Analista), false)
+            .unwrap_err()
+            .codigo,
+        "ROL_NO_PERMITIDO"
+    );
+    assert!(crate::require_analyst(&session(ANALISTA, Role::Analista), true).is_ok());
+}
