@@ -418,3 +418,48 @@ fn pad_comment(mut zip: Vec<u8>, target: usize) -> Vec<u8> {
     zip.resize(target, b' ');
     zip
 }
+
+/// Adds a part to an .xlsx package (e.g. `xl/embeddings/avisos.zip` or
+/// `xl/embeddings/cfdi.xml`), declaring its extension's content type: how tools that embed the
+/// files of tabs 1 and 4 instead of pasting them as text produce the workbook.
+pub fn with_embedded_part(xlsx: &[u8], part_name: &str, data: &[u8]) -> Vec<u8> {
+    embed(xlsx, part_name, data).unwrap_or_default()
+}
+
+fn embed(xlsx: &[u8], part_name: &str, data: &[u8]) -> zip::result::ZipResult<Vec<u8>> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx))?;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    let extension = part_name.rsplit('.').next().unwrap_or("bin");
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i)?;
+        let name = entry.name()?.into_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut bytes)?;
+        if name == "[Content_Types].xml" {
+            let text = String::from_utf8_lossy(&bytes);
+            let declared = format!("Extension=\"{extension}\"");
+            if !text.contains(&declared) {
+                let content_type = match extension {
+                    "zip" => "application/zip",
+                    "xml" => "application/xml",
+                    _ => "application/octet-stream",
+                };
+                bytes = text
+                    .replacen(
+                        "<Default ",
+                        &format!("<Default {declared} ContentType=\"{content_type}\"/><Default "),
+                        1,
+                    )
+                    .into_bytes();
+            }
+        }
+        writer.start_file(name.as_str(), options)?;
+        writer.write_all(&bytes)?;
+    }
+    writer.start_file(part_name, options)?;
+    writer.write_all(data)?;
+    Ok(writer.finish()?.into_inner())
+}

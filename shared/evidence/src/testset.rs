@@ -251,7 +251,7 @@ fn initial(word: &str) -> char {
 }
 
 fn worker(rng: &mut Rng, seq: usize, sbc: i64, salario_minimo: bool) -> Trabajador {
-    let mujer = rng.next() % 2 == 0;
+    let mujer = rng.next().is_multiple_of(2);
     let nombre = *rng.pick(if mujer { &NOMBRES_M } else { &NOMBRES_H });
     let paterno = *rng.pick(&APELLIDOS);
     let materno = *rng.pick(&APELLIDOS);

@@ -308,3 +308,163 @@ fn evidence_of_another_set_is_refused() {
     assert!(r.codes().contains(&"JSON_NO_COINCIDE"), "{r}");
     assert!(r.codes().contains(&"AVISO_FALTANTE"), "{r}");
 }
+
+#[test]
+fn xlsx_may_embed_the_zip_and_the_cfdi_as_package_parts() {
+    use avisos_evidence::sample::{avisos_zip, cfdi_xml, with_embedded_part};
+    let set = fixture_set();
+    // Column A holds a broken zip and a CFDI without the deduction; the embedded parts win.
+    let bytes = sample(SampleOptions {
+        zip: ZipVariant::Broken,
+        cfdi_without_deduction: true,
+        ..SampleOptions::default()
+    });
+    assert!(check(&bytes, "evidencias.xlsx", &set).is_err());
+    let bytes = with_embedded_part(
+        &bytes,
+        "xl/embeddings/avisos.zip",
+        &avisos_zip(&set, &SampleOptions::default()),
+    );
+    let bytes = with_embedded_part(
+        &bytes,
+        "xl/embeddings/cfdi.xml",
+        cfdi_xml(&set, false).as_bytes(),
+    );
+    let evidence = check(&bytes, "evidencias.xlsx", &set).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(evidence.json_files, 2);
+    assert_eq!(evidence.cfdi.tipo_deduccion, "010");
+    // An embedded bomb is judged like a pasted one.
+    let bomb = avisos_zip(
+        &set,
+        &SampleOptions {
+            zip: ZipVariant::Bomb,
+            ..SampleOptions::default()
+        },
+    );
+    let bytes = with_embedded_part(
+        &sample(SampleOptions::default()),
+        "xl/embeddings/a.zip",
+        &bomb,
+    );
+    assert_eq!(
+        refused(&bytes, "evidencias.xlsx", &set).codes(),
+        ["ZIP_BOMBA"]
+    );
+}
+
+#[test]
+fn sealed_or_foreign_cfdi_is_refused() {
+    use avisos_evidence::sample::{cfdi_xml, with_embedded_part};
+    let set = fixture_set();
+    let base = sample(SampleOptions::default());
+    let cases = [
+        (
+            cfdi_xml(&set, false).replace("Sello=\"\"", "Sello=\"QUJD\""),
+            "CFDI_SELLADO",
+        ),
+        ("<factura/>".to_string(), "CFDI_INVALIDO"),
+        (
+            "<cfdi:Comprobante xmlns:cfdi=\"x\"><a></b></cfdi:Comprobante>".to_string(),
+            "CFDI_INVALIDO",
+        ),
+        (
+            "<cfdi:Comprobante xmlns:cfdi=\"http://www.sat.gob.mx/cfd/4\" Sello=\"\"/>".to_string(),
+            "CFDI_NO_ES_NOMINA",
+        ),
+        (
+            cfdi_xml(&set, false).replace("TipoDeduccion=\"010\"", "TipoDeduccion=\"009\""),
+            "",
+        ),
+    ];
+    for (xml, code) in cases {
+        let bytes = with_embedded_part(&base, "xl/embeddings/cfdi.xml", xml.as_bytes());
+        match check(&bytes, "evidencias.xlsx", &set) {
+            Ok(e) => assert_eq!((code, e.cfdi.tipo_deduccion.as_str()), ("", "009")),
+            Err(r) => assert_eq!(r.codes(), [code], "{r}"),
+        }
+    }
+}
+
+/// Rewrites tab 2 of a sample through calamine-independent edits: a fresh workbook with the
+/// same tabs 1, 3, 4 and the given rows (A..).
+fn with_results(rows: &[&[&str]]) -> Vec<u8> {
+    use rust_xlsxwriter::{Image, Workbook};
+    let set = fixture_set();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("1 Avisos JSON").expect("name");
+    let zip = avisos_evidence::sample::avisos_zip(&set, &SampleOptions::default());
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(zip);
+    ws.write_string(1, 0, text).expect("write");
+    let ws = wb.add_worksheet().set_name("2 Resultados").expect("name");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *cell).expect("write");
+        }
+    }
+    let ws = wb.add_worksheet().set_name("3 Pantallas").expect("name");
+    let png = avisos_evidence::sample::screenshot_png(1, 0);
+    ws.insert_image(1, 1, &Image::new_from_buffer(&png).expect("png"))
+        .expect("image");
+    let ws = wb.add_worksheet().set_name("4 CFDI").expect("name");
+    ws.write_string(0, 0, avisos_evidence::sample::cfdi_xml(&set, false))
+        .expect("write");
+    wb.save_to_buffer().expect("xlsx")
+}
+
+#[test]
+fn tab_two_problems_are_reported_by_row() {
+    let set = fixture_set();
+    let expected = set.expected();
+    let amount = |id: &str| {
+        let cents = expected.iter().find(|(c, _)| c == id).expect("case").1;
+        avisos_evidence::money::format(cents)
+    };
+    let mut rows: Vec<Vec<String>> = vec![vec!["Caso".into(), "Tipo".into(), "Monto".into()]];
+    for caso in &set.casos {
+        let mut row = vec![
+            caso.id.clone(),
+            caso.tipo.as_str().to_string(),
+            amount(&caso.id),
+        ];
+        if caso.id.starts_with('M') {
+            row.push("paso".into());
+        }
+        rows.push(row);
+    }
+    // Row 3 (M02): no steps; row 4 (M03): amount not a number; E07 missing; an unknown case.
+    rows[2].truncate(3);
+    rows[3][2] = "mil pesos".into();
+    rows.retain(|r| r[0] != "E07");
+    rows.push(vec![
+        "X99".into(),
+        "muestra".into(),
+        "1.00".into(),
+        "paso".into(),
+    ]);
+    rows.push(vec!["E01".into(), "evaluación".into(), amount("E01")]);
+    let refs: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    let refs: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+    let r = refused(&with_results(&refs), "evidencias.xlsx", &set);
+    let found: Vec<(&str, Option<u32>)> = r
+        .problems
+        .iter()
+        .map(|p| (p.codigo.as_str(), p.fila))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("PASOS_FALTANTES", Some(3)),
+            ("MONTO_INVALIDO", Some(4)),
+            ("CASO_DESCONOCIDO", Some(15)),
+            ("CASO_DUPLICADO", Some(16)),
+            ("CASO_FALTANTE", None),
+        ],
+        "{r}"
+    );
+    assert!(r.problems.iter().all(|p| p.pestana == 2));
+    assert!(r.problems[4].mensaje.contains("E07"));
+}
