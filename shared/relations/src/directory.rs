@@ -2,8 +2,9 @@
 //!
 //! The truth about a developer is its record `desarrollador:<RFC>` ([`Developer`]); only status
 //! *Certificación autorizada* lets an employer add a relation with it ([`require_certified`]).
-//! Until the certification issue lands, analysts set that status with the signed act
-//! `REGISTRAR_DESARROLLADOR` ([`register`]); the certification workflow will call [`set_status`].
+//! The certification workflow (`avisos-certification`) calls [`set_status`] when the developer
+//! signs the approval (authorised) or cancels (cancelled); analysts can also set it directly with
+//! the administrative act `REGISTRAR_DESARROLLADOR` ([`register`]).
 //!
 //! Search (by RFC or name, prefix, case- and accent-insensitive, see [`crate::text::fold`]) reads
 //! one small **prefix bucket** `directorio:prefijo:<first two folded characters>` that lists the

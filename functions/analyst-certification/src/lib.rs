@@ -1,0 +1,36 @@
+//! `GET /api/v1/analistas/certificaciones/:folio`: one request for the analyst, with the evidence
+//! summary and the automatic grading per case.
+
+use avisos_certification::record;
+use avisos_certification::view::{self, Viewer};
+use avisos_certification::workflow;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let folio = match req
+        .segments_after("/api/v1/analistas/certificaciones")
+        .as_slice()
+    {
+        [folio] => folio.clone(),
+        _ => return Err(ApiError::not_found()),
+    };
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    let c = record::load(env.kv(), &folio)?.ok_or_else(record::not_found)?;
+    let cal = workflow::calendar_of(env.kv(), &c)?;
+    Ok(HttpResponse::json(
+        200,
+        &view::view(&c, &cal, env.now, Viewer::Analista),
+    ))
+}

@@ -1,0 +1,36 @@
+//! `GET /api/v1/analistas/certificaciones?estatus=&pagina=`: the analyst's tray, one status at a
+//! time (from its index, never a scan), the earliest deadline first.
+
+use avisos_certification::status::Estatus;
+use avisos_certification::{notify, workflow};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    let estatus = match req.query_param("estatus") {
+        None => Estatus::EnAnalisis,
+        Some(s) => Estatus::parse_clave(&s).ok_or_else(|| {
+            ApiError::bad_request(
+                "ESTATUS_INVALIDO",
+                "El estatus debe ser en-espera, en-analisis, aprobado, autorizada, cancelada o vencida.",
+            )
+        })?,
+    };
+    let pagina = notify::parse_page(req.query_param("pagina").as_deref())?;
+    Ok(HttpResponse::json(
+        200,
+        &workflow::list(env.kv(), estatus, pagina, env.now)?,
+    ))
+}

@@ -1,0 +1,53 @@
+//! `GET /api/v1/analistas/certificaciones/:folio/evidencia?ronda=`: the stored workbook, byte for
+//! byte as it was uploaded (reassembled from its chunks).
+
+use avisos_certification::{record, workflow};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let folio = match req
+        .segments_after("/api/v1/analistas/certificaciones")
+        .as_slice()
+    {
+        [folio, what] if what == "evidencia" => folio.clone(),
+        _ => return Err(ApiError::not_found()),
+    };
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    let ronda = match req.query_param("ronda") {
+        None => None,
+        Some(r) => Some(r.trim().parse::<u32>().map_err(|_| {
+            ApiError::bad_request("RONDA_INVALIDA", "La ronda debe ser un número entero.")
+        })?),
+    };
+    let c = record::load(env.kv(), &folio)?.ok_or_else(record::not_found)?;
+    let (e, bytes) = workflow::stored_workbook(env.kv(), &c, ronda)?;
+    let safe_name: String = e
+        .archivo
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ".-_".contains(ch) {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok(HttpResponse::new(200, &e.content_type, bytes)
+        .with_header("cache-control", "private, no-store")
+        .with_header(
+            "content-disposition",
+            &format!("attachment; filename=\"{safe_name}\""),
+        ))
+}

@@ -1,0 +1,67 @@
+//! `GET /api/v1/calendario/:anio` (public): the year's non-working weekdays with their reason;
+//! `PUT` (analysts): replaces the days the institute declares non-working that year. Every
+//! certification deadline counts business days with this calendar.
+
+use avisos_certification::deadline;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use serde::{Deserialize, Serialize};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint =
+    avisos_spin::Endpoint::new(&[Method::Get, Method::Put], 16 * 1024);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Put {
+    dias_inhabiles: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Dia {
+    fecha: chrono::NaiveDate,
+    motivo: String,
+}
+
+#[derive(Serialize)]
+struct Calendario {
+    anio: i32,
+    dias_inhabiles: Vec<Dia>,
+    adicionales: Vec<chrono::NaiveDate>,
+}
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let year = match req.segments_after("/api/v1/calendario").as_slice() {
+        [anio] => deadline::parse_year(anio)?,
+        _ => return Err(ApiError::not_found()),
+    };
+    let env = Env::load()?;
+    let adicionales = if req.method == Method::Put {
+        let session = env.require_session(&req)?;
+        avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+        let body: Put = req.json()?;
+        deadline::set_extra_days(env.kv(), year, &body.dias_inhabiles)?
+    } else {
+        deadline::extra_days(env.kv(), year)?
+    };
+    let cal = avisos_calendar::Calendar::official().with_extra_days(adicionales.iter().copied());
+    let dias_inhabiles = cal
+        .holidays(year)
+        .into_iter()
+        .map(|(fecha, motivo)| Dia { fecha, motivo })
+        .collect();
+    Ok(HttpResponse::json(
+        200,
+        &Calendario {
+            anio: year,
+            dias_inhabiles,
+            adicionales,
+        },
+    ))
+}

@@ -1,0 +1,37 @@
+//! `GET /api/v1/certificaciones/:folio/acuse-cancelacion?token=`: the acuse de cancelación,
+//! once, with the token of the cancellation's answer and from the same session; afterwards 410.
+
+use avisos_certification::workflow;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let folio = match req.segments_after("/api/v1/certificaciones").as_slice() {
+        [folio, what] if what == "acuse-cancelacion" => folio.clone(),
+        _ => return Err(ApiError::not_found()),
+    };
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    let token = req.query_param("token").unwrap_or_default();
+    let record = workflow::take_cancellation_receipt(env.kv(), &session, &folio, &token)?;
+    Ok(
+        HttpResponse::new(200, "application/pdf", avisos_acts::pdf::render(&record))
+            .with_header("cache-control", "private, no-store")
+            .with_header(
+                "content-disposition",
+                &format!(
+                    "attachment; filename=\"acuse-cancelacion-{}.pdf\"",
+                    record.folio
+                ),
+            ),
+    )
+}

@@ -1,0 +1,60 @@
+//! `POST /api/v1/certificaciones/:folio/evidencias`: «Enviar archivo». The body is the workbook
+//! itself (at most 5 MiB, refused by `serve` before it is read whole); it is checked against the
+//! current test set and, when accepted, stored with its grading and the request goes to
+//! «En análisis». A workbook with problems answers 422 with every problem and changes nothing.
+
+use avisos_certification::view::{self, Viewer};
+use avisos_certification::workflow::{self, Upload, UploadError};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Env;
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+use spin_sdk::http_component;
+
+const ENDPOINT: avisos_spin::Endpoint =
+    avisos_spin::Endpoint::new(&[Method::Post], avisos_evidence::MAX_WORKBOOK_BYTES);
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+}
+
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let folio = match req.segments_after("/api/v1/certificaciones").as_slice() {
+        [folio, what] if what == "evidencias" => folio.clone(),
+        _ => return Err(ApiError::not_found()),
+    };
+    let env = Env::load()?;
+    let session = env.require_session(&req)?;
+    let name = req
+        .header("x-nombre-archivo")
+        .map(|n| avisos_http::request::percent_decode(n))
+        .or_else(|| req.query_param("archivo"));
+    let file_name = workflow::check_upload_headers(
+        name.as_deref(),
+        req.header("content-type").unwrap_or_default(),
+    )?;
+    if req.body.is_empty() {
+        return Err(ApiError::bad_request(
+            "ARCHIVO_VACIO",
+            "El cuerpo de la solicitud debe ser el archivo de evidencias.",
+        ));
+    }
+    let carga = avisos_certification::hex(&avisos_spin::random::<8>());
+    let up = Upload {
+        bytes: &req.body,
+        file_name: &file_name,
+        content_type: req.header("content-type").unwrap_or_default(),
+        carga: &carga,
+    };
+    match workflow::upload(env.kv(), &session, &folio, &up, env.now) {
+        Ok(c) => {
+            let cal = workflow::calendar_of(env.kv(), &c)?;
+            Ok(HttpResponse::json(
+                201,
+                &view::view(&c, &cal, env.now, Viewer::Desarrollador),
+            ))
+        }
+        Err(UploadError::Api(e)) => Err(e),
+        Err(UploadError::Rejected(r)) => Ok(HttpResponse::json(422, &workflow::rejection_body(&r))),
+    }
+}
