@@ -109,7 +109,7 @@ function formularioSolicitud(panel, zona, sesion) {
             c.focus();
             return;
           }
-          tramiteRegistrado(panel, zona, sesion, r, "Solicitud de Trámite", "La solicitud de certificación se registró con éxito. Recibirás por correo el set de pruebas.");
+          tramiteRegistrado(panel, sesion, r, "Solicitud de Trámite", "La solicitud de certificación se registró con éxito. Recibirás por correo el set de pruebas.");
         },
       }),
     );
@@ -120,9 +120,10 @@ function formularioSolicitud(panel, zona, sesion) {
 }
 
 /** La pantalla tras un acto: datos del trámite, «Descargar responsiva» y «Continuar». */
-function tramiteRegistrado(panel, zona, sesion, r, titulo, mensaje) {
+function tramiteRegistrado(panel, sesion, r, titulo, mensaje) {
   const continuar = h("button", { type: "button", class: "primario", onclick: () => mostrar(panel, sesion) }, "Continuar");
-  zona.replaceChildren(
+  panel.replaceChildren(
+    ...encabezado("Seguimiento a Certificación"),
     h(
       "section",
       { class: "tarjeta", "aria-labelledby": "tramite-titulo" },
@@ -170,7 +171,8 @@ function seguimiento(panel, sesion, c) {
   if (c.plazo) {
     bloques.push(h("p", {}, `Fecha límite: ${c.plazo.vence_texto} (${c.plazo.dias_habiles_restantes} días hábiles restantes de ${c.plazo.dias_habiles}).`));
   }
-  if (c.siguiente_paso) bloques.push(h("p", { id: "siguiente-paso" }, c.siguiente_paso));
+  // Con «Aprobado» la tarjeta de la aprobación dice ya qué sigue (texto de la guía).
+  if (c.siguiente_paso && !acciones.has("aceptar-aprobacion")) bloques.push(h("p", { id: "siguiente-paso" }, c.siguiente_paso));
   if (c.observaciones && c.observaciones.length) {
     bloques.push(
       h("section", { class: "importante", "aria-labelledby": "obs-titulo" },
@@ -201,7 +203,14 @@ function seguimiento(panel, sesion, c) {
     bloques.push(
       h("div", { class: "tarjeta" },
         h("p", {}, "La certificación ha sido aprobada, para completar el trámite da clic en continuar."),
-        h("button", { type: "button", class: "primario", onclick: () => aprobar(panel, zona, sesion, c) }, "Continuar"),
+        h("button", {
+          type: "button",
+          class: "primario",
+          onclick: (ev) => {
+            ev.currentTarget.closest(".tarjeta").remove();
+            aprobar(panel, zona, sesion, c);
+          },
+        }, "Continuar"),
       ),
     );
   }
@@ -311,7 +320,7 @@ async function aprobar(panel, zona, sesion, c) {
               datos: [["folio", c.folio]],
               credenciales: cred,
             });
-            tramiteRegistrado(panel, zona, sesion, r, "Certificación autorizada", "Certificación autorizada: ya apareces en el directorio de desarrolladores certificados.");
+            tramiteRegistrado(panel, sesion, r, "Certificación autorizada", "Certificación autorizada: ya apareces en el directorio de desarrolladores certificados.");
           },
         }),
       );

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser tests of the portal (issue 7): builds what the page needs (components, the in-browser
-# e.firma signer, the host), starts the app on the in-repo host with an in-memory store, runs the
+# e.firma signer, the host), starts the app on the in-repo host with a fresh SQLite store, runs the
 # node:test suites in headless Chromium (Debian's /usr/bin/chromium via playwright-core), and
 # stops the host. `AVISOS_SKIP_BUILD=1` skips `make build` (make test has just built).
 set -euo pipefail
@@ -12,7 +12,7 @@ if [ "${AVISOS_SKIP_BUILD:-}" != 1 ]; then
   make -C "$ROOT" build
 fi
 "$ROOT/shared/efirma-web/build.sh"
-(cd "$ROOT" && $CARGO build -q -p avisos-host)
+(cd "$ROOT" && $CARGO build -q -p avisos-host -p avisos-browser-support)
 
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   echo "Falta Chromium: apt-get install chromium (.ci/run lo instala)." >&2
@@ -26,7 +26,7 @@ STATE=$(mktemp -d)
 SPIN_VARIABLE_LLAVE_SELLO=$(cat "$ROOT/shared/acts/testdata/sello-pruebas.pem") \
 SPIN_VARIABLE_CLAVE_SESION=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789 \
   "$ROOT/target/debug/avisos-host" up --manifest "$ROOT/spin.toml" --listen "127.0.0.1:$PORT" \
-  --kv memory --state-dir "$STATE" --quiet &
+  --state-dir "$STATE" --quiet &
 HOST_PID=$!
 cleanup() {
   kill "$HOST_PID" 2>/dev/null || true
@@ -41,4 +41,4 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 
-AVISOS_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 tests/
+AVISOS_URL="http://127.0.0.1:$PORT" AVISOS_DB="$STATE/sqlite_key_value.db" node --test --test-concurrency=1 tests/

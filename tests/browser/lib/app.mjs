@@ -1,7 +1,8 @@
 // Arranque de la aplicación y del navegador para las pruebas.
 //
 // La aplicación: si AVISOS_URL está definida (tests/browser/run.sh la define) se usa esa; si no,
-// se arranca el host del repositorio (target/debug/avisos-host) con almacén en memoria.
+// se arranca el host del repositorio (target/debug/avisos-host) con su almacén SQLite en un
+// directorio temporal.
 // El navegador: el chromium de Debian manejado por playwright-core, sin interfaz.
 
 import { spawn } from "node:child_process";
@@ -69,14 +70,19 @@ async function esperar(url, ms) {
   }
 }
 
-/** La aplicación: { url, detener() }. */
+/**
+ * La aplicación: { url, db, detener() }. `db` es el archivo SQLite de su almacén (para leer la
+ * semilla del set de pruebas, como las pruebas e2e).
+ */
 export async function iniciarApp() {
-  if (process.env.AVISOS_URL) return { url: process.env.AVISOS_URL.replace(/\/$/, ""), detener: async () => {} };
+  if (process.env.AVISOS_URL) {
+    return { url: process.env.AVISOS_URL.replace(/\/$/, ""), db: process.env.AVISOS_DB, detener: async () => {} };
+  }
   const puerto = await puertoLibre();
   const estado = mkdtempSync(join(tmpdir(), "avisos-navegador-"));
   const host = spawn(
     join(RAIZ, "target/debug/avisos-host"),
-    ["up", "--manifest", join(RAIZ, "spin.toml"), "--listen", `127.0.0.1:${puerto}`, "--kv", "memory", "--state-dir", estado, "--quiet",
+    ["up", "--manifest", join(RAIZ, "spin.toml"), "--listen", `127.0.0.1:${puerto}`, "--state-dir", estado, "--quiet",
       "--variable", `llave_sello=${readFileSync(join(RAIZ, "shared/acts/testdata/sello-pruebas.pem"), "utf8")}`,
       "--variable", "clave_sesion=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789"],
     { stdio: ["ignore", "inherit", "inherit"] },
@@ -85,6 +91,7 @@ export async function iniciarApp() {
   await esperar(url, 60_000);
   return {
     url,
+    db: join(estado, "sqlite_key_value.db"),
     detener: async () => {
       host.kill("SIGTERM");
       await new Promise((r) => host.once("exit", r));
