@@ -477,7 +477,7 @@ mod tests {
             fecha_aviso: "2026-07-01".parse().unwrap(),
             ..a.clone()
         };
-        let m = publish(&kv, &[moved.clone()]);
+        let m = publish(&kv, std::slice::from_ref(&moved));
         assert_eq!(m.outcomes, [Outcome::Reemplazado]);
         let (_, index) = load_index(&kv, "EDE200101AB0").unwrap();
         assert_eq!(index.total, 2);

@@ -70,7 +70,7 @@ pub fn row(seq: u64, fecha: NaiveDate) -> Value {
         _ => ("3", "22.2500"),
     };
     json!({
-        "nrp": if seq % 4 == 0 { NRP_B } else { NRP_A },
+        "nrp": if seq.is_multiple_of(4) { NRP_B } else { NRP_A },
         "nss": nss(seq),
         "rfc_trabajador": rfc(seq),
         "curp_trabajador": curp(seq),
