@@ -39,10 +39,10 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 }
 
 fn instant(now_ms: f64) -> Result<DateTime<Utc>, String> {
-    if now_ms.is_finite() {
-        if let Some(t) = DateTime::from_timestamp_millis(now_ms as i64) {
-            return Ok(t);
-        }
+    if now_ms.is_finite()
+        && let Some(t) = DateTime::from_timestamp_millis(now_ms as i64)
+    {
+        return Ok(t);
     }
     let mut o = json::Object::new();
     o.str("codigo", "RELOJ_INVALIDO");
@@ -145,7 +145,10 @@ pub unsafe extern "C" fn efirma_cadena(frames: *const u8, frames_len: usize) -> 
     answer(crate::cadena_from_frames(frames).ok_or_else(|| {
         let mut o = json::Object::new();
         o.str("codigo", "CADENA_INVALIDA");
-        o.str("mensaje", "Los campos de la cadena original no son válidos.");
+        o.str(
+            "mensaje",
+            "Los campos de la cadena original no son válidos.",
+        );
         o.finish()
     }))
 }

@@ -231,7 +231,8 @@ mod tests {
     #[test]
     fn signs_a_cadena_that_the_certificate_verifies() {
         let (cer, key) = demo("EDE200101AB0");
-        let cadena = "||AVISOS|1|INICIO_SESION|EDE200101AB0|2026-11-23T12:00:00-06:00|n||rol=patron||";
+        let cadena =
+            "||AVISOS|1|INICIO_SESION|EDE200101AB0|2026-11-23T12:00:00-06:00|n||rol=patron||";
         let signed = sign(&cer, &key, b"demo12345", cadena.as_bytes(), now()).unwrap();
         assert_eq!(signed.summary.rfc, "EDE200101AB0");
         assert_eq!(signed.summary.persona, Persona::Moral);
