@@ -27,7 +27,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let session = env.require_session(&req)?;
     let name = req
         .header("x-nombre-archivo")
-        .map(|n| avisos_http::request::percent_decode(n))
+        .map(avisos_http::request::percent_decode)
         .or_else(|| req.query_param("archivo"));
     let file_name = workflow::check_upload_headers(
         name.as_deref(),

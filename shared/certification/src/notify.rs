@@ -11,6 +11,8 @@
 //! The mail API contract (our choice, the shape most transactional-mail HTTP APIs accept):
 //! `POST <correo_api_url>` with `Authorization: Bearer <correo_api_token>` and a JSON body
 //! `{ "para", "asunto", "texto", "referencia" }`; any 2xx answer means accepted.
+//! Delivery is at least once: two requests retrying the same queued notification at the same
+//! moment may both send it; `referencia` (the notification id) lets the mail API deduplicate.
 
 use std::future::Future;
 
@@ -399,15 +401,31 @@ mod tests {
                 }
             }
         };
-        let out = block_on(deliver(&kv, Some(&cfg), &[a.id.clone()], 5, t0(), &send)).unwrap();
+        let out = block_on(deliver(
+            &kv,
+            Some(&cfg),
+            std::slice::from_ref(&a.id),
+            5,
+            t0(),
+            &send,
+        ))
+        .unwrap();
         assert_eq!(out[0].estado, Estado::Fallida);
         assert_eq!(out[0].intentos, 1);
         assert!(out[0].ultimo_error.as_deref().unwrap().contains("refused"));
-        assert_eq!(queued(&kv, 10).unwrap(), [a.id.clone()]);
+        assert_eq!(queued(&kv, 10).unwrap(), std::slice::from_ref(&a.id));
         // A later act sends its own and retries the queued one.
         *up.borrow_mut() = true;
         let b = enqueue(&kv, new(DEV, 2), true, t0()).unwrap();
-        let out = block_on(deliver(&kv, Some(&cfg), &[b.id.clone()], 5, t0(), &send)).unwrap();
+        let out = block_on(deliver(
+            &kv,
+            Some(&cfg),
+            std::slice::from_ref(&b.id),
+            5,
+            t0(),
+            &send,
+        ))
+        .unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].estado, Estado::Enviada);
         let a = load(&kv, &a.id).unwrap().unwrap();

@@ -467,28 +467,33 @@ pub fn dictaminar(
         ));
     }
     let hoy = today(now);
+    let correccion = Plazo {
+        desde: hoy,
+        dias: DIAS_CORRECCION,
+    };
+    let cal = deadline::calendar_for(kv, hoy.year(), hoy.year())?;
+    let vence_correccion = crate::fecha_guia(correccion.vence(&cal));
+    let mut datos = vec![
+        Dato::new("Folio de la solicitud", folio),
+        Dato::new("RFC del desarrollador", &c.rfc),
+        Dato::new("Razón social", &c.razon_social),
+        Dato::new(
+            "Resultado",
+            match resultado {
+                Resultado::Aprobar => "Aprobado",
+                Resultado::Inconsistencias => "Con inconsistencias",
+            },
+        ),
+        Dato::new("Observaciones", observaciones),
+    ];
+    if resultado == Resultado::Inconsistencias {
+        datos.push(Dato::new(
+            "Fecha límite para enviar la evidencia corregida",
+            &vence_correccion,
+        ));
+    }
     let folio_acuse = folio::allocate(kv)?;
-    let acuse = acuse::issue(
-        kv,
-        seal,
-        act,
-        &folio_acuse,
-        ACUSE_DICTAMEN,
-        vec![
-            Dato::new("Folio de la solicitud", folio),
-            Dato::new("RFC del desarrollador", &c.rfc),
-            Dato::new("Razón social", &c.razon_social),
-            Dato::new(
-                "Resultado",
-                match resultado {
-                    Resultado::Aprobar => "Aprobado",
-                    Resultado::Inconsistencias => "Con inconsistencias",
-                },
-            ),
-            Dato::new("Observaciones", observaciones),
-        ],
-        now,
-    )?;
+    let acuse = acuse::issue(kv, seal, act, &folio_acuse, ACUSE_DICTAMEN, datos, now)?;
     let mut next = c.clone();
     next.actualizada = now;
     next.ronda_actual_mut().dictamen = Some(Dictamen {
@@ -518,11 +523,7 @@ pub fn dictaminar(
         Resultado::Inconsistencias => {
             let ronda = c.ronda_actual().ronda + 1;
             next.estatus = Stored::EnEspera;
-            let plazo = Plazo {
-                desde: hoy,
-                dias: DIAS_CORRECCION,
-            };
-            next.plazo = Some(plazo);
+            next.plazo = Some(correccion);
             next.rondas.push(Ronda {
                 ronda,
                 semilla,
@@ -530,8 +531,7 @@ pub fn dictaminar(
                 evidencia: None,
                 dictamen: None,
             });
-            let cal = deadline::calendar_for(kv, hoy.year(), hoy.year())?;
-            let vence = crate::fecha_guia(plazo.vence(&cal));
+            let vence = &vence_correccion;
             NewNotification {
                 rfc: c.rfc.clone(),
                 correo: c.correo.clone(),

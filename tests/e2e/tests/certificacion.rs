@@ -864,17 +864,34 @@ fn roles_and_ownership_are_enforced() {
 
     // Another developer: someone else's folio answers like a missing one.
     let otoken = login(&app, &other, "desarrollador");
-    for path in ["set-de-pruebas"] {
-        assert_error(
-            &get_with(
-                &app,
-                &format!("/api/v1/certificaciones/{folio}/{path}"),
-                &otoken,
-            ),
-            404,
-            "CERTIFICACION_NO_ENCONTRADA",
-        );
-    }
+    assert_error(
+        &get_with(
+            &app,
+            &format!("/api/v1/certificaciones/{folio}/set-de-pruebas"),
+            &otoken,
+        ),
+        404,
+        "CERTIFICACION_NO_ENCONTRADA",
+    );
+    assert_error(
+        &get_with(
+            &app,
+            &format!("/api/v1/certificaciones/{folio}/acuse-cancelacion?token=x"),
+            &otoken,
+        ),
+        404,
+        "ACUSE_NO_ENCONTRADO",
+    );
+    // The analyst's views are for analysts only.
+    assert_error(
+        &get_with(
+            &app,
+            &format!("/api/v1/analistas/certificaciones/{folio}/evidencia"),
+            &token,
+        ),
+        403,
+        "ROL_NO_PERMITIDO",
+    );
     assert_error(
         &upload(&app, &folio, &otoken, b"x".to_vec()),
         404,
