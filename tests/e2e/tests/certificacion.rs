@@ -1014,3 +1014,45 @@ fn roles_and_ownership_are_enforced() {
     assert_eq!(inbox(&app, &token).len(), 1);
     assert!(inbox(&app, &otoken).is_empty());
 }
+
+#[test]
+fn business_days_over_http_across_movable_mondays_and_the_year_end() {
+    // Friday 2026-12-18, 10:00 in Mexico City.
+    let clock = TestClock::new();
+    let at: chrono::DateTime<Utc> = "2026-12-18T16:00:00Z".parse().unwrap();
+    clock.set_now(UNIX_EPOCH + Duration::from_secs(at.timestamp() as u64));
+    let app = TestApp::start(options(&clock, None));
+
+    // The official rest days of 2026, with the movable Mondays (LFT art. 74).
+    let cal: Value = app.get("/api/v1/calendario/2026").json();
+    let days: Vec<&str> = cal["dias_inhabiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["fecha"].as_str().unwrap())
+        .collect();
+    for d in [
+        "2026-01-01",
+        "2026-02-02",
+        "2026-03-16",
+        "2026-05-01",
+        "2026-09-16",
+        "2026-11-16",
+        "2026-12-25",
+    ] {
+        assert!(days.contains(&d), "{d} missing from {days:?}");
+    }
+    assert_error(&app.get("/api/v1/calendario/1999"), 400, "ANIO_INVALIDO");
+
+    // 45 business days from Friday 18 Dec 2026, counted by hand: weekends, 25 Dec, 1 Jan and
+    // the first Monday of February 2027 (1 Feb) are skipped → Wednesday 24 Feb 2027.
+    let dev = Signer::demo(DESARROLLADOR);
+    let token = login(&app, &dev, "desarrollador");
+    let r = request(&app, &dev, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let plazo = &r.json::<Value>()["certificacion"]["plazo"];
+    assert_eq!(plazo["desde"], "2026-12-18");
+    assert_eq!(plazo["vence"], "2027-02-24");
+    assert_eq!(plazo["vence_texto"], "24/feb/2027");
+    assert_eq!(plazo["dias_habiles_restantes"], 45);
+}
