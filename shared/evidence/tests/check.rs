@@ -468,3 +468,31 @@ fn tab_two_problems_are_reported_by_row() {
     assert!(r.problems.iter().all(|p| p.pestana == 2));
     assert!(r.problems[4].mensaje.contains("E07"));
 }
+
+#[test]
+fn the_package_template_has_every_case_and_is_refused_until_filled() {
+    use std::io::Read;
+    let set = fixture_set();
+    let package = set.package_zip();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package)).expect("zip");
+    let mut template = Vec::new();
+    archive
+        .by_name("plantilla-evidencias.xlsx")
+        .expect("template")
+        .read_to_end(&mut template)
+        .expect("read");
+    let r = refused(&template, "plantilla-evidencias.xlsx", &set);
+    let codes = r.codes();
+    assert!(!codes.contains(&"PESTANA_FALTANTE"), "{r}");
+    assert!(!codes.contains(&"CASO_FALTANTE"), "{r}");
+    // Every case row is there, waiting for its amount.
+    let missing_amounts = r
+        .problems
+        .iter()
+        .filter(|p| p.codigo == "MONTO_FALTANTE")
+        .count();
+    assert_eq!(missing_amounts, set.casos.len(), "{r}");
+    for code in ["ZIP_FALTANTE", "SIN_CAPTURAS", "CFDI_FALTANTE"] {
+        assert!(codes.contains(&code), "{code}: {r}");
+    }
+}
