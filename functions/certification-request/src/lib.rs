@@ -53,6 +53,7 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         &ids,
         notify::RETRY_PER_ACT,
         env.now,
+        |n| workflow::test_set_attachment(env.kv(), n),
         send,
     )
     .await?;

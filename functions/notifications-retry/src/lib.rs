@@ -2,6 +2,7 @@
 //! failed), oldest first.
 
 use avisos_certification::notify::{self, MailConfig, MailRequest};
+use avisos_certification::workflow;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
 use avisos_spin::optional_variable;
@@ -27,6 +28,13 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),
     );
-    let summary = notify::retry_queued(env.kv(), mail.as_ref(), env.now, send).await?;
+    let summary = notify::retry_queued(
+        env.kv(),
+        mail.as_ref(),
+        env.now,
+        |n| workflow::test_set_attachment(env.kv(), n),
+        send,
+    )
+    .await?;
     Ok(HttpResponse::json(200, &summary))
 }

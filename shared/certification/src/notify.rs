@@ -10,7 +10,8 @@
 //!
 //! The mail API contract (our choice, the shape most transactional-mail HTTP APIs accept):
 //! `POST <correo_api_url>` with `Authorization: Bearer <correo_api_token>` and a JSON body
-//! `{ "para", "asunto", "texto", "referencia" }`; any 2xx answer means accepted.
+//! `{ "para", "asunto", "texto", "referencia", "adjuntos"? }` (attachments as
+//! `{ "nombre", "tipo", "contenido_base64" }`); any 2xx answer means accepted.
 //! Delivery is at least once: two requests retrying the same queued notification at the same
 //! moment may both send it; `referencia` (the notification id) lets the mail API deduplicate.
 
@@ -69,6 +70,9 @@ pub struct Notification {
     pub folio: String,
     /// A portal path to act on it (download the test set…).
     pub enlace: Option<String>,
+    /// The test-set round it carries (attached to the e-mail as the set's .zip).
+    #[serde(default)]
+    pub ronda: Option<u32>,
     pub creada: DateTime<Utc>,
     pub estado: Estado,
     pub intentos: u32,
@@ -86,6 +90,7 @@ pub struct NewNotification {
     pub texto: String,
     pub folio: String,
     pub enlace: Option<String>,
+    pub ronda: Option<u32>,
 }
 
 /// The configured mail API (Spin variables `correo_api_url`, `correo_api_token`).
@@ -145,6 +150,7 @@ pub fn enqueue(
         texto: new.texto,
         folio: new.folio,
         enlace: new.enlace,
+        ronda: new.ronda,
         creada: now,
         estado: Estado::Pendiente,
         intentos: 0,
@@ -163,14 +169,34 @@ pub fn load(kv: &dyn KeyValue, id: &str) -> Result<Option<Notification>, ApiErro
     Ok(kv.get_json(&key(id))?)
 }
 
-/// The e-mail of a notification.
-pub fn mail_request(config: &MailConfig, n: &Notification) -> MailRequest {
-    let body = serde_json::json!({
+/// A file attached to an e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub nombre: String,
+    pub tipo: String,
+    pub contenido: Vec<u8>,
+}
+
+/// The e-mail of a notification, with its attachment if any (`adjuntos`, base64).
+pub fn mail_request(
+    config: &MailConfig,
+    n: &Notification,
+    attachment: Option<&Attachment>,
+) -> MailRequest {
+    use base64::Engine;
+    let mut body = serde_json::json!({
         "para": n.correo,
         "asunto": n.asunto,
         "texto": n.texto,
         "referencia": n.id,
     });
+    if let Some(a) = attachment {
+        body["adjuntos"] = serde_json::json!([{
+            "nombre": a.nombre,
+            "tipo": a.tipo,
+            "contenido_base64": base64::engine::general_purpose::STANDARD.encode(&a.contenido),
+        }]);
+    }
     MailRequest {
         url: config.url.clone(),
         token: config.token.clone(),
@@ -213,17 +239,20 @@ pub fn queued(kv: &dyn KeyValue, limit: usize) -> Result<Vec<String>, ApiError> 
 }
 
 /// Sends `ids` (then up to `retry` more from the queue) through `send`, which performs the HTTP
-/// request and answers the response status or a transport error. Returns the notifications as
-/// they ended. Storage errors stop the loop (what was recorded stays recorded).
-pub async fn deliver<F, Fut>(
+/// request and answers the response status or a transport error; `attach` gives a
+/// notification's attachment. Returns the notifications as they ended. Storage errors stop the
+/// loop (what was recorded stays recorded).
+pub async fn deliver<A, F, Fut>(
     kv: &dyn KeyValue,
     config: Option<&MailConfig>,
     ids: &[String],
     retry: usize,
     now: DateTime<Utc>,
+    attach: A,
     send: F,
 ) -> Result<Vec<Notification>, ApiError>
 where
+    A: Fn(&Notification) -> Option<Attachment>,
     F: Fn(MailRequest) -> Fut,
     Fut: Future<Output = Result<u16, String>>,
 {
@@ -246,7 +275,8 @@ where
             index::remove(kv, QUEUE, &id)?;
             continue;
         }
-        let outcome = match send(mail_request(config, &n)).await {
+        let attachment = attach(&n);
+        let outcome = match send(mail_request(config, &n, attachment.as_ref())).await {
             Ok(status) if (200..300).contains(&status) => Ok(()),
             Ok(status) => Err(format!("El servicio de correo respondió HTTP {status}.")),
             Err(e) => Err(format!("No se pudo contactar al servicio de correo: {e}")),
@@ -269,19 +299,21 @@ pub struct RetrySummary {
 }
 
 /// Retries up to [`RETRY_PER_CALL`] queued notifications.
-pub async fn retry_queued<F, Fut>(
+pub async fn retry_queued<A, F, Fut>(
     kv: &dyn KeyValue,
     config: Option<&MailConfig>,
     now: DateTime<Utc>,
+    attach: A,
     send: F,
 ) -> Result<RetrySummary, ApiError>
 where
+    A: Fn(&Notification) -> Option<Attachment>,
     F: Fn(MailRequest) -> Fut,
     Fut: Future<Output = Result<u16, String>>,
 {
     let ids = queued(kv, RETRY_PER_CALL)?;
     let tried = if config.is_some() {
-        deliver(kv, config, &ids, 0, now, send).await?
+        deliver(kv, config, &ids, 0, now, attach, send).await?
     } else {
         Vec::new()
     };
@@ -353,7 +385,30 @@ mod tests {
             texto: "Texto".into(),
             folio: "0500000001".into(),
             enlace: None,
+            ronda: None,
         }
+    }
+
+    fn no_attachment(_: &Notification) -> Option<Attachment> {
+        None
+    }
+
+    #[test]
+    fn attachments_travel_in_base64() {
+        let kv = MemoryKv::new();
+        let n = enqueue(&kv, new(DEV, 1), true, t0()).unwrap();
+        let a = Attachment {
+            nombre: "set.zip".into(),
+            tipo: "application/zip".into(),
+            contenido: b"PK".to_vec(),
+        };
+        let m = mail_request(&config(), &n, Some(&a));
+        let v: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+        assert_eq!(v["adjuntos"][0]["nombre"], "set.zip");
+        assert_eq!(v["adjuntos"][0]["contenido_base64"], "UEs=");
+        let m = mail_request(&config(), &n, None);
+        let v: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+        assert!(v.get("adjuntos").is_none());
     }
 
     fn config() -> MailConfig {
@@ -407,6 +462,7 @@ mod tests {
             std::slice::from_ref(&a.id),
             5,
             t0(),
+            no_attachment,
             &send,
         ))
         .unwrap();
@@ -423,6 +479,7 @@ mod tests {
             std::slice::from_ref(&b.id),
             5,
             t0(),
+            no_attachment,
             &send,
         ))
         .unwrap();
@@ -444,15 +501,15 @@ mod tests {
             enqueue(&kv, new(DEV, i), true, t0()).unwrap();
         }
         let send = |_m: MailRequest| async { Ok(503) };
-        let s = block_on(retry_queued(&kv, Some(&cfg), t0(), send)).unwrap();
+        let s = block_on(retry_queued(&kv, Some(&cfg), t0(), no_attachment, send)).unwrap();
         assert_eq!((s.intentadas, s.fallidas, s.pendientes), (3, 3, 3));
         let n = load(&kv, "0000000001").unwrap().unwrap();
         assert!(n.ultimo_error.unwrap().contains("503"));
         let send = |_m: MailRequest| async { Ok(200) };
-        let s = block_on(retry_queued(&kv, Some(&cfg), t0(), send)).unwrap();
+        let s = block_on(retry_queued(&kv, Some(&cfg), t0(), no_attachment, send)).unwrap();
         assert_eq!((s.enviadas, s.pendientes), (3, 0));
         // Without a mail API nothing is attempted.
-        let s = block_on(retry_queued(&kv, None, t0(), send)).unwrap();
+        let s = block_on(retry_queued(&kv, None, t0(), no_attachment, send)).unwrap();
         assert_eq!(s.intentadas, 0);
         assert_eq!(MailConfig::from_variables(Some("  ".into()), None), None);
     }

@@ -162,6 +162,7 @@ fn set_notification(c: &Certification, vence: &str) -> NewNotification {
             "/api/v1/certificaciones/{}/set-de-pruebas",
             c.folio
         )),
+        ronda: Some(r),
     }
 }
 
@@ -518,6 +519,7 @@ pub fn dictaminar(
                 ),
                 folio: c.folio.clone(),
                 enlace: Some("/api/v1/certificaciones/actual".into()),
+                ronda: None,
             }
         }
         Resultado::Inconsistencias => {
@@ -549,6 +551,7 @@ pub fn dictaminar(
                     "/api/v1/certificaciones/{}/set-de-pruebas",
                     c.folio
                 )),
+                ronda: Some(ronda),
             }
         }
     };
@@ -721,6 +724,7 @@ pub fn cancel(
             ),
             folio: c.folio.clone(),
             enlace: None,
+            ronda: None,
         },
         queue_mail,
         now,
@@ -861,5 +865,24 @@ pub fn list(
         pagina,
         hay_mas,
         solicitudes,
+    })
+}
+
+/// The e-mail attachment of a notification that carries a test set: that round's package,
+/// regenerated from its stored seed (the same bytes as the download).
+pub fn test_set_attachment(kv: &dyn KeyValue, n: &Notification) -> Option<notify::Attachment> {
+    let ronda = n.ronda?;
+    let c = record::load(kv, &n.folio).ok()??;
+    let r = c.rondas.iter().find(|r| r.ronda == ronda)?;
+    let id = avisos_evidence::TestSetId {
+        semilla: r.semilla,
+        folio: c.folio.clone(),
+        ronda,
+        fecha: r.fecha,
+    };
+    Some(notify::Attachment {
+        nombre: format!("set-de-pruebas-{}-ronda-{ronda}.zip", c.folio),
+        tipo: "application/zip".into(),
+        contenido: avisos_evidence::generate(&id).package_zip(),
     })
 }

@@ -108,6 +108,11 @@ fn the_whole_state_machine() {
         done.acuse.terminos.is_some(),
         "the responsiva carries the terms"
     );
+    let zip = test_set_attachment(&kv, &done.notifications[0]).expect("the set travels attached");
+    assert_eq!(
+        zip.contenido,
+        avisos_evidence::generate(&done.certification.test_set_id()).package_zip()
+    );
     assert_eq!(
         solicitar(&kv, DEV, t).unwrap_err().codigo,
         "CERTIFICACION_EN_CURSO"

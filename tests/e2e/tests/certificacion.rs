@@ -428,6 +428,13 @@ fn the_whole_guide() {
 
     // 2. The test set, and every refusal of the evidence (nothing changes).
     let set = test_set(&app, &folio, &token);
+    // The e-mail carried the same package as an attachment.
+    let adjunto = sink.received.lock().unwrap()[0]["adjuntos"][0].clone();
+    assert_eq!(adjunto["tipo"], "application/zip");
+    let attached = B64
+        .decode(adjunto["contenido_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(attached, set.package_zip());
     // 5 MiB + 1 byte: refused before it is read, whether announced or streamed without a length.
     let limit = avisos_evidence::MAX_WORKBOOK_BYTES;
     let (status, body) = raw_upload(&app, &folio, &token, Some(limit + 1), 0);
