@@ -7,16 +7,20 @@ import * as relaciones from "./relaciones.js";
 import * as certificacion from "./certificacion.js";
 import * as revision from "./revision.js";
 import * as notificaciones from "./notificaciones.js";
+import * as avisos from "./avisos.js";
 
 const ROLES = { patron: "Patrón", desarrollador: "Desarrollador", analista: "Analista" };
 
-// Pestañas por rol: las tres de las guías para patrones y desarrolladores, más la revisión de
-// los analistas y la bandeja de notificaciones.
+// Pestañas por rol: las tres de las guías para patrones y desarrolladores, más la revisión y la
+// publicación de avisos de los analistas, la bitácora de consultas del patrón y la bandeja de
+// notificaciones.
 const PESTANAS = [
   { id: "contrasena", titulo: "Generación de contraseña", modulo: contrasena, roles: ["patron", "desarrollador"] },
   { id: "certificacion", titulo: "Certificación para desarrolladores", modulo: certificacion, roles: ["patron", "desarrollador"] },
   { id: "relaciones", titulo: "Relaciones de confianza", modulo: relaciones, roles: ["patron", "desarrollador"] },
   { id: "revision", titulo: "Revisión de certificaciones", modulo: revision, roles: ["analista"] },
+  { id: "publicacion", titulo: "Publicación de avisos", modulo: { mostrar: avisos.mostrarPublicacion }, roles: ["analista"] },
+  { id: "bitacora", titulo: "Consultas de mis avisos", modulo: { mostrar: avisos.mostrarBitacora }, roles: ["patron"] },
   { id: "notificaciones", titulo: "Notificaciones", modulo: notificaciones, roles: ["patron", "desarrollador", "analista"] },
 ];
 

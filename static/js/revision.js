@@ -100,7 +100,7 @@ async function detalle(zona, panel, sesion, folio) {
     );
   }
   if (c.clave_estatus === "en-analisis") bloques.push(formularioDictamen(zona, panel, sesion, c));
-  zona.replaceChildren(h("section", { class: "tarjeta", "aria-labelledby": "detalle-titulo" }, ...bloques));
+  zona.replaceChildren(h("section", { class: "tarjeta ancha", "aria-labelledby": "detalle-titulo" }, ...bloques));
   zona.querySelector("h3").scrollIntoView();
 }
 

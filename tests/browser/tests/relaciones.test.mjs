@@ -1,12 +1,16 @@
 // Issue 7 en Chromium: ingreso con e.firma (y sus rechazos junto al campo), contraseña del
-// servicio, alta de una relación con su acuse, exportación a Excel y cancelación («Borrar»).
+// servicio, alta de una relación con su acuse, exportación a Excel y cancelación («Borrar»);
+// la publicación de avisos del analista y la bitácora del patrón; teclado, teléfono, etiquetas.
 // La clave y la contraseña de la e.firma nunca salen del navegador.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
-  ANALISTA, DESARROLLADOR, PATRON, captura, demo, iniciarApp, iniciarNavegador, sat,
+  ANALISTA, DESARROLLADOR, PATRON, RAIZ, captura, demo, iniciarApp, iniciarNavegador, sat,
 } from "../lib/app.mjs";
 import { errorDe, ingresar, salir, sinSecretos, validarEfirma } from "../lib/portal.mjs";
 import { esperarTexto } from "../lib/espera.mjs";
@@ -69,6 +73,27 @@ test("el analista registra al desarrollador certificado", async () => {
   await form.getByRole("button", { name: "Registrar" }).click();
   await validarEfirma(p.locator("#panel-revision"), demo(ANALISTA));
   await esperarTexto(p.locator("#estado"), `Desarrollador ${DESARROLLADOR} registrado`);
+
+  // Las pestañas se recorren con las flechas del teclado (patrón de pestañas de WAI-ARIA).
+  await p.getByRole("tab", { name: "Revisión de certificaciones" }).focus();
+  await p.keyboard.press("ArrowRight");
+  const publicacion = p.getByRole("tab", { name: "Publicación de avisos" });
+  assert.equal(await publicacion.getAttribute("aria-selected"), "true");
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Publicación de avisos");
+
+  // Publicación de avisos del patrón (acto firmado del analista).
+  const archivo = join(mkdtempSync(join(tmpdir(), "avisos-")), "avisos.json");
+  execFileSync(join(RAIZ, "target/debug/avisos-browser-support"), ["avisos", archivo]);
+  const total = JSON.parse(readFileSync(archivo, "utf8")).length;
+  const pub = p.locator("#form-publicacion");
+  await pub.getByLabel("RFC del patrón*").fill(PATRON);
+  await pub.getByLabel("Archivo de avisos (.json)*").setInputFiles(archivo);
+  await pub.getByRole("button", { name: "Publicar avisos" }).click();
+  await validarEfirma(p.locator("#panel-publicacion"), demo(ANALISTA));
+  await p.getByRole("heading", { name: "Publicación de Avisos" }).waitFor();
+  assert.equal(Number(await p.locator("#avisos-recibidos").textContent()), total);
+  assert.ok(Number(await p.locator("#avisos-nuevos").textContent()) > 0);
+  await captura(p, "avisos-publicacion");
   await salir(p);
 });
 
@@ -168,7 +193,36 @@ test("el patrón genera la contraseña, adiciona una relación, descarga su acus
   const acuseCancel = await descarga(p, () => cancelada.getByRole("button", { name: /acuse de cancelación/ }).click());
   assert.equal(acuseCancel.bytes.subarray(0, 5).toString(), "%PDF-");
   await captura(p, "relaciones-cancelada");
+
+  // Consultas de mis avisos: la bitácora del patrón (nadie ha consultado todavía).
+  await p.getByRole("tab", { name: "Consultas de mis avisos" }).click();
+  await esperarTexto(p.locator("#tabla-bitacora caption"), "Consultas (0)");
+
+  // En un teléfono la página se reacomoda: nada más ancho que la pantalla salvo las tablas,
+  // que se desplazan dentro de su contenedor.
+  await p.setViewportSize({ width: 390, height: 844 });
+  await p.getByRole("tab", { name: "Relaciones de confianza" }).click();
+  await p.locator("#tabla-relaciones").waitFor();
+  const ancho = await p.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(ancho <= 390, `ancho de la página en un teléfono: ${ancho}`);
+  await captura(p, "relaciones-telefono");
+  await p.setViewportSize({ width: 1280, height: 900 });
   await salir(p);
+});
+
+test("cada control de la página tiene nombre accesible", async () => {
+  const p = nav.pagina;
+  await p.goto(app.url);
+  await p.locator("#pantalla-ingreso form.efirma").waitFor();
+  const sinNombre = await p.evaluate(() =>
+    [...document.querySelectorAll("input, select, textarea, button")]
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute("aria-label") && !e.textContent.trim())
+      .map((e) => e.outerHTML),
+  );
+  assert.deepEqual(sinNombre, []);
+  assert.equal(await p.locator("html").getAttribute("lang"), "es-MX");
+  assert.equal(await p.locator('[role="status"][aria-live="polite"]').count(), 1);
 });
 
 test("ninguna petición llevó la contraseña ni la clave privada de la e.firma", () => {

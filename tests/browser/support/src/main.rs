@@ -1,27 +1,34 @@
-//! Test support for `tests/browser`: writes the evidence workbook (.xlsx) that a developer's
-//! payroll system would produce for a certification request, from the test set the service
-//! generated for it. The set's seed is the server's secret, so it is read from the app's store
-//! (the SQLite file of the host the browser tests run), as the e2e tests do.
+//! Test support for `tests/browser`:
 //!
-//! `avisos-browser-support evidencia <sqlite_key_value.db> <folio> <salida.xlsx>`
+//! - `avisos-browser-support evidencia <sqlite_key_value.db> <folio> <salida.xlsx>` writes the
+//!   evidence workbook (.xlsx) that a developer's payroll system would produce for a certification
+//!   request, from the test set the service generated for it. The set's seed is the server's
+//!   secret, so it is read from the app's store (the SQLite file of the host the browser tests
+//!   run), as the e2e tests do.
+//! - `avisos-browser-support avisos <salida.json>` writes a file of valid avisos for the analyst's
+//!   «Publicación de avisos» screen: the avisos of a generated test set.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use avisos_e2e::HostKv;
-use avisos_evidence::generate;
 use avisos_evidence::sample::{SampleOptions, workbook_xlsx};
+use avisos_evidence::{TestSetId, generate};
 use avisos_host::kv::SqliteKv;
+
+const USO: &str = "uso: avisos-browser-support evidencia <sqlite_key_value.db> <folio> <salida.xlsx>\n     avisos-browser-support avisos <salida.json>";
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [command, db, folio, out] = args.as_slice() else {
-        bail!("uso: avisos-browser-support evidencia <sqlite_key_value.db> <folio> <salida.xlsx>");
-    };
-    if command != "evidencia" {
-        bail!("comando desconocido: {command}");
+    match args.as_slice() {
+        [command, db, folio, out] if command == "evidencia" => evidence(db, folio, out),
+        [command, out] if command == "avisos" => avisos(out),
+        _ => bail!("{USO}"),
     }
+}
+
+fn evidence(db: &str, folio: &str, out: &str) -> anyhow::Result<()> {
     let store = SqliteKv::open(Path::new(db)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let kv = HostKv(Arc::new(store));
     let record = avisos_certification::record::load(&kv, folio)
@@ -29,6 +36,16 @@ fn main() -> anyhow::Result<()> {
         .with_context(|| format!("no hay solicitud con folio {folio}"))?;
     let set = generate(&record.test_set_id());
     std::fs::write(out, workbook_xlsx(&set, &SampleOptions::default()))
-        .with_context(|| format!("no se pudo escribir {out}"))?;
-    Ok(())
+        .with_context(|| format!("no se pudo escribir {out}"))
+}
+
+fn avisos(out: &str) -> anyhow::Result<()> {
+    let set = generate(&TestSetId {
+        semilla: 7,
+        folio: "0000000001".to_string(),
+        ronda: 1,
+        fecha: "2026-11-23".parse()?,
+    });
+    std::fs::write(out, serde_json::to_vec_pretty(&set.avisos)?)
+        .with_context(|| format!("no se pudo escribir {out}"))
 }
