@@ -26,7 +26,7 @@
 use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use avisos_relations::directory::{self, CertStatus};
-use avisos_relations::password::{self, PasswordRecord, PasswordState};
+use avisos_relations::password::{self, PasswordHash, PasswordRecord, PasswordState};
 use avisos_relations::relation::{self, Perspective};
 use avisos_relations::{Relation, Servicio};
 use chrono::{DateTime, Utc};
@@ -138,49 +138,30 @@ fn fingerprint(stored_hash: &str, typed: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Whether `typed` is the employer's current password (`Err` when there is none).
-fn password_matches(kv: &dyn KeyValue, patron: &str, typed: &str) -> Result<(bool, u32), Refusal> {
-    let record: Option<PasswordRecord> = password::load(kv, patron)?;
-    let (generacion, stored) = match record {
-        None => {
-            return Err(forbidden(
-                "CONTRASENA_NO_GENERADA",
-                "El patrón no ha generado la contraseña del Servicio de Intercomunicación; sin ella no se pueden consultar sus avisos.".into(),
-            ));
-        }
+/// The employer's current password hash and its generation, or why there is none.
+fn current_password(kv: &dyn KeyValue, patron: &str) -> Result<(u32, PasswordHash), Refusal> {
+    match password::load(kv, patron)? {
+        None => Err(forbidden(
+            "CONTRASENA_NO_GENERADA",
+            "El patrón no ha generado la contraseña del Servicio de Intercomunicación; sin ella no se pueden consultar sus avisos.".into(),
+        )),
         Some(PasswordRecord {
             estado: PasswordState::Activa,
             hash: Some(h),
             generacion,
             ..
-        }) => (generacion, h),
-        Some(_) => {
-            return Err(forbidden(
-                "CONTRASENA_CANCELADA",
-                "El patrón canceló la contraseña del Servicio de Intercomunicación; no se pueden consultar sus avisos hasta que genere una nueva.".into(),
-            ));
-        }
-    };
-    let huella = fingerprint(&stored.hash, typed);
-    let cached: Option<Verified> = kv.get_json(&verified_key(patron)).ok().flatten();
-    if cached.is_some_and(|c| c.hash == stored.hash && c.huella == huella) {
-        return Ok((true, generacion));
+        }) => Ok((generacion, h)),
+        Some(_) => Err(forbidden(
+            "CONTRASENA_CANCELADA",
+            "El patrón canceló la contraseña del Servicio de Intercomunicación; no se pueden consultar sus avisos hasta que genere una nueva.".into(),
+        )),
     }
-    let ok = password::verify_hash(&stored, typed)?;
-    if ok {
-        // Best effort: a failed write only costs the next request another Argon2id.
-        let _ = kv.set_json(
-            &verified_key(patron),
-            &Verified {
-                hash: stored.hash.clone(),
-                huella,
-            },
-        );
-    }
-    Ok((ok, generacion))
 }
 
-/// Steps 3 and 4: the throttle and the password.
+/// Steps 3 and 4: the throttle and the password. A password that matches the remembered
+/// fingerprint skips Argon2id and the attempt reservation (it cannot be a guess: guesses never
+/// match); every Argon2id check reserves an attempt first, so at most
+/// [`throttle::MAX_FAILURES`] wrong passwords per window are ever checked.
 pub fn check_password(
     kv: &dyn KeyValue,
     relation: &Relation,
@@ -189,31 +170,43 @@ pub fn check_password(
     now: DateTime<Utc>,
 ) -> Result<(), Refusal> {
     let patron = &relation.patron_rfc;
+    throttle::check(kv, desarrollador, patron, now)?;
+    let (generacion, stored) = current_password(kv, patron)?;
+    let huella = fingerprint(&stored.hash, typed);
+    let cached: Option<Verified> = kv.get_json(&verified_key(patron)).ok().flatten();
+    if cached.is_some_and(|c| c.hash == stored.hash && c.huella == huella) {
+        return Ok(());
+    }
     let attempt = throttle::reserve(kv, desarrollador, patron, now)?;
-    let outcome = password_matches(kv, patron, typed);
-    match outcome {
-        Ok((true, _)) => {
-            attempt.release(kv);
-            Ok(())
-        }
-        Ok((false, generacion)) => {
-            // The reservation stays: it is the failure's count.
-            if generacion > relation.generacion_contrasena {
-                Err(forbidden(
-                    "CONTRASENA_REGENERADA",
-                    "La contraseña no es correcta: el patrón generó una nueva contraseña del servicio después de registrar la relación. Solicítale la contraseña vigente.".into(),
-                ))
-            } else {
-                Err(forbidden(
-                    "CONTRASENA_INCORRECTA",
-                    "La contraseña del servicio no es correcta. Verifica la contraseña que te proporcionó el patrón.".into(),
-                ))
-            }
-        }
+    let ok = match password::verify_hash(&stored, typed) {
+        Ok(ok) => ok,
         Err(e) => {
-            // No password to guess: not a failed attempt.
             attempt.release(kv);
-            Err(e)
+            return Err(e.into());
         }
+    };
+    if ok {
+        attempt.release(kv);
+        // Best effort: a failed write only costs the next request another Argon2id.
+        let _ = kv.set_json(
+            &verified_key(patron),
+            &Verified {
+                hash: stored.hash.clone(),
+                huella,
+            },
+        );
+        return Ok(());
+    }
+    // The reservation stays: it is the failure's count.
+    if generacion > relation.generacion_contrasena {
+        Err(forbidden(
+            "CONTRASENA_REGENERADA",
+            "La contraseña no es correcta: el patrón generó una nueva contraseña del servicio después de registrar la relación. Solicítale la contraseña vigente.".into(),
+        ))
+    } else {
+        Err(forbidden(
+            "CONTRASENA_INCORRECTA",
+            "La contraseña del servicio no es correcta. Verifica la contraseña que te proporcionó el patrón.".into(),
+        ))
     }
 }

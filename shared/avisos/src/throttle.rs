@@ -1,13 +1,16 @@
 //! Throttling of wrong service passwords per (developer, employer).
 //!
 //! Fixed windows of [`WINDOW_SECONDS`]: the counter `avisos:intentos:<developer>:<employer>:<window>`
-//! counts the window's wrong passwords. Every password check first **reserves** an attempt with
-//! an atomic `increment` (no read-modify-write, so concurrent guesses cannot slip past the
-//! limit); a correct password (or a check that could not happen) gives its reservation back
-//! with `increment(-1)`, a wrong one keeps it. Once [`MAX_FAILURES`] are counted, further checks
-//! in the window are refused with 429 and `Retry-After` (the rest of the window) before any
-//! Argon2id work. Counters are per pair: a correct password never clears anyone's count, and
-//! one developer's guesses never lock out another developer.
+//! counts the window's wrong passwords. A locked pair ([`MAX_FAILURES`] counted) is refused with
+//! 429 and `Retry-After` (the rest of the window) before anything else ([`check`]), even with
+//! the right password. A password that must be checked with Argon2id first **reserves** an
+//! attempt with an atomic `increment` ([`reserve`]; no read-modify-write, so concurrent guesses
+//! cannot slip past the limit); a correct password (or a check that could not happen) gives its
+//! reservation back with `increment(-1)`, a wrong one keeps it. Passwords that match the
+//! remembered fingerprint (see [`crate::acceso`]) never reserve: a guess never matches it, so
+//! a payroll system's parallel requests with the right password cannot trip the limit. Counters
+//! are per pair: a correct password never clears anyone's count, and one developer's guesses
+//! never lock out another developer.
 
 use avisos_http::ApiError;
 use avisos_kv::KeyValue;
@@ -40,6 +43,41 @@ impl Attempt {
     }
 }
 
+fn locked(window: i64, t: i64) -> Refusal {
+    let retry = (window + 1) * WINDOW_SECONDS - t;
+    let minutes = (retry + 59) / 60;
+    Refusal {
+        error: ApiError::new(
+            429,
+            "INTENTOS_EXCEDIDOS",
+            format!(
+                "Se registraron {MAX_FAILURES} intentos con contraseña incorrecta para este patrón en los últimos 15 minutos. Intenta de nuevo en {minutes} minuto(s)."
+            ),
+        ),
+        retry_after: Some(retry.max(1) as u64),
+    }
+}
+
+/// Refuses while the pair is locked (checked before anything else, even a correct password).
+pub fn check(
+    kv: &dyn KeyValue,
+    desarrollador: &str,
+    patron: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let t = now.timestamp();
+    let window = t.div_euclid(WINDOW_SECONDS);
+    // Counters are read with a zero increment (their encoding is the store's).
+    let n = kv
+        .increment(&key(desarrollador, patron, window), 0)
+        .map_err(ApiError::from)?;
+    if n >= MAX_FAILURES {
+        return Err(locked(window, t));
+    }
+    Ok(())
+}
+
+/// Reserves an attempt before a password is checked the slow way.
 pub fn reserve(
     kv: &dyn KeyValue,
     desarrollador: &str,
@@ -54,18 +92,7 @@ pub fn reserve(
         // Over the limit: this request is refused whatever its password; undo its reservation
         // so the count stays the number of real failures.
         let _ = kv.increment(&k, -1);
-        let retry = (window + 1) * WINDOW_SECONDS - t;
-        let minutes = (retry + 59) / 60;
-        return Err(Refusal {
-            error: ApiError::new(
-                429,
-                "INTENTOS_EXCEDIDOS",
-                format!(
-                    "Se registraron {MAX_FAILURES} intentos con contraseña incorrecta para este patrón en los últimos 15 minutos. Intenta de nuevo en {minutes} minuto(s)."
-                ),
-            ),
-            retry_after: Some(retry.max(1) as u64),
-        });
+        return Err(locked(window, t));
     }
     Ok(Attempt { key: k })
 }
@@ -82,6 +109,8 @@ mod tests {
         for _ in 0..MAX_FAILURES {
             let _kept = reserve(&kv, "DEV", "PAT", now).unwrap();
         }
+        let r = check(&kv, "DEV", "PAT", now).err().unwrap();
+        assert_eq!(r.error.status, 429);
         let r = reserve(&kv, "DEV", "PAT", now).err().unwrap();
         assert_eq!(r.error.status, 429);
         // 18:05 is 5 minutes into the 18:00-18:15 window.
@@ -90,6 +119,7 @@ mod tests {
         reserve(&kv, "DEV2", "PAT", now).unwrap().release(&kv);
         reserve(&kv, "DEV", "PAT2", now).unwrap().release(&kv);
         assert!(reserve(&kv, "DEV", "PAT", now).is_err());
+        assert!(check(&kv, "DEV2", "PAT", now).is_ok());
         // The next window starts clean.
         let later = now + chrono::Duration::seconds(600);
         reserve(&kv, "DEV", "PAT", later).unwrap().release(&kv);
