@@ -437,3 +437,32 @@ fn inputs_are_validated_before_anything_is_written() {
     );
     assert!(crate::require_analyst(&session(ANALISTA, Role::Analista), true).is_ok());
 }
+
+#[test]
+fn a_late_review_shows_vencida_but_the_analyst_can_still_decide() {
+    let kv = MemoryKv::new();
+    let t = t0();
+    let folio = solicitar(&kv, DEV, t).unwrap().certification.folio;
+    let wb = workbook(&kv, &folio, &SampleOptions::default());
+    subir(&kv, DEV, &folio, &wb, t).unwrap();
+    let cal = deadline::calendar_for(&kv, 2026, 2026).unwrap();
+    let vence = cal.add_business_days(crate::today(t), deadline::DIAS_ANALISIS);
+    let late = t + Duration::days((vence - crate::today(t)).num_days() + 1);
+    assert_eq!(shown(&kv, &folio, t), Estatus::EnAnalisis);
+    assert_eq!(shown(&kv, &folio, late), Estatus::Vencida);
+    assert_eq!(
+        list(&kv, Estatus::Vencida, 1, late)
+            .unwrap()
+            .solicitudes
+            .len(),
+        1
+    );
+    let d = dictamen(&kv, &folio, "aprobar", "", late).unwrap();
+    assert_eq!(d.certification.estatus, Stored::Aprobado);
+    assert_eq!(shown(&kv, &folio, late), Estatus::Aprobado);
+    // Approved requests have no deadline.
+    assert_eq!(
+        shown(&kv, &folio, late + Duration::days(400)),
+        Estatus::Aprobado
+    );
+}
