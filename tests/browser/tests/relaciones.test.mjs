@@ -62,6 +62,19 @@ test("una contraseña incorrecta y un CSD se rechazan junto a su campo", async (
   assert.equal(await pw.getAttribute("aria-invalid"), null, "el error anterior se limpió");
   // Nada se envió a /sesiones: los rechazos ocurrieron en el navegador.
   assert.equal(nav.peticiones.filter((r) => r.url.endsWith("/api/v1/sesiones")).length, 0);
+
+  // Un certificado falsificado (su AC copia el nombre de la AC de demostración) pasa las
+  // revisiones del navegador, pero el servicio lo rechaza: su mensaje, tal cual, bajo Certificado.
+  const forja = join(RAIZ, "tests/e2e/fixtures/forgeries/ac-falsa");
+  const [respuesta] = await Promise.all([
+    p.waitForResponse((r) => r.url().endsWith("/api/v1/sesiones")),
+    validarEfirma(ingreso, { cer: join(forja, "certificado.cer"), key: join(forja, "clave.key"), password: "demo12345" }),
+  ]);
+  const rechazo = await respuesta.json();
+  assert.equal(respuesta.status(), 403, JSON.stringify(rechazo));
+  assert.equal(rechazo.codigo, "EFIRMA_CADENA_INVALIDA");
+  assert.equal(await esperarTexto(await errorDe(cer), rechazo.mensaje), rechazo.mensaje);
+  await captura(p, "efirma-certificado-rechazado");
 });
 
 test("el analista registra al desarrollador certificado", async () => {
