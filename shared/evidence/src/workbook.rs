@@ -214,6 +214,14 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
             Ok(p) => Some(p),
             Err(problem) => return Err(Rejection::one(problem)),
         },
+        Formato::Xls if !crate::cfb::is_sane(bytes) => {
+            return Err(Rejection::one(Problem::new(
+                0,
+                None,
+                "LIBRO_ILEGIBLE",
+                "El libro .xls está dañado: su estructura interna no es válida.",
+            )));
+        }
         Formato::Xls => None,
     };
 

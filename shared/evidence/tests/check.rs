@@ -496,3 +496,20 @@ fn the_package_template_has_every_case_and_is_refused_until_filled() {
         assert!(codes.contains(&code), "{code}: {r}");
     }
 }
+
+#[test]
+fn fuzz_findings_are_refused_not_panics() {
+    // testdata/fuzz: inputs the fuzzer (fuzz/run.sh) found crashing calamine; each must now be a
+    // plain refusal under both names.
+    let set = fixture_set();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).expect("testdata/fuzz") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        for name in ["e.xls", "e.xlsx"] {
+            assert!(check(&bytes, name, &set).is_err());
+        }
+        seen += 1;
+    }
+    assert!(seen >= 1);
+}

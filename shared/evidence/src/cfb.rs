@@ -1,0 +1,179 @@
+//! A structural check of an .xls container (Compound File Binary, MS-CFB) before calamine reads
+//! it. calamine 0.38 trusts the sector tables: a truncated sector or a chain pointing past the
+//! FAT makes it panic (found by `fuzz/`), and in a component a panic aborts the instance instead
+//! of answering the developer. So every table and chain calamine follows is walked here first,
+//! bounded and without reading anything twice: the DIFAT, the FAT sectors, the directory chain,
+//! the mini FAT, the mini stream, and each stream's chain.
+
+const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
+const FREESECT: u32 = 0xFFFF_FFFF;
+/// Ids at or above this are markers (DIFSECT, FATSECT, ENDOFCHAIN, FREESECT), not sectors.
+const MAXREGSECT: u32 = 0xFFFF_FFFA;
+const MINI_SECTOR: usize = 64;
+const MINI_CUTOFF: u64 = 4096;
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Follows a chain from `start` in `table`: every id a real entry below `limit`, no loop.
+/// Returns the ids visited.
+fn walk(start: u32, table: &[u32], limit: usize) -> Option<Vec<u32>> {
+    let mut ids = Vec::new();
+    let mut id = start;
+    while id != ENDOFCHAIN {
+        if id >= MAXREGSECT || id as usize >= limit || id as usize >= table.len() {
+            return None;
+        }
+        ids.push(id);
+        if ids.len() > limit {
+            return None;
+        }
+        id = table[id as usize];
+    }
+    Some(ids)
+}
+
+/// True when the container's tables and chains are consistent (see the module docs).
+pub fn is_sane(bytes: &[u8]) -> bool {
+    check(bytes).is_some()
+}
+
+fn check(bytes: &[u8]) -> Option<()> {
+    let major = u16_at(bytes, 0x1A)?;
+    let shift = u16_at(bytes, 0x1E)?;
+    let sector_size: usize = match (major, shift) {
+        (3, 9) => 512,
+        (4, 12) => 4096,
+        _ => return None,
+    };
+    if u16_at(bytes, 0x1C)? != 0xFFFE || u16_at(bytes, 0x20)? != 6 {
+        return None;
+    }
+    // Whole sectors only: the header occupies the first sector.
+    if bytes.len() < sector_size || bytes.len() % sector_size != 0 {
+        return None;
+    }
+    let n_sectors = bytes.len() / sector_size - 1;
+    let sector = |id: u32| -> Option<&[u8]> {
+        let start = (id as usize + 1) * sector_size;
+        bytes.get(start..start + sector_size)
+    };
+    let entries = |data: &[u8]| -> Vec<u32> {
+        data.chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    };
+
+    // DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
+    let mut difat: Vec<u32> = entries(bytes.get(0x4C..0x200)?);
+    let mut next = u32_at(bytes, 0x44)?;
+    let mut hops = 0;
+    while next < MAXREGSECT {
+        hops += 1;
+        if hops > n_sectors + 1 {
+            return None;
+        }
+        let mut more = entries(sector(next)?);
+        next = more.pop()?;
+        difat.extend(more);
+    }
+    let mut fat = Vec::new();
+    for id in difat.into_iter().filter(|id| *id < MAXREGSECT) {
+        fat.extend(entries(sector(id)?));
+    }
+    if fat.is_empty() {
+        return None;
+    }
+
+    // Directory chain, then its entries.
+    let dir_ids = walk(u32_at(bytes, 0x30)?, &fat, n_sectors)?;
+    let mut dir = Vec::with_capacity(dir_ids.len() * sector_size);
+    for id in dir_ids {
+        dir.extend_from_slice(sector(id)?);
+    }
+    let root = dir.get(0..128)?;
+    let size_of = |entry: &[u8]| -> Option<u64> {
+        if major == 3 {
+            u32_at(entry, 0x78).map(u64::from)
+        } else {
+            u64_at(entry, 0x78)
+        }
+    };
+
+    // Mini FAT and mini stream (the root entry's stream).
+    let mini_fat_ids = match u32_at(bytes, 0x3C)? {
+        ENDOFCHAIN | FREESECT => Vec::new(),
+        start => walk(start, &fat, n_sectors)?,
+    };
+    let mut mini_fat = Vec::new();
+    for id in mini_fat_ids {
+        mini_fat.extend(entries(sector(id)?));
+    }
+    let root_start = u32_at(root, 0x74)?;
+    let ministream_sectors = if root_start == ENDOFCHAIN || root_start == FREESECT {
+        0
+    } else {
+        walk(root_start, &fat, n_sectors)?.len()
+    };
+    let mini_limit = ministream_sectors * sector_size / MINI_SECTOR;
+
+    // Every stream's chain, in the table calamine will use for it.
+    for entry in dir.chunks_exact(128) {
+        if entry.get(0x42) != Some(&2) {
+            continue;
+        }
+        let size = size_of(entry)?;
+        let start = u32_at(entry, 0x74)?;
+        if size == 0 {
+            continue;
+        }
+        let chain = if size < MINI_CUTOFF {
+            walk(start, &mini_fat, mini_limit)?.len() * MINI_SECTOR
+        } else {
+            walk(start, &fat, n_sectors)?.len() * sector_size
+        };
+        if (chain as u64) < size {
+            return None;
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XLS: &[u8] = include_bytes!("../testdata/evidencias.xls");
+
+    #[test]
+    fn the_fixture_is_sane() {
+        assert!(is_sane(XLS));
+    }
+
+    #[test]
+    fn truncated_or_pointing_out_is_not() {
+        assert!(!is_sane(&XLS[..XLS.len() - 2]));
+        assert!(!is_sane(&XLS[..512]));
+        assert!(!is_sane(&[]));
+        // The directory's first sector pointing past the file.
+        let mut bad = XLS.to_vec();
+        bad[0x30..0x34].copy_from_slice(&0x7FFF_u32.to_le_bytes());
+        assert!(!is_sane(&bad));
+        // A FAT entry looping the directory chain onto itself.
+        let mut looped = XLS.to_vec();
+        let dir = u32_at(XLS, 0x30).expect("dir") as usize;
+        let fat0 = u32_at(XLS, 0x4C).expect("fat") as usize;
+        let at = (fat0 + 1) * 512 + dir * 4;
+        looped[at..at + 4].copy_from_slice(&(dir as u32).to_le_bytes());
+        assert!(!is_sane(&looped));
+    }
+}
