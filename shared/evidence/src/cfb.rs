@@ -59,7 +59,7 @@ fn check(bytes: &[u8]) -> Option<()> {
         return None;
     }
     // Whole sectors only: the header occupies the first sector.
-    if bytes.len() < sector_size || bytes.len() % sector_size != 0 {
+    if bytes.len() < sector_size || !bytes.len().is_multiple_of(sector_size) {
         return None;
     }
     let n_sectors = bytes.len() / sector_size - 1;
