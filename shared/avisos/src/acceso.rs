@@ -210,3 +210,178 @@ pub fn check_password(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisos_kv::MemoryKv;
+    use avisos_relations::directory::Developer;
+    use avisos_relations::password::HashParams;
+    use avisos_relations::relation::Cancellation;
+    use chrono::NaiveDate;
+
+    const PATRON: &str = "EDE200101AB0";
+    const DEV: &str = "NDE190512XY6";
+    /// Cheap parameters: the hash's cost is not what these tests are about.
+    const FAST: HashParams = HashParams {
+        m_kib: 64,
+        t: 1,
+        p: 1,
+    };
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T18:00:00Z".parse().unwrap()
+    }
+
+    fn certify(kv: &dyn KeyValue, estatus: CertStatus) {
+        directory::set_status(
+            kv,
+            Developer {
+                rfc: DEV.into(),
+                razon_social: "NOMINAS DEMOSTRACION SA DE CV".into(),
+                estatus,
+                actualizado: now(),
+                folio: "0500000001".into(),
+                registrado_por: "AIGL850215QR5".into(),
+            },
+        )
+        .unwrap();
+    }
+
+    /// The employer's password record as `shared/relations` stores it (`contrasena:<RFC>`).
+    fn set_password(kv: &dyn KeyValue, secret: &str, generacion: u32, activa: bool) {
+        let record = PasswordRecord {
+            rfc: PATRON.into(),
+            estado: if activa {
+                PasswordState::Activa
+            } else {
+                PasswordState::Cancelada
+            },
+            generacion,
+            hash: activa.then(|| password::hash(secret, [generacion as u8; 16], FAST).unwrap()),
+            generada: now(),
+            folio: "0500000002".into(),
+            cancelada: None,
+            folio_cancelacion: None,
+        };
+        kv.set_json(&format!("contrasena:{PATRON}"), &record)
+            .unwrap();
+    }
+
+    fn relation(fin: NaiveDate, cancelled: bool) -> Relation {
+        Relation {
+            no_caso: String::new(),
+            patron_rfc: PATRON.into(),
+            patron_nombre: "EMPRESA DEMOSTRACION SA DE CV".into(),
+            desarrollador_rfc: DEV.into(),
+            desarrollador_nombre: "NOMINAS DEMOSTRACION SA DE CV".into(),
+            servicio: Servicio::Avisos,
+            inicio_vigencia: "2026-11-01".parse().unwrap(),
+            fin_vigencia: fin,
+            registrada: now(),
+            generacion_contrasena: 1,
+            cancelacion: cancelled.then(|| Cancellation {
+                fecha: "2026-11-20".parse().unwrap(),
+                instante: now(),
+                folio: "0500000009".into(),
+            }),
+        }
+    }
+
+    fn code<T: std::fmt::Debug>(r: Result<T, Refusal>) -> String {
+        r.unwrap_err().error.codigo.to_string()
+    }
+
+    #[test]
+    fn certification_and_relation_refusals() {
+        let kv = MemoryKv::new();
+        assert_eq!(
+            code(check_certification(&kv, DEV)),
+            "DESARROLLADOR_NO_CERTIFICADO"
+        );
+        certify(&kv, CertStatus::Autorizada);
+        check_certification(&kv, DEV).unwrap();
+        assert_eq!(
+            code(check_relation(&kv, PATRON, DEV, now())),
+            "RELACION_INEXISTENTE"
+        );
+        relation::import(
+            &kv,
+            vec![relation("2026-11-22".parse().unwrap(), false)],
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            code(check_relation(&kv, PATRON, DEV, now())),
+            "RELACION_NO_VIGENTE"
+        );
+        relation::import(
+            &kv,
+            vec![relation("2026-12-31".parse().unwrap(), true)],
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            code(check_relation(&kv, PATRON, DEV, now())),
+            "RELACION_CANCELADA"
+        );
+        relation::import(
+            &kv,
+            vec![relation("2026-12-31".parse().unwrap(), false)],
+            now(),
+        )
+        .unwrap();
+        let live = check_relation(&kv, PATRON, DEV, now()).unwrap();
+        assert_eq!(
+            live.fin_vigencia,
+            "2026-12-31".parse::<NaiveDate>().unwrap()
+        );
+        certify(&kv, CertStatus::Cancelada);
+        assert_eq!(
+            code(check_certification(&kv, DEV)),
+            "CERTIFICACION_CANCELADA"
+        );
+    }
+
+    #[test]
+    fn the_current_password_decides() {
+        let kv = MemoryKv::new();
+        let r = relation("2026-12-31".parse().unwrap(), false);
+        assert_eq!(
+            code(check_password(&kv, &r, DEV, "x", now())),
+            "CONTRASENA_NO_GENERADA"
+        );
+        set_password(&kv, "primera", 1, true);
+        check_password(&kv, &r, DEV, "primera", now()).unwrap();
+        // The fingerprint is remembered, bound to the stored hash.
+        assert!(kv.exists(&verified_key(PATRON)).unwrap());
+        check_password(&kv, &r, DEV, "primera", now()).unwrap();
+        assert_eq!(
+            code(check_password(&kv, &r, DEV, "otra", now())),
+            "CONTRASENA_INCORRECTA"
+        );
+        // Regenerated after the relation: the old one fails with its own code, the new works.
+        set_password(&kv, "segunda", 2, true);
+        assert_eq!(
+            code(check_password(&kv, &r, DEV, "primera", now())),
+            "CONTRASENA_REGENERADA"
+        );
+        check_password(&kv, &r, DEV, "segunda", now()).unwrap();
+        set_password(&kv, "", 2, false);
+        assert_eq!(
+            code(check_password(&kv, &r, DEV, "segunda", now())),
+            "CONTRASENA_CANCELADA"
+        );
+        // Two failures so far; three more lock the pair, even for the right password.
+        set_password(&kv, "tercera", 3, true);
+        for _ in 0..3 {
+            assert_eq!(
+                code(check_password(&kv, &r, DEV, "mal", now())),
+                "CONTRASENA_REGENERADA"
+            );
+        }
+        let locked = check_password(&kv, &r, DEV, "tercera", now()).unwrap_err();
+        assert_eq!(locked.error.codigo, "INTENTOS_EXCEDIDOS");
+        assert!(locked.retry_after.is_some());
+    }
+}
