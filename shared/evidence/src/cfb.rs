@@ -44,10 +44,46 @@ fn walk(start: u32, table: &[u32], limit: usize) -> Option<Vec<u32>> {
 
 /// True when the container's tables and chains are consistent (see the module docs).
 pub fn is_sane(bytes: &[u8]) -> bool {
-    check(bytes).is_some()
+    parse(bytes).is_some()
 }
 
-fn check(bytes: &[u8]) -> Option<()> {
+/// A container whose tables were checked.
+pub struct Container<'a> {
+    bytes: &'a [u8],
+    sector_size: usize,
+    fat: Vec<u32>,
+    mini_fat: Vec<u32>,
+    ministream: Vec<u8>,
+    /// (name, start, size, in the mini stream)
+    streams: Vec<(String, u32, u64, bool)>,
+}
+
+impl Container<'_> {
+    /// A stream's bytes by name (case-insensitive), e.g. "Workbook".
+    pub fn stream(&self, name: &str) -> Option<Vec<u8>> {
+        let (_, start, size, mini) = self
+            .streams
+            .iter()
+            .find(|(n, ..)| n.eq_ignore_ascii_case(name))?;
+        let mut out = Vec::with_capacity(*size as usize);
+        if *mini {
+            for id in walk(*start, &self.mini_fat, self.ministream.len() / MINI_SECTOR)? {
+                let at = id as usize * MINI_SECTOR;
+                out.extend_from_slice(self.ministream.get(at..at + MINI_SECTOR)?);
+            }
+        } else {
+            let limit = self.bytes.len() / self.sector_size - 1;
+            for id in walk(*start, &self.fat, limit)? {
+                let at = (id as usize + 1) * self.sector_size;
+                out.extend_from_slice(self.bytes.get(at..at + self.sector_size)?);
+            }
+        }
+        out.truncate(*size as usize);
+        Some(out)
+    }
+}
+
+pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
     let major = u16_at(bytes, 0x1A)?;
     let shift = u16_at(bytes, 0x1E)?;
     let sector_size: usize = match (major, shift) {
@@ -119,12 +155,14 @@ fn check(bytes: &[u8]) -> Option<()> {
         mini_fat.extend(entries(sector(id)?));
     }
     let root_start = u32_at(root, 0x74)?;
-    let ministream_sectors = if root_start == ENDOFCHAIN || root_start == FREESECT {
-        0
-    } else {
-        walk(root_start, &fat, n_sectors)?.len()
-    };
-    let mini_limit = ministream_sectors * sector_size / MINI_SECTOR;
+    let mut ministream = Vec::new();
+    if root_start != ENDOFCHAIN && root_start != FREESECT {
+        for id in walk(root_start, &fat, n_sectors)? {
+            ministream.extend_from_slice(sector(id)?);
+        }
+    }
+    let mini_limit = ministream.len() / MINI_SECTOR;
+    let mut streams = Vec::new();
 
     // Every stream's chain, in the table calamine will use for it.
     for entry in dir.chunks_exact(128) {
@@ -144,8 +182,27 @@ fn check(bytes: &[u8]) -> Option<()> {
         if (chain as u64) < size {
             return None;
         }
+        let name_len = (u16_at(entry, 0x40)? as usize).min(64);
+        let units: Vec<u16> = entry[..name_len]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .take_while(|u| *u != 0)
+            .collect();
+        streams.push((
+            String::from_utf16_lossy(&units),
+            start,
+            size,
+            size < MINI_CUTOFF,
+        ));
     }
-    Some(())
+    Some(Container {
+        bytes,
+        sector_size,
+        fat,
+        mini_fat,
+        ministream,
+        streams,
+    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! What the developer is told (tabs, columns, formulas, rounding) is `src/LEEME.txt`, rendered by
 //! [`TestSet::leeme`]: a web page can show the same text.
 
+mod biff;
 mod cfb;
 pub mod grading;
 pub mod money;

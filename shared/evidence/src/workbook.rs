@@ -214,15 +214,10 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
             Ok(p) => Some(p),
             Err(problem) => return Err(Rejection::one(problem)),
         },
-        Formato::Xls if !crate::cfb::is_sane(bytes) => {
-            return Err(Rejection::one(Problem::new(
-                0,
-                None,
-                "LIBRO_ILEGIBLE",
-                "El libro .xls está dañado: su estructura interna no es válida.",
-            )));
+        Formato::Xls => {
+            xls_precheck(bytes).map_err(Rejection::one)?;
+            None
         }
-        Formato::Xls => None,
     };
 
     let mut workbook = match calamine::open_workbook_auto_from_rs(Cursor::new(bytes)) {
@@ -354,6 +349,34 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
         cfdi,
         sha256: hex(&Sha256::digest(bytes)),
     })
+}
+
+/// What calamine would trip over in an .xls, refused first (see `cfb` and `biff`).
+fn xls_precheck(bytes: &[u8]) -> Result<(), Problem> {
+    let container = crate::cfb::parse(bytes).ok_or_else(|| {
+        Problem::new(
+            0,
+            None,
+            "LIBRO_ILEGIBLE",
+            "El libro .xls está dañado: su estructura interna no es válida.",
+        )
+    })?;
+    if let Some(stream) = container
+        .stream("Workbook")
+        .or_else(|| container.stream("Book"))
+        && !crate::biff::within_limits(&stream)
+    {
+        return Err(Problem::new(
+            0,
+            None,
+            "HOJA_DEMASIADO_EXTENSA",
+            format!(
+                "Una hoja del libro abarca más de {} celdas (renglones × columnas); el libro de evidencias sólo necesita unas cuantas.",
+                crate::biff::MAX_SHEET_CELLS
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn hex(bytes: &[u8]) -> String {
