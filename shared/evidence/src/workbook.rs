@@ -40,7 +40,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read};
 
 use base64::Engine;
-use calamine::{Data, Range, Reader};
+use calamine::{Data, Range, Reader, Sheets};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -252,11 +252,26 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
             ));
         }
     }
-    let mut range = |tab: usize| -> Option<Range<Data>> {
+    let mut grid = |tab: usize| -> Option<Grid> {
         let name = tabs[tab].as_ref()?;
-        workbook.worksheet_range(name).ok()
+        match read_grid(&mut workbook, name) {
+            Ok(g) => Some(g),
+            Err(GridError::TooLarge) => {
+                problems.push(Problem::new(
+                    tab as u8 + 1,
+                    None,
+                    "HOJA_DEMASIADO_EXTENSA",
+                    format!(
+                        "La pestaña {} tiene más de {MAX_GRID_CELLS} celdas; el libro de evidencias sólo necesita unas cuantas.",
+                        tab + 1
+                    ),
+                ));
+                None
+            }
+            Err(GridError::Unreadable) => None,
+        }
     };
-    let ranges = [range(0), range(1), range(2), range(3)];
+    let ranges = [grid(0), grid(1), grid(2), grid(3)];
 
     // Tab 1.
     let mut json_files = 0;
@@ -285,7 +300,7 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
     // Tab 2.
     let resultados = match (&tabs[1], &ranges[1]) {
         (Some(_), Some(r)) => check_results(r, set, &mut problems),
-        (Some(_), None) => {
+        (Some(_), None) if !problems.iter().any(|p| p.pestana == 2) => {
             problems.push(Problem::new(
                 2,
                 None,
@@ -390,6 +405,80 @@ fn is_image(ext: &str) -> bool {
     )
 }
 
+/// Most cells read from one tab (the workbook needs a few hundred), and the columns kept.
+pub const MAX_GRID_CELLS: usize = 1_000_000;
+const MAX_GRID_COLUMN: u32 = 255;
+
+/// A tab's cells, sparse: calamine's `Range` is dense from the first to the last cell, so a
+/// small .xlsx with one cell in A1 and one in XFD1048576 would ask for gigabytes; .xlsx tabs
+/// are streamed cell by cell into this instead (.xls sheets are bounded by `biff` first).
+struct Grid {
+    /// (row, column), 0-based → value.
+    cells: BTreeMap<(u32, u32), Data>,
+}
+
+enum GridError {
+    TooLarge,
+    Unreadable,
+}
+
+impl Grid {
+    fn get(&self, row: u32, col: u32) -> Option<&Data> {
+        self.cells.get(&(row, col))
+    }
+
+    /// The rows that have cells, in order.
+    fn rows(&self) -> Vec<u32> {
+        let mut rows: Vec<u32> = self.cells.keys().map(|(r, _)| *r).collect();
+        rows.dedup();
+        rows
+    }
+
+    fn row(&self, row: u32) -> impl Iterator<Item = (u32, &Data)> {
+        self.cells
+            .range((row, 0)..=(row, u32::MAX))
+            .map(|((_, c), v)| (*c, v))
+    }
+
+    fn insert(&mut self, row: u32, col: u32, value: Data) -> Result<(), GridError> {
+        if col > MAX_GRID_COLUMN || matches!(value, Data::Empty) {
+            return Ok(());
+        }
+        if self.cells.len() >= MAX_GRID_CELLS {
+            return Err(GridError::TooLarge);
+        }
+        self.cells.insert((row, col), value);
+        Ok(())
+    }
+}
+
+fn read_grid(workbook: &mut Sheets<Cursor<&[u8]>>, name: &str) -> Result<Grid, GridError> {
+    let mut grid = Grid {
+        cells: BTreeMap::new(),
+    };
+    match workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut reader = xlsx
+                .worksheet_cells_reader(name)
+                .map_err(|_| GridError::Unreadable)?;
+            while let Some(cell) = reader.next_cell().map_err(|_| GridError::Unreadable)? {
+                let (row, col) = cell.get_position();
+                grid.insert(row, col, Data::from(cell.get_value().clone()))?;
+            }
+        }
+        other => {
+            let range: Range<Data> = other
+                .worksheet_range(name)
+                .map_err(|_| GridError::Unreadable)?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            for (r, c, value) in range.used_cells() {
+                grid.insert(r0 + r as u32, c0 + c as u32, value.clone())?;
+            }
+        }
+    }
+    Ok(grid)
+}
+
 /// Lower case, accents folded, spaces collapsed.
 fn normalize(name: &str) -> String {
     let folded: String = name
@@ -440,26 +529,22 @@ fn cell_text(cell: Option<&Data>) -> String {
     }
 }
 
-/// Column A's texts (absolute column 0), top to bottom, from `first_row` (0-based).
-fn column_a(range: &Range<Data>, first_row: u32) -> Vec<(u32, String)> {
-    let (Some(start), Some(end)) = (range.start(), range.end()) else {
-        return Vec::new();
-    };
-    if start.1 > 0 {
-        return Vec::new();
-    }
-    (start.0.max(first_row)..=end.0)
-        .map(|row| (row + 1, cell_text(range.get_value((row, 0)))))
+/// Column A's texts (column 0), top to bottom, from `first_row` (0-based), as (Excel row, text).
+fn column_a(grid: &Grid, first_row: u32) -> Vec<(u32, String)> {
+    grid.cells
+        .range((first_row, 0)..)
+        .filter(|((_, col), _)| *col == 0)
+        .map(|((row, _), v)| (row + 1, cell_text(Some(v))))
         .filter(|(_, text)| !text.is_empty())
         .collect()
 }
 
-fn column_a_texts(range: &Range<Data>) -> Vec<String> {
-    column_a(range, 0).into_iter().map(|(_, t)| t).collect()
+fn column_a_texts(grid: &Grid) -> Vec<String> {
+    column_a(grid, 0).into_iter().map(|(_, t)| t).collect()
 }
 
-fn base64_from_column_a(range: &Range<Data>, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
-    let cells = column_a(range, 1);
+fn base64_from_column_a(grid: &Grid, problems: &mut Vec<Problem>) -> Option<Vec<u8>> {
+    let cells = column_a(grid, 1);
     if cells.is_empty() {
         return None;
     }
@@ -863,18 +948,14 @@ fn looks_like_case_id(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_digit())
 }
 
-fn check_results(
-    range: &Range<Data>,
-    set: &TestSet,
-    problems: &mut Vec<Problem>,
-) -> Vec<ReportedResult> {
+fn check_results(grid: &Grid, set: &TestSet, problems: &mut Vec<Problem>) -> Vec<ReportedResult> {
     let mut results: Vec<ReportedResult> = Vec::new();
     // Cases that have a row, even a faulty one (its problem is reported on its row).
     let mut rows: BTreeSet<String> = BTreeSet::new();
-    if let (Some(start), Some(end)) = (range.start(), range.end()) {
-        for row in start.0..=end.0 {
+    {
+        for row in grid.rows() {
             let fila = row + 1;
-            let id = cell_text(range.get_value((row, 0))).trim().to_uppercase();
+            let id = cell_text(grid.get(row, 0)).trim().to_uppercase();
             if !looks_like_case_id(&id) {
                 continue;
             }
@@ -896,7 +977,7 @@ fn check_results(
                 ));
                 continue;
             }
-            let tipo = normalize(&cell_text(range.get_value((row, 1))));
+            let tipo = normalize(&cell_text(grid.get(row, 1)));
             if tipo != normalize(caso.tipo.as_str()) {
                 problems.push(Problem::new(
                     2,
@@ -908,7 +989,7 @@ fn check_results(
                     ),
                 ));
             }
-            let monto = match range.get_value((row, 2)) {
+            let monto = match grid.get(row, 2) {
                 None | Some(Data::Empty) => {
                     problems.push(Problem::new(
                         2,
@@ -922,8 +1003,9 @@ fn check_results(
                 Some(Data::Int(i)) => i.checked_mul(100),
                 Some(other) => money::parse(&cell_text(Some(other))),
             };
-            let pasos = (3..=end.1.max(3))
-                .any(|col| !cell_text(range.get_value((row, col))).trim().is_empty());
+            let pasos = grid
+                .row(row)
+                .any(|(col, v)| col >= 3 && !cell_text(Some(v)).trim().is_empty());
             if caso.tipo == TipoCaso::Muestra && !pasos {
                 problems.push(Problem::new(
                     2,
@@ -941,7 +1023,7 @@ fn check_results(
                     pasos,
                     fila,
                 }),
-                None if !matches!(range.get_value((row, 2)), None | Some(Data::Empty)) => {
+                None if !matches!(grid.get(row, 2), None | Some(Data::Empty)) => {
                     problems.push(Problem::new(
                         2,
                         Some(fila),

@@ -388,6 +388,11 @@ fn sealed_or_foreign_cfdi_is_refused() {
 /// Rewrites tab 2 of a sample through calamine-independent edits: a fresh workbook with the
 /// same tabs 1, 3, 4 and the given rows (A..).
 fn with_results(rows: &[&[&str]]) -> Vec<u8> {
+    with_results_and(rows, &[])
+}
+
+/// `with_results` plus loose cells on tab 2: (row, column, text), 0-based.
+fn with_results_and(rows: &[&[&str]], extra: &[(u32, u16, &str)]) -> Vec<u8> {
     use rust_xlsxwriter::{Image, Workbook};
     let set = fixture_set();
     let mut wb = Workbook::new();
@@ -401,6 +406,9 @@ fn with_results(rows: &[&[&str]]) -> Vec<u8> {
         for (c, cell) in row.iter().enumerate() {
             ws.write_string(r as u32, c as u16, *cell).expect("write");
         }
+    }
+    for (r, c, text) in extra {
+        ws.write_string(*r, *c, *text).expect("write");
     }
     let ws = wb.add_worksheet().set_name("3 Pantallas").expect("name");
     let png = avisos_evidence::sample::screenshot_png(1, 0);
@@ -512,4 +520,35 @@ fn fuzz_findings_are_refused_not_panics() {
         seen += 1;
     }
     assert!(seen >= 1);
+}
+
+#[test]
+fn far_apart_cells_are_not_allocated_densely() {
+    // calamine's Range would span A1..XFD1048576 (17 billion cells); the check streams cells.
+    let set = fixture_set();
+    let expected = set.expected();
+    let rows: Vec<Vec<String>> = set
+        .casos
+        .iter()
+        .zip(&expected)
+        .map(|(c, (_, cents))| {
+            vec![
+                c.id.clone(),
+                c.tipo.as_str().to_string(),
+                avisos_evidence::money::format(*cents),
+                "paso".to_string(),
+            ]
+        })
+        .collect();
+    let refs: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    let refs: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+    let bytes = with_results_and(
+        &refs,
+        &[(1_048_575, 16_383, "lejos"), (1_048_575, 200, "x")],
+    );
+    let evidence = check(&bytes, "evidencias.xlsx", &set).unwrap_or_else(|r| panic!("{r}"));
+    assert_eq!(grade(&set, &evidence).correctos, 14);
 }
