@@ -29,6 +29,8 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--disable-quic",
+  // Controles nativos en español, como en las guías («Elegir archivo»; paquete chromium-l10n).
+  "--lang=es-419",
 ];
 
 export function demo(rfc) {
@@ -110,6 +112,7 @@ export async function iniciarNavegador() {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: CHROMIUM_ARGS,
+    env: { ...process.env, LANGUAGE: "es_419:es", LANG: "es_MX.UTF-8" },
     acceptDownloads: true,
     locale: "es-MX",
     timezoneId: "America/Mexico_City",

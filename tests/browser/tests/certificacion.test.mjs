@@ -1,6 +1,7 @@
 // Issue 7 en Chromium, guía 002: el desarrollador solicita la certificación, descarga su set de
-// pruebas y envía las evidencias (con el límite de 5 MB revisado antes de enviar); el analista
-// revisa y aprueba; el desarrollador firma la aprobación, consulta sus notificaciones y cancela
+// pruebas y envía las evidencias (con el límite de 5 MB revisado antes de enviar; un libro
+// incompleto se rechaza con sus problemas por pestaña); el analista encuentra inconsistencias, el
+// desarrollador ve las observaciones y envía de nuevo, y el analista aprueba; el desarrollador firma la aprobación, consulta sus notificaciones y cancela
 // (el acuse de cancelación se ofrece una sola vez).
 
 import { after, before, test } from "node:test";
@@ -37,11 +38,16 @@ async function descarga(pagina, accion) {
 }
 
 /** El libro de evidencias que produciría el sistema de nómina para el set de este folio. */
-function libroDeEvidencias(folioSolicitud) {
+function libroDeEvidencias(folioSolicitud, ...opciones) {
   assert.ok(app.db, "AVISOS_DB: el almacén SQLite de la aplicación");
-  const salida = join(tmp, "evidencias.xlsx");
-  execFileSync(join(RAIZ, "target/debug/avisos-browser-support"), ["evidencia", app.db, folioSolicitud, salida]);
+  const salida = join(tmp, `evidencias${opciones.length ? "-incompletas" : ""}.xlsx`);
+  execFileSync(join(RAIZ, "target/debug/avisos-browser-support"), ["evidencia", app.db, folioSolicitud, salida, ...opciones]);
   return salida;
+}
+
+async function enviarEvidencias(p, ruta) {
+  await p.getByLabel("Archivo [.xls]*").setInputFiles(ruta);
+  await p.getByRole("button", { name: "Enviar archivo" }).click();
 }
 
 async function aceptarTerminos(p) {
@@ -91,21 +97,58 @@ test("las evidencias de más de 5 MB no salen del navegador; las correctas se en
       if (barra && !barra.hidden) window.__avances.push(Number(barra.value));
     }).observe(document.body, { subtree: true, attributes: true, childList: true });
   });
-  await archivo.setInputFiles(libroDeEvidencias(folio));
-  await p.getByRole("button", { name: "Enviar archivo" }).click();
+  // Un libro sin la pestaña 3: el servicio lo rechaza y la página lista los problemas.
+  await enviarEvidencias(p, libroDeEvidencias(folio, "--sin-pestana=3"));
+  await esperarTexto(await errorDe(archivo), /.+/);
+  await esperarTexto(p.getByRole("list", { name: "Problemas del archivo" }), /Pestaña 3/);
+  await esperarTexto(p.locator("#cert-estatus"), "En espera de documentos");
+  await captura(p, "certificacion-evidencia-rechazada");
+
+  await enviarEvidencias(p, libroDeEvidencias(folio));
   await esperarTexto(p.locator("#cert-estatus"), "En análisis");
   const avances = await p.evaluate(() => window.__avances);
   assert.ok(avances.includes(100), `avance mostrado: ${avances}`);
   await salir(p);
 });
 
-test("el analista revisa la evidencia y aprueba con su e.firma", async () => {
-  const p = nav.pagina;
+const OBSERVACIONES = "El caso E03 no aplica el tope del 20 % del salario mínimo; revise el cálculo.";
+
+async function revisar(p) {
   await ingresar(p, app.url, "Analista del Instituto", demo(ANALISTA));
   const fila = p.locator("#tabla-solicitudes tr", { hasText: folio });
   await fila.getByRole("button", { name: `Revisar la solicitud ${folio}` }).click();
   await esperarTexto(p.locator("#detalle-estatus"), "En análisis");
   await p.locator("#calificacion").waitFor();
+}
+
+test("el analista encuentra inconsistencias; el desarrollador ve las observaciones y envía de nuevo", async () => {
+  const p = nav.pagina;
+  await revisar(p);
+  const dictamen = p.locator("#form-dictamen");
+  await dictamen.getByLabel(/Con inconsistencias/).check();
+  await dictamen.getByRole("button", { name: "Firmar dictamen" }).click();
+  // Sin observaciones no se pide la e.firma: el error queda junto al campo.
+  await esperarTexto(await errorDe(dictamen.getByLabel("Observaciones")), /inconsistencias/);
+  await dictamen.getByLabel("Observaciones").fill(OBSERVACIONES);
+  await dictamen.getByRole("button", { name: "Firmar dictamen" }).click();
+  await validarEfirma(p.locator("#zona-revision"), demo(ANALISTA));
+  await esperarTexto(p.locator("#estado"), /Dictamen registrado .*En espera de documentos/);
+  await salir(p);
+
+  await ingresar(p, app.url, "Desarrollador de software de nómina", demo(DESARROLLADOR_2));
+  await esperarTexto(p.locator("#cert-estatus"), "En espera de documentos");
+  await p.getByText(OBSERVACIONES, { exact: false }).waitFor();
+  const set = await descarga(p, () => p.getByRole("button", { name: "Descargar set de pruebas" }).click());
+  assert.match(set.nombre, /ronda-2\.zip$/);
+  await captura(p, "certificacion-inconsistencias");
+  await enviarEvidencias(p, libroDeEvidencias(folio));
+  await esperarTexto(p.locator("#cert-estatus"), "En análisis");
+  await salir(p);
+});
+
+test("el analista revisa la evidencia y aprueba con su e.firma", async () => {
+  const p = nav.pagina;
+  await revisar(p);
   const evidencia = await descarga(p, () => p.getByRole("button", { name: "Descargar evidencia" }).click());
   assert.equal(evidencia.bytes.subarray(0, 2).toString(), "PK");
   await captura(p, "revision-analista");
