@@ -1,7 +1,9 @@
 //! `POST /api/v1/nonces`: a single-use nonce for one RFC and one action, valid five minutes.
-//! The client puts it in the cadena original it signs.
+//! The client puts it in the cadena original it signs. Unauthenticated and writing a key per
+//! call, so it is rate-limited per client address and per RFC before anything is stored.
 
 use avisos_acts::act::{actions, validate_actor_rfc};
+use avisos_acts::limits::{Bucket, client_address};
 use avisos_acts::nonce;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, random};
@@ -38,6 +40,11 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             ),
         ));
     }
+    let limits = &env.config.limits;
+    if let Some(client) = client_address(req.header("spin-client-addr")) {
+        limits.admit(env.kv(), Bucket::NoncesCliente, &client, env.now)?;
+    }
+    limits.admit(env.kv(), Bucket::Nonces, &rfc, env.now)?;
     let issued = nonce::issue(env.kv(), &rfc, &body.accion, env.now, random())?;
     Ok(HttpResponse::json(201, &issued))
 }

@@ -186,6 +186,13 @@ pub fn verify_signed_act(
             "La fecha firmada difiere más de 5 minutos de la hora del servicio. Revisa el reloj de tu equipo.",
         ));
     }
+    // Rate limit per signer RFC, before any RSA work (logins have a bucket of their own).
+    let bucket = if spec.accion == actions::INICIO_SESION {
+        crate::limits::Bucket::Sesiones
+    } else {
+        crate::limits::Bucket::Actos
+    };
+    ctx.config.limits.admit(ctx.kv, bucket, rfc, ctx.now)?;
     let certificate = crate::b64().decode(req.certificado.trim()).map_err(|_| {
         ApiError::bad_request(
             "CERTIFICADO_INVALIDO",

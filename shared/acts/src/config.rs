@@ -26,6 +26,8 @@ pub struct RawConfig {
     pub confianza_efirma: String,
     pub efirma_revocados: String,
     pub analistas: String,
+    /// Rate limits (`limites`, see [`crate::limits`]); empty = defaults.
+    pub limites: String,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +38,7 @@ pub struct ServiceConfig {
     pub revocations: RevocationList,
     /// Analysts' RFCs, upper case.
     pub analysts: Vec<String>,
+    pub limits: crate::limits::Limits,
 }
 
 impl ServiceConfig {
@@ -77,12 +80,14 @@ impl ServiceConfig {
         let analysts = split_list(&raw.analistas)
             .map(|r| r.to_uppercase())
             .collect();
+        let limits = crate::limits::Limits::parse(&raw.limites)?;
         Ok(ServiceConfig {
             mode,
             trust,
             trust_names,
             revocations,
             analysts,
+            limits,
         })
     }
 
@@ -132,6 +137,7 @@ mod tests {
             confianza_efirma: confianza.into(),
             efirma_revocados: "90001000000100000009, 30001000000400002300".into(),
             analistas: "aigl850215qr5".into(),
+            limites: String::new(),
         }
     }
 

@@ -14,6 +14,7 @@ pub mod act;
 pub mod acuse;
 pub mod config;
 pub mod folio;
+pub mod limits;
 pub mod nonce;
 pub mod pdf;
 pub mod seal;

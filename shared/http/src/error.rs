@@ -12,6 +12,9 @@ pub struct ApiError {
     pub status: u16,
     pub codigo: Cow<'static, str>,
     pub mensaje: String,
+    /// Seconds after which a refused client may try again (`Retry-After`, for 429 and 503).
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -24,6 +27,19 @@ impl ApiError {
             status,
             codigo: codigo.into(),
             mensaje: mensaje.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Too many requests: 429 with `Retry-After: seconds`.
+    pub fn too_many_requests(
+        codigo: &'static str,
+        mensaje: impl Into<String>,
+        retry_after_seconds: u32,
+    ) -> Self {
+        Self {
+            retry_after: Some(retry_after_seconds.max(1)),
+            ..Self::new(429, codigo, mensaje)
         }
     }
 

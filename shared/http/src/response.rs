@@ -33,7 +33,9 @@ impl HttpResponse {
         let body = serde_json::to_vec(e).unwrap_or_else(|_| b"{}".to_vec());
         let mut r = Self::new(e.status, "application/json; charset=utf-8", body)
             .with_header("cache-control", "no-store");
-        if e.status == 503 {
+        if let Some(seconds) = e.retry_after {
+            r = r.with_header("retry-after", &seconds.to_string());
+        } else if e.status == 503 {
             r = r.with_header("retry-after", "30");
         }
         r

@@ -34,11 +34,13 @@ pub trait KeyValue {
     /// Atomically replaces the value at `key` with `new` only if it still equals `expected`.
     /// Returns whether the swap happened.
     ///
-    /// `expected = None` means **create once**: it succeeds only for the first caller that ever
-    /// creates this key name, even if the key is deleted later. Spin's SQLite store turns a swap on
-    /// an absent key into an upsert (two racers would both win), so implementations back creation
-    /// with an atomic counter instead; callers that need to re-create a unique key must put a
-    /// generation in its name.
+    /// `expected = None` means **create once**: of the callers racing to create an absent key,
+    /// exactly one succeeds. Spin's SQLite store turns a swap on an absent key into an upsert
+    /// (two racers would both win), so implementations back creation with an atomic counter
+    /// instead. `MemoryKv` never lets a key name be created twice; `SpinKv` lets it be created
+    /// again about two minutes after it was deleted or after a creation that a store failure
+    /// interrupted (so such a failure cannot block the key forever). Callers that need to
+    /// re-create a unique key must put a generation in its name.
     fn compare_and_swap(
         &self,
         key: &str,

@@ -27,6 +27,7 @@ impl Env {
             confianza_efirma: optional_variable("confianza_efirma").unwrap_or_default(),
             efirma_revocados: optional_variable("efirma_revocados").unwrap_or_default(),
             analistas: optional_variable("analistas").unwrap_or_default(),
+            limites: optional_variable("limites").unwrap_or_default(),
         };
         let config = ServiceConfig::from_raw(&raw)?;
         let kv = SpinKv::open_default()?;

@@ -14,16 +14,22 @@
 //! **Write order of an addition** (so that a failure never leaves half an act visible):
 //! 1. every check (certified developer, no live relation, service password); nothing written;
 //! 2. folio, then the sealed acuse (`acuse:<folio>`), then the relation record
-//!    (`relacion:<folio>`): not yet reachable from any listing or claim;
-//! 3. the claim (compare-and-swap): from here the relation is the live one. Losing the race
+//!    (`relacion:<folio>`) marked **pending** (`pendiente:` before its JSON): every reader
+//!    treats a pending record as absent;
+//! 3. the claim (compare-and-swap): from here no other addition can take it. Losing the race
 //!    deletes the record and answers `RELACION_DUPLICADA`;
-//! 4. the developer's index, then the employer's index (compare-and-swap appends): from here it
-//!    is listed. If they fail, the claim is released and the record deleted.
+//! 4. the developer's index, then the employer's index (compare-and-swap appends);
+//! 5. the record rewritten without the mark: the commit point. From here it is live, listed
+//!    and grants access. If 4 or 5 fail, the claim is released and the record deleted (best
+//!    effort: when the store itself is failing, what remains is a pending record that nobody
+//!    sees, and index entries that point to it, which listings skip).
 //!
 //! The only residue a failure can leave is a sealed acuse no listing points to (evidence of a
-//! signed request that took no effect), never a relation without its acuse. A claim always
-//! points to a record written before it; if the record is missing, its request gave up after a
-//! failure and the claim is free to take.
+//! signed request that took no effect), never a relation without its acuse, nor a relation
+//! that acts (blocks additions, grants access) without being listed. A claim always points to
+//! a record written before it; if the record is missing or pending, its request gave up after
+//! a failure (or is still running and will find the claim taken) and the claim is free to
+//! take. Checked by `tests/e2e/tests/fallas.rs`, which fails the store at every step.
 //!
 //! **Cancellation** (`CANCELAR_RELACION`): only the owner, only a live relation; the acuse is
 //! issued, then the record is swapped (compare-and-swap, so of two concurrent cancellations one
@@ -34,7 +40,7 @@ use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::{Role, Session};
 use avisos_acts::{ActSpec, Mode, VerifiedAct, folio};
 use avisos_http::ApiError;
-use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -296,7 +302,31 @@ pub fn load(kv: &dyn KeyValue, no_caso: &str) -> Result<Option<Relation>, ApiErr
     if !folio::is_well_formed(no_caso) {
         return Ok(None);
     }
-    Ok(kv.get_json(&key(no_caso))?)
+    match kv.get(&key(no_caso))? {
+        Some(bytes) if !bytes.starts_with(PENDING) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|_| ApiError::internal("corrupt relation record")),
+        _ => Ok(None),
+    }
+}
+
+/// Prefix of a relation record written but not committed yet (write order, step 2).
+const PENDING: &[u8] = b"pendiente:";
+
+/// How long a claim on a pending record counts as an addition still running; after that its
+/// request is taken to have given up (an addition takes well under a second).
+const PENDING_GRACE_SECONDS: i64 = 120;
+
+/// Whether the record of `no_caso` is written but not committed.
+fn is_pending(kv: &dyn KeyValue, no_caso: &str) -> Result<bool, ApiError> {
+    Ok(kv
+        .get(&key(no_caso))?
+        .is_some_and(|b| b.starts_with(PENDING)))
+}
+
+/// The `<unix seconds>` of a claim value.
+fn claim_since(v: &[u8]) -> Option<i64> {
+    std::str::from_utf8(v).ok()?.split_once('|')?.1.parse().ok()
 }
 
 fn duplicate(existing: &Relation) -> ApiError {
@@ -389,9 +419,16 @@ fn take_claim(
         if let Some(holder) = current.as_deref().map(parse_claim).transpose()?.flatten() {
             match load(kv, &holder)? {
                 Some(r) if r.status(today) == Status::Vigente => return Err(duplicate(&r)),
-                // Cancelled or expired (both final): the claim is stale. A missing record means
-                // its request gave up (records are written before claims).
-                _ => {}
+                // Cancelled or expired (both final): the claim is stale.
+                Some(_) => {}
+                // A pending record: its addition may still be running, unless the claim is
+                // old. A missing record means its request gave up (records precede claims).
+                None => {
+                    let since = current.as_deref().and_then(claim_since).unwrap_or(0);
+                    if now.timestamp() - since < PENDING_GRACE_SECONDS && is_pending(kv, &holder)? {
+                        return Err(duplicate_in_progress());
+                    }
+                }
             }
         }
         if kv.compare_and_swap(k, current.as_deref(), &ours)? {
@@ -507,7 +544,9 @@ pub fn add(
         generacion_contrasena: generacion,
         cancelacion: None,
     };
-    kv.set_json(&key(&no_caso), &relation)?;
+    let committed =
+        serde_json::to_vec(&relation).map_err(|e| ApiError::internal(&e.to_string()))?;
+    kv.set(&key(&no_caso), &[PENDING, &committed].concat())?;
 
     // 3. The claim.
     let ours = match take_claim(kv, &ck, &no_caso, now) {
@@ -518,9 +557,16 @@ pub fn add(
         }
     };
 
-    // 4. The indexes, employer's last.
+    // 4. The indexes, employer's last; 5. the commit.
     let indexed = append_index(kv, &developer_index(&developer.rfc), &[&no_caso])
-        .and_then(|()| append_index(kv, &patron_index(&patron), &[&no_caso]));
+        .and_then(|()| append_index(kv, &patron_index(&patron), &[&no_caso]))
+        .and_then(|()| {
+            // Still ours (not taken over as abandoned): commit.
+            if kv.get(&ck)?.as_deref() != Some(ours.as_slice()) {
+                return Err(duplicate_in_progress());
+            }
+            Ok(kv.set(&key(&no_caso), &committed)?)
+        });
     if let Err(e) = indexed {
         release_claim(kv, &ck, &ours);
         let _ = kv.delete(&key(&no_caso));
@@ -588,8 +634,10 @@ pub fn cancel(
     let k = key(no_caso);
     let before = kv.get(&k)?;
     let relation: Relation = match &before {
-        Some(bytes) if folio::is_well_formed(no_caso) => serde_json::from_slice(bytes)
-            .map_err(|_| ApiError::internal("corrupt relation record"))?,
+        Some(bytes) if folio::is_well_formed(no_caso) && !bytes.starts_with(PENDING) => {
+            serde_json::from_slice(bytes)
+                .map_err(|_| ApiError::internal("corrupt relation record"))?
+        }
         _ => return Err(not_found()),
     };
     if !relation.patron_rfc.eq_ignore_ascii_case(&patron) {
@@ -687,7 +735,7 @@ pub fn import(
     let mut out = Vec::with_capacity(relations.len());
     for mut r in relations {
         r.no_caso = folio::allocate(kv)?;
-        kv.set_json(&key(&r.no_caso), &r)?;
+        avisos_kv::KeyValueJson::set_json(kv, &key(&r.no_caso), &r)?;
         if r.status(today) == Status::Vigente {
             let ck = claim_key(&r.patron_rfc, &r.desarrollador_rfc, r.servicio);
             if let Err(e) = take_claim(kv, &ck, &r.no_caso, now) {

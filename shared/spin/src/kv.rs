@@ -4,6 +4,9 @@ use avisos_kv::{KeyValue, KvError};
 use spin_sdk::key_value::{Error as SpinError, Store};
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
 
+/// Seconds of one create-once window (see `compare_and_swap` with `expected = None`).
+const CREATE_WINDOW_SECONDS: i64 = 60;
+
 /// One store label opened through both interfaces Spin offers: the `fermyon:spin` one for plain
 /// operations and `wasi:keyvalue` for the atomic ones (the fermyon interface has no atomics).
 pub struct SpinKv {
@@ -68,12 +71,20 @@ impl KeyValue for SpinKv {
     ) -> Result<bool, KvError> {
         let Some(expected) = expected else {
             // Create once. Spin's SQLite store upserts on a swap of an absent key, so creation
-            // is decided by an atomic counter: only its first increment wins.
+            // is decided by an atomic counter: only its first increment wins. The counter is
+            // per time window, and a window is closed to creators while the previous one has
+            // a claim: a creation interrupted by a store failure (claim taken, value never
+            // written) blocks the key for at most two windows instead of forever, and a
+            // creator still running at a window boundary is never raced by the next window.
             if self.store.exists(key).map_err(map_spin)? {
                 return Ok(false);
             }
-            let claim = format!("\u{0}creado:{key}");
-            if atomics::increment(&self.bucket, &claim, 1).map_err(map_wasi)? != 1 {
+            let window = crate::now().timestamp().div_euclid(CREATE_WINDOW_SECONDS);
+            let claim = |w: i64| format!("\u{0}creado:{w}:{key}");
+            if self.store.exists(&claim(window - 1)).map_err(map_spin)? {
+                return Ok(false);
+            }
+            if atomics::increment(&self.bucket, &claim(window), 1).map_err(map_wasi)? != 1 {
                 return Ok(false);
             }
             self.store.set(key, new).map_err(map_spin)?;
@@ -85,7 +96,14 @@ impl KeyValue for SpinKv {
             return Ok(false);
         }
         match atomics::swap(cas, new) {
-            Ok(()) => Ok(true),
+            // Spin's Redis store reports a swap whose EXEC was aborted by a concurrent write
+            // (WATCH) as done (it parses the nil reply as success): confirm by reading back.
+            // A writer that replaced our value in between makes this report a lost race, which
+            // callers retry. If the read itself fails, the swap's own answer stands.
+            Ok(()) => Ok(self
+                .store
+                .get(key)
+                .map_or(true, |now| now.as_deref() == Some(new))),
             Err(atomics::CasError::CasFailed(_)) => Ok(false),
             Err(atomics::CasError::StoreError(e)) => Err(map_wasi(e)),
         }

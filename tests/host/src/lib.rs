@@ -24,4 +24,6 @@ pub mod variables;
 pub use app::{App, AppOptions, Environment, KvMode, StartupError};
 pub use clock::TestClock;
 pub use instance::ComponentError;
-pub use testing::{RedisServer, TestApp, TestKv, TestOptions, TestRequest, TestResponse};
+pub use testing::{
+    HostProcess, RedisServer, TestApp, TestKv, TestOptions, TestRequest, TestResponse,
+};

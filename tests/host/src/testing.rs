@@ -131,6 +131,8 @@ pub struct TestOptions {
     pub runtime_config_file: Option<PathBuf>,
     /// Log each request on stderr (shown when a test fails).
     pub log_requests: bool,
+    /// Fault injection on the default store (see [`crate::kv::Faults`]).
+    pub faults: Option<crate::kv::Faults>,
 }
 
 impl TestOptions {
@@ -145,6 +147,7 @@ impl TestOptions {
             clock: None,
             runtime_config_file: None,
             log_requests: true,
+            faults: None,
         }
     }
 
@@ -181,6 +184,12 @@ impl TestOptions {
 
     pub fn runtime_config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.runtime_config_file = Some(path.into());
+        self
+    }
+
+    /// Wraps the default store so that `faults` can make it fail mid-request.
+    pub fn faults(mut self, faults: &crate::kv::Faults) -> Self {
+        self.faults = Some(faults.clone());
         self
     }
 
@@ -324,10 +333,22 @@ impl TestApp {
             .build()
             .map_err(|e| StartupError::Invalid(format!("cannot start a tokio runtime: {e}")))?;
         options.kv = effective_kv(&options.kv);
-        let stores = match (&options.kv, &options.runtime_config_file) {
+        let mut stores = match (&options.kv, &options.runtime_config_file) {
             (TestKv::Redis(url), None) => Some(redis_stores(url)?),
             _ => None,
         };
+        if let Some(faults) = &options.faults {
+            let inner = match stores {
+                Some(s) => s,
+                None => App::load(&options.app_options())?.stores(),
+            };
+            let mut wrapped = crate::kv::KvStores::new();
+            for (label, backend) in inner.labels() {
+                let faulty = crate::kv::FaultyKv::new(backend.clone(), faults.clone());
+                wrapped.insert(label, Arc::new(faulty));
+            }
+            stores = Some(Arc::new(wrapped));
+        }
         let app = Arc::new(App::load_with_stores(&options.app_options(), stores)?);
         let listener = crate::server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         let addr = listener
@@ -442,9 +463,29 @@ impl TestApp {
         }
     }
 
+    /// A client for an app another process serves at `addr` (see [`HostProcess`]): every
+    /// request helper works; [`TestApp::stop`] does nothing and [`TestApp::restart`] panics.
+    pub fn remote(addr: SocketAddr) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("cannot start a tokio runtime: {e}"));
+        Self {
+            runtime,
+            options: TestOptions::new(PathBuf::new()),
+            addr,
+            running: None,
+        }
+    }
+
     /// Stops and starts the app again on the same port with the same options and store
     /// (in-memory data is kept; a SQLite store is reopened from its file).
     pub fn restart(&mut self) {
+        assert!(
+            !self.options.manifest.as_os_str().is_empty(),
+            "a remote app cannot be restarted from here"
+        );
         let previous = self.running.as_ref().map(|r| r.app.stores());
         self.stop();
         let options = self.options.app_options();
@@ -627,6 +668,124 @@ impl RedisServer {
 }
 
 impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An `avisos-host up` process (the built binary, `target/debug/avisos-host`) on a free
+/// loopback port, killed when dropped. Tests of several hosts sharing one store, and of a
+/// host killed mid-run, use it; [`HostProcess::client`] talks to it like a [`TestApp`].
+pub struct HostProcess {
+    child: Option<std::process::Child>,
+    args: Vec<String>,
+    client: TestApp,
+    log: tempfile::NamedTempFile,
+}
+
+impl HostProcess {
+    /// The binary `cargo build -p avisos-host` (and `cargo test`) produces.
+    pub fn binary() -> PathBuf {
+        workspace_root().join("target/debug/avisos-host")
+    }
+
+    /// Starts `avisos-host up --manifest spin.toml --listen 127.0.0.1:<free> --quiet
+    /// --cache-dir <shared test cache> <args>` and waits until it answers
+    /// `GET /api/v1/salud`.
+    pub fn start(args: &[String]) -> Self {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let log = tempfile::NamedTempFile::new()
+            .unwrap_or_else(|e| panic!("cannot create a log file: {e}"));
+        let mut this = Self {
+            child: None,
+            args: args.to_vec(),
+            client: TestApp::remote(addr),
+            log,
+        };
+        this.spawn();
+        this
+    }
+
+    fn spawn(&mut self) {
+        let binary = Self::binary();
+        assert!(
+            binary.is_file(),
+            "{} is missing: run `cargo build -p avisos-host` first",
+            binary.display()
+        );
+        let out = self
+            .log
+            .reopen()
+            .unwrap_or_else(|e| panic!("cannot open the log file: {e}"));
+        let err = out
+            .try_clone()
+            .unwrap_or_else(|e| panic!("cannot open the log file: {e}"));
+        let child = std::process::Command::new(&binary)
+            .current_dir(workspace_root())
+            .arg("up")
+            .arg("--manifest")
+            .arg(workspace_root().join("spin.toml"))
+            .arg("--listen")
+            .arg(self.client.addr().to_string())
+            .arg("--cache-dir")
+            .arg(cache_dir())
+            .arg("--quiet")
+            .args(&self.args)
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(r) = self.client.try_send(TestRequest::get("/api/v1/salud"))
+                && r.status == 200
+            {
+                return;
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || std::time::Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+                panic!("avisos-host did not start ({exited:?}):\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// A client for this host.
+    pub fn client(&self) -> &TestApp {
+        &self.client
+    }
+
+    /// Kills the process at once (SIGKILL): no shutdown, no flushing.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the process again with the same arguments and port.
+    pub fn respawn(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
+        }
+    }
+
+    /// What the process printed so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+}
+
+impl Drop for HostProcess {
     fn drop(&mut self) {
         self.kill();
     }

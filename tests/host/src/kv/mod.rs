@@ -11,10 +11,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+mod faults;
 mod memory;
 mod redis_kv;
 mod sqlite;
 
+pub use faults::{Faults, FaultyKv};
 pub use memory::MemoryKv;
 pub use redis_kv::RedisKv;
 pub use sqlite::SqliteKv;

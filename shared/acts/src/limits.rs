@@ -1,0 +1,300 @@
+//! Rate limits, checked before any expensive work (RSA verification, Argon2id, writes).
+//!
+//! Fixed windows: the counter `limite:<bucket>:<subject>:<window>` counts the requests of one
+//! subject (an RFC, or a client address) in one window of `ventana` seconds. Every request
+//! increments it atomically first (so concurrent requests on any number of hosts cannot slip
+//! past the limit) and is refused with 429, `Retry-After` (the rest of the window) and a Spanish
+//! message once the count exceeds the maximum. The first request of a window deletes the
+//! previous window's counter, so counters do not pile up in the store.
+//!
+//! Buckets and defaults (Spin variable `limites`, e.g. `actos=60/60,sesiones=10/60`; missing
+//! entries keep their default):
+//!
+//! | bucket | subject | default | counted in |
+//! | --- | --- | --- | --- |
+//! | `actos` | signer's RFC | 60 per 60 s | [`crate::verify_signed_act`], every act but the login |
+//! | `sesiones` | signer's RFC | 10 per 60 s | [`crate::verify_signed_act`] of `INICIO_SESION` |
+//! | `nonces` | RFC asked for | 120 per 60 s | the nonce endpoint (unauthenticated, writes a key) |
+//! | `nonces_cliente` | client address | 600 per 60 s | the nonce endpoint |
+//!
+//! Counting happens before the signature is checked, so a third party flooding someone's RFC
+//! can delay that RFC's acts for at most one window, but never makes the service verify
+//! signatures at the flooder's pace.
+
+use avisos_http::ApiError;
+use avisos_kv::KeyValue;
+use chrono::{DateTime, Utc};
+
+/// At most `max` requests per `window_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: i64,
+    pub window_seconds: i64,
+}
+
+impl Limit {
+    pub const fn new(max: i64, window_seconds: i64) -> Self {
+        Self {
+            max,
+            window_seconds,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    Actos,
+    Sesiones,
+    Nonces,
+    NoncesCliente,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 4] = [
+        Bucket::Actos,
+        Bucket::Sesiones,
+        Bucket::Nonces,
+        Bucket::NoncesCliente,
+    ];
+
+    /// The name used in the `limites` variable and in counter keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Bucket::Actos => "actos",
+            Bucket::Sesiones => "sesiones",
+            Bucket::Nonces => "nonces",
+            Bucket::NoncesCliente => "nonces_cliente",
+        }
+    }
+
+    /// What is limited, for messages.
+    fn what(self) -> &'static str {
+        match self {
+            Bucket::Actos => "actos firmados por RFC",
+            Bucket::Sesiones => "inicios de sesión por RFC",
+            Bucket::Nonces => "nonces por RFC",
+            Bucket::NoncesCliente => "nonces por equipo cliente",
+        }
+    }
+}
+
+/// The limits in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub actos: Limit,
+    pub sesiones: Limit,
+    pub nonces: Limit,
+    pub nonces_cliente: Limit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            actos: Limit::new(60, 60),
+            sesiones: Limit::new(10, 60),
+            nonces: Limit::new(120, 60),
+            nonces_cliente: Limit::new(600, 60),
+        }
+    }
+}
+
+impl Limits {
+    /// Parses the `limites` variable: `bucket=max/seconds` entries separated by commas,
+    /// semicolons or spaces; empty = defaults. Anything else is a configuration error.
+    pub fn parse(s: &str) -> Result<Limits, ApiError> {
+        let mut limits = Limits::default();
+        for entry in s
+            .split([',', ';', '\n', ' '])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            let bad = || ApiError::misconfigured("limites");
+            let (name, value) = entry.split_once('=').ok_or_else(bad)?;
+            let (max, window) = value.split_once('/').ok_or_else(bad)?;
+            let max: i64 = max.trim().parse().map_err(|_| bad())?;
+            let window: i64 = window.trim().parse().map_err(|_| bad())?;
+            if max < 1 || !(1..=86_400).contains(&window) {
+                return Err(bad());
+            }
+            let bucket = Bucket::ALL
+                .into_iter()
+                .find(|b| b.name() == name.trim())
+                .ok_or_else(bad)?;
+            *limits.get_mut(bucket) = Limit::new(max, window);
+        }
+        Ok(limits)
+    }
+
+    pub fn get(&self, bucket: Bucket) -> Limit {
+        match bucket {
+            Bucket::Actos => self.actos,
+            Bucket::Sesiones => self.sesiones,
+            Bucket::Nonces => self.nonces,
+            Bucket::NoncesCliente => self.nonces_cliente,
+        }
+    }
+
+    fn get_mut(&mut self, bucket: Bucket) -> &mut Limit {
+        match bucket {
+            Bucket::Actos => &mut self.actos,
+            Bucket::Sesiones => &mut self.sesiones,
+            Bucket::Nonces => &mut self.nonces,
+            Bucket::NoncesCliente => &mut self.nonces_cliente,
+        }
+    }
+
+    /// Counts one request of `subject` in `bucket`; 429 once over the limit.
+    pub fn admit(
+        &self,
+        kv: &dyn KeyValue,
+        bucket: Bucket,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let limit = self.get(bucket);
+        let t = now.timestamp();
+        let window = t.div_euclid(limit.window_seconds);
+        let subject = subject.trim().to_uppercase();
+        let key = |w: i64| format!("limite:{}:{subject}:{w}", bucket.name());
+        let n = kv.increment(&key(window), 1)?;
+        if n == 1 {
+            // Best effort: a leftover counter is harmless, just unused.
+            let _ = kv.delete(&key(window - 1));
+        }
+        if n <= limit.max {
+            return Ok(());
+        }
+        let retry = ((window + 1) * limit.window_seconds - t).max(1);
+        Err(ApiError::too_many_requests(
+            "LIMITE_EXCEDIDO",
+            format!(
+                "Demasiadas solicitudes: se permiten {} {} cada {} segundos. Intenta de nuevo en {retry} segundos.",
+                limit.max,
+                bucket.what(),
+                limit.window_seconds
+            ),
+            u32::try_from(retry).unwrap_or(u32::MAX),
+        ))
+    }
+}
+
+/// The client's address from Spin's `spin-client-addr` header (`ip:port`), without the port.
+pub fn client_address(header: Option<&str>) -> Option<String> {
+    let value = header?.trim();
+    if value.is_empty() {
+        return None;
+    }
+    let addr = match value.parse::<std::net::SocketAddr>() {
+        Ok(sa) => sa.ip().to_string(),
+        Err(_) => value.to_string(),
+    };
+    Some(addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avisos_kv::MemoryKv;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        assert_eq!(Limits::parse("").unwrap(), Limits::default());
+        let l = Limits::parse("actos=5/10; sesiones=2/60 nonces_cliente=1/1").unwrap();
+        assert_eq!(l.actos, Limit::new(5, 10));
+        assert_eq!(l.sesiones, Limit::new(2, 60));
+        assert_eq!(l.nonces, Limits::default().nonces);
+        assert_eq!(l.nonces_cliente, Limit::new(1, 1));
+        for bad in [
+            "actos",
+            "actos=5",
+            "actos=x/10",
+            "actos=0/10",
+            "actos=5/0",
+            "otros=1/1",
+        ] {
+            let e = Limits::parse(bad).unwrap_err();
+            assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_limit_holds_per_subject_and_window() {
+        let kv = MemoryKv::new();
+        let limits = Limits::parse("actos=3/60").unwrap();
+        let now = at("2026-11-23T18:00:45Z");
+        for _ in 0..3 {
+            limits
+                .admit(&kv, Bucket::Actos, "EDE200101AB0", now)
+                .unwrap();
+        }
+        let e = limits
+            .admit(&kv, Bucket::Actos, "ede200101ab0", now)
+            .unwrap_err();
+        assert_eq!((e.status, e.codigo.as_ref()), (429, "LIMITE_EXCEDIDO"));
+        assert_eq!(e.retry_after, Some(15), "the rest of the window");
+        assert!(
+            e.mensaje
+                .contains("3 actos firmados por RFC cada 60 segundos")
+        );
+        // Another RFC and another bucket are unaffected.
+        limits
+            .admit(&kv, Bucket::Actos, "DELP900303MN5", now)
+            .unwrap();
+        limits
+            .admit(&kv, Bucket::Sesiones, "EDE200101AB0", now)
+            .unwrap();
+        // The next window starts clean and removes the old counter.
+        let later = at("2026-11-23T18:01:00Z");
+        limits
+            .admit(&kv, Bucket::Actos, "EDE200101AB0", later)
+            .unwrap();
+        let old = format!("limite:actos:EDE200101AB0:{}", now.timestamp() / 60);
+        assert!(!kv.exists(&old).unwrap());
+    }
+
+    #[test]
+    fn concurrent_requests_cannot_exceed_the_limit() {
+        let kv = std::sync::Arc::new(MemoryKv::new());
+        let limits = Limits::parse("nonces=50/60").unwrap();
+        let now = at("2026-11-23T18:00:00Z");
+        let admitted: usize = (0..8)
+            .map(|_| {
+                let kv = kv.clone();
+                std::thread::spawn(move || {
+                    (0..20)
+                        .filter(|_| limits.admit(&*kv, Bucket::Nonces, "X", now).is_ok())
+                        .count()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum();
+        assert_eq!(admitted, 50);
+    }
+
+    #[test]
+    fn an_unavailable_store_is_503_not_a_free_pass() {
+        let kv = MemoryKv::new();
+        kv.set_failing(true);
+        let e = Limits::default()
+            .admit(&kv, Bucket::Actos, "X", at("2026-11-23T18:00:00Z"))
+            .unwrap_err();
+        assert_eq!(e.status, 503);
+    }
+
+    #[test]
+    fn client_addresses_drop_the_port() {
+        assert_eq!(
+            client_address(Some("127.0.0.1:5555")).as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(client_address(Some("[::1]:80")).as_deref(), Some("::1"));
+        assert_eq!(client_address(Some("")), None);
+        assert_eq!(client_address(None), None);
+    }
+}

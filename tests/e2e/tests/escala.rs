@@ -1,0 +1,324 @@
+//! Scale-out (issue 9): two `avisos-host up` processes serve one shared store at once, as two
+//! machines of a cluster would, and the rules that need atomicity still hold when the racing
+//! requests land on different hosts: unique folios, single-use nonces, one live relation per
+//! employer + developer + service, one winner between two cancellations.
+//!
+//! Each rule runs on Redis (Spin's `type = "redis"`, a private `redis-server`) and on the
+//! embedded SQLite file shared by both processes. Needs `target/debug/avisos-host`
+//! (`cargo build -p avisos-host`; `cargo test` builds it).
+
+use std::collections::BTreeSet;
+
+use avisos_e2e::*;
+use avisos_host::testing::{HostProcess, RedisServer, TestApp, TestRequest, TestResponse};
+use serde_json::{Value, json};
+
+const TERMS: &str = "relaciones-de-confianza";
+
+/// The shared store of a pair of hosts (a Redis server and/or a directory), dropped after
+/// them: held only to be dropped.
+struct Store {
+    _redis: Option<RedisServer>,
+    _dir: tempfile::TempDir,
+}
+
+struct Cluster {
+    hosts: [HostProcess; 2],
+    _store: Store,
+}
+
+/// A store's name and how to start a cluster on it.
+type ClusterStart = (&'static str, fn() -> Cluster);
+
+impl Cluster {
+    fn a(&self) -> &TestApp {
+        self.hosts[0].client()
+    }
+    fn b(&self) -> &TestApp {
+        self.hosts[1].client()
+    }
+    /// Host `i % 2`, to spread requests.
+    fn host(&self, i: usize) -> &TestApp {
+        self.hosts[i % 2].client()
+    }
+
+    /// Sends each request to host `i % 2`, all at once on both hosts, answers in order.
+    fn send_spread(&self, requests: Vec<TestRequest>) -> Vec<TestResponse> {
+        let mut split: [Vec<(usize, TestRequest)>; 2] = [Vec::new(), Vec::new()];
+        for (i, r) in requests.into_iter().enumerate() {
+            split[i % 2].push((i, r));
+        }
+        let [even, odd] = split;
+        fn run(part: Vec<(usize, TestRequest)>, app: &TestApp) -> Vec<(usize, TestResponse)> {
+            let (idx, reqs): (Vec<_>, Vec<_>) = part.into_iter().unzip();
+            idx.into_iter().zip(app.send_all(reqs)).collect()
+        }
+        let mut answers: Vec<(usize, TestResponse)> = std::thread::scope(|s| {
+            let a = s.spawn(|| run(even, self.a()));
+            let b = s.spawn(|| run(odd, self.b()));
+            let mut all = a.join().unwrap();
+            all.extend(b.join().unwrap());
+            all
+        });
+        answers.sort_by_key(|(i, _)| *i);
+        answers.into_iter().map(|(_, r)| r).collect()
+    }
+}
+
+fn variables() -> Vec<String> {
+    [
+        ("modo", "demo".to_string()),
+        ("confianza_efirma", "demo,sat-pruebas".to_string()),
+        ("analistas", ANALISTA.to_string()),
+        ("clave_sesion", TEST_SESSION_KEY.to_string()),
+        ("llave_sello", test_seal_pem()),
+        ("limites", TEST_LIMITS.to_string()),
+    ]
+    .into_iter()
+    .flat_map(|(k, v)| ["--variable".to_string(), format!("{k}={v}")])
+    .collect()
+}
+
+fn on_redis() -> Cluster {
+    let server = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            server.url(0)
+        ),
+    )
+    .unwrap();
+    let mut args = variables();
+    args.extend([
+        "--runtime-config-file".to_string(),
+        config.display().to_string(),
+    ]);
+    Cluster {
+        hosts: [HostProcess::start(&args), HostProcess::start(&args)],
+        _store: Store {
+            _redis: Some(server),
+            _dir: dir,
+        },
+    }
+}
+
+fn on_sqlite() -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = variables();
+    args.extend(["--state-dir".to_string(), dir.path().display().to_string()]);
+    Cluster {
+        hosts: [HostProcess::start(&args), HostProcess::start(&args)],
+        _store: Store {
+            _redis: None,
+            _dir: dir,
+        },
+    }
+}
+
+fn clusters() -> [ClusterStart; 2] {
+    [("redis", on_redis), ("sqlite", on_sqlite)]
+}
+
+fn act_request(path: &str, act: &Act, token: Option<&str>) -> TestRequest {
+    let r = TestRequest::post(path).json(&Value::Object(act.body.clone()));
+    match token {
+        Some(t) => r.header("authorization", format!("Bearer {t}")),
+        None => r,
+    }
+}
+
+#[test]
+fn folios_stay_unique_across_hosts() {
+    for (store, start) in clusters() {
+        let c = start();
+        let patron = Signer::demo(PATRON);
+        // Nonce from one host, act sent to the other: both see the same store.
+        let acts: Vec<Act> = (0..120)
+            .map(|i| {
+                prepare(
+                    c.host(i + 1),
+                    &patron,
+                    "ACEPTACION_TERMINOS",
+                    Some(TERMS),
+                    &[],
+                )
+            })
+            .collect();
+        let path = format!("/api/v1/terminos/{TERMS}/aceptaciones");
+        let answers = c.send_spread(acts.iter().map(|a| act_request(&path, a, None)).collect());
+        let folios: BTreeSet<String> = answers
+            .iter()
+            .map(|r| {
+                assert_eq!(r.status, 201, "{store}: {}", r.text());
+                r.json::<Value>()["folio"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(folios.len(), 120, "{store}: duplicated folios");
+    }
+}
+
+#[test]
+fn a_nonce_is_consumed_once_across_hosts() {
+    for (store, start) in clusters() {
+        let c = start();
+        let act = prepare(
+            c.a(),
+            &Signer::demo(PATRON),
+            "INICIO_SESION",
+            None,
+            &[("rol", "patron")],
+        );
+        let answers = c.send_spread(
+            (0..16)
+                .map(|_| act_request("/api/v1/sesiones", &act, None))
+                .collect(),
+        );
+        let wins = answers.iter().filter(|r| r.status == 201).count();
+        let used = answers
+            .iter()
+            .filter(|r| r.status == 409 && r.text().contains("NONCE_USADO"))
+            .count();
+        assert_eq!(
+            (wins, used),
+            (1, 15),
+            "{store}: {:?}",
+            answers.iter().map(TestResponse::text).collect::<Vec<_>>()
+        );
+    }
+}
+
+struct Employer {
+    signer: Signer,
+    token: String,
+    password: String,
+}
+
+/// Developer certified, employer logged in with a service password; all through host A.
+fn world(app: &TestApp) -> Employer {
+    let analyst = Signer::demo(ANALISTA);
+    let token = login(app, &analyst, "analista");
+    let act = prepare(
+        app,
+        &analyst,
+        "REGISTRAR_DESARROLLADOR",
+        None,
+        &[
+            ("rfc_desarrollador", DESARROLLADOR),
+            ("razon_social", "NOMINAS DEMOSTRACION SA DE CV"),
+            ("estatus", "autorizada"),
+        ],
+    );
+    let r = send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let signer = Signer::demo(PATRON);
+    let token = login(app, &signer, "patron");
+    let act = prepare(app, &signer, "GENERAR_CONTRASENA", None, &[]);
+    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let password = r.json::<Value>()["contrasena"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Employer {
+        signer,
+        token,
+        password,
+    }
+}
+
+fn add_act(app: &TestApp, e: &Employer) -> Act {
+    let table: Value = get_with(app, "/api/v1/relaciones", &e.token).json();
+    let hoy: chrono::NaiveDate = table["hoy"].as_str().unwrap().parse().unwrap();
+    let fin = (hoy + chrono::Months::new(3)).to_string();
+    let mut act = prepare(
+        app,
+        &e.signer,
+        "ADICIONAR_RELACION",
+        Some(TERMS),
+        &[
+            ("servicio", "Avisos"),
+            ("rfc_desarrollador", DESARROLLADOR),
+            ("inicio_vigencia", &hoy.to_string()),
+            ("fin_vigencia", &fin),
+        ],
+    );
+    act.body.insert("contrasena".into(), json!(e.password));
+    act
+}
+
+fn relations(app: &TestApp, e: &Employer) -> Vec<Value> {
+    let r = get_with(app, "/api/v1/relaciones", &e.token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json::<Value>()["relaciones"].as_array().unwrap().clone()
+}
+
+#[test]
+fn one_live_relation_and_one_cancellation_across_hosts() {
+    for (store, start) in clusters() {
+        let c = start();
+        let e = world(c.a());
+        let acts: Vec<Act> = (0..8).map(|i| add_act(c.host(i), &e)).collect();
+        let answers = c.send_spread(
+            acts.iter()
+                .map(|a| act_request("/api/v1/relaciones", a, Some(&e.token)))
+                .collect(),
+        );
+        let wins: Vec<&TestResponse> = answers.iter().filter(|r| r.status == 201).collect();
+        let duplicates = answers
+            .iter()
+            .filter(|r| r.status == 409 && r.text().contains("RELACION_DUPLICADA"))
+            .count();
+        assert_eq!(
+            (wins.len(), duplicates),
+            (1, 7),
+            "{store}: {:?}",
+            answers.iter().map(TestResponse::text).collect::<Vec<_>>()
+        );
+        // Both hosts list the same single relation.
+        assert_eq!(relations(c.a(), &e).len(), 1, "{store}");
+        assert_eq!(relations(c.b(), &e), relations(c.a(), &e), "{store}");
+        let no_caso = wins[0].json::<Value>()["folio"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        // Cancel against cancel, on both hosts at once: one acuse, the rest refused.
+        let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
+        let cancels: Vec<Act> = (0..6)
+            .map(|i| {
+                prepare(
+                    c.host(i),
+                    &e.signer,
+                    "CANCELAR_RELACION",
+                    None,
+                    &[("no_caso", &no_caso)],
+                )
+            })
+            .collect();
+        let answers = c.send_spread(
+            cancels
+                .iter()
+                .map(|a| act_request(&path, a, Some(&e.token)))
+                .collect(),
+        );
+        let wins = answers.iter().filter(|r| r.status == 201).count();
+        let refused = answers
+            .iter()
+            .filter(|r| r.status == 409 && r.text().contains("RELACION_YA_CANCELADA"))
+            .count();
+        assert_eq!(
+            (wins, refused),
+            (1, 5),
+            "{store}: {:?}",
+            answers.iter().map(TestResponse::text).collect::<Vec<_>>()
+        );
+        let listed = relations(c.b(), &e);
+        assert_eq!(listed.len(), 1, "{store}");
+        assert_eq!(listed, relations(c.a(), &e), "{store}");
+        let status = listed[0].to_string();
+        assert!(status.contains("cancelada"), "{store}: {status}");
+    }
+}

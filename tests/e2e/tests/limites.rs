@@ -1,0 +1,181 @@
+//! Limits (issue 9): every route of spin.toml refuses an oversize body with 413 JSON before
+//! reading it, and signed acts, logins and nonces are rate-limited per RFC (and nonces per
+//! client address) with 429, `Retry-After` and a Spanish message, configurable through the
+//! `limites` Spin variable.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use avisos_e2e::*;
+use avisos_host::testing::{TestApp, TestRequest, workspace_root};
+use serde_json::{Value, json};
+
+/// Every route of spin.toml as a concrete path (`:x` → a value, `/...` → a sub-path).
+fn routes() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(workspace_root().join("spin.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&text).unwrap();
+    manifest["trigger"]["http"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let route = t["route"].as_str().unwrap();
+            let path = route
+                .split('/')
+                .map(|seg| match seg {
+                    "..." => "x",
+                    s if s.starts_with(':') => "X1",
+                    s => s,
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let path = if path.is_empty() { "/".into() } else { path };
+            (path, t["component"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// Sends only the head of a request that announces a 100 MB body, and reads the answer:
+/// the body is never sent, so an answer proves the refusal came before reading it.
+fn announce_huge_body(app: &TestApp, method: &str, path: &str) -> (u16, Value) {
+    let mut s = TcpStream::connect(app.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+         content-length: 100000000\r\nconnection: close\r\n\r\n",
+        app.addr()
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status: u16 = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("{method} {path}: no HTTP answer: {text:?}"));
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    // The error body may be sent chunked: keep the JSON object only.
+    let json = body
+        .find('{')
+        .and_then(|a| body.rfind('}').map(|b| &body[a..=b]))
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or(Value::Null);
+    (status, json)
+}
+
+#[test]
+fn every_route_refuses_an_oversize_body_before_reading_it() {
+    let app = start();
+    let mut refused_somewhere = Vec::new();
+    for (path, component) in routes() {
+        let mut codes = Vec::new();
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            let (status, body) = announce_huge_body(&app, method, &path);
+            // Either the method is not served here, or the body is refused: never read.
+            assert!(
+                matches!(status, 405 | 413),
+                "{method} {path} ({component}) answered {status} {body} to a 100 MB body"
+            );
+            let expected = if status == 413 {
+                "CUERPO_DEMASIADO_GRANDE"
+            } else {
+                "METODO_NO_PERMITIDO"
+            };
+            assert_eq!(body["codigo"], expected, "{method} {path}: {body}");
+            assert!(body["mensaje"].as_str().is_some_and(|m| !m.is_empty()));
+            codes.push(status);
+        }
+        assert!(
+            codes.contains(&413),
+            "{path} ({component}): no method refused the body with 413: {codes:?}"
+        );
+        refused_somewhere.push(component);
+    }
+    assert!(refused_somewhere.len() >= 10, "{refused_somewhere:?}");
+}
+
+fn app_with_limits(limits: &str) -> TestApp {
+    TestApp::start(app_options().variable("limites", limits))
+}
+
+#[test]
+fn logins_are_limited_per_rfc_with_retry_after() {
+    let app = app_with_limits("sesiones=3/60");
+    let patron = Signer::demo(PATRON);
+    for _ in 0..3 {
+        login(&app, &patron, "patron");
+    }
+    let act = prepare(&app, &patron, "INICIO_SESION", None, &[("rol", "patron")]);
+    let r = send_act(&app, "/api/v1/sesiones", &act);
+    assert_error(&r, 429, "LIMITE_EXCEDIDO");
+    let retry: u32 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(
+        r.text().contains("inicios de sesión por RFC"),
+        "{}",
+        r.text()
+    );
+    // The refused act did not consume its nonce (refused before any work): and other RFCs
+    // are not affected.
+    login(&app, &Signer::demo(PATRON_FISICA), "patron");
+}
+
+#[test]
+fn signed_acts_are_limited_per_rfc() {
+    let app = app_with_limits("actos=2/60");
+    let patron = Signer::demo(PATRON);
+    let path = "/api/v1/terminos/relaciones-de-confianza/aceptaciones";
+    let acts: Vec<Act> = (0..3)
+        .map(|_| {
+            prepare(
+                &app,
+                &patron,
+                "ACEPTACION_TERMINOS",
+                Some("relaciones-de-confianza"),
+                &[],
+            )
+        })
+        .collect();
+    assert_eq!(send_act(&app, path, &acts[0]).status, 201);
+    assert_eq!(send_act(&app, path, &acts[1]).status, 201);
+    let r = send_act(&app, path, &acts[2]);
+    assert_error(&r, 429, "LIMITE_EXCEDIDO");
+    assert!(r.header("retry-after").is_some());
+    // Logins count apart from acts.
+    login(&app, &patron, "patron");
+}
+
+#[test]
+fn nonces_are_limited_per_rfc_and_per_client() {
+    let app = app_with_limits("nonces=3/60,nonces_cliente=5/60");
+    let ask = |rfc: &str| {
+        app.send(
+            TestRequest::post("/api/v1/nonces")
+                .json(&json!({"rfc": rfc, "accion": "INICIO_SESION"})),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(ask(PATRON).status, 201);
+    }
+    let r = ask(PATRON);
+    assert_error(&r, 429, "LIMITE_EXCEDIDO");
+    assert!(r.text().contains("nonces por RFC"), "{}", r.text());
+    // Another RFC from the same client: per-RFC is fine, but the client's budget (5) runs out.
+    assert_eq!(ask(PATRON_FISICA).status, 201);
+    let r = ask(DESARROLLADOR);
+    assert_error(&r, 429, "LIMITE_EXCEDIDO");
+    assert!(r.text().contains("por equipo cliente"), "{}", r.text());
+}
+
+#[test]
+fn a_bad_limits_variable_is_a_configuration_error() {
+    let app = app_with_limits("actos=muchos");
+    let r = app.send(
+        TestRequest::post("/api/v1/nonces")
+            .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
+    );
+    assert_error(&r, 500, "CONFIGURACION_INVALIDA");
+}
