@@ -245,5 +245,8 @@ test("ninguna petición llevó la contraseña ni la clave privada de la e.firma"
   for (const cred of [demo(PATRON), demo(ANALISTA), sat(CSD)]) {
     assert.deepEqual(sinSecretos(nav.peticiones, cred), []);
   }
+  // Todo lo sirve la aplicación: ningún CDN ni otro origen.
+  const ajenas = nav.peticiones.filter((r) => !r.url.startsWith(`${app.url}/`) && !/^(blob|data):/.test(r.url));
+  assert.deepEqual(ajenas.map((r) => r.url), []);
   assert.deepEqual(nav.errores, [], "errores de JavaScript en la página");
 });
