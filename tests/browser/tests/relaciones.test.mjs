@@ -113,6 +113,9 @@ test("el analista registra al desarrollador certificado", async () => {
 test("el patrón genera la contraseña, adiciona una relación, descarga su acuse, exporta la tabla y la borra", async () => {
   const p = nav.pagina;
   await ingresar(p, app.url, "Patrón", demo(PATRON));
+  // La sesión sobrevive a una recarga (cookie HttpOnly avisos_sesion).
+  await p.reload();
+  await p.getByRole("tablist", { name: "Servicios de Intercomunicación" }).waitFor();
   for (const t of ["Generación de contraseña", "Certificación para desarrolladores", "Relaciones de confianza"]) {
     await p.getByRole("tab", { name: t }).waitFor();
   }
