@@ -65,7 +65,7 @@ fn static_page_types_index_and_traversal() {
         Some("text/css; charset=utf-8")
     );
     assert_eq!(
-        app.get("/portal.js").header("content-type"),
+        app.get("/js/portal.js").header("content-type"),
         Some("text/javascript; charset=utf-8")
     );
     let spec = app.get("/openapi.yaml");
