@@ -27,7 +27,7 @@ fn records(mut stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
-/// True when every sheet's extent and declared dimensions stay within the limit.
+/// True when every sheet starts inside the stream and its extent and declared dimensions stay within the limit.
 pub fn within_limits(workbook: &[u8]) -> bool {
     let mut positions = Vec::new();
     for (typ, data) in records(workbook) {
@@ -37,10 +37,12 @@ pub fn within_limits(workbook: &[u8]) -> bool {
             _ => {}
         }
     }
-    positions
-        .into_iter()
-        .filter_map(|pos| workbook.get(pos as usize..))
-        .all(sheet_within_limits)
+    // A position past the stream makes calamine slice out of bounds (fuzz finding).
+    positions.into_iter().all(|pos| {
+        workbook
+            .get(pos as usize..)
+            .is_some_and(sheet_within_limits)
+    })
 }
 
 fn area(rows: (u32, u32), cols: (u32, u32)) -> u64 {
