@@ -56,6 +56,7 @@ trap cleanup EXIT
 "$BIN/avisos-host" up --manifest spin.toml --listen "127.0.0.1:$PORT" --kv "$KV" \
   --state-dir "$work/state" --cache-dir "$work/cache" --quiet \
   --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789 \
+  --variable limites=actos=1000000/60,sesiones=1000000/60,nonces=1000000/60,nonces_cliente=1000000/60 \
   --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)" >"$work/host.log" 2>&1 &
 host_pid=$!
 for _ in $(seq 1 600); do

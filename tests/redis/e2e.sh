@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The end-to-end suite again, on a real Redis server instead of the default store (issue 9):
 # starts a private redis-server on loopback (port $AVISOS_REDIS_PORT, default 6390, no
-# persistence), runs `cargo test -p avisos-e2e` with AVISOS_TEST_KV pointing at it (every test
+# persistence), runs the end-to-end test executables with AVISOS_TEST_KV pointing at it (every test
 # app then keeps its keys under a prefix of its own), and stops the server whatever happens.
 # With AVISOS_TEST_KV already set, uses that server instead of starting one.
 set -euo pipefail
@@ -30,5 +30,21 @@ if [[ -z "${AVISOS_TEST_KV:-}" ]]; then
     export AVISOS_TEST_KV="redis://127.0.0.1:$port/0"
 fi
 
-echo "End-to-end suite on Redis ($AVISOS_TEST_KV)"
-$CARGO test -p avisos-e2e "$@"
+# The test executables `cargo test` (the whole workspace, as `make test` runs it) built: running
+# them directly reuses that build. (`cargo test -p avisos-e2e` would resolve features for a
+# smaller package set and could rebuild wasmtime.)
+mapfile -t bins < <($CARGO test --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if (m.get("reason") == "compiler-artifact" and m.get("executable")
+            and m["target"]["kind"] == ["test"] and "avisos-e2e@" in m["package_id"]):
+        print(m["executable"])
+')
+[[ ${#bins[@]} -gt 0 ]] || { echo "no end-to-end test executables: run cargo test first" >&2; exit 1; }
+echo "End-to-end suite on Redis ($AVISOS_TEST_KV): ${#bins[@]} test files"
+cd tests/e2e
+for bin in "${bins[@]}"; do
+    echo "--- $(basename "$bin")"
+    "$bin" "$@"
+done
