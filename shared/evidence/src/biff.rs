@@ -27,10 +27,33 @@ fn records(mut stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     })
 }
 
+/// Records calamine 0.38 reads at fixed offsets without checking their length first (each
+/// found or read off its source after the fuzzer's first finds): too short → refused.
+fn record_ok(typ: u16, data: &[u8]) -> bool {
+    let u16_at0 = || u16_at(data, 0).map_or(0, usize::from);
+    match typ {
+        // BOF, FilePass, CodePage, DateMode, ExternSheet: a u16 first.
+        0x0809 | 0x002F | 0x0042 | 0x0022 | 0x0017 => data.len() >= 2,
+        // BoundSheet8: position, state, type, then the name.
+        0x0085 => data.len() >= 7,
+        // Lbl: the formula (cce bytes) is taken from the record's end, after 14 fixed bytes.
+        0x0018 => {
+            data.len() >= 15
+                && u16_at(data, 4).is_some_and(|cce| usize::from(cce) + 14 <= data.len())
+        }
+        // MergeCells: a count and 8 bytes per range.
+        0x00E5 => data.len() >= 2 && 2 + u16_at0() * 8 <= data.len(),
+        _ => true,
+    }
+}
+
 /// True when every sheet starts inside the stream and its extent and declared dimensions stay within the limit.
 pub fn within_limits(workbook: &[u8]) -> bool {
     let mut positions = Vec::new();
     for (typ, data) in records(workbook) {
+        if !record_ok(typ, data) {
+            return false;
+        }
         match typ {
             0x0085 => positions.extend(u32_at(data, 0)),
             0x000A => break,
@@ -61,6 +84,9 @@ fn sheet_within_limits(sheet: &[u8]) -> bool {
         cols = (cols.0.min(col), cols.1.max(col));
     };
     for (typ, data) in records(sheet) {
+        if !record_ok(typ, data) {
+            return false;
+        }
         if depth > 0 {
             match typ {
                 0x0809 => depth += 1,
