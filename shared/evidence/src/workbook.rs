@@ -23,13 +23,17 @@
 //! Defences, all before the expensive work: the size cap first (the caller also refuses larger
 //! bodies before reading them), then magic bytes and extension, then, for .xlsx, the package's
 //! central directory (entry count, declared total size, compression ratio) before calamine
-//! inflates anything. The inner zip gets the same directory checks and path checks (`..`,
+//! inflates anything; for .xls, the compound file's sector tables and chains (`cfb`) and each
+//! sheet's extent and the records calamine reads unchecked (`biff`): calamine 0.38 panics or
+//! allocates gigabytes on such files (the fuzz target in `fuzz/` found these; its crashes are
+//! regression inputs in `testdata/fuzz/`). Tabs are read into a sparse grid (.xlsx streamed
+//! cell by cell, at most [`MAX_GRID_CELLS`]), never calamine's dense `Range`. The inner zip gets the same directory checks and path checks (`..`,
 //! absolute paths, backslashes, drive letters) before any entry is inflated, and each entry is
 //! then read through a hard cap (the zip crate also stops at the declared size).
 //!
 //! All problems are reported, each with its tab (0 = whole file), row when there is one, a
 //! stable code and a Spanish message. Codes: ARCHIVO_DEMASIADO_GRANDE, EXTENSION_NO_PERMITIDA,
-//! NO_ES_LIBRO, LIBRO_ILEGIBLE, PAQUETE_SOSPECHOSO, PESTANA_FALTANTE, ZIP_FALTANTE,
+//! NO_ES_LIBRO, LIBRO_ILEGIBLE, PAQUETE_SOSPECHOSO, HOJA_DEMASIADO_EXTENSA, PESTANA_FALTANTE, ZIP_FALTANTE,
 //! BASE64_INVALIDO, ZIP_INVALIDO, ZIP_BOMBA, ZIP_RUTA_INSEGURA, ARCHIVO_NO_JSON, ZIP_SIN_JSON,
 //! JSON_INVALIDO, JSON_NO_COINCIDE, AVISO_FALTANTE, CASO_DESCONOCIDO, CASO_DUPLICADO,
 //! TIPO_INCORRECTO, MONTO_FALTANTE, MONTO_INVALIDO, PASOS_FALTANTES, CASO_FALTANTE,
