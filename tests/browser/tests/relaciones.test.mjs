@@ -226,6 +226,19 @@ test("el patrón genera la contraseña, adiciona una relación, descarga su acus
   await salir(p);
 });
 
+test("el desarrollador ve, solo para lectura, las relaciones que le otorgaron", async () => {
+  const p = nav.pagina;
+  await ingresar(p, app.url, "Desarrollador de software de nómina", demo(DESARROLLADOR));
+  await p.getByRole("tab", { name: "Relaciones de confianza" }).click();
+  await p.getByText("Patrones que te autorizaron a consultar sus avisos (solo lectura).").waitFor();
+  const fila = p.locator(`#tabla-relaciones tr[data-caso="${noCaso}"]`);
+  const celdas = await fila.locator("th, td").allTextContents();
+  assert.equal(celdas[1], PATRON);
+  assert.ok(celdas.includes("Relación cancelada por usuario"), celdas.join(" | "));
+  assert.equal(await p.getByRole("button", { name: /^Borrar|Adicionar relación|Exportar tabla/ }).count(), 0);
+  await salir(p);
+});
+
 test("cada control de la página tiene nombre accesible", async () => {
   const p = nav.pagina;
   await p.goto(app.url);
