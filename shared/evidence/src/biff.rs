@@ -100,24 +100,37 @@ fn sheet_within_limits(sheet: &[u8]) -> bool {
             0x0809 => seen_bof = true,
             0x000A => break,
             0x0200 => {
-                // DIMENSIONS: BIFF8 rows as u32, older as u16; columns u16.
-                let (r0, r1, c0, c1) = if data.len() >= 14 {
-                    (
-                        u32_at(data, 0),
-                        u32_at(data, 4),
-                        u16_at(data, 8),
-                        u16_at(data, 10),
-                    )
-                } else {
-                    (
+                // DIMENSIONS, as calamine reads it: it reserves (rows × columns) cells and
+                // subtracts without checking (end before start underflows).
+                let (rf, rl, cf, cl) = match data.len() {
+                    10 => (
                         u16_at(data, 0).map(u32::from),
                         u16_at(data, 2).map(u32::from),
-                        u16_at(data, 4),
-                        u16_at(data, 6),
-                    )
+                        u16_at(data, 4).map(u32::from),
+                        u16_at(data, 6).map(u32::from),
+                    ),
+                    14 | 16 => (
+                        u32_at(data, 0),
+                        u32_at(data, 4),
+                        u16_at(data, 8).map(u32::from),
+                        u16_at(data, 10).map(u32::from),
+                    ),
+                    _ => continue,
                 };
-                if let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1)
-                    && area((r0, r1), (u32::from(c0), u32::from(c1))) > MAX_SHEET_CELLS
+                let (Some(rf), Some(rl), Some(mut cf), Some(cl)) = (rf, rl, cf, cl) else {
+                    continue;
+                };
+                if 0xFF < cf || cl < cf {
+                    cf = 0;
+                }
+                let (end_row, end_col) = if rl >= 1 && cl >= 1 {
+                    (rl - 1, cl - 1)
+                } else {
+                    (rf, cf)
+                };
+                if end_row < rf
+                    || end_col < cf
+                    || area((rf, end_row), (cf, end_col)) > MAX_SHEET_CELLS
                 {
                     return false;
                 }
