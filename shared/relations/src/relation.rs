@@ -299,14 +299,9 @@ fn developer_index(rfc: &str) -> String {
 }
 
 pub fn load(kv: &dyn KeyValue, no_caso: &str) -> Result<Option<Relation>, ApiError> {
-    if !folio::is_well_formed(no_caso) {
-        return Ok(None);
-    }
-    match kv.get(&key(no_caso))? {
-        Some(bytes) if !bytes.starts_with(PENDING) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|_| ApiError::internal("corrupt relation record")),
-        _ => Ok(None),
+    match read_record(kv, no_caso)? {
+        Record::Committed(r) => Ok(Some(r)),
+        Record::Pending | Record::Missing => Ok(None),
     }
 }
 
@@ -317,11 +312,24 @@ const PENDING: &[u8] = b"pendiente:";
 /// request is taken to have given up (an addition takes well under a second).
 const PENDING_GRACE_SECONDS: i64 = 120;
 
-/// Whether the record of `no_caso` is written but not committed.
-fn is_pending(kv: &dyn KeyValue, no_caso: &str) -> Result<bool, ApiError> {
-    Ok(kv
-        .get(&key(no_caso))?
-        .is_some_and(|b| b.starts_with(PENDING)))
+/// A relation record as stored.
+enum Record {
+    Committed(Relation),
+    Pending,
+    Missing,
+}
+
+fn read_record(kv: &dyn KeyValue, no_caso: &str) -> Result<Record, ApiError> {
+    if !folio::is_well_formed(no_caso) {
+        return Ok(Record::Missing);
+    }
+    match kv.get(&key(no_caso))? {
+        None => Ok(Record::Missing),
+        Some(b) if b.starts_with(PENDING) => Ok(Record::Pending),
+        Some(b) => serde_json::from_slice(&b)
+            .map(Record::Committed)
+            .map_err(|_| ApiError::internal("corrupt relation record")),
+    }
 }
 
 /// The `<unix seconds>` of a claim value.
@@ -417,18 +425,22 @@ fn take_claim(
     for _ in 0..CAS_ATTEMPTS {
         let current = kv.get(k)?;
         if let Some(holder) = current.as_deref().map(parse_claim).transpose()?.flatten() {
-            match load(kv, &holder)? {
-                Some(r) if r.status(today) == Status::Vigente => return Err(duplicate(&r)),
+            // One read decides (a pending record may be committed a moment later).
+            match read_record(kv, &holder)? {
+                Record::Committed(r) if r.status(today) == Status::Vigente => {
+                    return Err(duplicate(&r));
+                }
                 // Cancelled or expired (both final): the claim is stale.
-                Some(_) => {}
-                // A pending record: its addition may still be running, unless the claim is
-                // old. A missing record means its request gave up (records precede claims).
-                None => {
+                Record::Committed(_) => {}
+                // Its addition may still be running, unless the claim is old.
+                Record::Pending => {
                     let since = current.as_deref().and_then(claim_since).unwrap_or(0);
-                    if now.timestamp() - since < PENDING_GRACE_SECONDS && is_pending(kv, &holder)? {
+                    if now.timestamp() - since < PENDING_GRACE_SECONDS {
                         return Err(duplicate_in_progress());
                     }
                 }
+                // Its request gave up (records precede claims).
+                Record::Missing => {}
             }
         }
         if kv.compare_and_swap(k, current.as_deref(), &ours)? {
