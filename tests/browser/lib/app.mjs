@@ -86,7 +86,9 @@ export async function iniciarApp() {
     join(RAIZ, "target/debug/avisos-host"),
     ["up", "--manifest", join(RAIZ, "spin.toml"), "--listen", `127.0.0.1:${puerto}`, "--state-dir", estado, "--quiet",
       "--variable", `llave_sello=${readFileSync(join(RAIZ, "shared/acts/testdata/sello-pruebas.pem"), "utf8")}`,
-      "--variable", "clave_sesion=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789"],
+      "--variable", "clave_sesion=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789",
+      // Tests log in as the same RFCs many times a minute (rate limits: README.md, «Límites»).
+      "--variable", "limites=actos=100000/60,sesiones=100000/60,nonces=100000/60,nonces_cliente=100000/60"],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   const url = `http://127.0.0.1:${puerto}`;
