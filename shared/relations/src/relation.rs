@@ -1373,4 +1373,29 @@ mod tests {
             1
         );
     }
+
+    /// A claim whose record is pending belongs to an addition still running (refused) until
+    /// the claim is old (taken over); a committed live record is a duplicate; a missing record
+    /// frees the claim. Decided from one read of the record.
+    #[test]
+    fn claims_on_pending_records() {
+        let kv = MemoryKv::new();
+        let ck = "relacion:vigente:P:D:avisos";
+        let now = t0();
+        let claim = |no_caso: &str, at: DateTime<Utc>| format!("{no_caso}|{}", at.timestamp());
+        kv.set(&key("0500000001"), b"pendiente:{}").unwrap();
+        kv.set(ck, claim("0500000001", now).as_bytes()).unwrap();
+        let e = take_claim(&kv, ck, "0500000002", now).unwrap_err();
+        assert_eq!(e.codigo, "RELACION_DUPLICADA");
+        assert!(e.mensaje.contains("en este momento"), "{}", e.mensaje);
+        // The pending record is invisible to readers.
+        assert_eq!(load(&kv, "0500000001").unwrap(), None);
+        // Abandoned (older than the grace period): taken over.
+        let later = now + chrono::Duration::seconds(PENDING_GRACE_SECONDS + 1);
+        let ours = take_claim(&kv, ck, "0500000002", later).unwrap();
+        assert_eq!(kv.get(ck).unwrap(), Some(ours));
+        // A claim pointing to a missing record is free at once.
+        kv.set(ck, claim("0500000009", now).as_bytes()).unwrap();
+        take_claim(&kv, ck, "0500000003", now).unwrap();
+    }
 }
