@@ -7,7 +7,7 @@
 //!   host's fault injection (`avisos_host::kv::Faults`) on the real components.
 //! - Redis stopped mid-run: 503 with the same contract while it is down, service resumes by
 //!   itself when it returns, and nothing acknowledged before is lost (AOF, `appendfsync
-//!   always`).
+//!   always`). Redis frozen (SIGSTOP): 503 within the backend's deadline, not a hang.
 //! - A host killed with SIGKILL loses nothing it acknowledged (SQLite commits are durable; Redis
 //!   with `appendfsync always`).
 
@@ -304,4 +304,31 @@ fn a_killed_host_loses_nothing_acknowledged() {
             assert_eq!(r.status, 200, "{store}: acuse {folio} lost: {}", r.text());
         }
     }
+}
+
+/// A store that stops answering (frozen, connections left open) makes requests fail within the
+/// backend's deadline with 503, not hang; service resumes when it answers again.
+#[test]
+fn a_stalled_redis_gives_503_within_seconds() {
+    let server = RedisServer::start();
+    let app = TestApp::start(app_options().kv(TestKv::Redis(server.url(0))));
+    assert_eq!(app.get("/api/v1/salud").status, 200);
+    server.freeze(true);
+    let started = std::time::Instant::now();
+    let r = app.send(
+        TestRequest::post("/api/v1/nonces")
+            .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
+    );
+    let waited = started.elapsed();
+    server.freeze(false);
+    assert_unavailable(&r);
+    assert!(
+        waited < std::time::Duration::from_secs(20),
+        "took {waited:?}"
+    );
+    let r = app.send(
+        TestRequest::post("/api/v1/nonces")
+            .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
 }

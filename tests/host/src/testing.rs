@@ -611,6 +611,18 @@ impl RedisServer {
         }
     }
 
+    /// Freezes (`true`, SIGSTOP) or thaws (`false`, SIGCONT) the server: a store that stops
+    /// answering without closing its connections, as an overloaded or partitioned one does.
+    pub fn freeze(&self, frozen: bool) {
+        if let Some(child) = &self.child {
+            let signal = if frozen { "-STOP" } else { "-CONT" };
+            let _ = std::process::Command::new("kill")
+                .arg(signal)
+                .arg(child.id().to_string())
+                .status();
+        }
+    }
+
     /// (Re)starts the server on the same port and data directory and waits until it answers.
     pub fn resume(&mut self) {
         if self.child.is_some() {
