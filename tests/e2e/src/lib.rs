@@ -305,3 +305,65 @@ impl avisos_kv::KeyValue for HostKv {
             .map_err(down)
     }
 }
+
+/// An employer logged in with its service password, after the analyst registered [`DESARROLLADOR`]
+/// as certified: the starting point of the scale and fault tests.
+pub struct Employer {
+    pub signer: Signer,
+    pub token: String,
+    pub password: String,
+}
+
+pub fn employer_with_certified_developer(app: &TestApp) -> Employer {
+    let analyst = Signer::demo(ANALISTA);
+    let token = login(app, &analyst, "analista");
+    let act = prepare(
+        app,
+        &analyst,
+        "REGISTRAR_DESARROLLADOR",
+        None,
+        &[
+            ("rfc_desarrollador", DESARROLLADOR),
+            ("razon_social", "NOMINAS DEMOSTRACION SA DE CV"),
+            ("estatus", "autorizada"),
+        ],
+    );
+    let r = send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let signer = Signer::demo(PATRON);
+    let token = login(app, &signer, "patron");
+    let act = prepare(app, &signer, "GENERAR_CONTRASENA", None, &[]);
+    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let password = r.json::<Value>()["contrasena"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Employer {
+        signer,
+        token,
+        password,
+    }
+}
+
+/// `ADICIONAR_RELACION` of [`DESARROLLADOR`] for Avisos, from the service's today for `months`,
+/// with the employer's service password beside the signed data.
+pub fn add_relation_act(app: &TestApp, e: &Employer, months: u32) -> Act {
+    let table: Value = get_with(app, "/api/v1/relaciones", &e.token).json();
+    let hoy: chrono::NaiveDate = table["hoy"].as_str().unwrap().parse().unwrap();
+    let fin = (hoy + chrono::Months::new(months)).to_string();
+    let mut act = prepare(
+        app,
+        &e.signer,
+        "ADICIONAR_RELACION",
+        Some("relaciones-de-confianza"),
+        &[
+            ("servicio", "Avisos"),
+            ("rfc_desarrollador", DESARROLLADOR),
+            ("inicio_vigencia", &hoy.to_string()),
+            ("fin_vigencia", &fin),
+        ],
+    );
+    act.body.insert("contrasena".into(), json!(e.password));
+    act
+}

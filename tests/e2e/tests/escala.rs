@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use avisos_e2e::*;
 use avisos_host::testing::{HostProcess, RedisServer, TestApp, TestRequest, TestResponse};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const TERMS: &str = "relaciones-de-confianza";
 
@@ -190,65 +190,6 @@ fn a_nonce_is_consumed_once_across_hosts() {
     }
 }
 
-struct Employer {
-    signer: Signer,
-    token: String,
-    password: String,
-}
-
-/// Developer certified, employer logged in with a service password; all through host A.
-fn world(app: &TestApp) -> Employer {
-    let analyst = Signer::demo(ANALISTA);
-    let token = login(app, &analyst, "analista");
-    let act = prepare(
-        app,
-        &analyst,
-        "REGISTRAR_DESARROLLADOR",
-        None,
-        &[
-            ("rfc_desarrollador", DESARROLLADOR),
-            ("razon_social", "NOMINAS DEMOSTRACION SA DE CV"),
-            ("estatus", "autorizada"),
-        ],
-    );
-    let r = send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let signer = Signer::demo(PATRON);
-    let token = login(app, &signer, "patron");
-    let act = prepare(app, &signer, "GENERAR_CONTRASENA", None, &[]);
-    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let password = r.json::<Value>()["contrasena"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Employer {
-        signer,
-        token,
-        password,
-    }
-}
-
-fn add_act(app: &TestApp, e: &Employer) -> Act {
-    let table: Value = get_with(app, "/api/v1/relaciones", &e.token).json();
-    let hoy: chrono::NaiveDate = table["hoy"].as_str().unwrap().parse().unwrap();
-    let fin = (hoy + chrono::Months::new(3)).to_string();
-    let mut act = prepare(
-        app,
-        &e.signer,
-        "ADICIONAR_RELACION",
-        Some(TERMS),
-        &[
-            ("servicio", "Avisos"),
-            ("rfc_desarrollador", DESARROLLADOR),
-            ("inicio_vigencia", &hoy.to_string()),
-            ("fin_vigencia", &fin),
-        ],
-    );
-    act.body.insert("contrasena".into(), json!(e.password));
-    act
-}
-
 fn relations(app: &TestApp, e: &Employer) -> Vec<Value> {
     let r = get_with(app, "/api/v1/relaciones", &e.token);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -259,8 +200,8 @@ fn relations(app: &TestApp, e: &Employer) -> Vec<Value> {
 fn one_live_relation_and_one_cancellation_across_hosts() {
     for (store, start) in clusters() {
         let c = start();
-        let e = world(c.a());
-        let acts: Vec<Act> = (0..8).map(|i| add_act(c.host(i), &e)).collect();
+        let e = employer_with_certified_developer(c.a());
+        let acts: Vec<Act> = (0..8).map(|i| add_relation_act(c.host(i), &e, 3)).collect();
         let answers = c.send_spread(
             acts.iter()
                 .map(|a| act_request("/api/v1/relaciones", a, Some(&e.token)))

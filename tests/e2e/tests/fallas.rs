@@ -25,64 +25,6 @@ fn assert_unavailable(r: &TestResponse) {
     assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
 }
 
-struct Employer {
-    signer: Signer,
-    token: String,
-    password: String,
-}
-
-fn world(app: &TestApp) -> Employer {
-    let analyst = Signer::demo(ANALISTA);
-    let token = login(app, &analyst, "analista");
-    let act = prepare(
-        app,
-        &analyst,
-        "REGISTRAR_DESARROLLADOR",
-        None,
-        &[
-            ("rfc_desarrollador", DESARROLLADOR),
-            ("razon_social", "NOMINAS DEMOSTRACION SA DE CV"),
-            ("estatus", "autorizada"),
-        ],
-    );
-    let r = send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let signer = Signer::demo(PATRON);
-    let token = login(app, &signer, "patron");
-    let act = prepare(app, &signer, "GENERAR_CONTRASENA", None, &[]);
-    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let password = r.json::<Value>()["contrasena"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Employer {
-        signer,
-        token,
-        password,
-    }
-}
-
-fn add_act(app: &TestApp, e: &Employer) -> Act {
-    let table: Value = get_with(app, "/api/v1/relaciones", &e.token).json();
-    let hoy: chrono::NaiveDate = table["hoy"].as_str().unwrap().parse().unwrap();
-    let fin = (hoy + chrono::Months::new(6)).to_string();
-    let mut act = prepare(
-        app,
-        &e.signer,
-        "ADICIONAR_RELACION",
-        Some(TERMS),
-        &[
-            ("servicio", "Avisos"),
-            ("rfc_desarrollador", DESARROLLADOR),
-            ("inicio_vigencia", &hoy.to_string()),
-            ("fin_vigencia", &fin),
-        ],
-    );
-    act.body.insert("contrasena".into(), json!(e.password));
-    act
-}
-
 fn relations(app: &TestApp, token: &str) -> Vec<Value> {
     let r = get_with(app, "/api/v1/relaciones", token);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -98,7 +40,7 @@ fn an_act_interrupted_at_any_step_is_all_or_nothing() {
     let faults = Faults::new();
     let clock = TestClock::new();
     let app = TestApp::start(app_options().faults(&faults).clock(&clock));
-    let mut e = world(&app);
+    let mut e = employer_with_certified_developer(&app);
     let developer = Signer::demo(DESARROLLADOR);
     let mut developer_token;
 
@@ -107,7 +49,7 @@ fn an_act_interrupted_at_any_step_is_all_or_nothing() {
         clock.advance(std::time::Duration::from_secs(150));
         e.token = login(&app, &e.signer, "patron");
         developer_token = login(&app, &developer, "desarrollador");
-        let act = add_act(&app, &e);
+        let act = add_relation_act(&app, &e, 6);
         faults.fail_after(interrupted);
         let r = send_act_as(&app, "/api/v1/relaciones", &act, &e.token);
         faults.heal();
@@ -204,8 +146,13 @@ fn interrupted_logins_leave_nothing_usable() {
 fn redis_stopped_mid_run_gives_503_then_recovers_without_loss() {
     let mut server = RedisServer::durable();
     let app = TestApp::start(app_options().kv(TestKv::Redis(server.url(0))));
-    let e = world(&app);
-    let first = send_act_as(&app, "/api/v1/relaciones", &add_act(&app, &e), &e.token);
+    let e = employer_with_certified_developer(&app);
+    let first = send_act_as(
+        &app,
+        "/api/v1/relaciones",
+        &add_relation_act(&app, &e, 6),
+        &e.token,
+    );
     assert_eq!(first.status, 201, "{}", first.text());
     let folio = first.json::<Value>()["folio"].as_str().unwrap().to_string();
 
