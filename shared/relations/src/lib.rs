@@ -141,8 +141,10 @@ pub fn split_password(body: &[u8]) -> Result<(avisos_acts::SignedActRequest, Str
     Ok((act, password))
 }
 
-#[cfg(test)]
-pub(crate) mod testutil;
+// Also for the unit tests of the crates above (avisos-certification), through the `testutil`
+// feature of their dev-dependency; never in a production build.
+#[cfg(any(test, feature = "testutil"))]
+pub mod testutil;
 
 #[cfg(test)]
 mod tests {

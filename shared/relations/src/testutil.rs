@@ -1,5 +1,6 @@
 //! Helpers for the unit tests: verified acts without a real signature (the signature pipeline is
 //! tested in avisos-acts and end to end), a test seal, a fixed clock.
+//! Public behind the `testutil` feature so that avisos-certification's unit tests use the same ones.
 
 use avisos_acts::act::{ActSpec, VerifiedAct};
 use avisos_acts::seal::ServiceSeal;
