@@ -16,8 +16,8 @@ export async function mostrar(panel, sesion) {
   await puertaTerminos(panel, TERMINOS, () => tabla(panel, sesion));
 }
 
-async function tabla(panel, sesion) {
-  const datos = await api("/api/v1/relaciones");
+async function tabla(panel, sesion, pagina = 1) {
+  const datos = await api(`/api/v1/relaciones?pagina=${pagina}`);
   const esPatron = datos.rol === "patron";
   const zona = h("div", { id: "zona-relaciones" });
   const titulo = h("h2", { id: "relaciones-titulo" }, "Relaciones de confianza del Servicio de intercomunicación");
@@ -30,7 +30,23 @@ async function tabla(panel, sesion) {
         h("button", { type: "button", class: "primario", onclick: () => formularioAlta(panel, zona, datos, sesion) }, "Adicionar relación"),
       )
     : h("p", {}, "Patrones que te autorizaron a consultar sus avisos (solo lectura).");
-  panel.replaceChildren(titulo, botones, zona, tablaRelaciones(datos, panel, zona, sesion));
+  panel.replaceChildren(titulo, botones, zona, tablaRelaciones(datos, panel, zona, sesion), paginas(datos, panel, sesion));
+}
+
+// Una respuesta trae a lo más 10,000 relaciones; una tabla mayor se recorre por páginas.
+function paginas(datos, panel, sesion) {
+  const ultima = Math.max(1, Math.ceil(datos.total / datos.por_pagina));
+  if (ultima === 1 && datos.pagina === 1) {
+    return "";
+  }
+  const ir = (p) => tabla(panel, sesion, p).catch((e) => anunciar(e.mensaje || String(e)));
+  return h(
+    "nav",
+    { class: "acciones", "aria-label": "Páginas de la tabla de relaciones" },
+    h("button", { type: "button", class: "secundario", disabled: datos.pagina <= 1, onclick: () => ir(datos.pagina - 1) }, "Anterior"),
+    h("span", {}, `Página ${datos.pagina} de ${ultima} (${datos.total} relaciones)`),
+    h("button", { type: "button", class: "secundario", disabled: !datos.hay_mas, onclick: () => ir(datos.pagina + 1) }, "Siguiente"),
+  );
 }
 
 async function exportar(boton) {

@@ -15,28 +15,10 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn number(req: &HttpRequest, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
-    match req.query_param(name) {
-        None => Ok(default),
-        Some(v) => v
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "PARAMETRO_INVALIDO",
-                    format!("«{name}» debe ser un número entero entre 1 y {max}."),
-                )
-            }),
-    }
-}
-
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get])?;
-    let pagina = number(&req, "pagina", 1, 1_000_000)?;
-    let por_pagina = number(
-        &req,
+    let pagina = req.query_number("pagina", 1, 1_000_000)?;
+    let por_pagina = req.query_number(
         "por_pagina",
         bitacora::DEFAULT_POR_PAGINA,
         bitacora::MAX_POR_PAGINA,

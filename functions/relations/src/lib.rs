@@ -1,14 +1,15 @@
-//! `GET /api/v1/relaciones`: the table «Relaciones de confianza» (the employer's relations, or
-//! the developer's read-only view of those granted to it), with the vigencia choices for the
-//! form. `POST`: the act `ADICIONAR_RELACION` («Adicionar relación»), signed over the relations
-//! terms, with the service password alongside (never in the cadena).
+//! `GET /api/v1/relaciones?pagina=&por_pagina=`: the table «Relaciones de confianza» (the
+//! employer's relations, or the developer's read-only view of those granted to it), newest first,
+//! one page of at most 10,000 rows (the default: the whole table up to that), with the vigencia
+//! choices for the form. `POST`: the act `ADICIONAR_RELACION` («Adicionar relación»), signed over
+//! the relations terms, with the service password alongside (never in the cadena).
 
 use avisos_acts::act::{ActSpec, actions, verify_signed_act};
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
-use avisos_relations::relation::{self, AddRequest, Perspective};
+use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Perspective};
 use avisos_relations::{Servicio, export, require_actor, split_password, today, vigencia};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -29,7 +30,11 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let hoy = today(env.now);
     if req.method == Method::Get {
         let perspective = Perspective::of(&session)?;
-        let rows = relation::list(env.kv(), &session.rfc, perspective, env.now)?;
+        let page = Page {
+            pagina: req.query_number("pagina", 1, 1_000_000)?,
+            por_pagina: req.query_number("por_pagina", MAX_POR_PAGINA, MAX_POR_PAGINA)?,
+        };
+        let listing = relation::page(env.kv(), &session.rfc, perspective, env.now, page)?;
         return Ok(HttpResponse::json(
             200,
             &json!({
@@ -39,7 +44,11 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
                 "columnas": export::COLUMNS.map(|(title, _)| title),
                 "servicios": Servicio::ALL.map(Servicio::nombre),
                 "vigencias": (perspective == Perspective::Patron).then(|| vigencia::options(hoy)),
-                "relaciones": rows,
+                "pagina": listing.pagina,
+                "por_pagina": listing.por_pagina,
+                "total": listing.total,
+                "hay_mas": listing.hay_mas,
+                "relaciones": listing.relaciones,
             }),
         ));
     }

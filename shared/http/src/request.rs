@@ -100,6 +100,25 @@ impl HttpRequest {
         })
     }
 
+    /// A whole-number query parameter in `1..=max` (`pagina`, `por_pagina`…), `default` when
+    /// absent; anything else is refused with 400 `PARAMETRO_INVALIDO` naming the parameter.
+    pub fn query_number(&self, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
+        match self.query_param(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "PARAMETRO_INVALIDO",
+                        format!("«{name}» debe ser un número entero entre 1 y {max}."),
+                    )
+                }),
+        }
+    }
+
     /// The path segments after `prefix` (percent-decoded), e.g. `["0500000001"]` for
     /// `/api/v1/acuses/0500000001` with prefix `/api/v1/acuses`. Empty when the path is the prefix.
     pub fn segments_after(&self, prefix: &str) -> Vec<String> {
@@ -180,6 +199,31 @@ mod tests {
         assert_eq!(r.query_param("nombre").as_deref(), Some("José Pérez"));
         assert_eq!(r.query_param("a").as_deref(), Some("1"));
         assert_eq!(r.query_param("b"), None);
+    }
+
+    #[test]
+    fn query_numbers_default_and_refuse_out_of_range() {
+        let r = HttpRequest::new(
+            Method::Get,
+            "/x?pagina=3&por_pagina=0&tam=+7+&mal=2x&neg=-1",
+        );
+        assert_eq!(r.query_number("pagina", 1, 10).unwrap(), 3);
+        assert_eq!(r.query_number("ausente", 9, 10).unwrap(), 9);
+        assert_eq!(r.query_number("tam", 1, 10).unwrap(), 7);
+        for (name, max) in [("por_pagina", 10), ("pagina", 2), ("mal", 10), ("neg", 10)] {
+            let e = r.query_number(name, 1, max).unwrap_err();
+            assert_eq!(
+                (e.status, &*e.codigo),
+                (400, "PARAMETRO_INVALIDO"),
+                "{name}"
+            );
+            assert!(e.mensaje.contains(&format!("«{name}»")), "{}", e.mensaje);
+            assert!(
+                e.mensaje.contains(&format!("entre 1 y {max}")),
+                "{}",
+                e.mensaje
+            );
+        }
     }
 
     #[test]

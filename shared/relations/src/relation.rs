@@ -708,26 +708,117 @@ pub fn cancel(
     })
 }
 
-/// The session's relations, newest first: the employer's own, or those granted to a developer.
+/// The largest page of the relations table (`por_pagina`), and its default: the whole table up to
+/// this many rows in one answer, so the page and simple clients need no paging.
+pub const MAX_POR_PAGINA: usize = 10_000;
+/// The largest table «Exportar tabla» writes as one workbook. The workbook holds every cell until
+/// it is written (about 2.4 KB of heap per row at the peak, BENCHMARKS.md), so this bounds one
+/// export near 50 MB; larger tables are read page by page through the API.
+pub const MAX_FILAS_EXPORTACION: usize = 20_000;
+
+/// Which slice of the table: `pagina` counts from 1, newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub pagina: usize,
+    pub por_pagina: usize,
+}
+
+/// One page of the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listing {
+    pub pagina: usize,
+    pub por_pagina: usize,
+    /// Relations in the table. (An addition rolled back after a store failure may leave an entry
+    /// that no page shows, so a page can hold fewer rows than `por_pagina` without being the last.)
+    pub total: usize,
+    /// Whether a later page has rows.
+    pub hay_mas: bool,
+    pub relaciones: Vec<Row>,
+}
+
+fn index_of(rfc: &str, perspective: Perspective) -> String {
+    match perspective {
+        Perspective::Patron => patron_index(rfc),
+        Perspective::Desarrollador => developer_index(rfc),
+    }
+}
+
+/// Loads the rows of `no_casos` (newest first already), skipping records rolled back after a
+/// failed addition.
+fn rows_of(
+    kv: &dyn KeyValue,
+    no_casos: &[String],
+    perspective: Perspective,
+    now: DateTime<Utc>,
+) -> Result<Vec<Row>, ApiError> {
+    let today = crate::today(now);
+    let mut rows = Vec::with_capacity(no_casos.len());
+    for no_caso in no_casos {
+        if let Some(r) = load(kv, no_caso)? {
+            rows.push(Row::new(&r, today, perspective));
+        }
+    }
+    Ok(rows)
+}
+
+/// One page of the session's relations, newest first: the employer's own, or those granted to a
+/// developer. Reads the index and only the records on the page.
+pub fn page(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    perspective: Perspective,
+    now: DateTime<Utc>,
+    page: Page,
+) -> Result<Listing, ApiError> {
+    let mut index = read_index(kv, &index_of(rfc, perspective))?;
+    index.reverse();
+    let total = index.len();
+    let start = page
+        .pagina
+        .saturating_sub(1)
+        .saturating_mul(page.por_pagina)
+        .min(total);
+    let end = start.saturating_add(page.por_pagina).min(total);
+    Ok(Listing {
+        pagina: page.pagina,
+        por_pagina: page.por_pagina,
+        total,
+        hay_mas: end < total,
+        relaciones: rows_of(kv, &index[start..end], perspective, now)?,
+    })
+}
+
+/// The whole table, newest first, for «Exportar tabla»; refused with 422
+/// `TABLA_DEMASIADO_GRANDE` beyond [`MAX_FILAS_EXPORTACION`] rows, before any record is read.
 pub fn list(
     kv: &dyn KeyValue,
     rfc: &str,
     perspective: Perspective,
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>, ApiError> {
-    let today = crate::today(now);
-    let index = match perspective {
-        Perspective::Patron => patron_index(rfc),
-        Perspective::Desarrollador => developer_index(rfc),
-    };
-    let mut rows = Vec::new();
-    for no_caso in read_index(kv, &index)?.iter().rev() {
-        // A record missing here was rolled back after a failed addition.
-        if let Some(r) = load(kv, no_caso)? {
-            rows.push(Row::new(&r, today, perspective));
-        }
+    list_at_most(kv, rfc, perspective, now, MAX_FILAS_EXPORTACION)
+}
+
+fn list_at_most(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    perspective: Perspective,
+    now: DateTime<Utc>,
+    max: usize,
+) -> Result<Vec<Row>, ApiError> {
+    let mut index = read_index(kv, &index_of(rfc, perspective))?;
+    if index.len() > max {
+        return Err(ApiError::new(
+            422,
+            "TABLA_DEMASIADO_GRANDE",
+            format!(
+                "La tabla tiene {} relaciones y «Exportar tabla» admite hasta {max} en un archivo. Consulta la tabla por páginas en la API (parámetros «pagina» y «por_pagina»).",
+                index.len()
+            ),
+        ));
     }
-    Ok(rows)
+    index.reverse();
+    rows_of(kv, &index, perspective, now)
 }
 
 /// Bulk import of relations that already exist elsewhere (a migration from the institute's
@@ -1372,6 +1463,74 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn pages_are_newest_first_and_the_export_is_capped() {
+        let w = world();
+        let cancelled = |i: u32| Relation {
+            no_caso: String::new(),
+            patron_rfc: PATRON.into(),
+            patron_nombre: name_of(PATRON).into(),
+            desarrollador_rfc: DEV.into(),
+            desarrollador_nombre: name_of(DEV).into(),
+            servicio: Servicio::Avisos,
+            inicio_vigencia: crate::today(t0()),
+            fin_vigencia: crate::today(t0()) + days(30),
+            registrada: t0(),
+            generacion_contrasena: 0,
+            cancelacion: Some(Cancellation {
+                fecha: crate::today(t0()),
+                instante: t0(),
+                folio: format!("{:010}", 900_000_000 + i),
+            }),
+        };
+        let ids = import(&*w.kv, (0..7).map(cancelled).collect(), t0()).unwrap();
+        let at = |pagina, por_pagina| {
+            page(
+                &*w.kv,
+                PATRON,
+                Perspective::Patron,
+                t0(),
+                Page { pagina, por_pagina },
+            )
+            .unwrap()
+        };
+        fn cases(l: &Listing) -> Vec<&String> {
+            l.relaciones.iter().map(|r| &r.no_caso).collect()
+        }
+        let first = at(1, 3);
+        assert_eq!(cases(&first), [&ids[6], &ids[5], &ids[4]]);
+        assert_eq!(
+            (first.pagina, first.por_pagina, first.total, first.hay_mas),
+            (1, 3, 7, true)
+        );
+        assert_eq!(cases(&at(2, 3)), [&ids[3], &ids[2], &ids[1]]);
+        let last = at(3, 3);
+        assert_eq!(cases(&last), [&ids[0]]);
+        assert!(!last.hay_mas);
+        let beyond = at(4, 3);
+        assert!(beyond.relaciones.is_empty() && !beyond.hay_mas && beyond.total == 7);
+        assert!(at(1_000_000, MAX_POR_PAGINA).relaciones.is_empty());
+        let whole = at(1, MAX_POR_PAGINA);
+        assert_eq!(
+            whole.relaciones,
+            list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()
+        );
+        assert!(!whole.hay_mas);
+
+        // An entry whose record was rolled back is counted but not shown.
+        w.kv.delete(&key(&ids[5])).unwrap();
+        let first = at(1, 3);
+        assert_eq!(cases(&first), [&ids[6], &ids[4]]);
+        assert_eq!((first.total, first.hay_mas), (7, true));
+
+        // The export reads no record of a table over its cap.
+        let e = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 6).unwrap_err();
+        assert_eq!((e.status, &*e.codigo), (422, "TABLA_DEMASIADO_GRANDE"));
+        assert!(e.mensaje.contains("tiene 7 relaciones"), "{}", e.mensaje);
+        let rows = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 7).unwrap();
+        assert_eq!(rows.len(), 6);
     }
 
     /// A claim whose record is pending belongs to an addition still running (refused) until

@@ -842,6 +842,7 @@ fn ten_thousand_relations_export_in_one_request() {
     let t = table(&app, &token);
     let list_time = started.elapsed();
     assert_eq!(t["relaciones"].as_array().unwrap().len(), n);
+    assert_eq!((&t["total"], &t["hay_mas"]), (&json!(n), &json!(false)));
 
     let started = Instant::now();
     let x = export(&app, &token);
@@ -876,4 +877,55 @@ fn ten_thousand_relations_export_in_one_request() {
     // Generous bound for a debug-built host on a loaded 2-core machine; BENCHMARKS.md has
     // the real numbers.
     assert!(export_time < Duration::from_secs(60), "{export_time:?}");
+
+    // One more: the table's default page stops at its cap of 10,000 rows and says there is
+    // more; the second page holds the oldest; the export still has every row.
+    let extra = bulk_load(&app, 1);
+    let t = table(&app, &token);
+    assert_eq!(t["relaciones"].as_array().unwrap().len(), n);
+    assert_eq!((&t["total"], &t["hay_mas"]), (&json!(n + 1), &json!(true)));
+    assert_eq!(t["relaciones"][0]["no_caso"], extra[0]);
+    let r = get_with(&app, "/api/v1/relaciones?pagina=2", &token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let second: Value = r.json();
+    assert_eq!(second["relaciones"].as_array().unwrap().len(), 1);
+    assert_eq!(second["relaciones"][0]["no_caso"], ids[0]);
+    assert_eq!(second["hay_mas"], false);
+    assert_eq!(sheet(&export(&app, &token).body).get_size(), (n + 2, 10));
+}
+
+#[test]
+fn relations_table_pages_and_refuses_bad_page_parameters() {
+    let app = start();
+    let token = login(&app, &Signer::demo(PATRON), "patron");
+    let ids = bulk_load(&app, 5);
+    let r = get_with(&app, "/api/v1/relaciones?pagina=2&por_pagina=2", &token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t: Value = r.json();
+    let cases: Vec<&str> = t["relaciones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["no_caso"].as_str().unwrap())
+        .collect();
+    assert_eq!(cases, [&ids[2], &ids[1]]);
+    assert_eq!(
+        (&t["pagina"], &t["por_pagina"], &t["total"], &t["hay_mas"]),
+        (&json!(2), &json!(2), &json!(5), &json!(true))
+    );
+    let t = table(&app, &token);
+    assert_eq!(
+        (&t["pagina"], &t["por_pagina"]),
+        (&json!(1), &json!(10_000))
+    );
+    for query in [
+        "por_pagina=10001",
+        "por_pagina=0",
+        "pagina=0",
+        "pagina=dos",
+        "pagina=1000001",
+    ] {
+        let r = get_with(&app, &format!("/api/v1/relaciones?{query}"), &token);
+        assert_error(&r, 400, "PARAMETRO_INVALIDO");
+    }
 }
