@@ -2,8 +2,11 @@
 //!
 //! Spin's stock fileserver is fetched from the internet at `spin up`, which offline machines cannot
 //! do; this component is ours and small. Path rules live in `avisos_http::files`.
+//!
+//! In production (`modo = "produccion"`) the demo credentials under `demo/` answer 404, and the
+//! page, which probes `/demo/LEEME.txt`, then does not offer them.
 
-use avisos_http::files::{self, PathRefusal};
+use avisos_http::files::{self, PageMode, PathRefusal};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_spin::serve;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -26,6 +29,15 @@ fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         }
         PathRefusal::Hidden => ApiError::not_found(),
     })?;
+    // The page is the same in every mode; only the demo directory depends on it, so a bad `modo`
+    // refuses that directory (like every other endpoint refuses its requests) and nothing else.
+    if files::is_demo(&relative) {
+        let modo = avisos_spin::optional_variable("modo").unwrap_or_default();
+        let mode = PageMode::parse(&modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
+        if !files::allowed(&relative, mode) {
+            return Err(ApiError::not_found());
+        }
+    }
     // The mount is the component's root directory ("/" in spin.toml's `files`).
     let bytes = match std::fs::read(format!("/{relative}")) {
         Ok(b) => b,
