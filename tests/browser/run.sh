@@ -3,6 +3,7 @@
 # e.firma signer, the host), starts the app on the in-repo host with a fresh SQLite store, runs the
 # node:test suites in headless Chromium (Debian's /usr/bin/chromium via playwright-core), and
 # stops the host. `AVISOS_SKIP_BUILD=1` skips `make build` (make test has just built).
+# Screenshots go to target/browser-capturas/; `AVISOS_CAPTURAS=1` refreshes the README's in docs/capturas/.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd ../.. && pwd)

@@ -14,7 +14,10 @@ import { createServer } from "node:net";
 import { chromium } from "playwright-core";
 
 export const RAIZ = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-export const CAPTURAS = join(RAIZ, "docs/capturas");
+// Las capturas del README (docs/capturas/) solo se reescriben si se pide (AVISOS_CAPTURAS=1), para
+// que una corrida de las pruebas no ensucie el árbol; si no, van a target/ para revisarlas tras un fallo.
+export const CAPTURAS =
+  process.env.AVISOS_CAPTURAS === "1" ? join(RAIZ, "docs/capturas") : join(RAIZ, "target/browser-capturas");
 export const DEMO_PASSWORD = "demo12345";
 export const PATRON = "EDE200101AB0";
 export const DESARROLLADOR = "NDE190512XY6";
@@ -74,10 +77,11 @@ async function esperar(url, ms) {
 
 /**
  * La aplicación: { url, db, detener() }. `db` es el archivo SQLite de su almacén (para leer la
- * semilla del set de pruebas, como las pruebas e2e).
+ * semilla del set de pruebas, como las pruebas e2e). `variables` (p. ej. { modo: "produccion" })
+ * pide una aplicación propia con esas variables de Spin, aunque AVISOS_URL esté definida.
  */
-export async function iniciarApp() {
-  if (process.env.AVISOS_URL) {
+export async function iniciarApp(variables = {}) {
+  if (process.env.AVISOS_URL && Object.keys(variables).length === 0) {
     return { url: process.env.AVISOS_URL.replace(/\/$/, ""), db: process.env.AVISOS_DB, detener: async () => {} };
   }
   const puerto = await puertoLibre();
@@ -88,7 +92,8 @@ export async function iniciarApp() {
       "--variable", `llave_sello=${readFileSync(join(RAIZ, "shared/acts/testdata/sello-pruebas.pem"), "utf8")}`,
       "--variable", "clave_sesion=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789",
       // Tests log in as the same RFCs many times a minute (rate limits: README.md, «Límites»).
-      "--variable", "limites=actos=100000/60,sesiones=100000/60,nonces=100000/60,nonces_cliente=100000/60"],
+      "--variable", "limites=actos=100000/60,sesiones=100000/60,nonces=100000/60,nonces_cliente=100000/60",
+      ...Object.entries(variables).flatMap(([nombre, valor]) => ["--variable", `${nombre}=${valor}`])],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   const url = `http://127.0.0.1:${puerto}`;
@@ -143,7 +148,7 @@ export async function iniciarNavegador() {
   };
 }
 
-/** Guarda una captura de pantalla para el README. */
+/** Guarda una captura de pantalla (para el README con AVISOS_CAPTURAS=1; ver CAPTURAS). */
 export async function captura(pagina, nombre) {
   mkdirSync(CAPTURAS, { recursive: true });
   await pagina.screenshot({ path: join(CAPTURAS, `${nombre}.png`), fullPage: true });
