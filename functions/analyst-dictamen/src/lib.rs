@@ -2,19 +2,25 @@
 //! (`DICTAMINAR_CERTIFICACION`): approve, or inconsistencies with observations and a new test
 //! set. The developer is notified (portal inbox and e-mail).
 
-use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
-use avisos_acts::session::Role;
+use avisos_acts::act::actions;
+use avisos_certification::ActSigner;
 use avisos_certification::notify::{self, MailConfig, MailRequest};
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, DICTAMEN_FIELDS, Registered};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{ActRoute, Env, SignedAct};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::DICTAMINAR_CERTIFICACION,
+    terms: None,
+    fields: &DICTAMEN_FIELDS,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -34,19 +40,13 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
-    let body: SignedActRequest = req.json()?;
-    let spec = ActSpec::from_datos(
-        actions::DICTAMINAR_CERTIFICACION,
-        None,
-        &DICTAMEN_FIELDS,
-        &body.datos,
+    let signer = ActSigner::analyst(&folio);
+    let SignedAct { seal, act, .. } = env.signed_act(
+        &req,
+        &ACT,
+        signer.authorize(&env.config),
+        signer.check(env.kv()),
     )?;
-    avisos_certification::require_folio(&spec, &folio)?;
-    avisos_certification::require_signer(&session, Role::Analista, &body.rfc)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),

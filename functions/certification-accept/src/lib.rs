@@ -2,18 +2,24 @@
 //! Aprobación de Certificación (`ACEPTAR_APROBACION`) → «Certificación autorizada», its
 //! responsiva, and the developer enters the employers' directory.
 
-use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
-use avisos_acts::session::Role;
+use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
+use avisos_certification::ActSigner;
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, FOLIO_FIELDS, Registered};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{ActRoute, Env, SignedAct};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::ACEPTAR_APROBACION,
+    terms: Some(TermsId::CertificacionAprobacion),
+    fields: &FOLIO_FIELDS,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -26,21 +32,13 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    session.require_role(&[Role::Desarrollador])?;
-    let body: SignedActRequest = req.json()?;
-    let spec = ActSpec::from_datos(
-        actions::ACEPTAR_APROBACION,
-        Some(TermsId::CertificacionAprobacion),
-        &FOLIO_FIELDS,
-        &body.datos,
+    let signer = ActSigner::developer(Some(&folio));
+    let SignedAct { session, seal, act } = env.signed_act(
+        &req,
+        &ACT,
+        signer.authorize(&env.config),
+        signer.check(env.kv()),
     )?;
-    avisos_certification::require_folio(&spec, &folio)?;
-    avisos_certification::require_signer(&session, Role::Desarrollador, &body.rfc)?;
-    // Ownership and status before the nonce is spent.
-    avisos_certification::require_owner(env.kv(), &session, &folio)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
     let done = workflow::accept(env.kv(), &seal, &session, &act, env.now)?;
     let cal = workflow::calendar_of(env.kv(), &done.certification)?;
     let v = view::view(&done.certification, &cal, env.now, Viewer::Desarrollador);

@@ -2,14 +2,14 @@
 //! (`CANCELAR_CERTIFICACION`). The acuse de cancelación is shown only in this answer (inline PDF
 //! and a one-time download for this session), and a confirmation is e-mailed.
 
-use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
-use avisos_acts::session::Role;
+use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
+use avisos_certification::ActSigner;
 use avisos_certification::notify::{self, MailConfig, MailRequest};
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, AVISO_CANCELACION, FOLIO_FIELDS};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{ActRoute, Env, SignedAct};
 use avisos_spin::optional_variable;
 use base64::Engine;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -17,6 +17,12 @@ use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::CANCELAR_CERTIFICACION,
+    terms: Some(TermsId::CertificacionCancelacion),
+    fields: &FOLIO_FIELDS,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -33,20 +39,13 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    session.require_role(&[Role::Desarrollador])?;
-    let body: SignedActRequest = req.json()?;
-    let spec = ActSpec::from_datos(
-        actions::CANCELAR_CERTIFICACION,
-        Some(TermsId::CertificacionCancelacion),
-        &FOLIO_FIELDS,
-        &body.datos,
+    let signer = ActSigner::developer(Some(&folio));
+    let SignedAct { session, seal, act } = env.signed_act(
+        &req,
+        &ACT,
+        signer.authorize(&env.config),
+        signer.check(env.kv()),
     )?;
-    avisos_certification::require_folio(&spec, &folio)?;
-    avisos_certification::require_signer(&session, Role::Desarrollador, &body.rfc)?;
-    avisos_certification::require_owner(env.kv(), &session, &folio)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),

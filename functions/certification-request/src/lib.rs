@@ -2,20 +2,26 @@
 //! `SOLICITAR_CERTIFICACION` over the terms `certificacion-solicitud`. Answers the folio, the
 //! status and the responsiva (the acuse), and e-mails the first test set.
 
-use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
-use avisos_acts::session::Role;
+use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
+use avisos_certification::ActSigner;
 use avisos_certification::notify::{self, MailConfig, MailRequest};
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, REQUEST_FIELDS, Registered};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{ActRoute, Env, SignedAct};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::SOLICITAR_CERTIFICACION,
+    terms: Some(TermsId::CertificacionSolicitud),
+    fields: &REQUEST_FIELDS,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -28,18 +34,13 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    session.require_role(&[Role::Desarrollador])?;
-    let body: SignedActRequest = req.json()?;
-    let spec = ActSpec::from_datos(
-        actions::SOLICITAR_CERTIFICACION,
-        Some(TermsId::CertificacionSolicitud),
-        &REQUEST_FIELDS,
-        &body.datos,
+    let signer = ActSigner::developer(None);
+    let SignedAct { seal, act, .. } = env.signed_act(
+        &req,
+        &ACT,
+        signer.authorize(&env.config),
+        signer.check(env.kv()),
     )?;
-    avisos_certification::require_signer(&session, Role::Desarrollador, &body.rfc)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),

@@ -53,6 +53,8 @@ pub mod workflow;
 pub use record::Certification;
 pub use status::{Estatus, Stored};
 
+use avisos_acts::act::{ActSpec, SignedActRequest};
+use avisos_acts::config::ServiceConfig;
 use avisos_acts::session::{Role, Session};
 use avisos_http::ApiError;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -108,6 +110,63 @@ pub fn require_folio(spec: &avisos_acts::ActSpec, folio: &str) -> Result<(), Api
             "FOLIO_NO_COINCIDE",
             "El folio firmado no corresponde al de la solicitud de la ruta.",
         ))
+    }
+}
+
+/// Who signs a certification act and, for an act on a request, the folio of its route: the
+/// checks a certification component makes between reading a signed act and verifying its
+/// signature, as the `authorize` and `check` steps of `avisos_portal::Env::signed_act`.
+#[derive(Debug, Clone, Copy)]
+pub struct ActSigner<'a> {
+    pub role: Role,
+    pub folio: Option<&'a str>,
+}
+
+impl<'a> ActSigner<'a> {
+    /// A developer's act: a new request (no folio) or one on their own request `folio`.
+    pub fn developer(folio: Option<&'a str>) -> Self {
+        ActSigner {
+            role: Role::Desarrollador,
+            folio,
+        }
+    }
+
+    /// The analyst's act on the request `folio` (any developer's).
+    pub fn analyst(folio: &'a str) -> Self {
+        ActSigner {
+            role: Role::Analista,
+            folio: Some(folio),
+        }
+    }
+
+    /// The session may act here: a developer, or an analyst still listed in `analistas`.
+    pub fn authorize(
+        self,
+        config: &ServiceConfig,
+    ) -> impl FnOnce(&Session) -> Result<(), ApiError> {
+        move |session| match self.role {
+            Role::Analista => require_analyst(session, config.is_analyst(&session.rfc)),
+            role => session.require_role(&[role]),
+        }
+    }
+
+    /// The signed act against the route and the session, in this order: the folio signed is the
+    /// route's, the signer is the session, and a developer acts only on their own request
+    /// (all before the signature, so that a refusal does not spend the nonce).
+    pub fn check(
+        self,
+        kv: &dyn avisos_kv::KeyValue,
+    ) -> impl FnOnce(&Session, &SignedActRequest, &ActSpec) -> Result<(), ApiError> {
+        move |session, body, spec| {
+            if let Some(folio) = self.folio {
+                require_folio(spec, folio)?;
+            }
+            require_signer(session, self.role, &body.rfc)?;
+            if let (Role::Desarrollador, Some(folio)) = (self.role, self.folio) {
+                require_owner(kv, session, folio)?;
+            }
+            Ok(())
+        }
     }
 }
 

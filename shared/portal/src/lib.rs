@@ -2,8 +2,12 @@
 //! service configuration from Spin variables, plus the secrets (session key, seal) resolved
 //! lazily so a component that does not need them never pays for them.
 //!
-//! Components stay thin: `Env::load()?`, then call logic in `avisos-acts` or a domain crate.
+//! Components stay thin: `Env::load()?`, then call logic in `avisos-acts` or a domain crate; a
+//! component that receives a signed act gets it checked and verified by [`Env::signed_act`].
 
+mod act;
+
+pub use act::{ActRoute, SignedAct};
 use avisos_acts::config::{RawConfig, ServiceConfig};
 use avisos_acts::seal::{self, ServiceSeal};
 use avisos_acts::session::{self, Session};
