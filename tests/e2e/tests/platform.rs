@@ -208,4 +208,18 @@ fn responses_carry_security_headers_and_errors_are_json() {
     let r = app.send(TestRequest::get("/api/v1/terminos/otra"));
     assert_error(&r, 404, "TERMINOS_NO_ENCONTRADOS");
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    // The page: only its own scripts (and its wasm signer) run, and it talks to no other origin.
+    let page = app.get("/");
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").expect("a CSP");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(page.header("strict-transport-security").is_some());
 }
