@@ -32,18 +32,10 @@ WARMUP=${WARMUP:-1s}
 PORT=${PORT:-3821}
 REDIS_PORT=${REDIS_PORT:-6391}
 JOBS=${JOBS:-2}
-PROFILE=host-bench
-BENCH_TARGET="target/host-bench-build"
-BIN="$BENCH_TARGET/$PROFILE"
-LIMITS="actos=1000000/60,sesiones=1000000/60,nonces=1000000/60,nonces_cliente=1000000/60"
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 
-echo "Building avisos-host and avisos-load (profile $PROFILE)..." >&2
-cargo build -p avisos-host -j "$JOBS" --profile "$PROFILE" --target-dir "$BENCH_TARGET" \
-  --config "profile.$PROFILE.inherits=\"release\"" \
-  --config "profile.$PROFILE.lto=false" \
-  --config "profile.$PROFILE.codegen-units=16" \
-  --config "profile.$PROFILE.panic=\"unwind\"" \
-  --config "profile.$PROFILE.strip=false" >&2
+build_host
 if [ -z "${SKIP_BUILD:-}" ]; then
   echo "Building the components and the benchmark driver..." >&2
   make build >&2
@@ -55,7 +47,7 @@ work=$(mktemp -d)
 host_pid=
 redis_pid=
 cleanup() {
-  if [ -n "$host_pid" ]; then kill "$host_pid" 2>/dev/null || true; wait "$host_pid" 2>/dev/null || true; fi
+  stop_host
   if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
@@ -75,22 +67,11 @@ start_host() { # $1 = store
         >"$work/runtime-config.toml"
       store_args=(--runtime-config-file "$work/runtime-config.toml") ;;
   esac
-  "$BIN/avisos-host" up --manifest spin.toml --listen "127.0.0.1:$PORT" "${store_args[@]}" \
-    --cache-dir "$work/cache" --quiet \
-    --variable limites="$LIMITS" \
-    --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789 \
-    --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)" >"$work/host.log" 2>&1 &
-  host_pid=$!
-  for _ in $(seq 1 600); do
-    if curl -sf "http://127.0.0.1:$PORT/api/v1/salud" >/dev/null 2>&1; then return; fi
-    if ! kill -0 "$host_pid" 2>/dev/null; then cat "$work/host.log" >&2; exit 1; fi
-    sleep 0.1
-  done
-  echo "the host did not answer" >&2; exit 1
+  start_app "$PORT" "$work" "${store_args[@]}"
 }
 
 stop_all() {
-  kill "$host_pid" 2>/dev/null || true; wait "$host_pid" 2>/dev/null || true; host_pid=
+  stop_host
   if [ -n "$redis_pid" ]; then kill "$redis_pid" 2>/dev/null || true; wait "$redis_pid" 2>/dev/null || true; redis_pid=; fi
 }
 
@@ -119,11 +100,9 @@ JSON
   echo "== $store: mixed traffic (avisos-load, $READ_CONNECTIONS connections, $DURATION) while signed logins run"
   "$DRIVER" acts --url "$URL" --adds 1 --logins "$LOGINS" --connections 2 >"$work/acts2.log" 2>&1 &
   acts_pid=$!
-  printf '%-34s %10s %9s %9s %9s %9s %7s\n' "traffic" "req/s" "p50 ms" "p90 ms" "p99 ms" "max ms" "errors"
-  row=$("$BIN/avisos-load" --mix "$work/mix.json" --connections "$READ_CONNECTIONS" \
-    --duration "$DURATION" --warmup "$WARMUP" --format row --label "mix ($store)")
-  IFS=$'\t' read -r label rps p50 p90 p99 max errors <<<"$row"
-  printf '%-34s %10s %9s %9s %9s %9s %7s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$max" "$errors"
+  table_header 34 traffic
+  table_row 34 "$("$BIN/avisos-load" --mix "$work/mix.json" --connections "$READ_CONNECTIONS" \
+    --duration "$DURATION" --warmup "$WARMUP" --format row --label "mix ($store)")"
   wait "$acts_pid" || { cat "$work/acts2.log" >&2; exit 1; }
   grep -E "POST /api/v1/sesiones" "$work/acts2.log" | sed "s/^/concurrent logins ($store): /" || true
   stop_all

@@ -22,19 +22,11 @@ WARMUP=${WARMUP:-1s}
 JOBS=${JOBS:-2}
 PORT_APP=${PORT_APP:-3801}
 PORT_HELLO=${PORT_HELLO:-3802}
-PROFILE=host-bench
-# A separate target directory: this long build must not hold the shared target/ lock.
-BENCH_TARGET="target/host-bench-build"
-BIN="$BENCH_TARGET/$PROFILE"
 WASM_DIR="target/wasm32-wasip2/release"
+# shellcheck source=tests/bench/lib.sh
+. tests/bench/lib.sh
 
-echo "Building avisos-host and avisos-load (profile $PROFILE)..." >&2
-cargo build -p avisos-host -j "$JOBS" --profile "$PROFILE" --target-dir "$BENCH_TARGET" \
-  --config "profile.$PROFILE.inherits=\"release\"" \
-  --config "profile.$PROFILE.lto=false" \
-  --config "profile.$PROFILE.codegen-units=16" \
-  --config "profile.$PROFILE.panic=\"unwind\"" \
-  --config "profile.$PROFILE.strip=false" >&2
+build_host
 
 # Every component crate in functions/ (the app manifest needs all of them) plus hello.
 packages=(-p hello)
@@ -61,17 +53,7 @@ start() {
   "$BIN/avisos-host" up --manifest "$manifest" --listen "127.0.0.1:$port" \
     --state-dir "$work/$name" --cache-dir "$work/cache" --quiet >"$work/$name.log" 2>&1 &
   pids+=("$!")
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    if ! kill -0 "${pids[-1]}" 2>/dev/null; then
-      echo "avisos-host ($name) did not start:" >&2
-      cat "$work/$name.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-  done
-  echo "avisos-host ($name) did not listen on port $port" >&2
-  exit 1
+  wait_listening "$name" "$port" "${pids[-1]}" "$work/$name.log"
 }
 
 # measure LABEL URL: one tab-separated row (label, req/s, p50, p90, p99, max, errors).
@@ -94,10 +76,9 @@ rows+=("$(measure "hello (ceiling)" "http://127.0.0.1:$PORT_HELLO/")")
 
 echo
 echo "avisos-host, $CONNECTIONS connections, $DURATION per endpoint (after $WARMUP warm-up), $(nproc) CPUs"
-printf '%-20s %10s %9s %9s %9s %9s %7s\n' "endpoint" "req/s" "p50 ms" "p90 ms" "p99 ms" "max ms" "errors"
+table_header 20 endpoint
 for row in "${rows[@]}"; do
-  IFS=$'\t' read -r label rps p50 p90 p99 max errors <<<"$row"
-  printf '%-20s %10s %9s %9s %9s %9s %7s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$max" "$errors"
+  table_row 20 "$row"
 done
 if [ "${#rows[@]}" -eq 2 ]; then
   salud=$(cut -f2 <<<"${rows[0]}")

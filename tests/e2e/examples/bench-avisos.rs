@@ -11,10 +11,9 @@
 //! 3. writes what `avisos-load` needs for the consultation rows into DIR: the developer's and
 //!    the employer's Bearer tokens and the consultation bodies.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use avisos_e2e::bench::{self, Client, arg};
 use avisos_e2e::*;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -22,123 +21,16 @@ use sha2::{Digest, Sha256};
 #[path = "../tests/avisos_datos/mod.rs"]
 mod avisos_datos;
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-/// A minimal HTTP/1.1 client (one connection per request), enough for loopback benchmarks.
-struct Client {
-    addr: SocketAddr,
-}
-
-impl Client {
-    fn new(url: &str) -> Client {
-        let rest = url.strip_prefix("http://").expect("http:// URL");
-        let addr: SocketAddr = rest.split('/').next().unwrap().parse().expect("IP:port");
-        assert!(addr.ip().is_loopback(), "loopback only");
-        Client { addr }
-    }
-
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
-        let mut s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\ncontent-type: application/json\r\n",
-            self.addr,
-            body.len()
-        );
-        if let Some(t) = token {
-            head.push_str(&format!("authorization: Bearer {t}\r\n"));
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("response");
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("headers");
-        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut body = raw[split + 4..].to_vec();
-        if head.contains("transfer-encoding: chunked") {
-            body = dechunk(&body);
-        }
-        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-    }
-
-    fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        let bytes = if body.is_null() {
-            Vec::new()
-        } else {
-            serde_json::to_vec(body).unwrap()
-        };
-        self.request(method, path, token, &bytes)
-    }
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-    out
-}
-
-fn sign(
-    c: &Client,
-    signer: &Signer,
-    accion: &str,
-    terms: Option<&str>,
-    datos: &[(&str, &str)],
-) -> Map<String, Value> {
-    let (st, n) = c.json(
-        "POST",
-        "/api/v1/nonces",
-        None,
-        &json!({"rfc": signer.rfc, "accion": accion}),
-    );
-    assert_eq!(st, 201, "{n}");
-    let (_, salud) = c.json("GET", "/api/v1/salud", None, &Value::Null);
-    signed_body(
-        signer,
-        accion,
-        n["nonce"].as_str().unwrap(),
-        salud["hora"].as_str().unwrap(),
-        terms,
-        datos,
-    )
-    .0
-}
-
 fn act(c: &Client, path: &str, token: &str, body: Map<String, Value>) -> Value {
     let (st, v) = c.json("POST", path, Some(token), &Value::Object(body));
     assert_eq!(st, 201, "{path}: {v}");
     v
 }
 
-fn login_remote(c: &Client, signer: &Signer, rol: &str) -> String {
-    let body = sign(c, signer, "INICIO_SESION", None, &[("rol", rol)]);
-    let (st, v) = c.json("POST", "/api/v1/sesiones", None, &Value::Object(body));
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 /// A valid company RFC for bulk-load employer `i`.
 fn employer_rfc(i: usize) -> String {
     let base = format!("BLK2001{:02}A{}", 10 + i % 18, i % 10);
-    let chars: Vec<char> = base.chars().collect();
-    format!("{base}{}", efirma::rfc::check_digit(&chars).unwrap())
+    bench::rfc(&base)
 }
 
 /// A signed publication body for `patron`, `avisos` spliced in as exactly `raw`.
@@ -147,8 +39,7 @@ fn publication(c: &Client, analyst: &Signer, patron: &str, raw: &str, n: usize) 
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let body = sign(
-        c,
+    let body = c.sign(
         analyst,
         "PUBLICAR_AVISOS",
         None,
@@ -180,9 +71,8 @@ fn main() {
 
     // 1. Setup.
     let analyst = Signer::demo(ANALISTA);
-    let analyst_token = login_remote(&c, &analyst, "analista");
-    let reg = sign(
-        &c,
+    let analyst_token = c.login(&analyst, "analista");
+    let reg = c.sign(
         &analyst,
         "REGISTRAR_DESARROLLADOR",
         None,
@@ -194,12 +84,12 @@ fn main() {
     );
     act(&c, "/api/v1/desarrolladores/registro", &analyst_token, reg);
     let patron = Signer::demo(PATRON);
-    let patron_token = login_remote(&c, &patron, "patron");
+    let patron_token = c.login(&patron, "patron");
     let g = act(
         &c,
         "/api/v1/contrasena-servicio",
         &patron_token,
-        sign(&c, &patron, "GENERAR_CONTRASENA", None, &[]),
+        c.sign(&patron, "GENERAR_CONTRASENA", None, &[]),
     );
     let password = g["contrasena"].as_str().unwrap().to_string();
     let (_, terms) = c.json(
@@ -219,8 +109,7 @@ fn main() {
         .as_str()
         .unwrap()
         .to_string();
-    let mut add = sign(
-        &c,
+    let mut add = c.sign(
         &patron,
         "ADICIONAR_RELACION",
         terms["sha256"].as_str(),
@@ -265,7 +154,7 @@ fn main() {
     );
     for (label, body) in bodies {
         let started = Instant::now();
-        let (st, v) = c.request(
+        let (st, v) = c.request_json(
             "POST",
             "/api/v1/avisos/publicaciones",
             Some(&analyst_token),
@@ -284,7 +173,7 @@ fn main() {
     }
 
     // 3. What avisos-load needs.
-    let dev_token = login_remote(&c, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let dev_token = c.login(&Signer::demo(DESARROLLADOR), "desarrollador");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("token-desarrollador"), &dev_token).unwrap();
     std::fs::write(out.join("token-patron"), &patron_token).unwrap();
@@ -304,7 +193,7 @@ fn main() {
     ];
     for (name, b) in files {
         // Check the request once before it is measured.
-        let (st, v) = c.request(
+        let (st, v) = c.request_json(
             "POST",
             "/api/v1/avisos/consultas",
             Some(&dev_token),

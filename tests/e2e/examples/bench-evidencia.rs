@@ -15,6 +15,7 @@
 
 use std::time::{Duration, Instant};
 
+use avisos_e2e::bench::{arg, reset_peak_rss, status_kb};
 use avisos_e2e::*;
 use avisos_evidence::sample::{SampleOptions, workbook_xlsx};
 use avisos_evidence::{MAX_WORKBOOK_BYTES, TestSetId};
@@ -22,30 +23,6 @@ use avisos_host::testing::{TestApp, TestRequest, TestResponse};
 use serde_json::Value;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Resets the peak-RSS mark (Linux: `echo 5 > /proc/self/clear_refs`).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 fn upload(app: &TestApp, folio: &str, token: &str, bytes: &[u8]) -> TestResponse {
     app.send(

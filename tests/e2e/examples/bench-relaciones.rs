@@ -15,15 +15,14 @@
 //! the export, and the peak heap of the same code (list + xlsx) run natively.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use avisos_e2e::bench::{self, Client, arg, reset_peak_rss, status_kb};
 use avisos_e2e::*;
 use avisos_host::testing::TestApp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// Counts live heap bytes and their peak (for the native peak-memory figure).
 struct Counting;
@@ -62,13 +61,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -81,119 +73,6 @@ fn main() {
     }
 }
 
-// ------------------------------------------------------------------------------------------
-// A minimal HTTP/1.1 client (one connection per request), enough for loopback benchmarks.
-
-#[derive(Clone)]
-struct Client {
-    addr: SocketAddr,
-}
-
-impl Client {
-    fn new(url: &str) -> Client {
-        let rest = url.strip_prefix("http://").expect("http:// URL");
-        let host = rest.split('/').next().unwrap();
-        let addr: SocketAddr = host.parse().expect("an IP:port URL");
-        assert!(addr.ip().is_loopback(), "loopback only");
-        Client { addr }
-    }
-
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: &[u8],
-    ) -> (u16, Vec<u8>) {
-        let mut s = TcpStream::connect(self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        if !body.is_empty() {
-            head.push_str("content-type: application/json\r\n");
-        }
-        if let Some(t) = token {
-            head.push_str(&format!("authorization: Bearer {t}\r\n"));
-        }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).expect("response");
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("headers");
-        let head = String::from_utf8_lossy(&raw[..split]).to_string();
-        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let mut body = raw[split + 4..].to_vec();
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            body = dechunk(&body);
-        }
-        (status, body)
-    }
-
-    fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
-        let bytes = if body.is_null() {
-            Vec::new()
-        } else {
-            serde_json::to_vec(body).unwrap()
-        };
-        let (status, out) = self.request(method, path, token, &bytes);
-        (status, serde_json::from_slice(&out).unwrap_or(Value::Null))
-    }
-}
-
-fn dechunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap_or(0);
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + size]);
-        b = &b[eol + 2 + size + 2..];
-    }
-}
-
-/// Signs an act the way `avisos_e2e::prepare` does, against a remote app.
-fn sign(
-    c: &Client,
-    signer: &Signer,
-    accion: &str,
-    terms_sha: Option<&str>,
-    datos: &[(&str, &str)],
-) -> Map<String, Value> {
-    let (st, n) = c.json(
-        "POST",
-        "/api/v1/nonces",
-        None,
-        &json!({"rfc": signer.rfc, "accion": accion}),
-    );
-    assert_eq!(st, 201, "{n}");
-    let nonce = n["nonce"].as_str().unwrap();
-    let (_, salud) = c.json("GET", "/api/v1/salud", None, &Value::Null);
-    let fecha = salud["hora"].as_str().unwrap();
-    signed_body(signer, accion, nonce, fecha, terms_sha, datos).0
-}
-
-fn login_remote(c: &Client, signer: &Signer, rol: &str) -> String {
-    let body = sign(c, signer, "INICIO_SESION", None, &[("rol", rol)]);
-    let (st, v) = c.json("POST", "/api/v1/sesiones", None, &Value::Object(body));
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 /// A valid company RFC for developer number `i` (check digit computed).
 fn developer_rfc(i: usize) -> String {
     let base = format!(
@@ -203,8 +82,7 @@ fn developer_rfc(i: usize) -> String {
         i % 28 + 1,
         i % 10
     );
-    let chars: Vec<char> = base.chars().collect();
-    format!("{base}{}", efirma::rfc::check_digit(&chars).unwrap())
+    bench::rfc(&base)
 }
 
 struct Measured {
@@ -293,13 +171,12 @@ fn acts(args: &[String]) {
 
     // Setup (not measured): developers certified by the analyst, the employer's password.
     let analyst = Signer::demo(ANALISTA);
-    let analyst_token = login_remote(&c, &analyst, "analista");
+    let analyst_token = c.login(&analyst, "analista");
     eprintln!("certifying {adds} developers...");
     let devs: Vec<String> = (0..adds).map(developer_rfc).collect();
     for (i, rfc) in devs.iter().enumerate() {
         let name = format!("DESARROLLOS DE NÓMINA {i}");
-        let body = sign(
-            &c,
+        let body = c.sign(
             &analyst,
             "REGISTRAR_DESARROLLADOR",
             None,
@@ -318,8 +195,8 @@ fn acts(args: &[String]) {
         assert_eq!(st, 201, "{v}");
     }
     let patron = Signer::demo(PATRON);
-    let token = login_remote(&c, &patron, "patron");
-    let body = sign(&c, &patron, "GENERAR_CONTRASENA", None, &[]);
+    let token = c.login(&patron, "patron");
+    let body = c.sign(&patron, "GENERAR_CONTRASENA", None, &[]);
     let (st, g) = c.json(
         "POST",
         "/api/v1/contrasena-servicio",
@@ -345,7 +222,7 @@ fn acts(args: &[String]) {
     eprintln!("signing {logins} logins and {adds} additions...");
     let login_requests: Vec<_> = (0..logins)
         .map(|_| {
-            let body = sign(&c, &patron, "INICIO_SESION", None, &[("rol", "patron")]);
+            let body = c.sign(&patron, "INICIO_SESION", None, &[("rol", "patron")]);
             (
                 "/api/v1/sesiones".to_string(),
                 None,
@@ -354,8 +231,7 @@ fn acts(args: &[String]) {
         })
         .collect();
     let add_body = |dev: &str, password: &str| {
-        let mut body = sign(
-            &c,
+        let mut body = c.sign(
             &patron,
             "ADICIONAR_RELACION",
             Some(&sha),
@@ -417,35 +293,6 @@ fn acts(args: &[String]) {
 }
 
 // ------------------------------------------------------------------------------------------
-
-fn peak_rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Resets the peak-RSS mark (Linux: `echo 5 > /proc/self/clear_refs`).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 fn relations(n: usize, now: chrono::DateTime<chrono::Utc>) -> Vec<avisos_relations::Relation> {
     use avisos_relations::relation::{Cancellation, Relation};
@@ -526,13 +373,13 @@ fn export(args: &[String]) {
             list_times.push(t.elapsed());
             assert_eq!(r.status, 200);
             drop(r);
-            let before = rss_kb();
+            let before = status_kb("VmRSS:");
             reset_peak_rss();
             let t = Instant::now();
             let r = get_with(&app, "/api/v1/relaciones/exportacion", &token);
             export_times.push(t.elapsed());
             assert_eq!(r.status, 200, "{}", r.text());
-            rss_growth = rss_growth.max(peak_rss_kb().saturating_sub(before));
+            rss_growth = rss_growth.max(status_kb("VmHWM:").saturating_sub(before));
             size = r.body.len();
         }
         drop(app);

@@ -367,3 +367,6 @@ pub fn add_relation_act(app: &TestApp, e: &Employer, months: u32) -> Act {
     act.body.insert("contrasena".into(), json!(e.password));
     act
 }
+
+/// What the benchmark drivers in `examples/` share (a loopback client, flags, memory marks).
+pub mod bench;
