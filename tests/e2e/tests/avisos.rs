@@ -21,12 +21,6 @@ const PUBLICAR: &str = "/api/v1/avisos/publicaciones";
 const CONSULTAR: &str = "/api/v1/avisos/consultas";
 const BITACORA: &str = "/api/v1/avisos/bitacora";
 
-struct Employer {
-    signer: Signer,
-    token: String,
-    password: String,
-}
-
 fn register_developer(app: &TestApp, rfc: &str, name: &str, estatus: &str) {
     let analyst = Signer::demo(ANALISTA);
     let token = login(app, &analyst, "analista");
@@ -146,6 +140,11 @@ fn consult(app: &TestApp, token: &str, body: Value) -> TestResponse {
     )
 }
 
+/// A consultation of the demo employer's avisos in the default range.
+fn consult_patron(app: &TestApp, token: &str, password: &str) -> TestResponse {
+    consult(app, token, ask(PATRON, password, json!({})))
+}
+
 fn ask(patron: &str, password: &str, extra: Value) -> Value {
     let mut m: Map<String, Value> = extra.as_object().cloned().unwrap_or_default();
     m.insert("rfc_patron".into(), json!(patron));
@@ -205,13 +204,7 @@ fn audit(app: &TestApp, token: &str, query: &str) -> Value {
 #[test]
 fn publish_consult_paginate_and_audit() {
     let app = start();
-    register_developer(
-        &app,
-        DESARROLLADOR,
-        "NOMINAS DEMOSTRACION SA DE CV",
-        "autorizada",
-    );
-    let e = employer(&app, PATRON);
+    let e = employer_with_certified_developer(&app);
     let no_caso = relate(&app, &e, DESARROLLADOR, 90);
     let hoy = today(&app);
 
@@ -351,13 +344,13 @@ fn publish_consult_paginate_and_audit() {
         "NRP_NO_CORRESPONDE",
     );
     assert_error(
-        &consult(&app, &token, ask(PATRON, "equivocada", json!({}))),
+        &consult_patron(&app, &token, "equivocada"),
         403,
         "CONTRASENA_INCORRECTA",
     );
     // The password travels only in the body: an employer's session cannot consult.
     assert_error(
-        &consult(&app, &e.token, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &e.token, &e.password),
         403,
         "ROL_NO_PERMITIDO",
     );
@@ -401,19 +394,13 @@ fn publish_consult_paginate_and_audit() {
 #[test]
 fn the_access_matrix() {
     let app = start();
-    register_developer(
-        &app,
-        DESARROLLADOR,
-        "NOMINAS DEMOSTRACION SA DE CV",
-        "autorizada",
-    );
+    let e = employer_with_certified_developer(&app);
     register_developer(
         &app,
         DESARROLLADOR_2,
         "SISTEMAS DE NOMINA DEMO SC",
         "autorizada",
     );
-    let e = employer(&app, PATRON);
     let no_caso = relate(&app, &e, DESARROLLADOR, 60);
     let hoy = today(&app);
     let r = publish(&app, PATRON, &datos::spread(20, hoy, 10));
@@ -421,7 +408,7 @@ fn the_access_matrix() {
     let dev = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
     let dev2 = login(&app, &Signer::demo(DESARROLLADOR_2), "desarrollador");
     let ok = |token: &str, password: &str| {
-        let r = consult(&app, token, ask(PATRON, password, json!({})));
+        let r = consult_patron(&app, token, password);
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.json::<Value>()["total"], 20);
     };
@@ -430,14 +417,14 @@ fn the_access_matrix() {
     ok(&dev, &e.password);
     // Certified, no relation.
     assert_error(
-        &consult(&app, &dev2, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &dev2, &e.password),
         403,
         "RELACION_INEXISTENTE",
     );
     // Not certified at all (a payroll developer nobody registered).
     let stranger = login(&app, &Signer::demo(PATRON_FISICA), "desarrollador");
     assert_error(
-        &consult(&app, &stranger, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &stranger, &e.password),
         403,
         "DESARROLLADOR_NO_CERTIFICADO",
     );
@@ -445,7 +432,7 @@ fn the_access_matrix() {
     // Regenerating the password keeps the relation; only the new password works from now on.
     let new_password = generate_password(&app, &e.signer, &e.token);
     assert_error(
-        &consult(&app, &dev, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &dev, &e.password),
         403,
         "CONTRASENA_REGENERADA",
     );
@@ -460,7 +447,7 @@ fn the_access_matrix() {
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_error(
-        &consult(&app, &dev, ask(PATRON, &new_password, json!({}))),
+        &consult_patron(&app, &dev, &new_password),
         403,
         "CONTRASENA_CANCELADA",
     );
@@ -480,7 +467,7 @@ fn the_access_matrix() {
         "cancelada",
     );
     assert_error(
-        &consult(&app, &dev2, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &dev2, &e.password),
         403,
         "CERTIFICACION_CANCELADA",
     );
@@ -502,7 +489,7 @@ fn the_access_matrix() {
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_error(
-        &consult(&app, &dev, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &dev, &e.password),
         403,
         "RELACION_CANCELADA",
     );
@@ -536,34 +523,22 @@ fn the_access_matrix() {
 fn expiry_follows_the_clock() {
     let clock = TestClock::new();
     let app = TestApp::start(app_options().clock(&clock));
-    register_developer(
-        &app,
-        DESARROLLADOR,
-        "NOMINAS DEMOSTRACION SA DE CV",
-        "autorizada",
-    );
-    let e = employer(&app, PATRON);
+    let e = employer_with_certified_developer(&app);
     relate(&app, &e, DESARROLLADOR, 1);
     let hoy = today(&app);
     assert_eq!(publish(&app, PATRON, &datos::spread(5, hoy, 3)).status, 201);
     let dev = Signer::demo(DESARROLLADOR);
     let token = login(&app, &dev, "desarrollador");
-    assert_eq!(
-        consult(&app, &token, ask(PATRON, &e.password, json!({}))).status,
-        200
-    );
+    assert_eq!(consult_patron(&app, &token, &e.password).status, 200);
 
     // The last day of the vigencia still works; the day after does not.
     clock.advance(Duration::from_secs(24 * 3600));
     let token = login(&app, &dev, "desarrollador");
-    assert_eq!(
-        consult(&app, &token, ask(PATRON, &e.password, json!({}))).status,
-        200
-    );
+    assert_eq!(consult_patron(&app, &token, &e.password).status, 200);
     clock.advance(Duration::from_secs(24 * 3600));
     let token = login(&app, &dev, "desarrollador");
     assert_error(
-        &consult(&app, &token, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &token, &e.password),
         403,
         "RELACION_NO_VIGENTE",
     );
@@ -573,63 +548,48 @@ fn expiry_follows_the_clock() {
 fn wrong_passwords_are_throttled_per_developer_and_employer() {
     let clock = TestClock::new();
     let app = TestApp::start(app_options().clock(&clock));
-    register_developer(
-        &app,
-        DESARROLLADOR,
-        "NOMINAS DEMOSTRACION SA DE CV",
-        "autorizada",
-    );
+    let e = employer_with_certified_developer(&app);
     register_developer(
         &app,
         DESARROLLADOR_2,
         "SISTEMAS DE NOMINA DEMO SC",
         "autorizada",
     );
-    let e = employer(&app, PATRON);
     relate(&app, &e, DESARROLLADOR, 60);
     relate(&app, &e, DESARROLLADOR_2, 60);
     let dev = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
     let dev2 = login(&app, &Signer::demo(DESARROLLADOR_2), "desarrollador");
 
     // A correct password before the failures does not buy extra attempts.
-    assert_eq!(
-        consult(&app, &dev, ask(PATRON, &e.password, json!({}))).status,
-        200
-    );
+    assert_eq!(consult_patron(&app, &dev, &e.password).status, 200);
     for _ in 0..5 {
         assert_error(
-            &consult(&app, &dev, ask(PATRON, "otra-cosa", json!({}))),
+            &consult_patron(&app, &dev, "otra-cosa"),
             403,
             "CONTRASENA_INCORRECTA",
         );
     }
-    let r = consult(&app, &dev, ask(PATRON, "otra-cosa", json!({})));
+    let r = consult_patron(&app, &dev, "otra-cosa");
     assert_error(&r, 429, "INTENTOS_EXCEDIDOS");
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
     // Locked even with the right password; the other developer is not affected, and its
     // success clears nothing for the first one.
     assert_error(
-        &consult(&app, &dev, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &dev, &e.password),
         429,
         "INTENTOS_EXCEDIDOS",
     );
-    assert_eq!(
-        consult(&app, &dev2, ask(PATRON, &e.password, json!({}))).status,
-        200
-    );
+    assert_eq!(consult_patron(&app, &dev2, &e.password).status, 200);
     assert_error(
-        &consult(&app, &dev, ask(PATRON, &e.password, json!({}))),
+        &consult_patron(&app, &dev, &e.password),
         429,
         "INTENTOS_EXCEDIDOS",
     );
     // After Retry-After, the developer may try again.
     clock.advance(Duration::from_secs(retry));
     let dev = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
-    assert_eq!(
-        consult(&app, &dev, ask(PATRON, &e.password, json!({}))).status,
-        200
-    );
+    assert_eq!(consult_patron(&app, &dev, &e.password).status, 200);
     let a = audit(&app, &e.token, "?por_pagina=100");
     let locked = a["registros"]
         .as_array()

@@ -196,6 +196,23 @@ fn request(app: &TestApp, dev: &Signer, token: &str) -> TestResponse {
     send_act_as(app, "/api/v1/certificaciones", &act, token)
 }
 
+/// [`request`], which must succeed: the answer (folio, certificacion, notificaciones).
+fn requested(app: &TestApp, dev: &Signer, token: &str) -> Value {
+    let r = request(app, dev, token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()
+}
+
+/// The analyst's tray filtered by `estatus` (`en-analisis`, `vencida`…).
+fn analyst_tray(app: &TestApp, atoken: &str, estatus: &str) -> Value {
+    get_with(
+        app,
+        &format!("/api/v1/analistas/certificaciones?estatus={estatus}"),
+        atoken,
+    )
+    .json()
+}
+
 fn current(app: &TestApp, token: &str) -> Value {
     let r = get_with(app, "/api/v1/certificaciones/actual", token);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -396,9 +413,7 @@ fn the_whole_guide() {
     let hoy = today(&app);
 
     // 1. Solicitud: folio, status, date, the responsiva, the test set by e-mail.
-    let r = request(&app, &dev, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let solicitud: Value = r.json();
+    let solicitud = requested(&app, &dev, &token);
     let folio = solicitud["folio"].as_str().unwrap().to_string();
     assert_eq!(folio.len(), 10);
     let c = &solicitud["certificacion"];
@@ -530,12 +545,7 @@ fn the_whole_guide() {
 
     // 4. The analyst's tray, the grading per case, the stored workbook.
     let atoken = login(&app, &analyst, "analista");
-    let tray: Value = get_with(
-        &app,
-        "/api/v1/analistas/certificaciones?estatus=en-analisis",
-        &atoken,
-    )
-    .json();
+    let tray = analyst_tray(&app, &atoken, "en-analisis");
     assert!(
         tray["solicitudes"]
             .as_array()
@@ -764,9 +774,7 @@ fn the_whole_guide() {
     assert_eq!(current(&app, &token)["acciones"], json!(["solicitar"]));
 
     // 11. It may request again.
-    let r = request(&app, &dev, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_ne!(r.json::<Value>()["folio"], folio.as_str());
+    assert_ne!(requested(&app, &dev, &token)["folio"], folio.as_str());
 }
 
 #[test]
@@ -778,9 +786,7 @@ fn vencida_after_45_business_days_and_the_calendar_moves_deadlines() {
     let analyst = Signer::demo(ANALISTA);
     let token = login(&app, &dev, "desarrollador");
     let hoy = today(&app);
-    let r = request(&app, &dev, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let v: Value = r.json();
+    let v = requested(&app, &dev, &token);
     let folio = v["folio"].as_str().unwrap().to_string();
     // Without a mail API the inbox is the delivery.
     assert_eq!(v["notificaciones"][0]["estado"], "pendiente");
@@ -836,23 +842,12 @@ fn vencida_after_45_business_days_and_the_calendar_moves_deadlines() {
         "CERTIFICACION_VENCIDA",
     );
     let atoken = login(&app, &analyst, "analista");
-    let tray: Value = get_with(
-        &app,
-        "/api/v1/analistas/certificaciones?estatus=vencida",
-        &atoken,
-    )
-    .json();
+    let tray = analyst_tray(&app, &atoken, "vencida");
     assert_eq!(tray["solicitudes"][0]["folio"], folio.as_str());
-    let waiting: Value = get_with(
-        &app,
-        "/api/v1/analistas/certificaciones?estatus=en-espera",
-        &atoken,
-    )
-    .json();
+    let waiting = analyst_tray(&app, &atoken, "en-espera");
     assert!(waiting["solicitudes"].as_array().unwrap().is_empty());
     // A lapsed request does not block a new one.
-    let r = request(&app, &dev, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
+    requested(&app, &dev, &token);
 }
 
 #[test]
@@ -865,9 +860,10 @@ fn roles_and_ownership_are_enforced() {
     let employer = Signer::demo(PATRON);
     let analyst = Signer::demo(ANALISTA);
     let token = login(&app, &dev, "desarrollador");
-    let r = request(&app, &dev, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let folio = r.json::<Value>()["folio"].as_str().unwrap().to_string();
+    let folio = requested(&app, &dev, &token)["folio"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     // Another developer: someone else's folio answers like a missing one.
     let otoken = login(&app, &other, "desarrollador");
@@ -1055,9 +1051,8 @@ fn business_days_over_http_across_movable_mondays_and_the_year_end() {
     // the first Monday of February 2027 (1 Feb) are skipped → Wednesday 24 Feb 2027.
     let dev = Signer::demo(DESARROLLADOR);
     let token = login(&app, &dev, "desarrollador");
-    let r = request(&app, &dev, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let plazo = &r.json::<Value>()["certificacion"]["plazo"];
+    let solicitud = requested(&app, &dev, &token);
+    let plazo = &solicitud["certificacion"]["plazo"];
     assert_eq!(plazo["desde"], "2026-12-18");
     assert_eq!(plazo["vence"], "2027-02-24");
     assert_eq!(plazo["vence_texto"], "24/feb/2027");
