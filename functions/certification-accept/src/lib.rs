@@ -5,7 +5,7 @@
 use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
 use avisos_certification::ActSigner;
-use avisos_certification::view::{self, Viewer};
+use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS, Registered};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, SignedAct};
@@ -40,8 +40,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         signer.check(env.kv()),
     )?;
     let done = workflow::accept(env.kv(), &seal, &session, &act, env.now)?;
-    let cal = workflow::calendar_of(env.kv(), &done.certification)?;
-    let v = view::view(&done.certification, &cal, env.now, Viewer::Desarrollador);
+    let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     Ok(HttpResponse::json(
         201,
         &Registered::new(&done.acuse, v, Vec::new()),

@@ -5,8 +5,8 @@
 use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
 use avisos_certification::ActSigner;
-use avisos_certification::notify::{self, MailConfig, MailRequest};
-use avisos_certification::view::{self, Viewer};
+use avisos_certification::notify::{MailConfig, MailRequest};
+use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, AVISO_CANCELACION, FOLIO_FIELDS};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, SignedAct};
@@ -61,19 +61,8 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         mail.is_some(),
         env.now,
     )?;
-    let ids: Vec<String> = done.notifications.iter().map(|n| n.id.clone()).collect();
-    let notificaciones = notify::deliver(
-        env.kv(),
-        mail.as_ref(),
-        &ids,
-        notify::RETRY_PER_ACT,
-        env.now,
-        |n| workflow::test_set_attachment(env.kv(), n),
-        send,
-    )
-    .await?;
-    let cal = workflow::calendar_of(env.kv(), &done.certification)?;
-    let v = view::view(&done.certification, &cal, env.now, Viewer::Desarrollador);
+    let notificaciones = done.deliver(env.kv(), mail.as_ref(), env.now, send).await?;
+    let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     let pdf = avisos_acts::pdf::render(&done.acuse);
     let body = serde_json::json!({
         "folio": done.acuse.folio,

@@ -82,6 +82,46 @@ pub struct Done {
     pub notifications: Vec<Notification>,
 }
 
+impl Done {
+    /// Sends this transition's notifications now (with up to [`notify::RETRY_PER_ACT`] queued
+    /// ones; without a mail API they stay in the portal inbox), the test set attached where one
+    /// goes; the notifications as they ended.
+    pub async fn deliver<F, Fut>(
+        &self,
+        kv: &dyn KeyValue,
+        mail: Option<&notify::MailConfig>,
+        now: DateTime<Utc>,
+        send: F,
+    ) -> Result<Vec<Notification>, ApiError>
+    where
+        F: Fn(notify::MailRequest) -> Fut,
+        Fut: Future<Output = Result<u16, String>>,
+    {
+        let ids: Vec<String> = self.notifications.iter().map(|n| n.id.clone()).collect();
+        notify::deliver(
+            kv,
+            mail,
+            &ids,
+            notify::RETRY_PER_ACT,
+            now,
+            |n| test_set_attachment(kv, n),
+            send,
+        )
+        .await
+    }
+
+    /// The request after this transition, as `viewer` sees it at `now`.
+    pub fn view(
+        &self,
+        kv: &dyn KeyValue,
+        now: DateTime<Utc>,
+        viewer: Viewer,
+    ) -> Result<CertificationView, ApiError> {
+        let cal = calendar_of(kv, &self.certification)?;
+        Ok(view::view(&self.certification, &cal, now, viewer))
+    }
+}
+
 /// The answer body of an act (schema `CertificacionRegistrada`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Registered {

@@ -564,3 +564,32 @@ fn act_signer_refuses_in_the_order_clients_see() {
         "FOLIO_NO_COINCIDE"
     );
 }
+
+#[test]
+fn an_act_delivers_its_notifications_with_the_test_set() {
+    use crate::notify::{Estado, MailConfig, MailRequest};
+    use std::cell::RefCell;
+
+    let kv = MemoryKv::new();
+    let done = solicitar(&kv, DEV, t0()).unwrap();
+    let mail =
+        MailConfig::from_variables(Some("http://correo/enviar".into()), Some("t".into())).unwrap();
+    let sent = RefCell::new(Vec::new());
+    let send = |m: MailRequest| {
+        sent.borrow_mut().push(m.body);
+        async { Ok(202) }
+    };
+    let out = futures::executor::block_on(done.deliver(&kv, Some(&mail), t0(), send)).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].estado, Estado::Enviada);
+    let zip = test_set_attachment(&kv, &done.notifications[0]).unwrap();
+    let body = String::from_utf8(sent.borrow()[0].clone()).unwrap();
+    assert!(
+        body.contains(&zip.nombre),
+        "the set travels attached: {body}"
+    );
+    let v = done
+        .view(&kv, t0(), crate::view::Viewer::Desarrollador)
+        .unwrap();
+    assert_eq!(v.folio, done.certification.folio);
+}
