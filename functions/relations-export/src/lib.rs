@@ -1,6 +1,7 @@
 //! `GET /api/v1/relaciones/exportacion`: «Exportar tabla», the session's relations table as an
 //! .xlsx workbook (the same rows and columns as `GET /api/v1/relaciones`).
 
+use avisos_acts::limits::Bucket;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
 use avisos_relations::relation::{self, Perspective};
@@ -20,6 +21,8 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     let perspective = Perspective::of(&session)?;
+    let limits = &env.config.limits;
+    limits.admit(env.kv(), Bucket::Tablas, &session.rfc, env.now)?;
     let rows = relation::list(env.kv(), &session.rfc, perspective, env.now)?;
     let bytes = export::xlsx(&rows, env.now)?;
     drop(rows);

@@ -5,6 +5,7 @@
 //! the relations terms, with the service password alongside (never in the cadena).
 
 use avisos_acts::act::{ActSpec, actions, verify_signed_act};
+use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
@@ -34,6 +35,8 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             pagina: req.query_number("pagina", 1, 1_000_000)?,
             por_pagina: req.query_number("por_pagina", MAX_POR_PAGINA, MAX_POR_PAGINA)?,
         };
+        let limits = &env.config.limits;
+        limits.admit(env.kv(), Bucket::Tablas, &session.rfc, env.now)?;
         let listing = relation::page(env.kv(), &session.rfc, perspective, env.now, page)?;
         return Ok(HttpResponse::json(
             200,

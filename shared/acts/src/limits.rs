@@ -16,6 +16,7 @@
 //! | `sesiones` | signer's RFC | 10 per 60 s | [`crate::verify_signed_act`] of `INICIO_SESION` |
 //! | `nonces` | RFC asked for | 120 per 60 s | the nonce endpoint (unauthenticated, writes a key) |
 //! | `nonces_cliente` | client address | 600 per 60 s | the nonce endpoint |
+//! | `tablas` | session's RFC | 60 per 60 s | the relations table and «Exportar tabla» (up to 10,000 and 20,000 rows read each) |
 //!
 //! Counting happens before the signature is checked, so a third party flooding someone's RFC
 //! can delay that RFC's acts for at most one window, but never makes the service verify
@@ -47,14 +48,16 @@ pub enum Bucket {
     Sesiones,
     Nonces,
     NoncesCliente,
+    Tablas,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 4] = [
+    pub const ALL: [Bucket; 5] = [
         Bucket::Actos,
         Bucket::Sesiones,
         Bucket::Nonces,
         Bucket::NoncesCliente,
+        Bucket::Tablas,
     ];
 
     /// The name used in the `limites` variable and in counter keys.
@@ -64,6 +67,7 @@ impl Bucket {
             Bucket::Sesiones => "sesiones",
             Bucket::Nonces => "nonces",
             Bucket::NoncesCliente => "nonces_cliente",
+            Bucket::Tablas => "tablas",
         }
     }
 
@@ -74,6 +78,7 @@ impl Bucket {
             Bucket::Sesiones => "inicios de sesión por RFC",
             Bucket::Nonces => "nonces por RFC",
             Bucket::NoncesCliente => "nonces por equipo cliente",
+            Bucket::Tablas => "consultas de la tabla de relaciones o exportaciones por RFC",
         }
     }
 }
@@ -85,6 +90,7 @@ pub struct Limits {
     pub sesiones: Limit,
     pub nonces: Limit,
     pub nonces_cliente: Limit,
+    pub tablas: Limit,
 }
 
 impl Default for Limits {
@@ -94,6 +100,7 @@ impl Default for Limits {
             sesiones: Limit::new(10, 60),
             nonces: Limit::new(120, 60),
             nonces_cliente: Limit::new(600, 60),
+            tablas: Limit::new(60, 60),
         }
     }
 }
@@ -131,6 +138,7 @@ impl Limits {
             Bucket::Sesiones => self.sesiones,
             Bucket::Nonces => self.nonces,
             Bucket::NoncesCliente => self.nonces_cliente,
+            Bucket::Tablas => self.tablas,
         }
     }
 
@@ -140,6 +148,7 @@ impl Limits {
             Bucket::Sesiones => &mut self.sesiones,
             Bucket::Nonces => &mut self.nonces,
             Bucket::NoncesCliente => &mut self.nonces_cliente,
+            Bucket::Tablas => &mut self.tablas,
         }
     }
 

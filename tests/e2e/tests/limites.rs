@@ -171,6 +171,25 @@ fn nonces_are_limited_per_rfc_and_per_client() {
 }
 
 #[test]
+fn relations_tables_and_exports_are_limited_per_rfc() {
+    let app = app_with_limits("tablas=3/60");
+    let token = login(&app, &Signer::demo(PATRON), "patron");
+    let get = |path: &str, token: &str| get_with(&app, path, token);
+    assert_eq!(get("/api/v1/relaciones", &token).status, 200);
+    assert_eq!(get("/api/v1/relaciones?pagina=2", &token).status, 200);
+    assert_eq!(get("/api/v1/relaciones/exportacion", &token).status, 200);
+    for path in ["/api/v1/relaciones", "/api/v1/relaciones/exportacion"] {
+        let r = get(path, &token);
+        assert_error(&r, 429, "LIMITE_EXCEDIDO");
+        assert!(r.header("retry-after").is_some());
+        assert!(r.text().contains("tabla de relaciones"), "{}", r.text());
+    }
+    // Per RFC: another employer still reads its table.
+    let other = login(&app, &Signer::demo(PATRON_FISICA), "patron");
+    assert_eq!(get("/api/v1/relaciones", &other).status, 200);
+}
+
+#[test]
 fn a_bad_limits_variable_is_a_configuration_error() {
     let app = app_with_limits("actos=muchos");
     let r = app.send(
