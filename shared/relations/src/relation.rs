@@ -1417,10 +1417,10 @@ mod tests {
             );
         }
     }
-    #[test]
-    fn import_lists_in_order_and_keeps_uniqueness() {
-        let w = world();
-        let mk = |dev: &str, cancelled: bool| Relation {
+
+    /// A relation with `PATRON` to import, cancelled (with that acuse folio) or live.
+    fn to_import(dev: &str, cancelled: Option<&str>) -> Relation {
+        Relation {
             no_caso: String::new(),
             patron_rfc: PATRON.into(),
             patron_nombre: name_of(PATRON).into(),
@@ -1431,12 +1431,18 @@ mod tests {
             fin_vigencia: crate::today(t0()) + days(30),
             registrada: t0(),
             generacion_contrasena: 0,
-            cancelacion: cancelled.then(|| Cancellation {
+            cancelacion: cancelled.map(|folio| Cancellation {
                 fecha: crate::today(t0()),
                 instante: t0(),
-                folio: "0500000999".into(),
+                folio: folio.into(),
             }),
-        };
+        }
+    }
+
+    #[test]
+    fn import_lists_in_order_and_keeps_uniqueness() {
+        let w = world();
+        let mk = |dev: &str, cancelled: bool| to_import(dev, cancelled.then_some("0500000999"));
         let ids = import(
             &*w.kv,
             vec![mk(DEV, true), mk(DEV, false), mk(DEV_2, false)],
@@ -1468,23 +1474,7 @@ mod tests {
     #[test]
     fn pages_are_newest_first_and_the_export_is_capped() {
         let w = world();
-        let cancelled = |i: u32| Relation {
-            no_caso: String::new(),
-            patron_rfc: PATRON.into(),
-            patron_nombre: name_of(PATRON).into(),
-            desarrollador_rfc: DEV.into(),
-            desarrollador_nombre: name_of(DEV).into(),
-            servicio: Servicio::Avisos,
-            inicio_vigencia: crate::today(t0()),
-            fin_vigencia: crate::today(t0()) + days(30),
-            registrada: t0(),
-            generacion_contrasena: 0,
-            cancelacion: Some(Cancellation {
-                fecha: crate::today(t0()),
-                instante: t0(),
-                folio: format!("{:010}", 900_000_000 + i),
-            }),
-        };
+        let cancelled = |i: u32| to_import(DEV, Some(&format!("{:010}", 900_000_000 + i)));
         let ids = import(&*w.kv, (0..7).map(cancelled).collect(), t0()).unwrap();
         let at = |pagina, por_pagina| {
             page(
