@@ -25,11 +25,16 @@ LOG=$(mktemp)
   >"$LOG" 2>&1 &
 HOST_PID=$!
 trap 'kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/api/v1/salud" >/dev/null 2>&1 && break
+# The debug-built host compiles every component before it listens: on a loaded 2-core machine
+# with a cold compilation cache that takes well over 20 s. Wait up to 5 minutes, and never start
+# schemathesis against a host that is not answering.
+up=""
+for _ in $(seq 1 1500); do
+  if curl -fsS "http://127.0.0.1:$PORT/api/v1/salud" >/dev/null 2>&1; then up=1; break; fi
   kill -0 "$HOST_PID" 2>/dev/null || { cat "$LOG"; echo "el host no arrancó" >&2; exit 1; }
   sleep 0.2
 done
+[ -n "$up" ] || { cat "$LOG"; echo "el host no respondió en 5 minutos" >&2; exit 1; }
 
 "$VENV/bin/schemathesis" run openapi.yaml \
   --url "http://127.0.0.1:$PORT" \
