@@ -314,7 +314,8 @@ pub struct Employer {
     pub password: String,
 }
 
-pub fn employer_with_certified_developer(app: &TestApp) -> Employer {
+/// `REGISTRAR_DESARROLLADOR` by the demo analyst: sets a developer's certification status.
+pub fn register_developer(app: &TestApp, rfc: &str, name: &str, estatus: &str) -> TestResponse {
     let analyst = Signer::demo(ANALISTA);
     let token = login(app, &analyst, "analista");
     let act = prepare(
@@ -323,27 +324,51 @@ pub fn employer_with_certified_developer(app: &TestApp) -> Employer {
         "REGISTRAR_DESARROLLADOR",
         None,
         &[
-            ("rfc_desarrollador", DESARROLLADOR),
-            ("razon_social", "NOMINAS DEMOSTRACION SA DE CV"),
-            ("estatus", "autorizada"),
+            ("rfc_desarrollador", rfc),
+            ("razon_social", name),
+            ("estatus", estatus),
         ],
     );
-    let r = send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token);
+    send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token)
+}
+
+/// [`register_developer`] as certified (`autorizada`).
+pub fn certify(app: &TestApp, rfc: &str, name: &str) {
+    let r = register_developer(app, rfc, name, "autorizada");
     assert_eq!(r.status, 201, "{}", r.text());
-    let signer = Signer::demo(PATRON);
-    let token = login(app, &signer, "patron");
-    let act = prepare(app, &signer, "GENERAR_CONTRASENA", None, &[]);
-    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, &token);
+}
+
+/// `GENERAR_CONTRASENA`: the answer (`contrasena`, its generation…).
+pub fn generate_password(app: &TestApp, signer: &Signer, token: &str) -> Value {
+    let act = prepare(app, signer, "GENERAR_CONTRASENA", None, &[]);
+    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, token);
     assert_eq!(r.status, 201, "{}", r.text());
-    let password = r.json::<Value>()["contrasena"]
+    r.json()
+}
+
+/// A fresh service password of the signer's employer.
+pub fn new_password(app: &TestApp, signer: &Signer, token: &str) -> String {
+    generate_password(app, signer, token)["contrasena"]
         .as_str()
-        .unwrap()
-        .to_string();
+        .expect("contrasena")
+        .to_string()
+}
+
+/// The demo employer `rfc`, logged in, with a fresh service password.
+pub fn employer(app: &TestApp, rfc: &str) -> Employer {
+    let signer = Signer::demo(rfc);
+    let token = login(app, &signer, "patron");
+    let password = new_password(app, &signer, &token);
     Employer {
         signer,
         token,
         password,
     }
+}
+
+pub fn employer_with_certified_developer(app: &TestApp) -> Employer {
+    certify(app, DESARROLLADOR, "NOMINAS DEMOSTRACION SA DE CV");
+    employer(app, PATRON)
 }
 
 /// `ADICIONAR_RELACION` of [`DESARROLLADOR`] for Avisos, from the service's today for `months`,

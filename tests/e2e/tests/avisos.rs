@@ -21,45 +21,6 @@ const PUBLICAR: &str = "/api/v1/avisos/publicaciones";
 const CONSULTAR: &str = "/api/v1/avisos/consultas";
 const BITACORA: &str = "/api/v1/avisos/bitacora";
 
-fn register_developer(app: &TestApp, rfc: &str, name: &str, estatus: &str) {
-    let analyst = Signer::demo(ANALISTA);
-    let token = login(app, &analyst, "analista");
-    let act = prepare(
-        app,
-        &analyst,
-        "REGISTRAR_DESARROLLADOR",
-        None,
-        &[
-            ("rfc_desarrollador", rfc),
-            ("razon_social", name),
-            ("estatus", estatus),
-        ],
-    );
-    let r = send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token);
-    assert_eq!(r.status, 201, "{}", r.text());
-}
-
-fn generate_password(app: &TestApp, signer: &Signer, token: &str) -> String {
-    let act = prepare(app, signer, "GENERAR_CONTRASENA", None, &[]);
-    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json::<Value>()["contrasena"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn employer(app: &TestApp, rfc: &str) -> Employer {
-    let signer = Signer::demo(rfc);
-    let token = login(app, &signer, "patron");
-    let password = generate_password(app, &signer, &token);
-    Employer {
-        signer,
-        token,
-        password,
-    }
-}
-
 fn today(app: &TestApp) -> NaiveDate {
     server_now(app)[..10].parse().unwrap()
 }
@@ -395,12 +356,7 @@ fn publish_consult_paginate_and_audit() {
 fn the_access_matrix() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    register_developer(
-        &app,
-        DESARROLLADOR_2,
-        "SISTEMAS DE NOMINA DEMO SC",
-        "autorizada",
-    );
+    certify(&app, DESARROLLADOR_2, "SISTEMAS DE NOMINA DEMO SC");
     let no_caso = relate(&app, &e, DESARROLLADOR, 60);
     let hoy = today(&app);
     let r = publish(&app, PATRON, &datos::spread(20, hoy, 10));
@@ -430,13 +386,13 @@ fn the_access_matrix() {
     );
 
     // Regenerating the password keeps the relation; only the new password works from now on.
-    let new_password = generate_password(&app, &e.signer, &e.token);
+    let regenerated = new_password(&app, &e.signer, &e.token);
     assert_error(
         &consult_patron(&app, &dev, &e.password),
         403,
         "CONTRASENA_REGENERADA",
     );
-    ok(&dev, &new_password);
+    ok(&dev, &regenerated);
     // A cancelled password: nobody can consult.
     let act = prepare(&app, &e.signer, "CANCELAR_CONTRASENA", None, &[]);
     let r = send_act_as(
@@ -447,12 +403,12 @@ fn the_access_matrix() {
     );
     assert_eq!(r.status, 201, "{}", r.text());
     assert_error(
-        &consult_patron(&app, &dev, &new_password),
+        &consult_patron(&app, &dev, &regenerated),
         403,
         "CONTRASENA_CANCELADA",
     );
     let e = Employer {
-        password: generate_password(&app, &e.signer, &e.token),
+        password: new_password(&app, &e.signer, &e.token),
         ..e
     };
     ok(&dev, &e.password);
@@ -460,12 +416,13 @@ fn the_access_matrix() {
     // The developer's certification cancelled: refused at once, whatever the relation says.
     let no_caso_2 = relate(&app, &e, DESARROLLADOR_2, 60);
     ok(&dev2, &e.password);
-    register_developer(
+    let r = register_developer(
         &app,
         DESARROLLADOR_2,
         "SISTEMAS DE NOMINA DEMO SC",
         "cancelada",
     );
+    assert_eq!(r.status, 201, "{}", r.text());
     assert_error(
         &consult_patron(&app, &dev2, &e.password),
         403,
@@ -549,12 +506,7 @@ fn wrong_passwords_are_throttled_per_developer_and_employer() {
     let clock = TestClock::new();
     let app = TestApp::start(app_options().clock(&clock));
     let e = employer_with_certified_developer(&app);
-    register_developer(
-        &app,
-        DESARROLLADOR_2,
-        "SISTEMAS DE NOMINA DEMO SC",
-        "autorizada",
-    );
+    certify(&app, DESARROLLADOR_2, "SISTEMAS DE NOMINA DEMO SC");
     relate(&app, &e, DESARROLLADOR, 60);
     relate(&app, &e, DESARROLLADOR_2, 60);
     let dev = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");

@@ -27,55 +27,6 @@ const GUIDE_COLUMNS: [&str; 10] = [
 ];
 
 /// An employer with a session and its service password.
-struct Employer {
-    signer: Signer,
-    token: String,
-    password: String,
-}
-
-fn register_developer(app: &TestApp, rfc: &str, name: &str, estatus: &str) -> TestResponse {
-    let analyst = Signer::demo(ANALISTA);
-    let token = login(app, &analyst, "analista");
-    let act = prepare(
-        app,
-        &analyst,
-        "REGISTRAR_DESARROLLADOR",
-        None,
-        &[
-            ("rfc_desarrollador", rfc),
-            ("razon_social", name),
-            ("estatus", estatus),
-        ],
-    );
-    send_act_as(app, "/api/v1/desarrolladores/registro", &act, &token)
-}
-
-fn certify(app: &TestApp, rfc: &str, name: &str) {
-    let r = register_developer(app, rfc, name, "autorizada");
-    assert_eq!(r.status, 201, "{}", r.text());
-}
-
-fn generate_password(app: &TestApp, signer: &Signer, token: &str) -> Value {
-    let act = prepare(app, signer, "GENERAR_CONTRASENA", None, &[]);
-    let r = send_act_as(app, "/api/v1/contrasena-servicio", &act, token);
-    assert_eq!(r.status, 201, "{}", r.text());
-    r.json()
-}
-
-fn employer(app: &TestApp, rfc: &str) -> Employer {
-    let signer = Signer::demo(rfc);
-    let token = login(app, &signer, "patron");
-    let password = generate_password(app, &signer, &token)["contrasena"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Employer {
-        signer,
-        token,
-        password,
-    }
-}
-
 /// The two demo developers certified, the demo employer with its password.
 fn world(app: &TestApp) -> Employer {
     certify(app, DESARROLLADOR, NAME_DEV);
