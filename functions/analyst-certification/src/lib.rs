@@ -26,7 +26,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     };
     let env = Env::load()?;
     let session = env.require_session(&req)?;
-    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    env.config.require_analyst(&session)?;
     let c = record::load(env.kv(), &folio)?.ok_or_else(record::not_found)?;
     let cal = workflow::calendar_of(env.kv(), &c)?;
     Ok(HttpResponse::json(

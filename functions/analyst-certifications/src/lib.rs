@@ -18,7 +18,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
-    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    env.config.require_analyst(&session)?;
     let estatus = match req.query_param("estatus") {
         None => Estatus::EnAnalisis,
         Some(s) => Estatus::parse_clave(&s).ok_or_else(|| {

@@ -24,7 +24,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     };
     let env = Env::load()?;
     let session = env.require_session(&req)?;
-    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    env.config.require_analyst(&session)?;
     let ronda = match req.query_param("ronda") {
         None => None,
         Some(r) => Some(r.trim().parse::<u32>().map_err(|_| {

@@ -23,14 +23,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Post])?;
     let env = Env::load()?;
     let session = env.require_session(&req)?;
-    session.require_role(&[Role::Analista])?;
-    if !env.config.is_analyst(&session.rfc) {
-        return Err(ApiError::new(
-            403,
-            "ROL_NO_PERMITIDO",
-            "Tu RFC ya no está registrado como analista del Instituto.",
-        ));
-    }
+    env.config.require_analyst(&session)?;
     let prepared = publicacion::prepare(&req.body, env.config.mode)?;
     require_actor(&session, Role::Analista, &prepared.request.rfc)?;
     let seal = env.seal()?;

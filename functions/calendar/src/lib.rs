@@ -44,7 +44,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
     let adicionales = if req.method == Method::Put {
         let session = env.require_session(&req)?;
-        avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+        env.config.require_analyst(&session)?;
         let body: Put = req.json()?;
         deadline::set_extra_days(env.kv(), year, &body.dias_inhabiles)?
     } else {

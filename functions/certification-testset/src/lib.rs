@@ -24,7 +24,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     let c = if session.rol == Role::Analista {
-        avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+        env.config.require_analyst(&session)?;
         record::load(env.kv(), &folio)?.ok_or_else(record::not_found)?
     } else {
         avisos_certification::require_owner(env.kv(), &session, &folio)?.0

@@ -23,7 +23,7 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
-    avisos_certification::require_analyst(&session, env.config.is_analyst(&session.rfc))?;
+    env.config.require_analyst(&session)?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),

@@ -8,6 +8,8 @@
 //! secret to be configured; anything else is refused at the first request.
 
 use avisos_http::ApiError;
+
+use crate::session::{Role, Session};
 use efirma::{RevocationList, TrustAnchors, TrustBundle};
 
 /// The project's demo certification authority (tests/demo-pki/generate.sh).
@@ -96,6 +98,20 @@ impl ServiceConfig {
             .iter()
             .any(|a| a.eq_ignore_ascii_case(rfc.trim()))
     }
+
+    /// An analyst's session: role analista and an RFC still listed in `analistas` (a session
+    /// outlives a removal from the list by at most its lifetime otherwise).
+    pub fn require_analyst(&self, session: &Session) -> Result<(), ApiError> {
+        session.require_role(&[Role::Analista])?;
+        if !self.is_analyst(&session.rfc) {
+            return Err(ApiError::new(
+                403,
+                "ROL_NO_PERMITIDO",
+                "Tu RFC ya no está registrado como analista del Instituto.",
+            ));
+        }
+        Ok(())
+    }
 }
 
 fn split_list(s: &str) -> impl Iterator<Item = &str> {
@@ -151,6 +167,30 @@ mod tests {
         assert!(c.revocations.contains("30001000000400002300"));
         assert!(c.is_analyst("AIGL850215QR5"));
         assert!(!c.is_analyst("EDE200101AB0"));
+    }
+
+    #[test]
+    fn analysts_need_the_role_and_the_list() {
+        let c = ServiceConfig::from_raw(&raw("demo", "demo")).unwrap();
+        let session = |rfc: &str, rol: Role| Session {
+            rfc: rfc.into(),
+            rol,
+            nombre: String::new(),
+            emitida: chrono::DateTime::UNIX_EPOCH,
+            expira: chrono::DateTime::UNIX_EPOCH,
+            sid: String::new(),
+        };
+        assert!(
+            c.require_analyst(&session("AIGL850215QR5", Role::Analista))
+                .is_ok()
+        );
+        for (rfc, rol) in [
+            ("AIGL850215QR5", Role::Patron),
+            ("EDE200101AB0", Role::Analista),
+        ] {
+            let e = c.require_analyst(&session(rfc, rol)).unwrap_err();
+            assert_eq!((e.status, &*e.codigo), (403, "ROL_NO_PERMITIDO"), "{rfc}");
+        }
     }
 
     #[test]

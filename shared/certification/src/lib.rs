@@ -83,19 +83,6 @@ pub fn require_owner(
     }
 }
 
-/// An analyst's session: role analista and an RFC still listed in the `analistas` variable.
-pub fn require_analyst(session: &Session, is_analyst: bool) -> Result<(), ApiError> {
-    session.require_role(&[Role::Analista])?;
-    if !is_analyst {
-        return Err(ApiError::new(
-            403,
-            "ROL_NO_PERMITIDO",
-            "Tu RFC ya no está registrado como analista del Instituto.",
-        ));
-    }
-    Ok(())
-}
-
 /// An act needs the signer's own session too, in the act's role, with the same RFC.
 pub fn require_signer(session: &Session, role: Role, signer_rfc: &str) -> Result<(), ApiError> {
     avisos_relations::require_actor(session, role, signer_rfc)
@@ -145,7 +132,7 @@ impl<'a> ActSigner<'a> {
         config: &ServiceConfig,
     ) -> impl FnOnce(&Session) -> Result<(), ApiError> {
         move |session| match self.role {
-            Role::Analista => require_analyst(session, config.is_analyst(&session.rfc)),
+            Role::Analista => config.require_analyst(session),
             role => session.require_role(&[role]),
         }
     }
