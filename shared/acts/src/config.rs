@@ -8,9 +8,9 @@
 //! secret to be configured; anything else is refused at the first request.
 
 use avisos_http::ApiError;
+use efirma::{RevocationList, TrustAnchors, TrustBundle};
 
 use crate::session::{Role, Session};
-use efirma::{RevocationList, TrustAnchors, TrustBundle};
 
 /// The project's demo certification authority (tests/demo-pki/generate.sh).
 pub const DEMO_CA_DER: &[u8] = include_bytes!("../../../static/demo/ac-demo.cer");

@@ -306,8 +306,7 @@ impl avisos_kv::KeyValue for HostKv {
     }
 }
 
-/// An employer logged in with its service password, after the analyst registered [`DESARROLLADOR`]
-/// as certified: the starting point of the scale and fault tests.
+/// An employer logged in, with its service password.
 pub struct Employer {
     pub signer: Signer,
     pub token: String,
@@ -366,6 +365,8 @@ pub fn employer(app: &TestApp, rfc: &str) -> Employer {
     }
 }
 
+/// [`PATRON`] with its password, after the analyst registered [`DESARROLLADOR`] as certified:
+/// the starting point of the scale, fault and avisos tests.
 pub fn employer_with_certified_developer(app: &TestApp) -> Employer {
     certify(app, DESARROLLADOR, "NOMINAS DEMOSTRACION SA DE CV");
     employer(app, PATRON)

@@ -26,7 +26,6 @@ const GUIDE_COLUMNS: [&str; 10] = [
     "Cancelación",
 ];
 
-/// An employer with a session and its service password.
 /// The two demo developers certified, the demo employer with its password.
 fn world(app: &TestApp) -> Employer {
     certify(app, DESARROLLADOR, NAME_DEV);
