@@ -5,15 +5,19 @@
 //! `avisos-spin`. The trait deliberately has no "list all keys" operation: the design requires every
 //! request to touch O(1) keys, so listings are kept as explicit per-owner index values.
 
+pub mod checked;
+pub mod envelope;
 mod memory;
+pub mod simulated;
 
+pub use checked::CheckedKv;
 pub use memory::MemoryKv;
 
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Why a storage operation failed. Callers map every variant to "store unavailable" (503) except
 /// [`KvError::Corrupt`], which is an internal invariant violation (500).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum KvError {
     #[error("key-value store unavailable: {0}")]
     Unavailable(String),
@@ -37,10 +41,13 @@ pub trait KeyValue {
     /// `expected = None` means **create once**: of the callers racing to create an absent key,
     /// exactly one succeeds. Spin's SQLite store turns a swap on an absent key into an upsert
     /// (two racers would both win), so implementations back creation with an atomic counter
-    /// instead. `MemoryKv` never lets a key name be created twice; `SpinKv` lets it be created
-    /// again about two minutes after it was deleted or after a creation that a store failure
-    /// interrupted (so such a failure cannot block the key forever). Callers that need to
-    /// re-create a unique key must put a generation in its name.
+    /// instead. `MemoryKv` never lets a key name be created twice; [`CheckedKv`] (the store
+    /// components use) lets it be created again about two minutes after it was deleted or after
+    /// a creation that a store failure interrupted (so such a failure cannot block the key
+    /// forever). Callers that need to re-create a unique key must put a generation in its name.
+    ///
+    /// The answer is the truth whatever the store said: `true` exactly when the key now holds
+    /// this write (see [`checked`]).
     fn compare_and_swap(
         &self,
         key: &str,

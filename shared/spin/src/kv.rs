@@ -1,25 +1,24 @@
 //! `avisos_kv::KeyValue` over Spin's key-value store.
+//!
+//! [`SpinStore`] is the store exactly as Spin offers it (the `fermyon:spin` interface for plain
+//! operations, `wasi:keyvalue/atomics` for counters and compare-and-swap); [`SpinKv`] is what
+//! components use: the same store behind [`avisos_kv::CheckedKv`], whose compare-and-swap reads
+//! back its outcome because Spin's answers cannot be trusted (Redis answers `CasFailed` to every
+//! swap; SQLite upserts on a swap of an absent key: see `avisos_kv::checked`).
 
-use avisos_kv::{KeyValue, KvError};
+use avisos_kv::checked::{RawStore, SwapAnswer};
+use avisos_kv::{CheckedKv, KeyValue, KvError};
 use spin_sdk::key_value::{Error as SpinError, Store};
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
 
-/// Seconds of one create-once window (see `compare_and_swap` with `expected = None`).
-const CREATE_WINDOW_SECONDS: i64 = 60;
-
-/// One store label opened through both interfaces Spin offers: the `fermyon:spin` one for plain
-/// operations and `wasi:keyvalue` for the atomic ones (the fermyon interface has no atomics).
-pub struct SpinKv {
+/// One store label opened through both interfaces Spin offers (the fermyon interface has no
+/// atomics).
+pub struct SpinStore {
     store: Store,
     bucket: wasi_store::Bucket,
 }
 
-impl SpinKv {
-    /// Opens the `default` store, which must be listed in the component's `key_value_stores`.
-    pub fn open_default() -> Result<Self, KvError> {
-        Self::open("default")
-    }
-
+impl SpinStore {
     pub fn open(label: &str) -> Result<Self, KvError> {
         let store = Store::open(label).map_err(map_spin)?;
         let bucket = wasi_store::open(label).map_err(map_wasi)?;
@@ -42,7 +41,9 @@ fn map_wasi(e: wasi_store::Error) -> KvError {
     }
 }
 
-impl KeyValue for SpinKv {
+impl RawStore for SpinStore {
+    type Cas = atomics::Cas;
+
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
         self.store.get(key).map_err(map_spin)
     }
@@ -63,49 +64,73 @@ impl KeyValue for SpinKv {
         atomics::increment(&self.bucket, key, delta).map_err(map_wasi)
     }
 
+    fn cas_current(&self, key: &str) -> Result<(atomics::Cas, Option<Vec<u8>>), KvError> {
+        let cas = atomics::Cas::new(&self.bucket, key).map_err(map_wasi)?;
+        // `current()` takes the snapshot the swap compares against (Cas::new does not).
+        let current = cas.current().map_err(map_wasi)?;
+        Ok((cas, current))
+    }
+
+    fn cas_swap(&self, cas: atomics::Cas, value: &[u8]) -> SwapAnswer {
+        match atomics::swap(cas, value) {
+            Ok(()) => SwapAnswer::Done,
+            // The fresh operation Spin hands back is dropped: CheckedKv reads the truth itself.
+            Err(atomics::CasError::CasFailed(_)) => SwapAnswer::CasFailed,
+            Err(atomics::CasError::StoreError(e)) => SwapAnswer::StoreError(map_wasi(e)),
+        }
+    }
+}
+
+/// The store components use: Spin's, with compare-and-swap outcomes that tell the truth.
+pub struct SpinKv(CheckedKv<SpinStore>);
+
+impl SpinKv {
+    /// Opens the `default` store, which must be listed in the component's `key_value_stores`.
+    pub fn open_default() -> Result<Self, KvError> {
+        Self::open("default")
+    }
+
+    pub fn open(label: &str) -> Result<Self, KvError> {
+        Ok(Self(CheckedKv::new(
+            SpinStore::open(label)?,
+            || crate::now().timestamp(),
+            write_id,
+        )))
+    }
+}
+
+/// A random write id (`wasi:random`); a failure of the source falls back to the clock, which
+/// is still unique enough to tell two writers of one key apart.
+fn write_id() -> u64 {
+    let mut b = [0u8; 8];
+    match getrandom::fill(&mut b) {
+        Ok(()) => u64::from_le_bytes(b),
+        Err(_) => crate::now().timestamp_nanos_opt().unwrap_or_default() as u64,
+    }
+}
+
+impl KeyValue for SpinKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.0.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.0.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.0.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.0.exists(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
+        self.0.increment(key, delta)
+    }
     fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, KvError> {
-        let Some(expected) = expected else {
-            // Create once. Spin's SQLite store upserts on a swap of an absent key, so creation
-            // is decided by an atomic counter: only its first increment wins. The counter is
-            // per time window, and a window is closed to creators while the previous one has
-            // a claim: a creation interrupted by a store failure (claim taken, value never
-            // written) blocks the key for at most two windows instead of forever, and a
-            // creator still running at a window boundary is never raced by the next window.
-            if self.store.exists(key).map_err(map_spin)? {
-                return Ok(false);
-            }
-            let window = crate::now().timestamp().div_euclid(CREATE_WINDOW_SECONDS);
-            let claim = |w: i64| format!("\u{0}creado:{w}:{key}");
-            if self.store.exists(&claim(window - 1)).map_err(map_spin)? {
-                return Ok(false);
-            }
-            if atomics::increment(&self.bucket, &claim(window), 1).map_err(map_wasi)? != 1 {
-                return Ok(false);
-            }
-            self.store.set(key, new).map_err(map_spin)?;
-            return Ok(true);
-        };
-        let cas = atomics::Cas::new(&self.bucket, key).map_err(map_wasi)?;
-        // `current()` takes the snapshot the swap compares against (Cas::new does not).
-        if cas.current().map_err(map_wasi)?.as_deref() != Some(expected) {
-            return Ok(false);
-        }
-        match atomics::swap(cas, new) {
-            // Spin's Redis store reports a swap whose EXEC was aborted by a concurrent write
-            // (WATCH) as done (it parses the nil reply as success): confirm by reading back.
-            // A writer that replaced our value in between makes this report a lost race, which
-            // callers retry. If the read itself fails, the swap's own answer stands.
-            Ok(()) => Ok(self
-                .store
-                .get(key)
-                .map_or(true, |now| now.as_deref() == Some(new))),
-            Err(atomics::CasError::CasFailed(_)) => Ok(false),
-            Err(atomics::CasError::StoreError(e)) => Err(map_wasi(e)),
-        }
+        self.0.compare_and_swap(key, expected, new)
     }
 }
