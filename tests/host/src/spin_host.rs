@@ -15,7 +15,7 @@ use crate::bindings::fermyon::spin::{key_value, variables};
 use crate::bindings::wasi::config::store as config;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 use crate::instance::HostState;
-use crate::kv::{KvBackend, KvError, KvResult, OpenError};
+use crate::kv::{CasOp, KvBackend, KvError, KvResult, OpenError, SwapError};
 
 /// Spin's limit on stores open at once in one instance.
 const MAX_OPEN_STORES: u32 = 256;
@@ -44,11 +44,28 @@ impl KvHandle {
 pub struct SpinStore(KvHandle);
 /// `wasi:keyvalue/store.bucket`.
 pub struct Bucket(KvHandle);
-/// `wasi:keyvalue/atomics.cas`: the value seen when the operation began, to compare against.
+/// `wasi:keyvalue/atomics.cas`: the backend's operation in Spin's steps (`new`, `current`,
+/// `swap`). Behind a mutex so each step can run on the blocking pool.
 pub struct Cas {
     bucket: KvHandle,
     key: String,
-    seen: Option<Vec<u8>>,
+    op: Arc<std::sync::Mutex<Box<dyn CasOp>>>,
+}
+
+impl Cas {
+    /// Runs one step of the operation on the blocking pool.
+    async fn step<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn CasOp) -> T + Send + 'static,
+    ) -> wasmtime::Result<T> {
+        let op = self.op.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut op = op.lock().unwrap_or_else(|p| p.into_inner());
+            f(op.as_mut())
+        })
+        .await
+        .map_err(|e| wasmtime::Error::msg(format!("key-value operation failed: {e}")))
+    }
 }
 
 enum OpenFailure {
@@ -81,13 +98,19 @@ impl HostState {
         Ok(self.table.get(res)?.0.clone())
     }
 
+    /// Spin's `new`: the store's operation, nothing read yet (Spin's SQLite reads nothing
+    /// here; Redis opens a connection).
     async fn new_cas(&mut self, bucket: KvHandle, key: String) -> Result<Cas, store::Error> {
         let k = key.clone();
-        let seen = bucket
-            .run(move |b, s| b.get(s, &k))
+        let op = bucket
+            .run(move |b, s| b.new_cas(s, &k))
             .await
             .map_err(wasi_err)?;
-        Ok(Cas { bucket, key, seen })
+        Ok(Cas {
+            bucket,
+            key,
+            op: Arc::new(std::sync::Mutex::new(op)),
+        })
     }
 }
 
@@ -292,17 +315,8 @@ impl atomics::HostCas for HostState {
     }
 
     async fn current(&mut self, cas: Resource<Cas>) -> Wt<Result<Option<Vec<u8>>, store::Error>> {
-        // As in Spin, `current` re-reads the value and the swap then compares against it.
-        let (bucket, key) = {
-            let c = self.table.get(&cas)?;
-            (c.bucket.clone(), c.key.clone())
-        };
-        let value = match bucket.run(move |b, s| b.get(s, &key)).await {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(wasi_err(e))),
-        };
-        self.table.get_mut(&cas)?.seen.clone_from(&value);
-        Ok(Ok(value))
+        let value = self.table.get(&cas)?.step(|op| op.current()).await?;
+        Ok(value.map_err(wasi_err))
     }
 
     async fn drop(&mut self, cas: Resource<Cas>) -> Wt<()> {
@@ -324,24 +338,29 @@ impl atomics::Host for HostState {
             .map_err(wasi_err))
     }
 
+    /// As Spin's `swap` (`crates/factor-key-value/src/host.rs`): the store's answer is passed
+    /// on as it is; on `CasFailed` the guest gets a fresh operation on the key, on which
+    /// `current` was already called (Redis WATCHes again on a new connection).
     async fn swap(
         &mut self,
         cas: Resource<Cas>,
         value: Vec<u8>,
     ) -> Wt<Result<(), atomics::CasError>> {
-        let Cas { bucket, key, seen } = self.table.delete(cas)?;
-        let k = key.clone();
-        let swapped = bucket
-            .run(move |b, s| b.compare_and_swap(s, &k, seen.as_deref(), &value))
-            .await;
-        match swapped {
-            Ok(true) => Ok(Ok(())),
-            // The guest gets a fresh operation holding the value that beat it.
-            Ok(false) => match self.new_cas(bucket, key).await {
-                Ok(fresh) => Ok(Err(atomics::CasError::CasFailed(self.table.push(fresh)?))),
-                Err(e) => Ok(Err(atomics::CasError::StoreError(e))),
-            },
-            Err(e) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
+        let cas = self.table.delete(cas)?;
+        let answer = cas.step(move |op| op.swap(&value)).await?;
+        match answer {
+            Ok(()) => Ok(Ok(())),
+            Err(SwapError::CasFailed(_)) => {
+                let fresh = match self.new_cas(cas.bucket, cas.key).await {
+                    Ok(fresh) => fresh,
+                    Err(e) => return Ok(Err(atomics::CasError::StoreError(e))),
+                };
+                if let Err(e) = fresh.step(|op| op.current()).await? {
+                    return Ok(Err(atomics::CasError::StoreError(wasi_err(e))));
+                }
+                Ok(Err(atomics::CasError::CasFailed(self.table.push(fresh)?)))
+            }
+            Err(SwapError::Other(e)) => Ok(Err(atomics::CasError::StoreError(wasi_err(e)))),
         }
     }
 }

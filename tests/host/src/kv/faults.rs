@@ -4,11 +4,14 @@
 //! [`Faults::fail_after`]`(n)` lets the next `n` operations through and fails every later one
 //! until [`Faults::heal`]; tests walk `n` over every step of an act to check that a failure at
 //! any point leaves the act either wholly recorded or not at all.
+//! [`Faults::lose_answer_after`]`(n)` is the harder case: the operation after those `n` is
+//! carried out, but its answer is lost (reported as a failure), as when the store or the network
+//! goes away between a commit and its reply; every later one fails too.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use super::{KvBackend, KvError, KvResult};
+use super::{CasOp, KvBackend, KvError, KvResult, SwapError};
 
 /// The switch a test holds. Cloning shares it.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +20,15 @@ pub struct Faults {
     budget: Arc<AtomicI64>,
     /// Operations seen since the last `fail_after`/`heal` (to size the walk).
     seen: Arc<AtomicI64>,
+    /// The first operation past the budget runs before it fails (its answer is lost).
+    lose_answer: Arc<AtomicBool>,
+}
+
+/// What happens to one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admission {
+    Run,
+    RunThenFail,
 }
 
 impl Faults {
@@ -28,12 +40,21 @@ impl Faults {
 
     /// Lets `n` more operations succeed, then fails every one.
     pub fn fail_after(&self, n: u32) {
+        self.lose_answer.store(false, Ordering::SeqCst);
         self.seen.store(0, Ordering::SeqCst);
         self.budget.store(i64::from(n), Ordering::SeqCst);
     }
 
+    /// Lets `n` more operations succeed, carries out the next one but reports it failed, then
+    /// fails every one.
+    pub fn lose_answer_after(&self, n: u32) {
+        self.fail_after(n);
+        self.lose_answer.store(true, Ordering::SeqCst);
+    }
+
     /// Stops failing.
     pub fn heal(&self) {
+        self.lose_answer.store(false, Ordering::SeqCst);
         self.seen.store(0, Ordering::SeqCst);
         self.budget.store(-1, Ordering::SeqCst);
     }
@@ -43,7 +64,7 @@ impl Faults {
         self.seen.load(Ordering::SeqCst)
     }
 
-    fn admit(&self) -> KvResult<()> {
+    fn admit(&self) -> KvResult<Admission> {
         self.seen.fetch_add(1, Ordering::SeqCst);
         let allowed = self
             .budget
@@ -51,9 +72,44 @@ impl Faults {
                 (b > 0).then(|| b - 1)
             });
         match allowed {
-            Ok(_) => Ok(()),
-            Err(b) if b < 0 => Ok(()),
-            Err(_) => Err(KvError("simulated store outage".into())),
+            Ok(_) => Ok(Admission::Run),
+            Err(b) if b < 0 => Ok(Admission::Run),
+            Err(_) if self.lose_answer.swap(false, Ordering::SeqCst) => Ok(Admission::RunThenFail),
+            Err(_) => Err(outage()),
+        }
+    }
+
+    /// Runs `op` if admitted; a lost answer runs it and reports the outage.
+    fn run<T>(&self, op: impl FnOnce() -> KvResult<T>) -> KvResult<T> {
+        match self.admit()? {
+            Admission::Run => op(),
+            Admission::RunThenFail => op().and(Err(outage())),
+        }
+    }
+}
+
+fn outage() -> KvError {
+    KvError("simulated store outage".into())
+}
+
+/// A compare-and-swap whose steps count as operations.
+struct FaultyCas {
+    inner: Box<dyn CasOp>,
+    faults: Faults,
+}
+
+impl CasOp for FaultyCas {
+    fn current(&mut self) -> KvResult<Option<Vec<u8>>> {
+        self.faults.run(|| self.inner.current())
+    }
+
+    fn swap(&mut self, value: &[u8]) -> Result<(), SwapError> {
+        match self.faults.admit().map_err(SwapError::Other)? {
+            Admission::Run => self.inner.swap(value),
+            Admission::RunThenFail => {
+                let _ = self.inner.swap(value);
+                Err(SwapError::Other(outage()))
+            }
         }
     }
 }
@@ -75,50 +131,38 @@ impl KvBackend for FaultyKv {
         format!("{} (with fault injection)", self.inner.describe())
     }
     fn get(&self, s: &str, k: &str) -> KvResult<Option<Vec<u8>>> {
-        self.faults.admit()?;
-        self.inner.get(s, k)
+        self.faults.run(|| self.inner.get(s, k))
     }
     fn set(&self, s: &str, k: &str, v: &[u8]) -> KvResult<()> {
-        self.faults.admit()?;
-        self.inner.set(s, k, v)
+        self.faults.run(|| self.inner.set(s, k, v))
     }
     fn delete(&self, s: &str, k: &str) -> KvResult<()> {
-        self.faults.admit()?;
-        self.inner.delete(s, k)
+        self.faults.run(|| self.inner.delete(s, k))
     }
     fn exists(&self, s: &str, k: &str) -> KvResult<bool> {
-        self.faults.admit()?;
-        self.inner.exists(s, k)
+        self.faults.run(|| self.inner.exists(s, k))
     }
     fn get_keys(&self, s: &str) -> KvResult<Vec<String>> {
-        self.faults.admit()?;
-        self.inner.get_keys(s)
+        self.faults.run(|| self.inner.get_keys(s))
     }
     fn get_many(&self, s: &str, keys: &[String]) -> KvResult<Vec<(String, Vec<u8>)>> {
-        self.faults.admit()?;
-        self.inner.get_many(s, keys)
+        self.faults.run(|| self.inner.get_many(s, keys))
     }
     fn set_many(&self, s: &str, entries: &[(String, Vec<u8>)]) -> KvResult<()> {
-        self.faults.admit()?;
-        self.inner.set_many(s, entries)
+        self.faults.run(|| self.inner.set_many(s, entries))
     }
     fn delete_many(&self, s: &str, keys: &[String]) -> KvResult<()> {
-        self.faults.admit()?;
-        self.inner.delete_many(s, keys)
+        self.faults.run(|| self.inner.delete_many(s, keys))
     }
     fn increment(&self, s: &str, k: &str, delta: i64) -> KvResult<i64> {
-        self.faults.admit()?;
-        self.inner.increment(s, k, delta)
+        self.faults.run(|| self.inner.increment(s, k, delta))
     }
-    fn compare_and_swap(
-        &self,
-        s: &str,
-        k: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> KvResult<bool> {
-        self.faults.admit()?;
-        self.inner.compare_and_swap(s, k, expected, new)
+    fn new_cas(&self, s: &str, k: &str) -> KvResult<Box<dyn CasOp>> {
+        let inner = self.faults.run(|| self.inner.new_cas(s, k))?;
+        Ok(Box::new(FaultyCas {
+            inner,
+            faults: self.faults.clone(),
+        }))
     }
 }
 
@@ -140,5 +184,21 @@ mod tests {
         assert_eq!(faults.operations(), 4);
         faults.heal();
         assert_eq!(kv.get("s", "b").unwrap().as_deref(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn a_lost_answer_is_carried_out_then_reported_failed() {
+        let faults = Faults::new();
+        let kv = FaultyKv::new(Arc::new(MemoryKv::new()), faults.clone());
+        faults.lose_answer_after(1);
+        kv.set("s", "a", b"1").unwrap();
+        assert!(kv.set("s", "b", b"2").is_err(), "reported failed");
+        assert!(kv.get("s", "b").is_err(), "and the store stays down");
+        faults.heal();
+        assert_eq!(
+            kv.get("s", "b").unwrap().as_deref(),
+            Some(&b"2"[..]),
+            "but done"
+        );
     }
 }

@@ -1,16 +1,19 @@
-//! An in-process store for tests: fast, isolated, gone when the host stops.
+//! An in-process store for tests: fast, isolated, gone when the host stops. Spin has no such
+//! store; this one answers as Spin's SQLite store does (`crates/key-value-spin/src/store.rs`),
+//! compare-and-swap included: a swap after `current` found no value is an upsert that always
+//! succeeds, and a swap without `current` compares against nothing (also an upsert).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{KvBackend, KvError, KvResult, add_delta, decode_counter};
+use super::{CasOp, KvBackend, KvError, KvResult, SwapError, add_delta, decode_counter};
 
 type Data = HashMap<String, BTreeMap<String, Vec<u8>>>;
 
 /// Store label → sorted keys → value, behind one lock (so every operation is atomic).
 #[derive(Default)]
 pub struct MemoryKv {
-    data: Mutex<Data>,
+    data: Arc<Mutex<Data>>,
 }
 
 impl MemoryKv {
@@ -19,10 +22,47 @@ impl MemoryKv {
     }
 
     fn lock(&self) -> KvResult<MutexGuard<'_, Data>> {
-        // A panic while holding the lock leaves the map consistent (no partial writes).
-        self.data
-            .lock()
-            .or_else(|poisoned| Ok::<_, KvError>(poisoned.into_inner()))
+        lock(&self.data)
+    }
+}
+
+fn lock(data: &Mutex<Data>) -> KvResult<MutexGuard<'_, Data>> {
+    // A panic while holding the lock leaves the map consistent (no partial writes).
+    data.lock()
+        .or_else(|poisoned| Ok::<_, KvError>(poisoned.into_inner()))
+}
+
+/// Spin's SQLite `CompareAndSwap`: the value `current` saw, `None` until it is called.
+struct MemoryCas {
+    data: Arc<Mutex<Data>>,
+    store: String,
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+impl CasOp for MemoryCas {
+    fn current(&mut self) -> KvResult<Option<Vec<u8>>> {
+        let value = lock(&self.data)?
+            .get(&self.store)
+            .and_then(|s| s.get(&self.key))
+            .cloned();
+        self.seen.clone_from(&value);
+        Ok(value)
+    }
+
+    fn swap(&mut self, value: &[u8]) -> Result<(), SwapError> {
+        let mut data = lock(&self.data).map_err(SwapError::Other)?;
+        let s = data.entry(self.store.clone()).or_default();
+        match &self.seen {
+            Some(old) if s.get(&self.key) != Some(old) => {
+                Err(SwapError::CasFailed("failed to update 1 row".into()))
+            }
+            // A seen value still there, or none seen: SQLite's UPDATE, or its upsert.
+            _ => {
+                s.insert(self.key.clone(), value.to_vec());
+                Ok(())
+            }
+        }
     }
 }
 
@@ -103,19 +143,12 @@ impl KvBackend for MemoryKv {
         Ok(new)
     }
 
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> KvResult<bool> {
-        let mut data = self.lock()?;
-        let s = data.entry(store.to_owned()).or_default();
-        if s.get(key).map(Vec::as_slice) != expected {
-            return Ok(false);
-        }
-        s.insert(key.to_owned(), new.to_vec());
-        Ok(true)
+    fn new_cas(&self, store: &str, key: &str) -> KvResult<Box<dyn CasOp>> {
+        Ok(Box::new(MemoryCas {
+            data: self.data.clone(),
+            store: store.to_owned(),
+            key: key.to_owned(),
+            seen: None,
+        }))
     }
 }

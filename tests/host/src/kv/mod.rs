@@ -57,15 +57,44 @@ pub trait KvBackend: Send + Sync + 'static {
     /// SQLite and memory, decimal text in Redis (`INCRBY`). Components must not read them
     /// with `get`.
     fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64>;
-    /// Writes `new` if the current value is `expected` (`None` = key absent). Returns whether
-    /// the write happened.
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> KvResult<bool>;
+    /// Spin's `Store::new_compare_and_swap`: a compare-and-swap on `key`, in Spin's steps
+    /// ([`CasOp`]), with the answers Spin's store of the same kind gives.
+    fn new_cas(&self, store: &str, key: &str) -> KvResult<Box<dyn CasOp>>;
+}
+
+/// What a store answers to a swap (`spin_factor_key_value::SwapError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwapError {
+    /// Spin turns this into `cas-error::cas-failed` with a fresh operation on the key.
+    CasFailed(String),
+    /// `cas-error::store-error`.
+    Other(KvError),
+}
+
+/// A compare-and-swap under way: Spin's `Cas` trait (`crates/factor-key-value/src/lib.rs`).
+/// The guest calls `current` (optional) then `swap` once.
+pub trait CasOp: Send {
+    /// Reads the value the swap is compared against (Redis also `WATCH`es the key).
+    fn current(&mut self) -> KvResult<Option<Vec<u8>>>;
+    /// Writes `value` if the store's rule allows, and answers as Spin's store does (which is
+    /// not always what it did: see [`RedisKv`] and [`SqliteKv`]).
+    fn swap(&mut self, value: &[u8]) -> Result<(), SwapError>;
+}
+
+/// A whole compare-and-swap (`current`, compare with `expected`, `swap`) as a guest runs it,
+/// returning the store's answer. For tests of the answers themselves.
+pub fn compare_and_swap_answer(
+    backend: &dyn KvBackend,
+    store: &str,
+    key: &str,
+    expected: Option<&[u8]>,
+    new: &[u8],
+) -> KvResult<Result<(), SwapError>> {
+    let mut cas = backend.new_cas(store, key)?;
+    if cas.current()?.as_deref() != expected {
+        return Ok(Err(SwapError::CasFailed("current value differs".into())));
+    }
+    Ok(cas.swap(new))
 }
 
 /// Decodes a stored counter.
@@ -216,13 +245,40 @@ mod tests {
                 .contains("overflows")
         );
 
-        assert!(kv.compare_and_swap(s, "cas", None, b"v1").unwrap());
-        assert!(!kv.compare_and_swap(s, "cas", None, b"v2").unwrap());
-        assert!(!kv.compare_and_swap(s, "cas", Some(b"zz"), b"v2").unwrap());
-        assert!(kv.compare_and_swap(s, "cas", Some(b"v1"), b"v2").unwrap());
+        // Compare-and-swap as Spin's SQLite store answers it (the memory store does the same).
+        let cas = |key, expected, new| compare_and_swap_answer(kv, s, key, expected, new).unwrap();
+        assert_eq!(cas("cas", None, b"v1"), Ok(()));
+        assert!(matches!(
+            cas("cas", Some(b"zz"), b"v2"),
+            Err(SwapError::CasFailed(_))
+        ));
+        assert_eq!(cas("cas", Some(b"v1"), b"v2"), Ok(()));
         assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"v2"[..]));
+        // A write between `current` and `swap` makes the swap fail, and is kept.
+        let mut op = kv.new_cas(s, "cas").unwrap();
+        assert_eq!(op.current().unwrap().as_deref(), Some(&b"v2"[..]));
+        kv.set(s, "cas", b"intruder").unwrap();
+        assert!(matches!(op.swap(b"v3"), Err(SwapError::CasFailed(_))));
+        assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"intruder"[..]));
+        // Nothing seen (absent, or `current` never called): an upsert that always succeeds.
+        let mut first = kv.new_cas(s, "fresh").unwrap();
+        let mut second = kv.new_cas(s, "fresh").unwrap();
+        assert_eq!(first.current().unwrap(), None);
+        assert_eq!(second.current().unwrap(), None);
+        assert_eq!(first.swap(b"one"), Ok(()));
+        assert_eq!(
+            second.swap(b"two"),
+            Ok(()),
+            "both creators are told they won"
+        );
+        assert_eq!(kv.get(s, "fresh").unwrap().as_deref(), Some(&b"two"[..]));
+        assert_eq!(kv.new_cas(s, "fresh").unwrap().swap(b"blind"), Ok(()));
+        assert_eq!(kv.get(s, "fresh").unwrap().as_deref(), Some(&b"blind"[..]));
         kv.delete(s, "cas").unwrap();
-        assert!(!kv.compare_and_swap(s, "cas", Some(b"v2"), b"v3").unwrap());
+        assert!(matches!(
+            cas("cas", Some(b"intruder"), b"v4"),
+            Err(SwapError::CasFailed(_))
+        ));
     }
 
     #[test]
@@ -276,90 +332,63 @@ mod tests {
         kv.set(s, "max", i64::MAX.to_string().as_bytes()).unwrap();
         assert!(kv.increment(s, "max", 1).is_err(), "overflow");
 
-        assert!(kv.compare_and_swap(s, "cas", None, b"v1").unwrap());
-        assert!(!kv.compare_and_swap(s, "cas", None, b"v2").unwrap());
-        assert!(!kv.compare_and_swap(s, "cas", Some(b"zz"), b"v2").unwrap());
-        assert!(kv.compare_and_swap(s, "cas", Some(b"v1"), b"v2").unwrap());
+        // Spin 4.0.2's answers: every swap is `CasFailed` (Redis refuses `UNWATCH key`)...
+        let cas = |key, expected, new| compare_and_swap_answer(&kv, s, key, expected, new).unwrap();
+        let refused = |answer: Result<(), SwapError>| match answer {
+            Err(SwapError::CasFailed(why)) => assert!(
+                why.contains("wrong number of arguments"),
+                "the UNWATCH refusal: {why}"
+            ),
+            other => panic!("expected CasFailed, got {other:?}"),
+        };
+        // ...when the SET was committed (creating, then replacing)...
+        refused(cas("cas", None, b"v1"));
+        assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"v1"[..]));
+        refused(cas("cas", Some(b"v1"), b"v2"));
         assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"v2"[..]));
-        kv.delete(s, "cas").unwrap();
-        assert!(!kv.compare_and_swap(s, "cas", Some(b"v2"), b"v3").unwrap());
-        // Unlike SQLite, creating an absent key by CAS is not an upsert: once it exists,
-        // a second creator loses.
-        assert!(kv.compare_and_swap(s, "cas", None, b"mine").unwrap());
-        assert!(!kv.compare_and_swap(s, "cas", None, b"theirs").unwrap());
+        // ...and when the EXEC was aborted by a write after the WATCH (another connection).
+        let mut op = kv.new_cas(s, "cas").unwrap();
+        assert_eq!(op.current().unwrap().as_deref(), Some(&b"v2"[..]));
+        kv.set(s, "cas", b"intruder").unwrap();
+        refused(op.swap(b"v3"));
+        assert_eq!(kv.get(s, "cas").unwrap().as_deref(), Some(&b"intruder"[..]));
+        // Creation is watched too (no upsert): a creator beaten after its WATCH writes nothing.
+        let mut op = kv.new_cas(s, "fresh").unwrap();
+        assert_eq!(op.current().unwrap(), None);
+        kv.set(s, "fresh", b"theirs").unwrap();
+        refused(op.swap(b"mine"));
+        assert_eq!(kv.get(s, "fresh").unwrap().as_deref(), Some(&b"theirs"[..]));
+        // A swap without `current` watches nothing: its SET lands, and is still "failed".
+        refused(kv.new_cas(s, "fresh").unwrap().swap(b"blind"));
+        assert_eq!(kv.get(s, "fresh").unwrap().as_deref(), Some(&b"blind"[..]));
 
         kv.clear().unwrap();
         assert!(kv.get_keys(s).unwrap().is_empty());
         assert_eq!(neighbour.get_keys(s).unwrap(), ["zz"]);
     }
 
-    /// Many threads on separate connections: INCRBY gives distinct values; one creator wins.
+    /// Many threads on separate connections: INCRBY gives distinct values.
     #[test]
-    fn redis_atomics_hold_across_connections() {
+    fn redis_increments_hold_across_connections() {
         let server = crate::testing::RedisServer::start();
         let url = server.url(1);
         let threads: Vec<_> = (0..8)
-            .map(|i| {
+            .map(|_| {
                 let url = url.clone();
                 std::thread::spawn(move || {
                     let kv = RedisKv::open(&url).unwrap();
-                    let folios: Vec<i64> = (0..25)
+                    (0..25)
                         .map(|_| kv.increment("default", "folio", 1).unwrap())
-                        .collect();
-                    let won = kv
-                        .compare_and_swap("default", "claim", None, format!("{i}").as_bytes())
-                        .unwrap();
-                    (folios, won)
+                        .collect::<Vec<i64>>()
                 })
             })
             .collect();
-        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        let mut all: Vec<i64> = results.iter().flat_map(|r| r.0.clone()).collect();
+        let mut all: Vec<i64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
         all.sort_unstable();
         assert_eq!(all, (1..=200).collect::<Vec<_>>());
-        assert_eq!(results.iter().filter(|r| r.1).count(), 1);
-    }
-
-    /// A value changed between WATCH and EXEC aborts the swap (checked by racing many
-    /// read-modify-write loops: no update is lost).
-    #[test]
-    fn redis_compare_and_swap_loses_no_update() {
-        let server = crate::testing::RedisServer::start();
-        let url = server.url(2);
-        RedisKv::open(&url)
-            .unwrap()
-            .set("default", "list", b"")
-            .unwrap();
-        let threads: Vec<_> = (0..4)
-            .map(|i| {
-                let url = url.clone();
-                std::thread::spawn(move || {
-                    let kv = RedisKv::open(&url).unwrap();
-                    for j in 0..20 {
-                        loop {
-                            let before = kv.get("default", "list").unwrap().unwrap_or_default();
-                            let mut after = before.clone();
-                            after.extend_from_slice(format!("{i}.{j};").as_bytes());
-                            if kv
-                                .compare_and_swap("default", "list", Some(&before), &after)
-                                .unwrap()
-                            {
-                                break;
-                            }
-                        }
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let list = RedisKv::open(&url)
-            .unwrap()
-            .get("default", "list")
-            .unwrap()
-            .unwrap();
-        assert_eq!(String::from_utf8(list).unwrap().matches(';').count(), 80);
     }
 
     #[test]

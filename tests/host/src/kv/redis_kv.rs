@@ -8,11 +8,14 @@
 //!   database (Spin sends `KEYS *`; here `SCAN`, limited to the prefix when there is one);
 //! - `increment` is `INCRBY`, so counters are stored as **decimal text** (`"42"`), not as the
 //!   8 little-endian bytes of the SQLite store, and incrementing a non-numeric value fails;
-//! - compare-and-swap is optimistic: `WATCH key`, `GET key`, compare, then
-//!   `MULTI`/`SET`/`EXEC` on the same connection. A write by anyone between the `WATCH` and the
-//!   `EXEC` (another host process included) aborts the `EXEC`, reported as a failed swap. A
-//!   swap on an absent key works the same way (creation is watched too), so unlike SQLite's
-//!   it is not an upsert.
+//! - compare-and-swap is Spin 4.0.2's (`CompareAndSwap` in `crates/key-value-redis/src/store.rs`),
+//!   defect included: each operation opens its own connection; `current` sends `WATCH key` and
+//!   `GET key`; `swap` sends `MULTI`/`SET`/`EXEC` (an `EXEC` aborted because the watched key
+//!   changed is parsed as success, like any non-error reply), then `UNWATCH key`, which Redis
+//!   refuses (`ERR wrong number of arguments`: UNWATCH takes none), and that refusal is the
+//!   answer. So **every swap answers `CasFailed`, whether its `SET` was committed or not**. A
+//!   swap without `current` watches nothing: its `SET` always lands. Creating an absent key is
+//!   watched like any other (not an upsert, unlike SQLite's).
 //!
 //! The client is synchronous: the host calls backends on tokio's blocking pool. Connections
 //! are pooled; one that fails is dropped, so the store recovers by itself when the server
@@ -22,9 +25,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::{Client, Connection, Value};
+use redis::{Client, Connection};
 
-use super::{KvBackend, KvError, KvResult};
+use super::{CasOp, KvBackend, KvError, KvResult, SwapError};
 
 /// How long to wait for a connection to the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -221,30 +224,51 @@ impl KvBackend for RedisKv {
         self.with(|c| redis::cmd("INCRBY").arg(&k).arg(delta).query(c))
     }
 
-    fn compare_and_swap(
-        &self,
-        _store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> KvResult<bool> {
-        let k = self.key(key);
-        // The whole exchange runs on one connection: WATCH is per connection.
-        self.with(|c| {
-            redis::cmd("WATCH").arg(&k).query::<()>(c)?;
-            let current: Option<Vec<u8>> = redis::cmd("GET").arg(&k).query(c)?;
-            if current.as_deref() != expected {
-                redis::cmd("UNWATCH").query::<()>(c)?;
-                return Ok(false);
-            }
-            redis::cmd("MULTI").query::<()>(c)?;
-            redis::cmd("SET").arg(&k).arg(new).query::<()>(c)?;
-            // Nil: a watched key changed, nothing was written.
-            match redis::cmd("EXEC").query::<Value>(c)? {
-                Value::Nil => Ok(false),
-                _ => Ok(true),
-            }
-        })
+    fn new_cas(&self, _store: &str, key: &str) -> KvResult<Box<dyn CasOp>> {
+        // Spin opens a new connection (a `ConnectionManager`) for every compare-and-swap, since
+        // WATCH is per connection; it is dropped with the operation.
+        Ok(Box::new(RedisCas {
+            conn: self.connect()?,
+            key: self.key(key),
+            shown: self.shown.clone(),
+        }))
+    }
+}
+
+/// Spin's Redis `CompareAndSwap`, on a connection of its own.
+struct RedisCas {
+    conn: Connection,
+    key: String,
+    shown: String,
+}
+
+impl CasOp for RedisCas {
+    fn current(&mut self) -> KvResult<Option<Vec<u8>>> {
+        let unavailable = |e: redis::RedisError| KvError(format!("Redis at {}: {e}", self.shown));
+        redis::cmd("WATCH")
+            .arg(&self.key)
+            .query::<()>(&mut self.conn)
+            .map_err(unavailable)?;
+        redis::cmd("GET")
+            .arg(&self.key)
+            .query(&mut self.conn)
+            .map_err(unavailable)
+    }
+
+    fn swap(&mut self, value: &[u8]) -> Result<(), SwapError> {
+        // `redis::pipe().atomic().set(..)` parsed into `()`: any reply but an error is Ok,
+        // the nil of an aborted EXEC included.
+        let res = redis::pipe()
+            .atomic()
+            .set(&self.key, value)
+            .query::<()>(&mut self.conn);
+        // Spin 4.0.2 sends the key with UNWATCH; Redis refuses it, and the refusal is returned
+        // before `res` is looked at.
+        redis::cmd("UNWATCH")
+            .arg(&self.key)
+            .query::<()>(&mut self.conn)
+            .map_err(|e| SwapError::CasFailed(format!("{e:?}")))?;
+        res.map_err(|e| SwapError::CasFailed(format!("{e:?}")))
     }
 }
 

@@ -2,18 +2,22 @@
 //! (`.spin/sqlite_key_value.db`, table `spin_key_value`), so either runtime can open the
 //! other's data.
 //!
-//! Writes that read first (`increment`, compare-and-swap on an absent key) run in
-//! `BEGIN IMMEDIATE` transactions and single-statement compare-and-swaps, so they stay atomic
-//! when several host processes share the file; a busy timeout makes a writer wait for
+//! Writes that read first (`increment`) run in `BEGIN IMMEDIATE` transactions, so they stay
+//! atomic when several host processes share the file; a busy timeout makes a writer wait for
 //! another's lock instead of failing.
+//!
+//! Compare-and-swap is Spin's (`crates/key-value-spin/src/store.rs`, `CompareAndSwap`, v4.0.2):
+//! `current` reads the value; `swap` after a value was seen is `UPDATE … WHERE value = seen`
+//! (no row changed: `CasFailed`), and after **no** value was seen (absent key, or `current`
+//! never called) an upsert that always succeeds, so two racers creating one key both win.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{KvBackend, KvError, KvResult, add_delta, decode_counter};
+use super::{CasOp, KvBackend, KvError, KvResult, SwapError, add_delta, decode_counter};
 
 /// How long a write waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -23,7 +27,7 @@ const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1,
 
 pub struct SqliteKv {
     path: PathBuf,
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
 }
 
 impl SqliteKv {
@@ -48,14 +52,62 @@ impl SqliteKv {
         .map_err(|e| KvError(format!("cannot initialise {}: {e}", path.display())))?;
         Ok(Self {
             path: path.to_owned(),
-            conn: Mutex::new(conn),
+            conn: Arc::new(Mutex::new(conn)),
         })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // rusqlite leaves the connection usable after a panic elsewhere; open transactions
-        // roll back when dropped.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.conn)
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // rusqlite leaves the connection usable after a panic elsewhere; open transactions roll
+    // back when dropped.
+    conn.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Spin's SQLite `CompareAndSwap`: the value `current` saw, `None` until it is called.
+struct SqliteCas {
+    conn: Arc<Mutex<Connection>>,
+    store: String,
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+impl CasOp for SqliteCas {
+    fn current(&mut self) -> KvResult<Option<Vec<u8>>> {
+        let value = lock(&self.conn)
+            .prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![self.store, self.key], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(err)?;
+        self.seen.clone_from(&value);
+        Ok(value)
+    }
+
+    fn swap(&mut self, value: &[u8]) -> Result<(), SwapError> {
+        let conn = lock(&self.conn);
+        let changed = match &self.seen {
+            Some(old) => conn
+                .prepare_cached(
+                    "UPDATE spin_key_value SET value = ?4 \
+                     WHERE store = ?1 AND key = ?2 AND value = ?3",
+                )
+                .and_then(|mut s| s.execute(params![self.store, self.key, old, value])),
+            // Spin's upsert: whatever is there now (another racer's value) is overwritten.
+            None => conn
+                .prepare_cached(UPSERT)
+                .and_then(|mut s| s.execute(params![self.store, self.key, value])),
+        }
+        .map_err(|e| SwapError::Other(err(e)))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(SwapError::CasFailed("failed to update 1 row".into()))
+        }
     }
 }
 
@@ -180,31 +232,13 @@ impl KvBackend for SqliteKv {
         Ok(new)
     }
 
-    fn compare_and_swap(
-        &self,
-        store: &str,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> KvResult<bool> {
-        let conn = self.conn();
-        // Each branch is a single statement, hence atomic across processes.
-        let changed = match expected {
-            Some(old) => conn
-                .prepare_cached(
-                    "UPDATE spin_key_value SET value = ?4 \
-                     WHERE store = ?1 AND key = ?2 AND value = ?3",
-                )
-                .and_then(|mut s| s.execute(params![store, key, old, new])),
-            None => conn
-                .prepare_cached(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT(store, key) DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![store, key, new])),
-        }
-        .map_err(err)?;
-        Ok(changed == 1)
+    fn new_cas(&self, store: &str, key: &str) -> KvResult<Box<dyn CasOp>> {
+        Ok(Box::new(SqliteCas {
+            conn: self.conn.clone(),
+            store: store.to_owned(),
+            key: key.to_owned(),
+            seen: None,
+        }))
     }
 }
 
@@ -256,27 +290,72 @@ mod tests {
         assert_eq!(a.increment("default", "folio", 0).unwrap(), 200);
     }
 
+    /// Spin's answers, one test per answer: two connections stand for two host processes.
     #[test]
-    fn compare_and_swap_has_one_winner_across_connections() {
+    fn a_swap_of_an_absent_key_is_an_upsert_that_both_racers_win() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kv.db");
-        let conns: Vec<_> = (0..4)
-            .map(|_| Arc::new(SqliteKv::open(&path).unwrap()))
-            .collect();
-        let winners: usize = conns
-            .iter()
-            .enumerate()
-            .map(|(i, kv)| {
-                let kv = kv.clone();
-                std::thread::spawn(move || {
-                    kv.compare_and_swap("default", "nonce", None, format!("{i}").as_bytes())
-                        .unwrap()
-                })
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|t| usize::from(t.join().unwrap()))
-            .sum();
-        assert_eq!(winners, 1);
+        let (a, b) = (
+            SqliteKv::open(&path).unwrap(),
+            SqliteKv::open(&path).unwrap(),
+        );
+        let mut first = a.new_cas("default", "nonce").unwrap();
+        let mut second = b.new_cas("default", "nonce").unwrap();
+        assert_eq!(first.current().unwrap(), None);
+        assert_eq!(second.current().unwrap(), None);
+        assert_eq!(first.swap(b"a"), Ok(()));
+        assert_eq!(second.swap(b"b"), Ok(()), "Spin upserts: no CasFailed");
+        assert_eq!(
+            a.get("default", "nonce").unwrap().as_deref(),
+            Some(&b"b"[..])
+        );
+    }
+
+    #[test]
+    fn a_swap_without_current_overwrites_whatever_is_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = SqliteKv::open(&dir.path().join("kv.db")).unwrap();
+        kv.set("default", "k", b"old").unwrap();
+        assert_eq!(kv.new_cas("default", "k").unwrap().swap(b"new"), Ok(()));
+        assert_eq!(
+            kv.get("default", "k").unwrap().as_deref(),
+            Some(&b"new"[..])
+        );
+    }
+
+    #[test]
+    fn a_swap_after_the_seen_value_changed_is_cas_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.db");
+        let (a, b) = (
+            SqliteKv::open(&path).unwrap(),
+            SqliteKv::open(&path).unwrap(),
+        );
+        a.set("default", "k", b"v1").unwrap();
+        let mut cas = a.new_cas("default", "k").unwrap();
+        assert_eq!(cas.current().unwrap().as_deref(), Some(&b"v1"[..]));
+        b.set("default", "k", b"intruder").unwrap();
+        assert!(matches!(cas.swap(b"mine"), Err(SwapError::CasFailed(_))));
+        assert_eq!(
+            a.get("default", "k").unwrap().as_deref(),
+            Some(&b"intruder"[..])
+        );
+        // Deleted in between: no row to update either.
+        let mut cas = a.new_cas("default", "k").unwrap();
+        cas.current().unwrap();
+        b.delete("default", "k").unwrap();
+        assert!(matches!(cas.swap(b"mine"), Err(SwapError::CasFailed(_))));
+        assert_eq!(a.get("default", "k").unwrap(), None);
+    }
+
+    #[test]
+    fn a_swap_of_the_seen_value_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = SqliteKv::open(&dir.path().join("kv.db")).unwrap();
+        kv.set("default", "k", b"v1").unwrap();
+        let mut cas = kv.new_cas("default", "k").unwrap();
+        cas.current().unwrap();
+        assert_eq!(cas.swap(b"v2"), Ok(()));
+        assert_eq!(kv.get("default", "k").unwrap().as_deref(), Some(&b"v2"[..]));
     }
 }

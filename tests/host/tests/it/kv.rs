@@ -110,9 +110,12 @@ fn increment_of_a_non_counter_is_an_error() {
     assert!(r.text().contains("not a counter"), "{}", r.text());
 }
 
+/// A read-modify-write loop that trusts the swap's answer: sound on Spin's SQLite store once
+/// the key exists (the memory store answers as SQLite does).
 #[test]
 fn compare_and_swap_under_concurrency() {
     let app = TestApp::start(probe_options().quiet());
+    app.put("/probe/kv/default/counter", "0");
     let responses =
         app.send_all((0..60).map(|_| TestRequest::post("/probe/cas-incr/default/counter")));
     let mut values = HashSet::new();
@@ -129,24 +132,62 @@ fn compare_and_swap_under_concurrency() {
     assert_eq!(app.get("/probe/kv/default/counter").text(), "60");
 }
 
+fn cas_conflict(app: &TestApp, key: &str) -> serde_json::Value {
+    app.post(&format!("/probe/cas-conflict/default/{key}"), "")
+        .json()
+}
+
+/// Spin's SQLite store (`crates/key-value-spin/src/store.rs`), as a component sees it.
 #[test]
-fn compare_and_swap_fails_when_another_write_wins() {
-    let app = probe_app();
+fn sqlite_answers_a_swap_as_spin_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for app in [
+        probe_app(),
+        TestApp::start(probe_options().kv(TestKv::Sqlite(dir.path().to_owned()))),
+    ] {
+        // A value seen, then changed by another write: CasFailed, and the retry sees it.
+        app.put("/probe/kv/default/nonce", "fresh");
+        let r = cas_conflict(&app, "nonce");
+        assert_eq!(r["seen"], "fresh");
+        assert_eq!(r["first"], "cas-failed");
+        assert_eq!(
+            r["fresh_current"], "intruder",
+            "the retry sees the winning value"
+        );
+        assert_eq!(r["second"], "swapped");
+        assert_eq!(r["final"], "mine-after-retry");
+
+        // No value seen: an upsert that overwrites the intruder and answers success.
+        let r = cas_conflict(&app, "absent");
+        assert_eq!(r["seen"], serde_json::Value::Null);
+        assert_eq!(r["first"], "swapped");
+        assert_eq!(r["final"], "mine");
+    }
+}
+
+/// Spin 4.0.2's Redis store (`crates/key-value-redis/src/store.rs`), as a component sees it:
+/// every swap answers CasFailed, the committed ones included.
+#[test]
+fn redis_answers_every_swap_cas_failed() {
+    let server = avisos_host::testing::RedisServer::start();
+    let app = TestApp::start(probe_options().kv(TestKv::Redis(server.url(0))));
+    // Aborted by the intruder: CasFailed, and the intruder's value stays...
     app.put("/probe/kv/default/nonce", "fresh");
-    let r: serde_json::Value = app.post("/probe/cas-conflict/default/nonce", "").json();
+    let r = cas_conflict(&app, "nonce");
     assert_eq!(r["seen"], "fresh");
     assert_eq!(r["first"], "cas-failed");
-    assert_eq!(
-        r["fresh_current"], "intruder",
-        "the retry sees the winning value"
-    );
-    assert_eq!(r["second"], "swapped");
+    assert_eq!(r["fresh_current"], "intruder");
+    // ...then committed on the fresh operation: CasFailed all the same.
+    assert_eq!(r["second"], "cas-failed");
     assert_eq!(r["final"], "mine-after-retry");
 
-    // On an absent key, the CAS expects absence.
-    let r: serde_json::Value = app.post("/probe/cas-conflict/default/absent", "").json();
+    // Creation is watched too: the intruder wins, the retry commits, both answers are failures.
+    let r = cas_conflict(&app, "absent");
     assert_eq!(r["seen"], serde_json::Value::Null);
     assert_eq!(r["first"], "cas-failed");
+    assert_eq!(r["fresh_current"], "intruder");
+    assert_eq!(r["second"], "cas-failed");
+    assert_eq!(r["final"], "mine-after-retry");
 }
 
 #[test]
