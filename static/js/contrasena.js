@@ -16,7 +16,7 @@ export async function mostrar(panel, sesion) {
   const zona = h("div", {});
   const textoEstado = {
     sin_generar: "Aún no has generado la contraseña del servicio.",
-    activa: `Contraseña activa, generada el ${fechaGuia(estado.generada)} (folio ${estado.folio}).`,
+    activa: `Contraseña activa (generación ${estado.generacion}), generada el ${fechaGuia(estado.generada)} ${horaGuia(estado.generada)} (folio ${estado.folio}). ${estado.usada ? "Ya se ha usado." : "Aún no se ha usado para adicionar una relación ni para consultar avisos."}`,
     cancelada: `Contraseña cancelada el ${fechaGuia(estado.cancelada)} (folio ${estado.folio_cancelacion}).`,
   }[estado.estado];
   const generar = h("button", { type: "button", class: "primario" }, estado.estado === "activa" ? "Regenerar contraseña" : "Generar contraseña");
@@ -93,6 +93,10 @@ function mostrarGenerada(panel, zona, r, sesion) {
       h("h3", { id: "generada-titulo" }, "Contraseña del servicio generada"),
       h("p", { class: "importante" }, r.aviso),
       h("p", { class: "contrasena-generada", id: "contrasena-generada" }, r.contrasena),
+      r.anterior && !r.anterior.usada
+        ? h("p", { class: "importante", id: "anterior-sin-uso" },
+          `Esta contraseña reemplaza la generación ${r.anterior.generacion} del ${fechaGuia(r.anterior.generada)} ${horaGuia(r.anterior.generada)} (folio ${r.anterior.folio}), que nunca se usó. Si no la recibiste, su respuesta se perdió; ya no funciona y no es necesario hacer nada más.`)
+        : null,
       h("dl", { class: "datos" },
         h("dt", {}, "Folio"), h("dd", {}, r.folio),
         h("dt", {}, "Fecha"), h("dd", {}, `${fechaGuia(r.fecha)} ${horaGuia(r.fecha)}`),

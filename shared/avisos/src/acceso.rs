@@ -6,7 +6,8 @@
 //! 2. the relation for the Avisos service is *Relación Vigente* today (America/Mexico_City, the
 //!    injected clock): otherwise the newest relation between the two says why
 //!    (`RELACION_INEXISTENTE`, `RELACION_CANCELADA`, `RELACION_NO_VIGENTE`);
-//! 3. the throttle of wrong passwords per (developer, employer) ([`throttle`]): `INTENTOS_EXCEDIDOS`;
+//! 3. the throttle of wrong passwords per (developer, employer) ([`throttle`]): `INTENTOS_EXCEDIDOS`
+//!    (or `VERIFICACIONES_SIMULTANEAS` when too many checks of the pair are in flight);
 //! 4. the employer's **current** service password. The relations issue decided that
 //!    regenerating the password does not cancel relations and every later check uses the
 //!    current one; we keep that rule. A wrong password is `CONTRASENA_INCORRECTA`, or
@@ -161,7 +162,8 @@ fn current_password(kv: &dyn KeyValue, patron: &str) -> Result<(u32, PasswordHas
 /// Steps 3 and 4: the throttle and the password. A password that matches the remembered
 /// fingerprint skips Argon2id and the attempt reservation (it cannot be a guess: guesses never
 /// match); every Argon2id check reserves an attempt first, so at most
-/// [`throttle::MAX_FAILURES`] wrong passwords per window are ever checked.
+/// [`throttle::MAX_FAILURES`] + [`throttle::MAX_IN_FLIGHT`] wrong passwords per window are ever
+/// checked.
 pub fn check_password(
     kv: &dyn KeyValue,
     relation: &Relation,
@@ -187,6 +189,7 @@ pub fn check_password(
     };
     if ok {
         attempt.release(kv);
+        password::mark_used(kv, patron, generacion);
         // Best effort: a failed write only costs the next request another Argon2id.
         let _ = kv.set_json(
             &verified_key(patron),
@@ -197,7 +200,7 @@ pub fn check_password(
         );
         return Ok(());
     }
-    // The reservation stays: it is the failure's count.
+    attempt.fail(kv);
     if generacion > relation.generacion_contrasena {
         Err(forbidden(
             "CONTRASENA_REGENERADA",

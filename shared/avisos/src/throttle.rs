@@ -1,16 +1,24 @@
 //! Throttling of wrong service passwords per (developer, employer).
 //!
-//! Fixed windows of [`WINDOW_SECONDS`]: the counter `avisos:intentos:<developer>:<employer>:<window>`
-//! counts the window's wrong passwords. A locked pair ([`MAX_FAILURES`] counted) is refused with
-//! 429 and `Retry-After` (the rest of the window) before anything else ([`check`]), even with
-//! the right password. A password that must be checked with Argon2id first **reserves** an
-//! attempt with an atomic `increment` ([`reserve`]; no read-modify-write, so concurrent guesses
-//! cannot slip past the limit); a correct password (or a check that could not happen) gives its
-//! reservation back with `increment(-1)`, a wrong one keeps it. Passwords that match the
-//! remembered fingerprint (see [`crate::acceso`]) never reserve: a guess never matches it, so
-//! a payroll system's parallel requests with the right password cannot trip the limit. Counters
-//! are per pair: a correct password never clears anyone's count, and one developer's guesses
-//! never lock out another developer.
+//! Fixed windows of [`WINDOW_SECONDS`], two counters per pair and window:
+//! `avisos:intentos:<developer>:<employer>:<window>` counts the window's **wrong** passwords, and
+//! `avisos:verificando:<developer>:<employer>:<window>` the Argon2id checks **in flight**. A
+//! locked pair ([`MAX_FAILURES`] wrong passwords counted) is refused with 429
+//! `INTENTOS_EXCEDIDOS` and `Retry-After` (the rest of the window) before anything else
+//! ([`check`]), even with the right password.
+//!
+//! A password that must be checked with Argon2id first **reserves** a check with an atomic
+//! `increment` of the in-flight counter ([`reserve`]; no read-modify-write, so concurrent guesses
+//! cannot slip past the limit). A wrong password is counted as a failure *before* its
+//! reservation is given back, so failures plus checks in flight never exceed
+//! `MAX_FAILURES + MAX_IN_FLIGHT`: at most that many wrong passwords per window are ever
+//! checked, against a secret of ~116 bits. Checks in flight are not failures: a payroll system
+//! that opens up to [`MAX_IN_FLIGHT`] connections with the right password on a cold cache is
+//! served on all of them (a correct password is then remembered as a fingerprint, see
+//! [`crate::acceso`], and never reserves again); one more at that very moment gets 429
+//! `VERIFICACIONES_SIMULTANEAS` with `Retry-After: 1`, never the lock. Counters are per pair: a
+//! correct password never clears anyone's count, and one developer's guesses never lock out
+//! another developer.
 
 use avisos_http::ApiError;
 use avisos_kv::KeyValue;
@@ -20,26 +28,36 @@ use crate::acceso::Refusal;
 
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 pub const MAX_FAILURES: i64 = 5;
+/// Argon2id checks of one pair at once.
+pub const MAX_IN_FLIGHT: i64 = 16;
 
-fn key(desarrollador: &str, patron: &str, window: i64) -> String {
+fn key(kind: &str, desarrollador: &str, patron: &str, window: i64) -> String {
     format!(
-        "avisos:intentos:{}:{}:{window}",
+        "avisos:{kind}:{}:{}:{window}",
         desarrollador.to_uppercase(),
         patron.to_uppercase()
     )
 }
 
-/// A reserved attempt.
+/// A reserved check.
 #[must_use]
 pub struct Attempt {
-    key: String,
+    failures: String,
+    in_flight: String,
 }
 
 impl Attempt {
-    /// Gives the reservation back (the attempt was not a failure).
+    /// The password was right (or could not be checked): the reservation is given back.
     pub fn release(self, kv: &dyn KeyValue) {
-        // Best effort: a lost release counts one failure too many, never one too few.
-        let _ = kv.increment(&self.key, -1);
+        // Best effort: a lost release keeps a slot busy until the window ends.
+        let _ = kv.increment(&self.in_flight, -1);
+    }
+
+    /// The password was wrong: counted as a failure, then the reservation is given back.
+    pub fn fail(self, kv: &dyn KeyValue) {
+        // The failure first, so failures + checks in flight never drop below the truth.
+        let _ = kv.increment(&self.failures, 1);
+        let _ = kv.increment(&self.in_flight, -1);
     }
 }
 
@@ -58,6 +76,19 @@ fn locked(window: i64, t: i64) -> Refusal {
     }
 }
 
+fn busy() -> Refusal {
+    Refusal {
+        error: ApiError::new(
+            429,
+            "VERIFICACIONES_SIMULTANEAS",
+            format!(
+                "Hay {MAX_IN_FLIGHT} verificaciones de la contraseña de este patrón en curso desde tu sistema. Intenta de nuevo en un segundo."
+            ),
+        ),
+        retry_after: Some(1),
+    }
+}
+
 /// Refuses while the pair is locked (checked before anything else, even a correct password).
 pub fn check(
     kv: &dyn KeyValue,
@@ -69,7 +100,7 @@ pub fn check(
     let window = t.div_euclid(WINDOW_SECONDS);
     // Counters are read with a zero increment (their encoding is the store's).
     let n = kv
-        .increment(&key(desarrollador, patron, window), 0)
+        .increment(&key("intentos", desarrollador, patron, window), 0)
         .map_err(ApiError::from)?;
     if n >= MAX_FAILURES {
         return Err(locked(window, t));
@@ -77,7 +108,7 @@ pub fn check(
     Ok(())
 }
 
-/// Reserves an attempt before a password is checked the slow way.
+/// Reserves a check before a password is verified the slow way.
 pub fn reserve(
     kv: &dyn KeyValue,
     desarrollador: &str,
@@ -86,15 +117,29 @@ pub fn reserve(
 ) -> Result<Attempt, Refusal> {
     let t = now.timestamp();
     let window = t.div_euclid(WINDOW_SECONDS);
-    let k = key(desarrollador, patron, window);
-    let n = kv.increment(&k, 1).map_err(ApiError::from)?;
-    if n > MAX_FAILURES {
-        // Over the limit: this request is refused whatever its password; undo its reservation
-        // so the count stays the number of real failures.
-        let _ = kv.increment(&k, -1);
+    let attempt = Attempt {
+        failures: key("intentos", desarrollador, patron, window),
+        in_flight: key("verificando", desarrollador, patron, window),
+    };
+    let in_flight = kv
+        .increment(&attempt.in_flight, 1)
+        .map_err(ApiError::from)?;
+    let failures = match kv.increment(&attempt.failures, 0) {
+        Ok(n) => n,
+        Err(e) => {
+            attempt.release(kv);
+            return Err(ApiError::from(e).into());
+        }
+    };
+    if failures >= MAX_FAILURES {
+        attempt.release(kv);
         return Err(locked(window, t));
     }
-    Ok(Attempt { key: k })
+    if in_flight > MAX_IN_FLIGHT {
+        attempt.release(kv);
+        return Err(busy());
+    }
+    Ok(attempt)
 }
 
 #[cfg(test)]
@@ -102,39 +147,86 @@ mod tests {
     use super::*;
     use avisos_kv::MemoryKv;
 
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T18:05:00Z".parse().unwrap()
+    }
+
     #[test]
     fn five_failures_lock_the_pair_until_the_window_ends() {
         let kv = MemoryKv::new();
-        let now: DateTime<Utc> = "2026-11-23T18:05:00Z".parse().unwrap();
         for _ in 0..MAX_FAILURES {
-            let _kept = reserve(&kv, "DEV", "PAT", now).unwrap();
+            reserve(&kv, "DEV", "PAT", now()).unwrap().fail(&kv);
         }
-        let r = check(&kv, "DEV", "PAT", now).err().unwrap();
+        let r = check(&kv, "DEV", "PAT", now()).err().unwrap();
         assert_eq!(r.error.status, 429);
-        let r = reserve(&kv, "DEV", "PAT", now).err().unwrap();
-        assert_eq!(r.error.status, 429);
+        assert_eq!(r.error.codigo, "INTENTOS_EXCEDIDOS");
+        let r = reserve(&kv, "DEV", "PAT", now()).err().unwrap();
+        assert_eq!(r.error.codigo, "INTENTOS_EXCEDIDOS");
         // 18:05 is 5 minutes into the 18:00-18:15 window.
         assert_eq!(r.retry_after, Some(600));
         // Other pairs are not affected; a success elsewhere clears nothing here.
-        reserve(&kv, "DEV2", "PAT", now).unwrap().release(&kv);
-        reserve(&kv, "DEV", "PAT2", now).unwrap().release(&kv);
-        assert!(reserve(&kv, "DEV", "PAT", now).is_err());
-        assert!(check(&kv, "DEV2", "PAT", now).is_ok());
+        reserve(&kv, "DEV2", "PAT", now()).unwrap().release(&kv);
+        reserve(&kv, "DEV", "PAT2", now()).unwrap().release(&kv);
+        assert!(reserve(&kv, "DEV", "PAT", now()).is_err());
+        assert!(check(&kv, "DEV2", "PAT", now()).is_ok());
         // The next window starts clean.
-        let later = now + chrono::Duration::seconds(600);
+        let later = now() + chrono::Duration::seconds(600);
         reserve(&kv, "DEV", "PAT", later).unwrap().release(&kv);
     }
 
     #[test]
     fn released_attempts_do_not_count() {
         let kv = MemoryKv::new();
-        let now: DateTime<Utc> = "2026-11-23T18:05:00Z".parse().unwrap();
         for _ in 0..20 {
-            reserve(&kv, "DEV", "PAT", now).unwrap().release(&kv);
+            reserve(&kv, "DEV", "PAT", now()).unwrap().release(&kv);
         }
         for _ in 0..MAX_FAILURES {
-            let _kept = reserve(&kv, "DEV", "PAT", now).unwrap();
+            reserve(&kv, "DEV", "PAT", now()).unwrap().fail(&kv);
         }
-        assert!(reserve(&kv, "DEV", "PAT", now).is_err());
+        assert!(reserve(&kv, "DEV", "PAT", now()).is_err());
+    }
+
+    /// Checks in flight are not failures: a burst of right passwords on a cold cache is served
+    /// up to MAX_IN_FLIGHT at once, and one more is told to retry in a second, not locked.
+    #[test]
+    fn a_burst_of_checks_in_flight_is_not_a_lock() {
+        let kv = MemoryKv::new();
+        let held: Vec<Attempt> = (0..MAX_IN_FLIGHT)
+            .map(|_| reserve(&kv, "DEV", "PAT", now()).unwrap())
+            .collect();
+        assert!(check(&kv, "DEV", "PAT", now()).is_ok());
+        let r = reserve(&kv, "DEV", "PAT", now()).err().unwrap();
+        assert_eq!(r.error.codigo, "VERIFICACIONES_SIMULTANEAS");
+        assert_eq!(r.retry_after, Some(1));
+        for a in held {
+            a.release(&kv);
+        }
+        reserve(&kv, "DEV", "PAT", now()).unwrap().release(&kv);
+    }
+
+    /// Concurrent wrong guesses never get more checks than failures + slots allow.
+    #[test]
+    fn concurrent_guesses_are_bounded() {
+        let kv = std::sync::Arc::new(MemoryKv::new());
+        let checked = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (kv, checked) = (kv.clone(), checked.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        if let Ok(a) = reserve(kv.as_ref(), "DEV", "PAT", now()) {
+                            checked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            a.fail(kv.as_ref());
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let n = checked.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(n <= MAX_FAILURES + MAX_IN_FLIGHT, "{n} wrong passwords checked");
+        assert!(check(kv.as_ref(), "DEV", "PAT", now()).is_err());
     }
 }

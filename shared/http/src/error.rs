@@ -82,7 +82,7 @@ impl ApiError {
         Self::new(
             503,
             "ALMACEN_NO_DISPONIBLE",
-            "El almacenamiento no está disponible en este momento. Intenta de nuevo en unos minutos; no se registró ningún cambio.",
+            "El almacenamiento no está disponible en este momento y no se pudo confirmar tu solicitud. Intenta de nuevo en unos minutos: un trámite nunca queda a medias ni se registra dos veces, y si ya había quedado registrado la respuesta te lo dirá.",
         )
     }
 

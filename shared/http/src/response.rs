@@ -103,7 +103,12 @@ mod tests {
         assert_eq!(r.header("retry-after"), Some("30"));
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["codigo"], "ALMACEN_NO_DISPONIBLE");
-        assert!(v["mensaje"].as_str().unwrap().contains("no se registró"));
+        assert!(
+            v["mensaje"]
+                .as_str()
+                .unwrap()
+                .contains("no se pudo confirmar")
+        );
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
     }
 

@@ -13,6 +13,11 @@
 //!   wasm component (measured in BENCHMARKS.md), paid only by the two requests that need it
 //!   (generating, and adding a relation), never by reads.
 //! - **Regenerate** replaces the hash (generation n+1): the old password stops working at once.
+//!   A generation whose answer never reached the employer (a lost response) leaves a password
+//!   nobody saw; it cannot be shown again, but it is never hidden: every successful check of a
+//!   password records its generation as used (`contrasena:<RFC>:uso`), the status says whether
+//!   the current one was ever used, and the next generation names the one it replaces and says
+//!   whether it was ever used ([`Generated::anterior`]).
 //!   **Cancel** deletes the hash: no new relation can be added until a new one is generated.
 //! - **Rule for existing relations** (issue 8 relies on it): a relation authorises a developer;
 //!   the password is the employer's current secret for the Intercomunicación services.
@@ -96,6 +101,19 @@ pub struct PasswordStatus {
     pub folio: Option<String>,
     pub cancelada: Option<String>,
     pub folio_cancelacion: Option<String>,
+    /// Whether the current generation was ever checked successfully (adding a relation, a
+    /// payroll system's consultation).
+    pub usada: bool,
+}
+
+/// The generation a regeneration replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replaced {
+    pub generacion: u32,
+    pub generada: String,
+    pub folio: String,
+    /// `false`: nobody ever used it, so its answer may never have reached the employer.
+    pub usada: bool,
 }
 
 /// The answer of a generation: the password, once.
@@ -109,10 +127,32 @@ pub struct Generated {
     pub nombre: String,
     pub acuse: String,
     pub aviso: &'static str,
+    /// The generation this one replaced, if any.
+    pub anterior: Option<Replaced>,
 }
 
 fn key(rfc: &str) -> String {
     format!("contrasena:{}", rfc.to_uppercase())
+}
+
+/// `contrasena:<RFC>:uso`: the last generation checked successfully (decimal).
+fn used_key(rfc: &str) -> String {
+    format!("contrasena:{}:uso", rfc.to_uppercase())
+}
+
+/// Records that generation `generacion` of `rfc`'s password was checked successfully. Best
+/// effort: a failed write only makes a later answer say "not used".
+pub fn mark_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) {
+    let _ = kv.set(&used_key(rfc), generacion.to_string().as_bytes());
+}
+
+/// Whether generation `generacion` of `rfc`'s password was ever checked successfully.
+fn was_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) -> Result<bool, ApiError> {
+    Ok(kv
+        .get(&used_key(rfc))?
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.parse::<u32>().ok())
+        .is_some_and(|used| used == generacion))
 }
 
 /// A new password from `random` (called until enough unbiased bytes were drawn).
@@ -211,8 +251,10 @@ pub fn status(kv: &dyn KeyValue, rfc: &str) -> Result<PasswordStatus, ApiError> 
             folio: None,
             cancelada: None,
             folio_cancelacion: None,
+            usada: false,
         },
         Some(r) => PasswordStatus {
+            usada: r.estado == PasswordState::Activa && was_used(kv, &rfc, r.generacion)?,
             rfc,
             estado: match r.estado {
                 PasswordState::Activa => "activa",
@@ -246,6 +288,7 @@ pub fn check(kv: &dyn KeyValue, rfc: &str, typed: &str) -> Result<u32, ApiError>
         }
     };
     if verify_hash(&hash, typed)? {
+        mark_used(kv, rfc, generacion);
         Ok(generacion)
     } else {
         Err(ApiError::new(
@@ -290,6 +333,15 @@ pub fn generate(
         ),
     };
     let generacion = previous.as_ref().map_or(1, |p| p.generacion + 1);
+    let anterior = match &previous {
+        Some(p) if p.estado == PasswordState::Activa => Some(Replaced {
+            generacion: p.generacion,
+            generada: avisos_acts::iso(p.generada),
+            folio: p.folio.clone(),
+            usada: was_used(kv, &rfc, p.generacion)?,
+        }),
+        _ => None,
+    };
     let secret = generate_secret(random);
     let hashed = hash(&normalize_input(&secret), salt, PARAMS)?;
     let folio = folio::allocate(kv)?;
@@ -333,6 +385,7 @@ pub fn generate(
         acuse: format!("/api/v1/acuses/{folio}"),
         folio,
         aviso: "Esta es la única vez que se muestra la contraseña: guárdala en un lugar seguro y compártela solo con el desarrollador que autorices.",
+        anterior,
     })
 }
 

@@ -424,6 +424,10 @@ fn take_claim(
     let ours = format!("{no_caso}|{}", now.timestamp()).into_bytes();
     for _ in 0..CAS_ATTEMPTS {
         let current = kv.get(k)?;
+        // Our own earlier swap landed although it was reported lost (see avisos_kv::checked).
+        if current.as_deref() == Some(ours.as_slice()) {
+            return Ok(ours);
+        }
         if let Some(holder) = current.as_deref().map(parse_claim).transpose()?.flatten() {
             // One read decides (a pending record may be committed a moment later).
             match read_record(kv, &holder)? {
