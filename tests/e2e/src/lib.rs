@@ -7,8 +7,10 @@
 
 use std::path::PathBuf;
 
-use avisos_host::kv::KvBackend;
+use avisos_host::kv::{KvBackend, SwapError};
 use avisos_host::testing::{TestApp, TestOptions, TestRequest, TestResponse, workspace_root};
+use avisos_kv::CheckedKv;
+use avisos_kv::checked::{RawStore, SwapAnswer};
 use base64::Engine;
 use efirma::{Certificate, PrivateKey};
 use serde_json::{Map, Value, json};
@@ -270,15 +272,17 @@ pub fn is_xlsx(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04")
 }
 
-/// `avisos_kv::KeyValue` over a running host's `default` store, to seed data the way a migration
-/// would (bulk loads that would take minutes as signed acts).
-pub struct HostKv(pub std::sync::Arc<dyn KvBackend>);
+/// A running host's `default` store exactly as a component sees it: Spin's compare-and-swap
+/// answers included (see `avisos_host::kv`).
+pub struct HostStore(pub std::sync::Arc<dyn KvBackend>);
 
 fn down(e: avisos_host::kv::KvError) -> avisos_kv::KvError {
     avisos_kv::KvError::Unavailable(e.0)
 }
 
-impl avisos_kv::KeyValue for HostKv {
+impl RawStore for HostStore {
+    type Cas = Box<dyn avisos_host::kv::CasOp>;
+
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
         self.0.get("default", key).map_err(down)
     }
@@ -294,15 +298,79 @@ impl avisos_kv::KeyValue for HostKv {
     fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
         self.0.increment("default", key, delta).map_err(down)
     }
+    fn cas_current(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), avisos_kv::KvError> {
+        let mut op = self.0.new_cas("default", key).map_err(down)?;
+        let current = op.current().map_err(down)?;
+        Ok((op, current))
+    }
+    fn cas_swap(&self, mut op: Self::Cas, value: &[u8]) -> SwapAnswer {
+        match op.swap(value) {
+            Ok(()) => SwapAnswer::Done,
+            Err(SwapError::CasFailed(_)) => SwapAnswer::CasFailed,
+            Err(SwapError::Other(e)) => SwapAnswer::StoreError(down(e)),
+        }
+    }
+}
+
+/// `avisos_kv::KeyValue` over a running host's `default` store, as components use theirs
+/// (`avisos_kv::CheckedKv`), to seed data the way a migration would (bulk loads that would take
+/// minutes as signed acts) and to look at what acts stored.
+pub struct HostKv(CheckedKv<HostStore>);
+
+impl HostKv {
+    pub fn new(backend: std::sync::Arc<dyn KvBackend>) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        // Unique across processes sharing a store: the process id and the start time seed it.
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
+        let next = AtomicU64::new(start ^ (u64::from(std::process::id()) << 40));
+        Self(CheckedKv::new(
+            HostStore(backend),
+            || chrono::Utc::now().timestamp(),
+            move || next.fetch_add(1, Ordering::Relaxed),
+        ))
+    }
+
+    /// The `default` store of a running test app.
+    pub fn of(app: &TestApp) -> Self {
+        let backend = app
+            .app()
+            .and_then(|a| a.stores().get("default").cloned())
+            .expect("the app has a default store");
+        Self::new(backend)
+    }
+
+    /// The stored bytes, write-id envelope included.
+    pub fn raw(&self, key: &str) -> Option<Vec<u8>> {
+        self.0.raw().get(key).expect("store readable")
+    }
+}
+
+impl avisos_kv::KeyValue for HostKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
+        self.0.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), avisos_kv::KvError> {
+        self.0.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), avisos_kv::KvError> {
+        self.0.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, avisos_kv::KvError> {
+        self.0.exists(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
+        self.0.increment(key, delta)
+    }
     fn compare_and_swap(
         &self,
         key: &str,
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, avisos_kv::KvError> {
-        self.0
-            .compare_and_swap("default", key, expected, new)
-            .map_err(down)
+        self.0.compare_and_swap(key, expected, new)
     }
 }
 

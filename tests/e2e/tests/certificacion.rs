@@ -171,14 +171,7 @@ fn options(clock: &TestClock, sink: Option<&MailSink>) -> TestOptions {
 }
 
 fn kv(app: &TestApp) -> HostKv {
-    HostKv(
-        app.app()
-            .unwrap()
-            .stores()
-            .get("default")
-            .expect("default store")
-            .clone(),
-    )
+    HostKv::of(app)
 }
 
 fn today(app: &TestApp) -> NaiveDate {

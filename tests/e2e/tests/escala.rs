@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use avisos_e2e::*;
+use avisos_host::kv::{RedisKv, SqliteKv};
 use avisos_host::testing::{HostProcess, RedisServer, TestApp, TestRequest, TestResponse};
 use serde_json::Value;
 
@@ -24,6 +25,8 @@ struct Store {
 
 struct Cluster {
     hosts: [HostProcess; 2],
+    /// The shared store as a component sees it (to read what the acts stored).
+    kv: HostKv,
     _store: Store,
 }
 
@@ -98,6 +101,9 @@ fn on_redis() -> Cluster {
     ]);
     Cluster {
         hosts: [HostProcess::start(&args), HostProcess::start(&args)],
+        kv: HostKv::new(std::sync::Arc::new(
+            RedisKv::open(&server.url(0)).expect("Redis URL"),
+        )),
         _store: Store {
             _redis: Some(server),
             _dir: dir,
@@ -111,6 +117,9 @@ fn on_sqlite() -> Cluster {
     args.extend(["--state-dir".to_string(), dir.path().display().to_string()]);
     Cluster {
         hosts: [HostProcess::start(&args), HostProcess::start(&args)],
+        kv: HostKv::new(std::sync::Arc::new(
+            SqliteKv::open(&dir.path().join("sqlite_key_value.db")).expect("SQLite file"),
+        )),
         _store: Store {
             _redis: None,
             _dir: dir,
@@ -261,5 +270,257 @@ fn one_live_relation_and_one_cancellation_across_hosts() {
         assert_eq!(listed, relations(c.a(), &e), "{store}");
         let status = listed[0].to_string();
         assert!(status.contains("cancelada"), "{store}: {status}");
+    }
+}
+
+fn password_status(app: &TestApp, e: &Employer) -> Value {
+    let r = get_with(app, "/api/v1/contrasena-servicio", &e.token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+fn texts(answers: &[TestResponse]) -> Vec<String> {
+    answers.iter().map(TestResponse::text).collect()
+}
+
+/// Issue 14: concurrent acts against one employer and one developer, spread over two hosts on
+/// one store whose compare-and-swap answers lie as Spin's do (Redis: every swap `CasFailed`;
+/// SQLite: a swap of an absent key is an upsert). Every answer matches what the store holds
+/// afterwards: each 201 is one change, each refusal none.
+#[test]
+fn concurrent_acts_answer_what_the_store_holds() {
+    for (store, start) in clusters() {
+        let c = start();
+        let mut e = employer_with_certified_developer(c.a());
+        let developer = Signer::demo(DESARROLLADOR);
+        let dev_token = login(c.b(), &developer, "desarrollador");
+        let before = password_status(c.a(), &e)["generacion"].as_u64().unwrap();
+
+        // Password generations at once.
+        let acts: Vec<Act> = (0..6)
+            .map(|i| prepare(c.host(i), &e.signer, "GENERAR_CONTRASENA", None, &[]))
+            .collect();
+        let answers = c.send_spread(
+            acts.iter()
+                .map(|a| act_request("/api/v1/contrasena-servicio", a, Some(&e.token)))
+                .collect(),
+        );
+        let mut generated: Vec<Value> = Vec::new();
+        for r in &answers {
+            match r.status {
+                201 => generated.push(r.json()),
+                _ => assert_error(r, 409, "CONTRASENA_MODIFICADA"),
+            }
+        }
+        assert!(!generated.is_empty(), "{store}: {:?}", texts(&answers));
+        let after = password_status(c.b(), &e);
+        assert_eq!(
+            after["generacion"].as_u64().unwrap(),
+            before + generated.len() as u64,
+            "{store}: each 201 is one generation, each 409 none: {:?}",
+            texts(&answers)
+        );
+        let mut numbers: Vec<u64> = generated
+            .iter()
+            .map(|g| g["generacion"].as_u64().unwrap())
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(
+            numbers,
+            ((before + 1)..=(before + generated.len() as u64)).collect::<Vec<_>>(),
+            "{store}: one answer per generation"
+        );
+        // The stored password is the one the newest answer showed, and each answer names the
+        // generation it replaced.
+        let current = generated
+            .iter()
+            .find(|g| g["generacion"] == after["generacion"])
+            .expect("the current password was shown");
+        assert_eq!(current["folio"], after["folio"], "{store}");
+        for g in &generated {
+            assert_eq!(
+                g["anterior"]["generacion"].as_u64(),
+                Some(g["generacion"].as_u64().unwrap() - 1),
+                "{store}: {g}"
+            );
+        }
+        e.password = current["contrasena"].as_str().unwrap().to_string();
+        assert_eq!(after["usada"], false, "{store}: not used yet");
+
+        // Relation additions at once with that password: one relation, the rest duplicates.
+        let acts: Vec<Act> = (0..6).map(|i| add_relation_act(c.host(i), &e, 3)).collect();
+        let answers = c.send_spread(
+            acts.iter()
+                .map(|a| act_request("/api/v1/relaciones", a, Some(&e.token)))
+                .collect(),
+        );
+        let wins: Vec<&TestResponse> = answers.iter().filter(|r| r.status == 201).collect();
+        assert_eq!(wins.len(), 1, "{store}: {:?}", texts(&answers));
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert_error(r, 409, "RELACION_DUPLICADA");
+        }
+        let no_caso = wins[0].json::<Value>()["folio"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(relations(c.a(), &e).len(), 1, "{store}");
+        assert_eq!(password_status(c.a(), &e)["usada"], true, "{store}");
+
+        // A payroll system's consultations under load with the current password: all served.
+        let body = serde_json::json!({ "rfc_patron": PATRON, "contrasena": e.password });
+        let answers = c.send_spread(
+            (0..16)
+                .map(|_| {
+                    TestRequest::post("/api/v1/avisos/consultas")
+                        .header("authorization", format!("Bearer {dev_token}"))
+                        .json(&body)
+                })
+                .collect(),
+        );
+        for r in &answers {
+            assert_eq!(r.status, 200, "{store}: {}", r.text());
+        }
+
+        // Cancellations of the relation and of the password, at once on both hosts.
+        let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
+        let cancels: Vec<Act> = (0..4)
+            .map(|i| {
+                prepare(
+                    c.host(i),
+                    &e.signer,
+                    "CANCELAR_RELACION",
+                    None,
+                    &[("no_caso", &no_caso)],
+                )
+            })
+            .collect();
+        let answers = c.send_spread(
+            cancels
+                .iter()
+                .map(|a| act_request(&path, a, Some(&e.token)))
+                .collect(),
+        );
+        assert_eq!(
+            answers.iter().filter(|r| r.status == 201).count(),
+            1,
+            "{store}: {:?}",
+            texts(&answers)
+        );
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert_error(r, 409, "RELACION_YA_CANCELADA");
+        }
+        assert!(relations(c.b(), &e)[0].to_string().contains("cancelada"));
+
+        let cancels: Vec<Act> = (0..4)
+            .map(|i| prepare(c.host(i), &e.signer, "CANCELAR_CONTRASENA", None, &[]))
+            .collect();
+        let answers = c.send_spread(
+            cancels
+                .iter()
+                .map(|a| act_request("/api/v1/contrasena-servicio/cancelacion", a, Some(&e.token)))
+                .collect(),
+        );
+        let wins: Vec<&TestResponse> = answers.iter().filter(|r| r.status == 201).collect();
+        assert_eq!(wins.len(), 1, "{store}: {:?}", texts(&answers));
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert!(
+                r.text().contains("CONTRASENA_MODIFICADA")
+                    || r.text().contains("CONTRASENA_NO_GENERADA"),
+                "{store}: {}",
+                r.text()
+            );
+        }
+        let after = password_status(c.a(), &e);
+        assert_eq!(after["estado"], "cancelada", "{store}");
+        assert_eq!(
+            after["folio_cancelacion"],
+            wins[0].json::<Value>()["folio"],
+            "{store}: the stored cancellation is the one answered"
+        );
+    }
+}
+
+/// Issue 14: evidence uploads of one request at once on both hosts: one is accepted, the
+/// others refused, and the stored request holds exactly the accepted upload, listed once in
+/// the analyst's tray.
+#[test]
+fn concurrent_evidence_uploads_answer_what_the_store_holds() {
+    use avisos_evidence::sample::{SampleOptions, workbook_xlsx};
+    use avisos_kv::KeyValue;
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    for (store, start) in clusters() {
+        let c = start();
+        let dev = Signer::demo(DESARROLLADOR_2);
+        let token = login(c.a(), &dev, "desarrollador");
+        let act = prepare(
+            c.a(),
+            &dev,
+            "SOLICITAR_CERTIFICACION",
+            Some("certificacion-solicitud"),
+            &[
+                ("razon_social", "SERVICIOS DE NOMINA SA DE CV"),
+                ("correo", "certificacion@nomina.example"),
+            ],
+        );
+        let r = send_act_as(c.a(), "/api/v1/certificaciones", &act, &token);
+        assert_eq!(r.status, 201, "{store}: {}", r.text());
+        let folio = r.json::<Value>()["folio"].as_str().unwrap().to_string();
+        let stored = |kv: &HostKv| -> Value {
+            let raw = kv.get(&format!("certificacion:{folio}")).unwrap().unwrap();
+            serde_json::from_slice(&raw).unwrap()
+        };
+        let ronda = stored(&c.kv)["rondas"].as_array().unwrap().last().unwrap().clone();
+        let set = avisos_evidence::generate(&avisos_evidence::TestSetId {
+            semilla: ronda["semilla"].as_u64().unwrap(),
+            folio: folio.clone(),
+            ronda: ronda["ronda"].as_u64().unwrap() as u32,
+            fecha: ronda["fecha"].as_str().unwrap().parse().unwrap(),
+        });
+        let workbook = workbook_xlsx(&set, &SampleOptions::default());
+        let answers = c.send_spread(
+            (0..4)
+                .map(|_| {
+                    TestRequest::post(format!("/api/v1/certificaciones/{folio}/evidencias"))
+                        .header("authorization", format!("Bearer {token}"))
+                        .header("content-type", XLSX)
+                        .header("x-nombre-archivo", "evidencias.xlsx")
+                        .body(workbook.clone())
+                })
+                .collect(),
+        );
+        let accepted: Vec<&TestResponse> = answers.iter().filter(|r| r.status == 201).collect();
+        assert_eq!(accepted.len(), 1, "{store}: {:?}", texts(&answers));
+        for r in answers.iter().filter(|r| r.status != 201) {
+            assert!(
+                r.status == 409
+                    && (r.text().contains("CERTIFICACION_MODIFICADA")
+                        || r.text().contains("ESTATUS_NO_PERMITE_EVIDENCIAS")),
+                "{store}: {}",
+                r.text()
+            );
+        }
+        let record = stored(&c.kv);
+        assert_eq!(record["estatus"], "en-analisis", "{store}: {record}");
+        let evidencia = &record["rondas"].as_array().unwrap().last().unwrap()["evidencia"];
+        assert_eq!(
+            evidencia["sha256"],
+            accepted[0].json::<Value>()["evidencia"]["sha256"],
+            "{store}"
+        );
+        let analyst = Signer::demo(ANALISTA);
+        let atoken = login(c.b(), &analyst, "analista");
+        let tray: Value = get_with(
+            c.b(),
+            "/api/v1/analistas/certificaciones?estatus=en-analisis",
+            &atoken,
+        )
+        .json();
+        let listed = tray["solicitudes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["folio"] == folio.as_str())
+            .count();
+        assert_eq!(listed, 1, "{store}: {tray}");
     }
 }

@@ -34,7 +34,7 @@ fn relations(app: &TestApp, token: &str) -> Vec<Value> {
 /// Walks a store failure over every step of an addition, then of a cancellation: each
 /// interrupted attempt is invisible afterwards, and a later attempt succeeds as if it never
 /// happened. (A creation interrupted between its claim and its write blocks that key for at
-/// most two minutes, see `SpinKv::compare_and_swap`: the clock moves on after each failure.)
+/// most two minutes, see `avisos_kv::CheckedKv`: the clock moves on after each failure.)
 #[test]
 fn an_act_interrupted_at_any_step_is_all_or_nothing() {
     let faults = Faults::new();
@@ -110,6 +110,120 @@ fn an_act_interrupted_at_any_step_is_all_or_nothing() {
     }
     let listed = relations(&app, &e.token);
     assert!(listed[0].to_string().contains("cancelada"), "{}", listed[0]);
+}
+
+fn live(listed: &[Value]) -> Vec<&Value> {
+    listed
+        .iter()
+        .filter(|r| r["estatus"] == "Relación Vigente")
+        .collect()
+}
+
+/// Issue 14: a store that carries out an operation and then loses its answer (the act gets
+/// 503), walked over every step of an addition. The client retries with a new nonce: the retry
+/// either makes the relation or is told it exists, and there is exactly one live relation,
+/// listed on both sides, whatever step lost its answer.
+#[test]
+fn an_addition_whose_answer_was_lost_is_retried_without_a_second_relation() {
+    let faults = Faults::new();
+    let clock = TestClock::new();
+    let app = TestApp::start(app_options().faults(&faults).clock(&clock));
+    let mut e = employer_with_certified_developer(&app);
+    let developer = Signer::demo(DESARROLLADOR);
+    let mut step = 0;
+    loop {
+        clock.advance(std::time::Duration::from_secs(150));
+        e.token = login(&app, &e.signer, "patron");
+        let act = add_relation_act(&app, &e, 6);
+        faults.lose_answer_after(step);
+        let r = send_act_as(&app, "/api/v1/relaciones", &act, &e.token);
+        faults.heal();
+        if r.status == 201 {
+            break;
+        }
+        assert_unavailable(&r);
+        // The retry: a new nonce; "in progress" means the lost attempt's claim is still
+        // fresh, so the client waits and tries again.
+        let retried = loop {
+            let act = add_relation_act(&app, &e, 6);
+            let r = send_act_as(&app, "/api/v1/relaciones", &act, &e.token);
+            if r.status == 409 && r.text().contains("Se está registrando") {
+                clock.advance(std::time::Duration::from_secs(150));
+                continue;
+            }
+            break r;
+        };
+        if retried.status != 201 {
+            assert_error(&retried, 409, "RELACION_DUPLICADA");
+        }
+        let listed = relations(&app, &e.token);
+        let vigentes = live(&listed);
+        assert_eq!(vigentes.len(), 1, "step {step}: {listed:?}");
+        let no_caso = vigentes[0]["no_caso"].as_str().unwrap().to_string();
+        let developer_token = login(&app, &developer, "desarrollador");
+        let theirs = relations(&app, &developer_token);
+        assert_eq!(live(&theirs).len(), 1, "step {step}: {theirs:?}");
+        assert_eq!(
+            get_with(&app, &format!("/api/v1/acuses/{no_caso}"), &e.token).status,
+            200,
+            "step {step}: the relation has its acuse"
+        );
+        // Cancelled (with nothing lost) to start the next step from no live relation.
+        let cancel = prepare(
+            &app,
+            &e.signer,
+            "CANCELAR_RELACION",
+            None,
+            &[("no_caso", &no_caso)],
+        );
+        let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
+        let r = send_act_as(&app, &path, &cancel, &e.token);
+        assert_eq!(r.status, 201, "step {step}: {}", r.text());
+        step += 1;
+        assert!(step < 200, "the addition never completed");
+    }
+    assert!(step > 5, "the walk covered only {step} steps");
+}
+
+/// Issue 14: a password generation whose answer was lost never leaves a secret nobody is told
+/// about: the retry's answer names the generation it replaced and says it was never used, and
+/// the stored password is the one the retry showed.
+#[test]
+fn a_generation_whose_answer_was_lost_is_named_by_the_next() {
+    let faults = Faults::new();
+    let app = TestApp::start(app_options().faults(&faults));
+    let e = employer(&app, PATRON);
+    let mut step = 0;
+    loop {
+        let before: Value = get_with(&app, "/api/v1/contrasena-servicio", &e.token).json();
+        let before = before["generacion"].as_u64().unwrap();
+        let act = prepare(&app, &e.signer, "GENERAR_CONTRASENA", None, &[]);
+        faults.lose_answer_after(step);
+        let r = send_act_as(&app, "/api/v1/contrasena-servicio", &act, &e.token);
+        faults.heal();
+        if r.status == 201 {
+            break;
+        }
+        assert_unavailable(&r);
+        let retry = generate_password(&app, &e.signer, &e.token);
+        let now: Value = get_with(&app, "/api/v1/contrasena-servicio", &e.token).json();
+        let generacion = retry["generacion"].as_u64().unwrap();
+        assert_eq!(now["generacion"].as_u64(), Some(generacion), "step {step}");
+        assert_eq!(now["folio"], retry["folio"], "step {step}");
+        match generacion - before {
+            // The lost attempt changed nothing: the retry replaced the working password.
+            1 => assert_eq!(retry["anterior"]["generacion"].as_u64(), Some(before)),
+            // It did: the retry says so.
+            2 => {
+                assert_eq!(retry["anterior"]["generacion"].as_u64(), Some(before + 1));
+                assert_eq!(retry["anterior"]["usada"], false, "step {step}: {retry}");
+            }
+            n => panic!("step {step}: {n} generations from one act and its retry"),
+        }
+        step += 1;
+        assert!(step < 100, "the generation never completed");
+    }
+    assert!(step > 3, "the walk covered only {step} steps");
 }
 
 /// Logins and term acceptances interrupted at every step: a 503 never leaves a usable

@@ -746,14 +746,7 @@ fn concurrent_additions_of_the_same_relation_have_one_winner() {
 /// `n` relations of the demo employer with `n` distinct developers, a third of them cancelled.
 fn bulk_load(app: &TestApp, n: usize) -> Vec<String> {
     use avisos_relations::relation::{Cancellation, Relation, import};
-    let backend = app
-        .app()
-        .unwrap()
-        .stores()
-        .get("default")
-        .expect("default store")
-        .clone();
-    let kv = HostKv(backend);
+    let kv = HostKv::of(app);
     let salud: Value = app.get("/api/v1/salud").json();
     let now: chrono::DateTime<chrono::Utc> = salud["hora_utc"].as_str().unwrap().parse().unwrap();
     let today = avisos_relations::today(now);

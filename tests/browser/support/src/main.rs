@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
 
 fn evidence(db: &str, folio: &str, out: &str, omit_tab: Option<u8>) -> anyhow::Result<()> {
     let store = SqliteKv::open(Path::new(db)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let kv = HostKv(Arc::new(store));
+    let kv = HostKv::new(Arc::new(store));
     let record = avisos_certification::record::load(&kv, folio)
         .map_err(|e| anyhow::anyhow!("{}: {}", e.codigo, e.mensaje))?
         .with_context(|| format!("no hay solicitud con folio {folio}"))?;
