@@ -226,7 +226,10 @@ mod tests {
             t.join().unwrap();
         }
         let n = checked.load(std::sync::atomic::Ordering::SeqCst);
-        assert!(n <= MAX_FAILURES + MAX_IN_FLIGHT, "{n} wrong passwords checked");
+        assert!(
+            n <= MAX_FAILURES + MAX_IN_FLIGHT,
+            "{n} wrong passwords checked"
+        );
         assert!(check(kv.as_ref(), "DEV", "PAT", now()).is_err());
     }
 }

@@ -102,6 +102,23 @@ fn allow_header(methods: &[Method]) -> String {
         .join(", ")
 }
 
+/// Spin keeps the headers a client sent and appends its own `spin-*` headers after them
+/// (`crates/trigger-http/src/headers.rs`, `prepare_request_headers`), so a client can send its
+/// own `spin-client-addr` or `spin-path-info`. Of every `spin-*` name only the last value, Spin's,
+/// is kept; the client's are dropped.
+fn keep_spins_own_headers(headers: &mut Vec<(String, String)>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<(String, String)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers.drain(..).rev() {
+        if name.starts_with("spin-") && !seen.insert(name.clone()) {
+            continue;
+        }
+        kept.push((name, value));
+    }
+    kept.reverse();
+    *headers = kept;
+}
+
 /// Converts Spin's request into the plain model, enforcing the body limit as it streams.
 pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequest, ApiError> {
     let method = Method::parse(&req.method().to_string());
@@ -111,14 +128,9 @@ pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequ
         let value = String::from_utf8_lossy(&value).into_owned();
         request.headers.push((name.to_ascii_lowercase(), value));
     }
-    // Spin appends its own `spin-*` headers after any a client sent: the last one is Spin's.
-    if let Some((_, info)) = request
-        .headers
-        .iter()
-        .rev()
-        .find(|(n, _)| n == "spin-path-info")
-    {
-        request.path_info = info.clone();
+    keep_spins_own_headers(&mut request.headers);
+    if let Some(info) = request.header("spin-path-info") {
+        request.path_info = info.to_owned();
     }
     if let Some(len) = request.header("content-length")
         && len.trim().parse::<u64>().map_or(true, |n| n > limit as u64)
@@ -184,4 +196,38 @@ pub fn optional_variable(name: &str) -> Option<String> {
     spin_sdk::variables::get(name)
         .ok()
         .filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_spins_own_value_of_each_spin_header_is_kept() {
+        let mut headers: Vec<(String, String)> = [
+            ("spin-client-addr", "6.6.6.6:1"),
+            ("x-custom", "a"),
+            ("spin-path-info", "/forged"),
+            ("x-custom", "b"),
+            ("spin-path-info", "/real"),
+            ("spin-client-addr", "10.0.0.7:5555"),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+        keep_spins_own_headers(&mut headers);
+        let pairs: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("x-custom", "a"),
+                ("x-custom", "b"),
+                ("spin-path-info", "/real"),
+                ("spin-client-addr", "10.0.0.7:5555"),
+            ]
+        );
+    }
 }

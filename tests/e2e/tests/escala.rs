@@ -66,6 +66,26 @@ impl Cluster {
         answers.sort_by_key(|(i, _)| *i);
         answers.into_iter().map(|(_, r)| r).collect()
     }
+
+    /// `n` copies of the employer's act `accion` (each with its own nonce, prepared on the
+    /// host that will receive it), sent at once over both hosts with the employer's session.
+    fn race_act(
+        &self,
+        n: usize,
+        e: &Employer,
+        path: &str,
+        accion: &str,
+        fields: &[(&str, &str)],
+    ) -> Vec<TestResponse> {
+        let acts: Vec<Act> = (0..n)
+            .map(|i| prepare(self.host(i), &e.signer, accion, None, fields))
+            .collect();
+        self.send_spread(
+            acts.iter()
+                .map(|a| act_request(path, a, Some(&e.token)))
+                .collect(),
+        )
+    }
 }
 
 fn variables() -> Vec<String> {
@@ -237,23 +257,7 @@ fn one_live_relation_and_one_cancellation_across_hosts() {
 
         // Cancel against cancel, on both hosts at once: one acuse, the rest refused.
         let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
-        let cancels: Vec<Act> = (0..6)
-            .map(|i| {
-                prepare(
-                    c.host(i),
-                    &e.signer,
-                    "CANCELAR_RELACION",
-                    None,
-                    &[("no_caso", &no_caso)],
-                )
-            })
-            .collect();
-        let answers = c.send_spread(
-            cancels
-                .iter()
-                .map(|a| act_request(&path, a, Some(&e.token)))
-                .collect(),
-        );
+        let answers = c.race_act(6, &e, &path, "CANCELAR_RELACION", &[("no_caso", &no_caso)]);
         let wins = answers.iter().filter(|r| r.status == 201).count();
         let refused = answers
             .iter()
@@ -297,13 +301,12 @@ fn concurrent_acts_answer_what_the_store_holds() {
         let before = password_status(c.a(), &e)["generacion"].as_u64().unwrap();
 
         // Password generations at once.
-        let acts: Vec<Act> = (0..6)
-            .map(|i| prepare(c.host(i), &e.signer, "GENERAR_CONTRASENA", None, &[]))
-            .collect();
-        let answers = c.send_spread(
-            acts.iter()
-                .map(|a| act_request("/api/v1/contrasena-servicio", a, Some(&e.token)))
-                .collect(),
+        let answers = c.race_act(
+            6,
+            &e,
+            "/api/v1/contrasena-servicio",
+            "GENERAR_CONTRASENA",
+            &[],
         );
         let mut generated: Vec<Value> = Vec::new();
         for r in &answers {
@@ -383,23 +386,7 @@ fn concurrent_acts_answer_what_the_store_holds() {
 
         // Cancellations of the relation and of the password, at once on both hosts.
         let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
-        let cancels: Vec<Act> = (0..4)
-            .map(|i| {
-                prepare(
-                    c.host(i),
-                    &e.signer,
-                    "CANCELAR_RELACION",
-                    None,
-                    &[("no_caso", &no_caso)],
-                )
-            })
-            .collect();
-        let answers = c.send_spread(
-            cancels
-                .iter()
-                .map(|a| act_request(&path, a, Some(&e.token)))
-                .collect(),
-        );
+        let answers = c.race_act(4, &e, &path, "CANCELAR_RELACION", &[("no_caso", &no_caso)]);
         assert_eq!(
             answers.iter().filter(|r| r.status == 201).count(),
             1,
@@ -411,14 +398,12 @@ fn concurrent_acts_answer_what_the_store_holds() {
         }
         assert!(relations(c.b(), &e)[0].to_string().contains("cancelada"));
 
-        let cancels: Vec<Act> = (0..4)
-            .map(|i| prepare(c.host(i), &e.signer, "CANCELAR_CONTRASENA", None, &[]))
-            .collect();
-        let answers = c.send_spread(
-            cancels
-                .iter()
-                .map(|a| act_request("/api/v1/contrasena-servicio/cancelacion", a, Some(&e.token)))
-                .collect(),
+        let answers = c.race_act(
+            4,
+            &e,
+            "/api/v1/contrasena-servicio/cancelacion",
+            "CANCELAR_CONTRASENA",
+            &[],
         );
         let wins: Vec<&TestResponse> = answers.iter().filter(|r| r.status == 201).collect();
         assert_eq!(wins.len(), 1, "{store}: {:?}", texts(&answers));
@@ -469,7 +454,12 @@ fn concurrent_evidence_uploads_answer_what_the_store_holds() {
             let raw = kv.get(&format!("certificacion:{folio}")).unwrap().unwrap();
             serde_json::from_slice(&raw).unwrap()
         };
-        let ronda = stored(&c.kv)["rondas"].as_array().unwrap().last().unwrap().clone();
+        let ronda = stored(&c.kv)["rondas"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
         let set = avisos_evidence::generate(&avisos_evidence::TestSetId {
             semilla: ronda["semilla"].as_u64().unwrap(),
             folio: folio.clone(),

@@ -170,6 +170,26 @@ fn nonces_are_limited_per_rfc_and_per_client() {
     assert!(r.text().contains("por equipo cliente"), "{}", r.text());
 }
 
+/// Spin forwards a client's own `spin-client-addr` ahead of Spin's: making one up per request
+/// does not open a new per-client budget.
+#[test]
+fn a_made_up_client_address_does_not_escape_the_per_client_limit() {
+    let app = app_with_limits("nonces_cliente=5/60");
+    let ask = |i: usize| {
+        app.send(
+            TestRequest::post("/api/v1/nonces")
+                .header("spin-client-addr", format!("203.0.113.{i}:4000"))
+                .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
+        )
+    };
+    for i in 0..5 {
+        assert_eq!(ask(i).status, 201);
+    }
+    let r = ask(99);
+    assert_error(&r, 429, "LIMITE_EXCEDIDO");
+    assert!(r.text().contains("por equipo cliente"), "{}", r.text());
+}
+
 #[test]
 fn relations_tables_and_exports_are_limited_per_rfc() {
     let app = app_with_limits("tablas=3/60");

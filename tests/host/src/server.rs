@@ -162,8 +162,8 @@ async fn dispatch(
 }
 
 /// Makes the URI absolute (from `Host`) and adds the `spin-*` headers.
-fn prepare_request(
-    req: &mut Request<Incoming>,
+fn prepare_request<B>(
+    req: &mut Request<B>,
     route: &RouteMatch,
     client: SocketAddr,
 ) -> Result<(), String> {
@@ -211,8 +211,9 @@ fn prepare_request(
         else {
             continue;
         };
-        // Replace, so a client cannot pass its own `spin-*` values to the component.
-        map.insert(name, value);
+        // Appended after any value the client sent, as Spin does (`prepare_request_headers` in
+        // `crates/trigger-http/src/headers.rs`): a component must take the last value.
+        map.append(name, value);
     }
     *req.uri_mut() = uri;
     Ok(())
@@ -280,5 +281,41 @@ async fn run_component(
             };
             Err(reason)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::Router;
+
+    /// As Spin does: the client's `spin-*` headers stay, in order, and Spin's own values are
+    /// appended after them (so components must take the last value).
+    #[test]
+    fn client_sent_spin_headers_come_first_and_spins_last() {
+        let router = Router::build([("/items/:id/...", "c")]).unwrap();
+        let route = router.route("/items/7/x").unwrap();
+        let mut req = Request::builder()
+            .uri("/items/7/x")
+            .header("host", "127.0.0.1:3000")
+            .header("spin-client-addr", "6.6.6.6:1")
+            .header("spin-path-info", "/forged")
+            .header("spin-path-match-id", "forged")
+            .header("x-custom", "kept")
+            .body(())
+            .unwrap();
+        prepare_request(&mut req, &route, "10.1.2.3:4567".parse().unwrap()).unwrap();
+        let values = |name: &str| -> Vec<&str> {
+            req.headers()
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect()
+        };
+        assert_eq!(values("spin-client-addr"), ["6.6.6.6:1", "10.1.2.3:4567"]);
+        assert_eq!(values("spin-path-info"), ["/forged", "/x"]);
+        assert_eq!(values("spin-path-match-id"), ["forged", "7"]);
+        assert_eq!(values("x-custom"), ["kept"]);
+        assert_eq!(values("spin-full-url"), ["http://127.0.0.1:3000/items/7/x"]);
     }
 }

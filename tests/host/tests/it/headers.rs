@@ -40,8 +40,10 @@ fn named_segments_become_path_match_headers() {
     assert_eq!(h["spin-path-info"], "/headers");
 }
 
+/// A client's own `spin-*` values reach the component beside Spin's (the order is checked in
+/// `server.rs`'s unit test: spin-sdk's `Request` keeps one value per name, the last, Spin's).
 #[test]
-fn clients_cannot_forge_spin_headers() {
+fn a_component_sees_spins_value_last() {
     let app = probe_app();
     let h = headers_of(
         &app,
