@@ -462,5 +462,18 @@ pub fn add_relation_act(app: &TestApp, e: &Employer, months: u32) -> Act {
     act
 }
 
+/// `CANCELAR_RELACION` of `no_caso` by the employer, with its session.
+pub fn cancel_relation(app: &TestApp, e: &Employer, no_caso: &str) -> TestResponse {
+    let act = prepare(
+        app,
+        &e.signer,
+        "CANCELAR_RELACION",
+        None,
+        &[("no_caso", no_caso)],
+    );
+    let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
+    send_act_as(app, &path, &act, &e.token)
+}
+
 /// What the benchmark drivers in `examples/` share (a loopback client, flags, memory marks).
 pub mod bench;

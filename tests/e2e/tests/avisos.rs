@@ -431,19 +431,7 @@ fn the_access_matrix() {
     assert!(!no_caso_2.is_empty());
 
     // The employer cancels the relation: the very next request is refused.
-    let act = prepare(
-        &app,
-        &e.signer,
-        "CANCELAR_RELACION",
-        None,
-        &[("no_caso", &no_caso)],
-    );
-    let r = send_act_as(
-        &app,
-        &format!("/api/v1/relaciones/{no_caso}/cancelacion"),
-        &act,
-        &e.token,
-    );
+    let r = cancel_relation(&app, &e, &no_caso);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_error(
         &consult_patron(&app, &dev, &e.password),

@@ -107,15 +107,11 @@ fn an_act_interrupted_at_any_step_is_all_or_nothing() {
             // unknown. It must be whole, and a retry is told it is done.
             let acuse = listed[0]["acuse_cancelacion"].as_str().expect("whole");
             assert_eq!(get_with(&app, acuse, &e.token).status, 200, "{}", listed[0]);
-            let act = prepare(
-                &app,
-                &e.signer,
-                "CANCELAR_RELACION",
-                None,
-                &[("no_caso", &no_caso)],
+            assert_error(
+                &cancel_relation(&app, &e, &no_caso),
+                409,
+                "RELACION_YA_CANCELADA",
             );
-            let retry = send_act_as(&app, &path, &act, &e.token);
-            assert_error(&retry, 409, "RELACION_YA_CANCELADA");
             break;
         }
         interrupted += 1;
@@ -182,15 +178,7 @@ fn an_addition_whose_answer_was_lost_is_retried_without_a_second_relation() {
             "step {step}: the relation has its acuse"
         );
         // Cancelled (with nothing lost) to start the next step from no live relation.
-        let cancel = prepare(
-            &app,
-            &e.signer,
-            "CANCELAR_RELACION",
-            None,
-            &[("no_caso", &no_caso)],
-        );
-        let path = format!("/api/v1/relaciones/{no_caso}/cancelacion");
-        let r = send_act_as(&app, &path, &cancel, &e.token);
+        let r = cancel_relation(&app, &e, &no_caso);
         assert_eq!(r.status, 201, "step {step}: {}", r.text());
         step += 1;
         assert!(step < 200, "the addition never completed");
