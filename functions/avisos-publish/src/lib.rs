@@ -27,7 +27,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let prepared = publicacion::prepare(&req.body, env.config.mode)?;
     require_actor(&session, Role::Analista, &prepared.request.rfc)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &prepared.request, prepared.spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &prepared.request, prepared.spec)?;
     match publicacion::publish(
         env.kv(),
         &seal,

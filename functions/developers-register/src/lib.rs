@@ -40,7 +40,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )?;
     require_actor(&session, Role::Analista, &body.rfc)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let done = directory::register(env.kv(), &seal, &act, &registration, env.now)?;
     Ok(HttpResponse::json(201, &done))
 }

@@ -3,7 +3,7 @@
 //! call, so it is rate-limited per client address and per RFC before anything is stored.
 
 use avisos_acts::act::{actions, validate_actor_rfc};
-use avisos_acts::limits::{Bucket, client_address};
+use avisos_acts::limits::{Bucket, client_address, rfc_and_client};
 use avisos_acts::nonce;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, random};
@@ -40,11 +40,17 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             ),
         ));
     }
+    // Nobody has proven to be `rfc` yet: the client pays, never the RFC (anyone can type it).
     let limits = &env.config.limits;
-    if let Some(client) = client_address(req.header("spin-client-addr")) {
-        limits.admit(env.kv(), Bucket::NoncesCliente, &client, env.now)?;
-    }
-    limits.admit(env.kv(), Bucket::Nonces, &rfc, env.now)?;
+    let client = client_address(req.header("spin-client-addr"))
+        .unwrap_or_else(|| "sin-direccion".to_owned());
+    limits.admit(env.kv(), Bucket::NoncesCliente, &client, env.now)?;
+    limits.admit(
+        env.kv(),
+        Bucket::Nonces,
+        &rfc_and_client(&rfc, &client),
+        env.now,
+    )?;
     let issued = nonce::issue(env.kv(), &rfc, &body.accion, env.now, random())?;
     Ok(HttpResponse::json(201, &issued))
 }

@@ -43,7 +43,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     require_actor(&session, Role::Patron, &body.rfc)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let done = relation::cancel(env.kv(), &seal, &act, &no_caso, env.now)?;
     Ok(HttpResponse::json(201, &done))
 }

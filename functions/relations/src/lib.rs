@@ -66,7 +66,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let request = AddRequest::parse(&spec, env.config.mode, hoy)?;
     require_actor(&session, Role::Patron, &body.rfc)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let added = relation::add(env.kv(), &seal, &act, &request, &contrasena, env.now)?;
     Ok(HttpResponse::json(201, &added))
 }

@@ -26,7 +26,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let spec = ActSpec::from_datos(actions::CANCELAR_CONTRASENA, None, &[], &body.datos)?;
     require_actor(&session, Role::Patron, &body.rfc)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let done = password::cancel(env.kv(), &seal, &act, env.now)?;
     Ok(HttpResponse::json(201, &done))
 }

@@ -33,7 +33,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let spec = ActSpec::from_datos(actions::GENERAR_CONTRASENA, None, &[], &body.datos)?;
     require_actor(&session, Role::Patron, &body.rfc)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let generated = password::generate(env.kv(), &seal, &act, env.now, random::<32>, random())?;
     Ok(HttpResponse::json(201, &generated))
 }

@@ -37,7 +37,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         ));
     }
     let key = env.session_key()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let (token, sesion) = session::issue(
         &key,
         &act.identity.rfc,

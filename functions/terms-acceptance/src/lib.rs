@@ -66,7 +66,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let body: SignedActRequest = req.json()?;
     let spec = ActSpec::from_datos(actions::ACEPTACION_TERMINOS, Some(id), &[], &body.datos)?;
     let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(), &body, spec)?;
+    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let folio = folio::allocate(env.kv())?;
     let record = acuse::issue(
         env.kv(),

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::config::ServiceConfig;
+use crate::limits::Bucket;
 use crate::nonce;
 use crate::terms::{self, Terms, TermsId};
 
@@ -133,6 +134,9 @@ pub struct ActContext<'a> {
     pub kv: &'a dyn KeyValue,
     pub config: &'a ServiceConfig,
     pub now: DateTime<Utc>,
+    /// The address the request came from (Spin's own `spin-client-addr`, without the port):
+    /// what unverified traffic is charged to. `None` when the platform gave none.
+    pub client: Option<String>,
 }
 
 /// Rebuilds the cadena, verifies the e.firma (FIEL, valid now, chains to the configured
@@ -186,13 +190,48 @@ pub fn verify_signed_act(
             "La fecha firmada difiere más de 5 minutos de la hora del servicio. Revisa el reloj de tu equipo.",
         ));
     }
-    // Rate limit per signer RFC, before any RSA work (logins have a bucket of their own).
-    let bucket = if spec.accion == actions::INICIO_SESION {
-        crate::limits::Bucket::Sesiones
-    } else {
-        crate::limits::Bucket::Actos
+    // Until a signature verifies, nothing is charged to the RFC (anyone can type it): the
+    // client pays for its requests, and the pair RFC + client for its refused signatures.
+    let limits = &ctx.config.limits;
+    let client = ctx.client.as_deref().unwrap_or("sin-direccion");
+    limits.admit(ctx.kv, Bucket::ActosCliente, client, ctx.now)?;
+    let pair = crate::limits::rfc_and_client(rfc, client);
+    limits.check(ctx.kv, Bucket::FirmasFallidas, &pair, ctx.now)?;
+    let terms_hash = terms.as_ref().map(|t| t.sha256.as_str()).unwrap_or("");
+    let cadena = spec.cadena(rfc, &req.fecha, &req.nonce, terms_hash);
+    let identity = match verify_signature(ctx, req, rfc, &cadena) {
+        Ok(identity) => identity,
+        Err(e) => {
+            // Best effort: a lost count only gives this client one more try.
+            let _ = limits.admit(ctx.kv, Bucket::FirmasFallidas, &pair, ctx.now);
+            return Err(e);
+        }
     };
-    ctx.config.limits.admit(ctx.kv, bucket, rfc, ctx.now)?;
+    nonce::consume(ctx.kv, &req.nonce, rfc, spec.accion, ctx.now)?;
+    // Proven: the act is the RFC's own, and counts toward its limit (logins apart).
+    let bucket = if spec.accion == actions::INICIO_SESION {
+        Bucket::Sesiones
+    } else {
+        Bucket::Actos
+    };
+    limits.admit(ctx.kv, bucket, rfc, ctx.now)?;
+    Ok(VerifiedAct {
+        identity,
+        spec,
+        cadena,
+        firma_b64: req.firma.trim().to_string(),
+        fecha,
+        terms,
+    })
+}
+
+/// Decodes the certificate and the signature and verifies them over `cadena`.
+fn verify_signature(
+    ctx: &ActContext<'_>,
+    req: &SignedActRequest,
+    rfc: &str,
+    cadena: &str,
+) -> Result<VerifiedIdentity, ApiError> {
     let certificate = crate::b64().decode(req.certificado.trim()).map_err(|_| {
         ApiError::bad_request(
             "CERTIFICADO_INVALIDO",
@@ -202,8 +241,6 @@ pub fn verify_signed_act(
     let signature = crate::b64().decode(req.firma.trim()).map_err(|_| {
         ApiError::bad_request("FIRMA_MALFORMADA", "La firma debe enviarse en base64.")
     })?;
-    let terms_hash = terms.as_ref().map(|t| t.sha256.as_str()).unwrap_or("");
-    let cadena = spec.cadena(rfc, &req.fecha, &req.nonce, terms_hash);
     let request = VerifyRequest::new(
         &certificate,
         &ctx.config.trust,
@@ -213,16 +250,7 @@ pub fn verify_signed_act(
         &signature,
     )
     .expected_rfc(rfc);
-    let identity = efirma::verify(&request).map_err(efirma_error)?;
-    nonce::consume(ctx.kv, &req.nonce, rfc, spec.accion, ctx.now)?;
-    Ok(VerifiedAct {
-        identity,
-        spec,
-        cadena,
-        firma_b64: req.firma.trim().to_string(),
-        fecha,
-        terms,
-    })
+    efirma::verify(&request).map_err(efirma_error)
 }
 
 /// e.firma refusals: 400 when the input cannot be read, 403 when it is readable but refused.

@@ -12,15 +12,19 @@
 //!
 //! | bucket | subject | default | counted in |
 //! | --- | --- | --- | --- |
-//! | `actos` | signer's RFC | 60 per 60 s | [`crate::verify_signed_act`], every act but the login |
-//! | `sesiones` | signer's RFC | 10 per 60 s | [`crate::verify_signed_act`] of `INICIO_SESION` |
-//! | `nonces` | RFC asked for | 120 per 60 s | the nonce endpoint (unauthenticated, writes a key) |
+//! | `actos_cliente` | client address | 600 per 60 s | [`crate::verify_signed_act`], every signed act and login, before any RSA work |
+//! | `firmas_fallidas` | RFC + client address | 10 per 60 s | [`crate::verify_signed_act`]: refusals of the e.firma or signature; once over, that client is refused for that RFC before any RSA work |
+//! | `actos` | signer's RFC | 60 per 60 s | [`crate::verify_signed_act`], every act but the login, once its signature verified |
+//! | `sesiones` | signer's RFC | 10 per 60 s | [`crate::verify_signed_act`] of `INICIO_SESION`, once its signature verified |
+//! | `nonces` | RFC asked for + client address | 120 per 60 s | the nonce endpoint (unauthenticated, writes a key) |
 //! | `nonces_cliente` | client address | 600 per 60 s | the nonce endpoint |
 //! | `tablas` | session's RFC | 60 per 60 s | the relations table and «Exportar tabla» (up to 10,000 and 20,000 rows read each) |
 //!
-//! Counting happens before the signature is checked, so a third party flooding someone's RFC
-//! can delay that RFC's acts for at most one window, but never makes the service verify
-//! signatures at the flooder's pace.
+//! **Nothing is charged to an RFC before a signature by that RFC has verified**: RFCs are public
+//! (every CFDI prints them), so a third party sending junk in someone's name is charged to its
+//! own client address (and to the pair RFC + its address), never to the RFC, whose owner can
+//! log in from anywhere else at once. The client address is the `spin-client-addr` value Spin
+//! appends (the last one; a client's own is ignored, see `avisos_spin::read_request`).
 
 use avisos_http::ApiError;
 use avisos_kv::KeyValue;
@@ -46,15 +50,19 @@ impl Limit {
 pub enum Bucket {
     Actos,
     Sesiones,
+    ActosCliente,
+    FirmasFallidas,
     Nonces,
     NoncesCliente,
     Tablas,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 5] = [
+    pub const ALL: [Bucket; 7] = [
         Bucket::Actos,
         Bucket::Sesiones,
+        Bucket::ActosCliente,
+        Bucket::FirmasFallidas,
         Bucket::Nonces,
         Bucket::NoncesCliente,
         Bucket::Tablas,
@@ -65,6 +73,8 @@ impl Bucket {
         match self {
             Bucket::Actos => "actos",
             Bucket::Sesiones => "sesiones",
+            Bucket::ActosCliente => "actos_cliente",
+            Bucket::FirmasFallidas => "firmas_fallidas",
             Bucket::Nonces => "nonces",
             Bucket::NoncesCliente => "nonces_cliente",
             Bucket::Tablas => "tablas",
@@ -76,7 +86,11 @@ impl Bucket {
         match self {
             Bucket::Actos => "actos firmados por RFC",
             Bucket::Sesiones => "inicios de sesión por RFC",
-            Bucket::Nonces => "nonces por RFC",
+            Bucket::ActosCliente => "actos firmados o inicios de sesión por equipo cliente",
+            Bucket::FirmasFallidas => {
+                "firmas o e.firmas rechazadas por RFC desde un mismo equipo cliente"
+            }
+            Bucket::Nonces => "nonces por RFC desde un mismo equipo cliente",
             Bucket::NoncesCliente => "nonces por equipo cliente",
             Bucket::Tablas => "consultas de la tabla de relaciones o exportaciones por RFC",
         }
@@ -88,6 +102,8 @@ impl Bucket {
 pub struct Limits {
     pub actos: Limit,
     pub sesiones: Limit,
+    pub actos_cliente: Limit,
+    pub firmas_fallidas: Limit,
     pub nonces: Limit,
     pub nonces_cliente: Limit,
     pub tablas: Limit,
@@ -98,6 +114,8 @@ impl Default for Limits {
         Self {
             actos: Limit::new(60, 60),
             sesiones: Limit::new(10, 60),
+            actos_cliente: Limit::new(600, 60),
+            firmas_fallidas: Limit::new(10, 60),
             nonces: Limit::new(120, 60),
             nonces_cliente: Limit::new(600, 60),
             tablas: Limit::new(60, 60),
@@ -136,6 +154,8 @@ impl Limits {
         match bucket {
             Bucket::Actos => self.actos,
             Bucket::Sesiones => self.sesiones,
+            Bucket::ActosCliente => self.actos_cliente,
+            Bucket::FirmasFallidas => self.firmas_fallidas,
             Bucket::Nonces => self.nonces,
             Bucket::NoncesCliente => self.nonces_cliente,
             Bucket::Tablas => self.tablas,
@@ -146,6 +166,8 @@ impl Limits {
         match bucket {
             Bucket::Actos => &mut self.actos,
             Bucket::Sesiones => &mut self.sesiones,
+            Bucket::ActosCliente => &mut self.actos_cliente,
+            Bucket::FirmasFallidas => &mut self.firmas_fallidas,
             Bucket::Nonces => &mut self.nonces,
             Bucket::NoncesCliente => &mut self.nonces_cliente,
             Bucket::Tablas => &mut self.tablas,
@@ -160,11 +182,7 @@ impl Limits {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<(), ApiError> {
-        let limit = self.get(bucket);
-        let t = now.timestamp();
-        let window = t.div_euclid(limit.window_seconds);
-        let subject = subject.trim().to_uppercase();
-        let key = |w: i64| format!("limite:{}:{subject}:{w}", bucket.name());
+        let (limit, window, key) = self.window(bucket, subject, now);
         let n = kv.increment(&key(window), 1)?;
         if n == 1 {
             // Best effort: a leftover counter is harmless, just unused.
@@ -173,8 +191,48 @@ impl Limits {
         if n <= limit.max {
             return Ok(());
         }
+        Err(self.refusal(bucket, limit, window, now))
+    }
+
+    /// Refuses when `subject` already used up `bucket` in this window, without counting
+    /// (nor writing anything when it has no count yet).
+    pub fn check(
+        &self,
+        kv: &dyn KeyValue,
+        bucket: Bucket,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let (limit, window, key) = self.window(bucket, subject, now);
+        if !kv.exists(&key(window))? {
+            return Ok(());
+        }
+        // Counters are read with a zero increment (their encoding is the store's).
+        if kv.increment(&key(window), 0)? < limit.max {
+            return Ok(());
+        }
+        Err(self.refusal(bucket, limit, window, now))
+    }
+
+    fn window(
+        &self,
+        bucket: Bucket,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> (Limit, i64, impl Fn(i64) -> String) {
+        let limit = self.get(bucket);
+        let window = now.timestamp().div_euclid(limit.window_seconds);
+        let subject = subject.trim().to_uppercase();
+        let name = bucket.name();
+        (limit, window, move |w: i64| {
+            format!("limite:{name}:{subject}:{w}")
+        })
+    }
+
+    fn refusal(&self, bucket: Bucket, limit: Limit, window: i64, now: DateTime<Utc>) -> ApiError {
+        let t = now.timestamp();
         let retry = ((window + 1) * limit.window_seconds - t).max(1);
-        Err(ApiError::too_many_requests(
+        ApiError::too_many_requests(
             "LIMITE_EXCEDIDO",
             format!(
                 "Demasiadas solicitudes: se permiten {} {} cada {} segundos. Intenta de nuevo en {retry} segundos.",
@@ -183,8 +241,13 @@ impl Limits {
                 limit.window_seconds
             ),
             u32::try_from(retry).unwrap_or(u32::MAX),
-        ))
+        )
     }
+}
+
+/// The subject of a per-(RFC, client) bucket.
+pub fn rfc_and_client(rfc: &str, client: &str) -> String {
+    format!("{}|{client}", rfc.trim().to_uppercase())
 }
 
 /// The client's address from Spin's `spin-client-addr` header (`ip:port`), without the port.
@@ -263,6 +326,40 @@ mod tests {
             .unwrap();
         let old = format!("limite:actos:EDE200101AB0:{}", now.timestamp() / 60);
         assert!(!kv.exists(&old).unwrap());
+    }
+
+    #[test]
+    fn check_refuses_a_used_up_bucket_without_counting_or_writing() {
+        let kv = MemoryKv::new();
+        let limits = Limits::parse("firmas_fallidas=2/60").unwrap();
+        let now = at("2026-11-23T18:00:45Z");
+        let pair = rfc_and_client("ede200101ab0", "10.0.0.1");
+        limits
+            .check(&kv, Bucket::FirmasFallidas, &pair, now)
+            .unwrap();
+        assert!(kv.is_empty(), "a check writes nothing");
+        for _ in 0..2 {
+            limits
+                .check(&kv, Bucket::FirmasFallidas, &pair, now)
+                .unwrap();
+            limits
+                .admit(&kv, Bucket::FirmasFallidas, &pair, now)
+                .unwrap();
+        }
+        let e = limits
+            .check(&kv, Bucket::FirmasFallidas, &pair, now)
+            .unwrap_err();
+        assert_eq!(e.codigo, "LIMITE_EXCEDIDO");
+        assert!(
+            e.mensaje.contains("desde un mismo equipo cliente"),
+            "{}",
+            e.mensaje
+        );
+        // The same RFC from another client is not affected.
+        let other = rfc_and_client("EDE200101AB0", "10.0.0.2");
+        limits
+            .check(&kv, Bucket::FirmasFallidas, &other, now)
+            .unwrap();
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Env {
         let spec = ActSpec::from_datos(route.accion, route.terms, route.fields, &body.datos)?;
         check(&session, &body, &spec)?;
         let seal = self.seal()?;
-        let act = verify_signed_act(&self.act_context(), &body, spec)?;
+        let act = verify_signed_act(&self.act_context(req), &body, spec)?;
         Ok(SignedAct { session, seal, act })
     }
 }

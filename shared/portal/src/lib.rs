@@ -46,11 +46,13 @@ impl Env {
         &self.kv
     }
 
-    pub fn act_context(&self) -> avisos_acts::act::ActContext<'_> {
+    /// What verifying a signed act of `req` depends on, its client address included.
+    pub fn act_context(&self, req: &HttpRequest) -> avisos_acts::act::ActContext<'_> {
         avisos_acts::act::ActContext {
             kv: &self.kv,
             config: &self.config,
             now: self.now,
+            client: avisos_acts::limits::client_address(req.header("spin-client-addr")),
         }
     }
 

@@ -36,8 +36,7 @@ pub fn test_seal_pem() -> String {
 
 /// Rate limits high enough for tests that send hundreds of acts as one RFC (tests of the
 /// limits themselves set their own).
-pub const TEST_LIMITS: &str =
-    "actos=100000/60,sesiones=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60";
+pub const TEST_LIMITS: &str = "actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60";
 
 /// The app's own spin.toml in demo mode with fixed secrets.
 pub fn app_options() -> TestOptions {

@@ -118,8 +118,7 @@ fn logins_are_limited_per_rfc_with_retry_after() {
         "{}",
         r.text()
     );
-    // The refused act did not consume its nonce (refused before any work): and other RFCs
-    // are not affected.
+    // Other RFCs are not affected.
     login(&app, &Signer::demo(PATRON_FISICA), "patron");
 }
 
@@ -188,6 +187,57 @@ fn a_made_up_client_address_does_not_escape_the_per_client_limit() {
     let r = ask(99);
     assert_error(&r, 429, "LIMITE_EXCEDIDO");
     assert!(r.text().contains("por equipo cliente"), "{}", r.text());
+}
+
+/// Issue 15: RFCs are public, so junk sent in someone's name is charged to the client that
+/// sends it (and to the pair RFC + client), never to the RFC. After 1,000 junk logins and 1,000
+/// nonce requests for an RFC from one client within a minute, the owner logs in from another
+/// client at once.
+#[test]
+fn junk_in_someones_name_never_locks_the_owner_out() {
+    let app = app_with_limits("");
+    let attacker = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let fecha = server_now(&app);
+    let junk = (0..1000).map(|i| {
+        TestRequest::post("/api/v1/sesiones")
+            .from_address(attacker)
+            .json(&json!({
+                "rfc": PATRON,
+                "nonce": format!("basura-{i}"),
+                "fecha": fecha,
+                "datos": {"rol": "patron"},
+                "certificado": "AAAA",
+                "firma": "AAAA",
+            }))
+    });
+    let answers = app.send_all(junk);
+    assert!(answers.iter().all(|r| r.status != 201));
+    let limited = answers.iter().filter(|r| r.status == 429).count();
+    assert!(
+        limited >= 900,
+        "only {limited} of 1,000 junk logins were limited"
+    );
+    let nonces = (0..1000).map(|_| {
+        TestRequest::post("/api/v1/nonces")
+            .from_address(attacker)
+            .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"}))
+    });
+    let answers = app.send_all(nonces);
+    assert!(answers.iter().filter(|r| r.status == 429).count() >= 800);
+
+    // The owner, from another client, at once.
+    let token = login(&app, &Signer::demo(PATRON), "patron");
+    assert_eq!(
+        get_with(&app, "/api/v1/sesiones/actual", &token).status,
+        200
+    );
+    // The attacker's own client stays refused for that RFC.
+    let r = app.send(
+        TestRequest::post("/api/v1/nonces")
+            .from_address(attacker)
+            .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
+    );
+    assert_error(&r, 429, "LIMITE_EXCEDIDO");
 }
 
 #[test]

@@ -229,6 +229,9 @@ pub struct TestRequest {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// The loopback address the connection comes from (`127.0.0.1` when `None`): another
+    /// client, as the app sees it.
+    pub from: Option<std::net::Ipv4Addr>,
 }
 
 impl TestRequest {
@@ -238,7 +241,14 @@ impl TestRequest {
             path: path.into(),
             headers: Vec::new(),
             body: Vec::new(),
+            from: None,
         }
+    }
+
+    /// Sends the request from `ip` (a loopback address such as `127.0.0.2`).
+    pub fn from_address(mut self, ip: std::net::Ipv4Addr) -> Self {
+        self.from = Some(ip);
+        self
     }
 
     pub fn get(path: impl Into<String>) -> Self {
@@ -514,9 +524,17 @@ async fn send_request(addr: SocketAddr, request: TestRequest) -> Result<TestResp
 }
 
 async fn exchange(addr: SocketAddr, request: TestRequest) -> Result<TestResponse, String> {
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let stream = match request.from {
+        None => tokio::net::TcpStream::connect(addr).await,
+        Some(ip) => {
+            let socket = tokio::net::TcpSocket::new_v4().map_err(|e| e.to_string())?;
+            socket
+                .bind(std::net::SocketAddr::from((ip, 0)))
+                .map_err(|e| format!("cannot bind {ip}: {e}"))?;
+            socket.connect(addr).await
+        }
+    }
+    .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| e.to_string())?;
