@@ -3,7 +3,7 @@
 //! call, so it is rate-limited per client address and per RFC before anything is stored.
 
 use avisos_acts::act::{actions, validate_actor_rfc};
-use avisos_acts::limits::{Bucket, client_address, rfc_and_client};
+use avisos_acts::limits::{Bucket, rfc_and_client};
 use avisos_acts::nonce;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, random};
@@ -42,7 +42,9 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     // Nobody has proven to be `rfc` yet: the client pays, never the RFC (anyone can type it).
     let limits = &env.config.limits;
-    let client = client_address(req.header("spin-client-addr"))
+    let client = env
+        .config
+        .client_address(&req)
         .unwrap_or_else(|| "sin-direccion".to_owned());
     limits.admit(env.kv(), Bucket::NoncesCliente, &client, env.now)?;
     limits.admit(

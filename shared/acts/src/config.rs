@@ -30,6 +30,9 @@ pub struct RawConfig {
     pub analistas: String,
     /// Rate limits (`limites`, see [`crate::limits`]); empty = defaults.
     pub limites: String,
+    /// `cabecera_cliente`: the header a trusted proxy in front of Spin puts the client's address
+    /// in (e.g. `x-forwarded-for`); empty = Spin's own `spin-client-addr`.
+    pub cabecera_cliente: String,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +44,8 @@ pub struct ServiceConfig {
     /// Analysts' RFCs, upper case.
     pub analysts: Vec<String>,
     pub limits: crate::limits::Limits,
+    /// The trusted proxy's client-address header, lower case (`cabecera_cliente`).
+    pub client_header: Option<String>,
 }
 
 impl ServiceConfig {
@@ -83,6 +88,16 @@ impl ServiceConfig {
             .map(|r| r.to_uppercase())
             .collect();
         let limits = crate::limits::Limits::parse(&raw.limites)?;
+        let client_header = match raw.cabecera_cliente.trim().to_ascii_lowercase() {
+            h if h.is_empty() => None,
+            // A header name, and never one of Spin's own (a client can send those too).
+            h if h.starts_with("spin-")
+                || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+            {
+                return Err(ApiError::misconfigured("cabecera_cliente"));
+            }
+            h => Some(h),
+        };
         Ok(ServiceConfig {
             mode,
             trust,
@@ -90,7 +105,21 @@ impl ServiceConfig {
             revocations,
             analysts,
             limits,
+            client_header,
         })
+    }
+
+    /// The address the request came from, for per-client limits: with `cabecera_cliente`, the
+    /// last address of that header's last value (what the trusted proxy appended: anything
+    /// before it is the client's to choose); otherwise, or when the proxy sent none, the
+    /// `spin-client-addr` Spin appended. Without the port.
+    pub fn client_address(&self, req: &avisos_http::HttpRequest) -> Option<String> {
+        let from_proxy = self.client_header.as_deref().and_then(|h| {
+            req.last_header(h)
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|v| crate::limits::client_address(Some(v)))
+        });
+        from_proxy.or_else(|| crate::limits::client_address(req.last_header("spin-client-addr")))
     }
 
     pub fn is_analyst(&self, rfc: &str) -> bool {
@@ -153,7 +182,40 @@ mod tests {
             confianza_efirma: confianza.into(),
             efirma_revocados: "90001000000100000009, 30001000000400002300".into(),
             analistas: "aigl850215qr5".into(),
-            limites: String::new(),
+            ..RawConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_client_address_comes_from_spin_or_from_the_trusted_proxy() {
+        let req = avisos_http::HttpRequest::new(avisos_http::Method::Post, "/x")
+            .with_header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
+            .with_header("spin-client-addr", "10.0.0.5:41000");
+        let spin_only = ServiceConfig::from_raw(&raw("demo", "demo")).unwrap();
+        assert_eq!(spin_only.client_address(&req).as_deref(), Some("10.0.0.5"));
+        let behind_proxy = ServiceConfig::from_raw(&RawConfig {
+            cabecera_cliente: "X-Forwarded-For".into(),
+            ..raw("demo", "demo")
+        })
+        .unwrap();
+        assert_eq!(
+            behind_proxy.client_address(&req).as_deref(),
+            Some("203.0.113.9"),
+            "the address the proxy appended, not the client's own"
+        );
+        let no_header = avisos_http::HttpRequest::new(avisos_http::Method::Post, "/x")
+            .with_header("spin-client-addr", "10.0.0.5:41000");
+        assert_eq!(
+            behind_proxy.client_address(&no_header).as_deref(),
+            Some("10.0.0.5")
+        );
+        for bad in ["spin-client-addr", "x forwarded", "x_forwarded"] {
+            let e = ServiceConfig::from_raw(&RawConfig {
+                cabecera_cliente: bad.into(),
+                ..raw("demo", "demo")
+            })
+            .unwrap_err();
+            assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{bad}");
         }
     }
 

@@ -61,7 +61,7 @@ fn config() -> ServiceConfig {
         confianza_efirma: "demo,sat-pruebas".into(),
         efirma_revocados: "90001000000100000004".into(),
         analistas: "AIGL850215QR5".into(),
-        limites: String::new(),
+        ..RawConfig::default()
     })
     .unwrap()
 }

@@ -92,6 +92,15 @@ impl HttpRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The last value of a header sent more than once (what a proxy or the platform appended).
+    pub fn last_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .rev()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The first value of a query parameter, percent-decoded (`+` as space).
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {

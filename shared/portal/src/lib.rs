@@ -32,6 +32,7 @@ impl Env {
             efirma_revocados: optional_variable("efirma_revocados").unwrap_or_default(),
             analistas: optional_variable("analistas").unwrap_or_default(),
             limites: optional_variable("limites").unwrap_or_default(),
+            cabecera_cliente: optional_variable("cabecera_cliente").unwrap_or_default(),
         };
         let config = ServiceConfig::from_raw(&raw)?;
         let kv = SpinKv::open_default()?;
@@ -52,7 +53,7 @@ impl Env {
             kv: &self.kv,
             config: &self.config,
             now: self.now,
-            client: avisos_acts::limits::client_address(req.header("spin-client-addr")),
+            client: self.config.client_address(req),
         }
     }
 

@@ -240,6 +240,33 @@ fn junk_in_someones_name_never_locks_the_owner_out() {
     assert_error(&r, 429, "LIMITE_EXCEDIDO");
 }
 
+/// Behind a trusted proxy (`cabecera_cliente`), the client is the address the proxy appended
+/// to its header; what a client writes before it changes nothing.
+#[test]
+fn behind_a_trusted_proxy_the_client_is_what_the_proxy_appended() {
+    let app = TestApp::start(
+        app_options()
+            .variable("limites", "nonces_cliente=3/60")
+            .variable("cabecera_cliente", "X-Forwarded-For"),
+    );
+    let ask = |forwarded: &str| {
+        app.send(
+            TestRequest::post("/api/v1/nonces")
+                .header("x-forwarded-for", forwarded)
+                .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
+        )
+    };
+    for _ in 0..3 {
+        assert_eq!(ask("203.0.113.1").status, 201);
+    }
+    assert_error(&ask("9.9.9.9, 203.0.113.1"), 429, "LIMITE_EXCEDIDO");
+    assert_eq!(
+        ask("203.0.113.1, 203.0.113.2").status,
+        201,
+        "another client"
+    );
+}
+
 #[test]
 fn relations_tables_and_exports_are_limited_per_rfc() {
     let app = app_with_limits("tablas=3/60");
