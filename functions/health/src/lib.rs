@@ -3,7 +3,7 @@
 use avisos_http::Method;
 use avisos_http::{ApiError, health};
 use avisos_kv::KeyValue;
-use avisos_spin::{SpinKv, serve};
+use avisos_spin::{open_kv, serve};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -13,7 +13,7 @@ const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     serve(req, out, ENDPOINT, |request| {
         let version = avisos_spin::variable("app_version")?;
-        let kv = SpinKv::open_default().map_err(ApiError::from);
+        let kv = open_kv().map_err(ApiError::from);
         let kv_ref = kv
             .as_ref()
             .map(|k| k as &dyn KeyValue)

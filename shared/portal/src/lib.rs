@@ -14,7 +14,7 @@ use avisos_acts::session::{self, Session};
 use avisos_http::{ApiError, HttpRequest};
 use avisos_kv::KeyValue;
 pub use avisos_spin::random;
-use avisos_spin::{SpinKv, optional_variable};
+use avisos_spin::{SpinKv, open_kv, optional_variable};
 use chrono::{DateTime, Utc};
 
 pub struct Env {
@@ -35,7 +35,7 @@ impl Env {
             cabecera_cliente: optional_variable("cabecera_cliente").unwrap_or_default(),
         };
         let config = ServiceConfig::from_raw(&raw)?;
-        let kv = SpinKv::open_default()?;
+        let kv = open_kv()?;
         Ok(Env {
             kv,
             config,

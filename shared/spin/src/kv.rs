@@ -7,7 +7,7 @@
 //! swap; SQLite upserts on a swap of an absent key: see `avisos_kv::checked`).
 
 use avisos_kv::checked::{RawStore, SwapAnswer};
-use avisos_kv::{CheckedKv, KeyValue, KvError};
+use avisos_kv::{CheckedKv, KvError};
 use spin_sdk::key_value::{Error as SpinError, Store};
 use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
 
@@ -82,21 +82,19 @@ impl RawStore for SpinStore {
 }
 
 /// The store components use: Spin's, with compare-and-swap outcomes that tell the truth.
-pub struct SpinKv(CheckedKv<SpinStore>);
+pub type SpinKv = CheckedKv<SpinStore>;
 
-impl SpinKv {
-    /// Opens the `default` store, which must be listed in the component's `key_value_stores`.
-    pub fn open_default() -> Result<Self, KvError> {
-        Self::open("default")
-    }
+/// Opens the `default` store, which must be listed in the component's `key_value_stores`.
+pub fn open_default() -> Result<SpinKv, KvError> {
+    open("default")
+}
 
-    pub fn open(label: &str) -> Result<Self, KvError> {
-        Ok(Self(CheckedKv::new(
-            SpinStore::open(label)?,
-            || crate::now().timestamp(),
-            write_id,
-        )))
-    }
+pub fn open(label: &str) -> Result<SpinKv, KvError> {
+    Ok(CheckedKv::new(
+        SpinStore::open(label)?,
+        || crate::now().timestamp(),
+        write_id,
+    ))
 }
 
 /// A random write id (`wasi:random`); a failure of the source falls back to the clock, which
@@ -106,31 +104,5 @@ fn write_id() -> u64 {
     match getrandom::fill(&mut b) {
         Ok(()) => u64::from_le_bytes(b),
         Err(_) => crate::now().timestamp_nanos_opt().unwrap_or_default() as u64,
-    }
-}
-
-impl KeyValue for SpinKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        self.0.get(key)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.0.set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<(), KvError> {
-        self.0.delete(key)
-    }
-    fn exists(&self, key: &str) -> Result<bool, KvError> {
-        self.0.exists(key)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
-        self.0.increment(key, delta)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> Result<bool, KvError> {
-        self.0.compare_and_swap(key, expected, new)
     }
 }

@@ -7,7 +7,7 @@
 
 mod kv;
 
-pub use kv::SpinKv;
+pub use kv::{SpinKv, open_default as open_kv};
 
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method, response::respond};
 use futures::StreamExt;

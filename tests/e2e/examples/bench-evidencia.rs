@@ -121,7 +121,7 @@ fn main() {
         .to_string();
 
     // The stored round's set (as tests/e2e/tests/certificacion.rs reads it).
-    let kv = HostKv::new(
+    let kv = host_kv(
         app.app()
             .expect("app")
             .stores()

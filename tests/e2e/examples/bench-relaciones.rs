@@ -361,7 +361,7 @@ fn export(args: &[String]) {
         let app = TestApp::start(app_options().quiet());
         let token = login(&app, &Signer::demo(PATRON), "patron");
         let now = chrono::Utc::now();
-        let kv = HostKv::of(&app);
+        let kv = host_kv_of(&app);
         import(&kv, relations(n, now), now).expect("import");
         let mut list_times = Vec::new();
         let mut export_times = Vec::new();

@@ -314,63 +314,31 @@ impl RawStore for HostStore {
 /// `avisos_kv::KeyValue` over a running host's `default` store, as components use theirs
 /// (`avisos_kv::CheckedKv`), to seed data the way a migration would (bulk loads that would take
 /// minutes as signed acts) and to look at what acts stored.
-pub struct HostKv(CheckedKv<HostStore>);
+pub type HostKv = CheckedKv<HostStore>;
 
-impl HostKv {
-    pub fn new(backend: std::sync::Arc<dyn KvBackend>) -> Self {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        // Unique across processes sharing a store: the process id and the start time seed it.
-        let start = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or_default();
-        let next = AtomicU64::new(start ^ (u64::from(std::process::id()) << 40));
-        Self(CheckedKv::new(
-            HostStore(backend),
-            || chrono::Utc::now().timestamp(),
-            move || next.fetch_add(1, Ordering::Relaxed),
-        ))
-    }
-
-    /// The `default` store of a running test app.
-    pub fn of(app: &TestApp) -> Self {
-        let backend = app
-            .app()
-            .and_then(|a| a.stores().get("default").cloned())
-            .expect("the app has a default store");
-        Self::new(backend)
-    }
-
-    /// The stored bytes, write-id envelope included.
-    pub fn raw(&self, key: &str) -> Option<Vec<u8>> {
-        self.0.raw().get(key).expect("store readable")
-    }
+/// [`HostKv`] over `backend`.
+pub fn host_kv(backend: std::sync::Arc<dyn KvBackend>) -> HostKv {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // Unique across processes sharing a store: the process id and the start time seed it.
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let next = AtomicU64::new(start ^ (u64::from(std::process::id()) << 40));
+    CheckedKv::new(
+        HostStore(backend),
+        || chrono::Utc::now().timestamp(),
+        move || next.fetch_add(1, Ordering::Relaxed),
+    )
 }
 
-impl avisos_kv::KeyValue for HostKv {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
-        self.0.get(key)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), avisos_kv::KvError> {
-        self.0.set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<(), avisos_kv::KvError> {
-        self.0.delete(key)
-    }
-    fn exists(&self, key: &str) -> Result<bool, avisos_kv::KvError> {
-        self.0.exists(key)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
-        self.0.increment(key, delta)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> Result<bool, avisos_kv::KvError> {
-        self.0.compare_and_swap(key, expected, new)
-    }
+/// The `default` store of a running test app.
+pub fn host_kv_of(app: &TestApp) -> HostKv {
+    let backend = app
+        .app()
+        .and_then(|a| a.stores().get("default").cloned())
+        .expect("the app has a default store");
+    host_kv(backend)
 }
 
 /// An employer logged in, with its service password.

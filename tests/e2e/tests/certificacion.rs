@@ -171,7 +171,7 @@ fn options(clock: &TestClock, sink: Option<&MailSink>) -> TestOptions {
 }
 
 fn kv(app: &TestApp) -> HostKv {
-    HostKv::of(app)
+    host_kv_of(app)
 }
 
 fn today(app: &TestApp) -> NaiveDate {

@@ -121,7 +121,7 @@ fn on_redis() -> Cluster {
     ]);
     Cluster {
         hosts: [HostProcess::start(&args), HostProcess::start(&args)],
-        kv: HostKv::new(std::sync::Arc::new(
+        kv: host_kv(std::sync::Arc::new(
             RedisKv::open(&server.url(0)).expect("Redis URL"),
         )),
         _store: Store {
@@ -137,7 +137,7 @@ fn on_sqlite() -> Cluster {
     args.extend(["--state-dir".to_string(), dir.path().display().to_string()]);
     Cluster {
         hosts: [HostProcess::start(&args), HostProcess::start(&args)],
-        kv: HostKv::new(std::sync::Arc::new(
+        kv: host_kv(std::sync::Arc::new(
             SqliteKv::open(&dir.path().join("sqlite_key_value.db")).expect("SQLite file"),
         )),
         _store: Store {

@@ -746,7 +746,7 @@ fn concurrent_additions_of_the_same_relation_have_one_winner() {
 /// `n` relations of the demo employer with `n` distinct developers, a third of them cancelled.
 fn bulk_load(app: &TestApp, n: usize) -> Vec<String> {
     use avisos_relations::relation::{Cancellation, Relation, import};
-    let kv = HostKv::of(app);
+    let kv = host_kv_of(app);
     let salud: Value = app.get("/api/v1/salud").json();
     let now: chrono::DateTime<chrono::Utc> = salud["hora_utc"].as_str().unwrap().parse().unwrap();
     let today = avisos_relations::today(now);

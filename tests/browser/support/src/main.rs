@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use avisos_e2e::HostKv;
+use avisos_e2e::host_kv;
 use avisos_evidence::sample::{SampleOptions, workbook_xlsx};
 use avisos_evidence::{TestSetId, generate};
 use avisos_host::kv::SqliteKv;
@@ -37,7 +37,7 @@ fn main() -> anyhow::Result<()> {
 
 fn evidence(db: &str, folio: &str, out: &str, omit_tab: Option<u8>) -> anyhow::Result<()> {
     let store = SqliteKv::open(Path::new(db)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let kv = HostKv::new(Arc::new(store));
+    let kv = host_kv(Arc::new(store));
     let record = avisos_certification::record::load(&kv, folio)
         .map_err(|e| anyhow::anyhow!("{}: {}", e.codigo, e.mensaje))?
         .with_context(|| format!("no hay solicitud con folio {folio}"))?;
