@@ -42,10 +42,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     }
     // Nobody has proven to be `rfc` yet: the client pays, never the RFC (anyone can type it).
     let limits = &env.config.limits;
-    let client = env
-        .config
-        .client_address(&req)
-        .unwrap_or_else(|| "sin-direccion".to_owned());
+    let client = env.config.client_address(&req);
     limits.admit(env.kv(), Bucket::NoncesCliente, &client, env.now)?;
     limits.admit(
         env.kv(),

@@ -134,9 +134,9 @@ pub struct ActContext<'a> {
     pub kv: &'a dyn KeyValue,
     pub config: &'a ServiceConfig,
     pub now: DateTime<Utc>,
-    /// The address the request came from (Spin's own `spin-client-addr`, without the port):
-    /// what unverified traffic is charged to. `None` when the platform gave none.
-    pub client: Option<String>,
+    /// The address the request came from (`ServiceConfig::client_address`): what unverified
+    /// traffic is charged to.
+    pub client: String,
 }
 
 /// Rebuilds the cadena, verifies the e.firma (FIEL, valid now, chains to the configured
@@ -193,9 +193,8 @@ pub fn verify_signed_act(
     // Until a signature verifies, nothing is charged to the RFC (anyone can type it): the
     // client pays for its requests, and the pair RFC + client for its refused signatures.
     let limits = &ctx.config.limits;
-    let client = ctx.client.as_deref().unwrap_or("sin-direccion");
-    limits.admit(ctx.kv, Bucket::ActosCliente, client, ctx.now)?;
-    let pair = crate::limits::rfc_and_client(rfc, client);
+    limits.admit(ctx.kv, Bucket::ActosCliente, &ctx.client, ctx.now)?;
+    let pair = crate::limits::rfc_and_client(rfc, &ctx.client);
     limits.check(ctx.kv, Bucket::FirmasFallidas, &pair, ctx.now)?;
     let terms_hash = terms.as_ref().map(|t| t.sha256.as_str()).unwrap_or("");
     let cadena = spec.cadena(rfc, &req.fecha, &req.nonce, terms_hash);

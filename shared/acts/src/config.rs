@@ -112,14 +112,17 @@ impl ServiceConfig {
     /// The address the request came from, for per-client limits: with `cabecera_cliente`, the
     /// last address of that header's last value (what the trusted proxy appended: anything
     /// before it is the client's to choose); otherwise, or when the proxy sent none, the
-    /// `spin-client-addr` Spin appended. Without the port.
-    pub fn client_address(&self, req: &avisos_http::HttpRequest) -> Option<String> {
+    /// `spin-client-addr` Spin appended. Without the port; [`crate::limits::UNKNOWN_CLIENT`]
+    /// when the platform gave none (all such requests then share one budget).
+    pub fn client_address(&self, req: &avisos_http::HttpRequest) -> String {
         let from_proxy = self.client_header.as_deref().and_then(|h| {
             req.last_header(h)
                 .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| crate::limits::client_address(Some(v)))
         });
-        from_proxy.or_else(|| crate::limits::client_address(req.last_header("spin-client-addr")))
+        from_proxy
+            .or_else(|| crate::limits::client_address(req.last_header("spin-client-addr")))
+            .unwrap_or_else(|| crate::limits::UNKNOWN_CLIENT.to_owned())
     }
 
     pub fn is_analyst(&self, rfc: &str) -> bool {
@@ -192,23 +195,20 @@ mod tests {
             .with_header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
             .with_header("spin-client-addr", "10.0.0.5:41000");
         let spin_only = ServiceConfig::from_raw(&raw("demo", "demo")).unwrap();
-        assert_eq!(spin_only.client_address(&req).as_deref(), Some("10.0.0.5"));
+        assert_eq!(spin_only.client_address(&req), "10.0.0.5");
         let behind_proxy = ServiceConfig::from_raw(&RawConfig {
             cabecera_cliente: "X-Forwarded-For".into(),
             ..raw("demo", "demo")
         })
         .unwrap();
         assert_eq!(
-            behind_proxy.client_address(&req).as_deref(),
-            Some("203.0.113.9"),
+            behind_proxy.client_address(&req),
+            "203.0.113.9",
             "the address the proxy appended, not the client's own"
         );
         let no_header = avisos_http::HttpRequest::new(avisos_http::Method::Post, "/x")
             .with_header("spin-client-addr", "10.0.0.5:41000");
-        assert_eq!(
-            behind_proxy.client_address(&no_header).as_deref(),
-            Some("10.0.0.5")
-        );
+        assert_eq!(behind_proxy.client_address(&no_header), "10.0.0.5");
         for bad in ["spin-client-addr", "x forwarded", "x_forwarded"] {
             let e = ServiceConfig::from_raw(&RawConfig {
                 cabecera_cliente: bad.into(),

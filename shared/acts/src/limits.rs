@@ -245,6 +245,9 @@ impl Limits {
     }
 }
 
+/// The client address of a request that came with none.
+pub const UNKNOWN_CLIENT: &str = "sin-direccion";
+
 /// The subject of a per-(RFC, client) bucket.
 pub fn rfc_and_client(rfc: &str, client: &str) -> String {
     format!("{}|{client}", rfc.trim().to_uppercase())

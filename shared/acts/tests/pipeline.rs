@@ -120,7 +120,7 @@ fn valid_act_yields_a_sealed_acuse_whose_pdf_shows_the_folio() {
         kv: &kv,
         config: &cfg,
         now: now(),
-        client: Some("10.0.0.1".into()),
+        client: "10.0.0.1".into(),
     };
     let s = demo("EDE200101AB0");
     let (req, spec) = signed(&kv, &s, now(), ACCION);
@@ -177,7 +177,7 @@ fn refuse(kv: &MemoryKv, req: &SignedActRequest, spec: ActSpec, at: DateTime<Utc
         kv,
         config: &cfg,
         now: at,
-        client: Some("10.0.0.1".into()),
+        client: "10.0.0.1".into(),
     };
     verify_signed_act(&ctx, req, spec)
         .unwrap_err()
@@ -231,7 +231,7 @@ fn refusals_each_with_their_code() {
             kv: &kv,
             config: &cfg,
             now: t,
-            client: Some("10.0.0.1".into()),
+            client: "10.0.0.1".into(),
         },
         &req,
         spec.clone(),
@@ -312,7 +312,7 @@ fn a_refused_act_does_not_consume_its_nonce() {
             kv: &kv,
             config: &cfg,
             now: t,
-            client: Some("10.0.0.1".into()),
+            client: "10.0.0.1".into(),
         },
         &req,
         spec,

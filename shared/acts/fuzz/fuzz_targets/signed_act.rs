@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
         kv: &kv,
         config: &config,
         now,
-        client: Some("10.0.0.1".into()),
+        client: "10.0.0.1".into(),
     };
     for (accion, terms, names) in [
         ("INICIO_SESION", None, &["rol"][..]),
