@@ -104,13 +104,10 @@ impl CasOp for FaultyCas {
     }
 
     fn swap(&mut self, value: &[u8]) -> Result<(), SwapError> {
-        match self.faults.admit().map_err(SwapError::Other)? {
-            Admission::Run => self.inner.swap(value),
-            Admission::RunThenFail => {
-                let _ = self.inner.swap(value);
-                Err(SwapError::Other(outage()))
-            }
-        }
+        // The store's own answer, unless the fault hides it.
+        self.faults
+            .run(|| Ok(self.inner.swap(value)))
+            .map_err(SwapError::Other)?
     }
 }
 
