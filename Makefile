@@ -32,15 +32,16 @@ host:
 	$(CARGO) build -p avisos-host
 
 ## Serve with real Spin when it is installed, with the in-repo host otherwise. Embedded SQLite store
-## under .spin/ either way.
+## under .spin/ either way. The DEMO configuration, asked for explicitly (the app fails closed
+## without it): demo CA and credentials under /demo/, generated secrets, the demo analyst.
 run: build
 	@if command -v spin >/dev/null 2>&1; then \
-		echo "Usando Spin: spin up --listen $(LISTEN)"; \
-		spin up --listen $(LISTEN); \
+		echo "Usando Spin: SPIN_VARIABLE_MODO=demo spin up --listen $(LISTEN)"; \
+		SPIN_VARIABLE_MODO=demo spin up --listen $(LISTEN); \
 	else \
 		$(CARGO) build -p avisos-host && \
 		echo "Spin no está instalado: usando el host incluido (tests/host)." && \
-		./target/debug/avisos-host up --manifest spin.toml --listen $(LISTEN); \
+		SPIN_VARIABLE_MODO=demo ./target/debug/avisos-host up --manifest spin.toml --listen $(LISTEN); \
 	fi
 
 ## Everything: native unit tests of shared/, the host's tests, end-to-end tests of the real

@@ -19,6 +19,7 @@ fi
 [ -x target/debug/avisos-host ] || cargo build --quiet -p avisos-host
 LOG=$(mktemp)
 ./target/debug/avisos-host up --manifest spin.toml --listen "127.0.0.1:$PORT" --kv memory \
+  --variable modo=demo \
   --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)" \
   --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789 --quiet \
   --variable limites=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60 \

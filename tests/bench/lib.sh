@@ -25,7 +25,7 @@ build_host() {
 # app_variables: the Spin variables of a benchmark run of the app (fixed session key, the test
 # seal, the raised limits), as avisos-host arguments in the array APP_VARIABLES.
 app_variables() {
-  APP_VARIABLES=(--variable limites="$LIMITS"
+  APP_VARIABLES=(--variable modo=demo --variable limites="$LIMITS"
     --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789
     --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)")
 }

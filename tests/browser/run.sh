@@ -24,6 +24,7 @@ fi
 PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 STATE=$(mktemp -d)
 # Fixed test secrets, so no run pays for generating a seal key.
+SPIN_VARIABLE_MODO=demo \
 SPIN_VARIABLE_LLAVE_SELLO=$(cat "$ROOT/shared/acts/testdata/sello-pruebas.pem") \
 SPIN_VARIABLE_CLAVE_SESION=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789 \
 SPIN_VARIABLE_LIMITES=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60 \

@@ -1,4 +1,5 @@
-//! `GET /api/v1/salud`: version, store reachability (write + read) and the current time.
+//! `GET /api/v1/salud`: version, store reachability (write + read), the mode and any
+//! configuration problem, and the current time.
 
 use avisos_http::Method;
 use avisos_http::{ApiError, health};
@@ -20,7 +21,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             .map_err(Clone::clone);
         let probe: [u8; 8] = avisos_spin::random();
         let probe_id: String = probe.iter().map(|b| format!("{b:02x}")).collect();
-        health::handle(&request, kv_ref, avisos_spin::now(), &version, &probe_id)
+        let config = avisos_portal::configuration_check();
+        health::handle(&request, kv_ref, avisos_spin::now(), &version, &probe_id, config)
     })
     .await
 }

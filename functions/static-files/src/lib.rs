@@ -3,10 +3,11 @@
 //! Spin's stock fileserver is fetched from the internet at `spin up`, which offline machines cannot
 //! do; this component is ours and small. Path rules live in `avisos_http::files`.
 //!
-//! In production (`modo = "produccion"`) the demo credentials under `demo/` answer 404, and the
+//! Outside demo mode (`modo = "demo"`, asked for explicitly) the demo credentials under `demo/` answer 404, and the
 //! page, which probes `/demo/LEEME.txt`, then does not offer them.
 
-use avisos_http::files::{self, PageMode, PathRefusal};
+use avisos_http::files::{self, PathRefusal};
+use avisos_http::mode::Mode;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_spin::serve;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -33,7 +34,7 @@ fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // refuses that directory (like every other endpoint refuses its requests) and nothing else.
     if files::is_demo(&relative) {
         let modo = avisos_spin::optional_variable("modo").unwrap_or_default();
-        let mode = PageMode::parse(&modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
+        let mode = Mode::parse(&modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
         if !files::allowed(&relative, mode) {
             return Err(ApiError::not_found());
         }

@@ -2,10 +2,14 @@
 //! certificates, analysts. Secrets (session key, seal key) are resolved in [`crate::session`] and
 //! [`crate::seal`].
 //!
-//! `modo = "demo"` (the default for local runs) may trust `demo` (the project's demo CA, see
-//! tests/demo-pki) and SAT's test CAs, and generates missing secrets once, storing them in the
-//! key-value store. `modo = "produccion"` trusts SAT's production CAs only and requires every
-//! secret to be configured; anything else is refused at the first request.
+//! **Configuration fails closed.** Only `modo = "demo"`, asked for explicitly (`make run` does),
+//! runs the demo rules: it may trust `demo` (the project's demo CA, see tests/demo-pki) and SAT's
+//! test CAs (both by default), keeps the demo analyst by default, and generates missing secrets
+//! once, storing them in the key-value store. Anything else, an unset `modo` included, is
+//! production: SAT's production CAs only (the default), no analyst unless `analistas` names one,
+//! and every secret configured, or the acts that need it answer 503 `CONFIGURACION_INVALIDA`
+//! naming the variable. A `modo` that is neither is refused at every request. [`diagnose`] lists
+//! every problem at once for `/api/v1/salud`.
 
 use avisos_http::ApiError;
 use efirma::{RevocationList, TrustAnchors, TrustBundle};
@@ -15,11 +19,14 @@ use crate::session::{Role, Session};
 /// The project's demo certification authority (tests/demo-pki/generate.sh).
 pub const DEMO_CA_DER: &[u8] = include_bytes!("../../../static/demo/ac-demo.cer");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Demo,
-    Produccion,
-}
+/// What an empty `confianza_efirma` trusts in demo mode.
+pub const DEMO_TRUST: &str = "demo,sat-pruebas";
+/// What an empty `confianza_efirma` trusts in production.
+pub const PRODUCTION_TRUST: &str = "sat-produccion";
+/// The demo analyst (tests/demo-pki), who an empty `analistas` names in demo mode only.
+pub const DEMO_ANALYST: &str = "AIGL850215QR5";
+
+pub use avisos_http::mode::Mode;
 
 /// Variable values as read (empty string = unset).
 #[derive(Debug, Clone, Default)]
@@ -50,54 +57,15 @@ pub struct ServiceConfig {
 
 impl ServiceConfig {
     pub fn from_raw(raw: &RawConfig) -> Result<ServiceConfig, ApiError> {
-        let mode = match raw.modo.trim().to_ascii_lowercase().as_str() {
-            "" | "demo" => Mode::Demo,
-            "produccion" | "producción" => Mode::Produccion,
-            _ => return Err(ApiError::misconfigured("modo")),
-        };
-        let mut trust = TrustAnchors::empty();
-        let mut trust_names = Vec::new();
-        for name in split_list(&raw.confianza_efirma) {
-            let name = name.to_ascii_lowercase();
-            match (name.as_str(), mode) {
-                ("sat-produccion", _) => {
-                    for c in TrustAnchors::bundle(TrustBundle::Production).certificates() {
-                        trust.add(c.clone());
-                    }
-                }
-                ("sat-pruebas", Mode::Demo) => {
-                    for c in TrustAnchors::bundle(TrustBundle::Test).certificates() {
-                        trust.add(c.clone());
-                    }
-                }
-                ("demo", Mode::Demo) => {
-                    trust
-                        .extend(&[DEMO_CA_DER])
-                        .map_err(|_| ApiError::misconfigured("confianza_efirma"))?;
-                }
-                // Production never trusts test or demo authorities, whatever the variable says.
-                _ => return Err(ApiError::misconfigured("confianza_efirma")),
-            }
-            trust_names.push(name);
-        }
-        if trust.is_empty() {
-            return Err(ApiError::misconfigured("confianza_efirma"));
-        }
+        let mode = Mode::parse(&raw.modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
+        let (trust, trust_names) = trust(&raw.confianza_efirma, mode)?;
         let revocations = RevocationList::from_numbers(split_list(&raw.efirma_revocados));
-        let analysts = split_list(&raw.analistas)
-            .map(|r| r.to_uppercase())
-            .collect();
-        let limits = crate::limits::Limits::parse(&raw.limites)?;
-        let client_header = match raw.cabecera_cliente.trim().to_ascii_lowercase() {
-            h if h.is_empty() => None,
-            // A header name, and never one of Spin's own (a client can send those too).
-            h if h.starts_with("spin-")
-                || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-            {
-                return Err(ApiError::misconfigured("cabecera_cliente"));
-            }
-            h => Some(h),
+        let analysts = match (raw.analistas.trim(), mode) {
+            ("", Mode::Demo) => vec![DEMO_ANALYST.to_owned()],
+            (list, _) => split_list(list).map(|r| r.to_uppercase()).collect(),
         };
+        let limits = crate::limits::Limits::parse(&raw.limites)?;
+        let client_header = client_header(&raw.cabecera_cliente)?;
         Ok(ServiceConfig {
             mode,
             trust,
@@ -150,6 +118,96 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
     s.split([',', ';', '\n', ' '])
         .map(str::trim)
         .filter(|x| !x.is_empty())
+}
+
+/// `confianza_efirma` (empty = the mode's default): the trust anchors and their names.
+fn trust(confianza: &str, mode: Mode) -> Result<(TrustAnchors, Vec<String>), ApiError> {
+    let confianza = match (confianza.trim(), mode) {
+        ("", Mode::Demo) => DEMO_TRUST,
+        ("", Mode::Produccion) => PRODUCTION_TRUST,
+        (list, _) => list,
+    };
+    let mut trust = TrustAnchors::empty();
+    let mut names = Vec::new();
+    for name in split_list(confianza) {
+        let name = name.to_ascii_lowercase();
+        match (name.as_str(), mode) {
+            ("sat-produccion", _) => {
+                for c in TrustAnchors::bundle(TrustBundle::Production).certificates() {
+                    trust.add(c.clone());
+                }
+            }
+            ("sat-pruebas", Mode::Demo) => {
+                for c in TrustAnchors::bundle(TrustBundle::Test).certificates() {
+                    trust.add(c.clone());
+                }
+            }
+            ("demo", Mode::Demo) => {
+                trust
+                    .extend(&[DEMO_CA_DER])
+                    .map_err(|_| ApiError::misconfigured("confianza_efirma"))?;
+            }
+            // Production never trusts test or demo authorities, whatever the variable says.
+            _ => return Err(ApiError::misconfigured("confianza_efirma")),
+        }
+        names.push(name);
+    }
+    if trust.is_empty() {
+        return Err(ApiError::misconfigured("confianza_efirma"));
+    }
+    Ok((trust, names))
+}
+
+/// `cabecera_cliente`: a header name, lower case, and never one of Spin's own (a client can
+/// send those too); empty = none.
+fn client_header(raw: &str) -> Result<Option<String>, ApiError> {
+    match raw.trim().to_ascii_lowercase() {
+        h if h.is_empty() => Ok(None),
+        h if h.starts_with("spin-")
+            || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            Err(ApiError::misconfigured("cabecera_cliente"))
+        }
+        h => Ok(Some(h)),
+    }
+}
+
+/// Every configuration problem at once, for `/api/v1/salud`: the mode in force (`None` when
+/// `modo` itself is invalid) and the variables that would make a request answer 503
+/// `CONFIGURACION_INVALIDA`. `clave_sesion` and `llave_sello` are checked, never reported.
+pub fn diagnose(raw: &RawConfig, clave_sesion: &str, llave_sello: &str) -> Diagnosis {
+    let mode = Mode::parse(&raw.modo);
+    let rules = mode.unwrap_or(Mode::Produccion);
+    let mut problems = Vec::new();
+    if mode.is_none() {
+        problems.push("modo");
+    }
+    if trust(&raw.confianza_efirma, rules).is_err() {
+        problems.push("confianza_efirma");
+    }
+    if crate::limits::Limits::parse(&raw.limites).is_err() {
+        problems.push("limites");
+    }
+    if client_header(&raw.cabecera_cliente).is_err() {
+        problems.push("cabecera_cliente");
+    }
+    // Demo mode generates a missing secret; a configured one must be valid in every mode.
+    let generated = |v: &str| rules == Mode::Demo && v.trim().is_empty();
+    if !generated(clave_sesion) && crate::session::configured_key(clave_sesion).is_err() {
+        problems.push("clave_sesion");
+    }
+    if !generated(llave_sello) && crate::seal::ServiceSeal::from_pem(llave_sello).is_err() {
+        problems.push("llave_sello");
+    }
+    Diagnosis { mode, problems }
+}
+
+/// The answer of [`diagnose`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub mode: Option<Mode>,
+    /// Names of the variables that are missing or invalid.
+    pub problems: Vec<&'static str>,
 }
 
 /// A demo-mode secret generated on first use: the first request to create it wins (create-once
@@ -257,7 +315,7 @@ mod tests {
 
     #[test]
     fn production_refuses_demo_and_test_authorities() {
-        for confianza in ["demo", "sat-pruebas", "sat-produccion,demo", ""] {
+        for confianza in ["demo", "sat-pruebas", "sat-produccion,demo"] {
             let e = ServiceConfig::from_raw(&raw("produccion", confianza)).unwrap_err();
             assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{confianza}");
         }
@@ -270,5 +328,73 @@ mod tests {
     fn unknown_mode_or_bundle_is_a_configuration_error() {
         assert!(ServiceConfig::from_raw(&raw("staging", "demo")).is_err());
         assert!(ServiceConfig::from_raw(&raw("demo", "otro")).is_err());
+    }
+
+    #[test]
+    fn an_unset_mode_runs_the_production_rules() {
+        let demo = efirma::Certificate::parse(DEMO_CA_DER).unwrap();
+        // Nothing set at all: SAT's production authorities, no analyst.
+        let c = ServiceConfig::from_raw(&RawConfig::default()).unwrap();
+        assert_eq!(c.mode, Mode::Produccion);
+        assert_eq!(c.trust_names, ["sat-produccion"]);
+        assert!(!c.trust.contains(&demo.fingerprint_sha256()));
+        assert!(c.analysts.is_empty());
+        assert!(!c.is_analyst(DEMO_ANALYST));
+        // Asking an unset mode for the demo authority is refused like production's.
+        for confianza in ["demo", "sat-pruebas"] {
+            let e = ServiceConfig::from_raw(&raw("", confianza)).unwrap_err();
+            assert_eq!((e.status, &*e.codigo), (503, "CONFIGURACION_INVALIDA"));
+        }
+        for modo in ["", " ", "PRODUCCION", "producción"] {
+            assert_eq!(Mode::parse(modo), Some(Mode::Produccion), "{modo:?}");
+        }
+        assert_eq!(Mode::parse(" Demo "), Some(Mode::Demo));
+        assert_eq!(Mode::parse("pruebas"), None);
+    }
+
+    #[test]
+    fn demo_mode_asked_for_has_the_demo_defaults() {
+        let c = ServiceConfig::from_raw(&RawConfig {
+            modo: "demo".into(),
+            ..RawConfig::default()
+        })
+        .unwrap();
+        assert_eq!(c.trust_names, ["demo", "sat-pruebas"]);
+        assert!(c.is_analyst(DEMO_ANALYST));
+        // An explicit list replaces the demo analyst.
+        let c = ServiceConfig::from_raw(&RawConfig {
+            modo: "demo".into(),
+            analistas: "EDE200101AB0".into(),
+            ..RawConfig::default()
+        })
+        .unwrap();
+        assert!(!c.is_analyst(DEMO_ANALYST));
+    }
+
+    #[test]
+    fn diagnose_lists_every_problem_and_never_a_secret() {
+        const SEAL: &str = include_str!("../testdata/sello-pruebas.pem");
+        const KEY: &str = "clave-de-sesion-solo-para-pruebas-0123456789";
+        // Production with nothing configured: both secrets missing.
+        let d = diagnose(&RawConfig::default(), "", "");
+        assert_eq!(d.mode, Some(Mode::Produccion));
+        assert_eq!(d.problems, ["clave_sesion", "llave_sello"]);
+        // Production, complete.
+        assert_eq!(diagnose(&RawConfig::default(), KEY, SEAL).problems, [""; 0]);
+        // Demo generates missing secrets, but a configured one must still be valid.
+        let demo = raw("demo", "");
+        assert!(diagnose(&demo, "", "").problems.is_empty());
+        assert_eq!(diagnose(&demo, "corta", "no es pem").problems, ["clave_sesion", "llave_sello"]);
+        // Everything wrong at once, each named once.
+        let bad = RawConfig {
+            modo: "pruebas".into(),
+            confianza_efirma: "demo".into(),
+            limites: "actos=muchos".into(),
+            cabecera_cliente: "spin-client-addr".into(),
+            ..RawConfig::default()
+        };
+        let d = diagnose(&bad, KEY, SEAL);
+        assert_eq!(d.mode, None);
+        assert_eq!(d.problems, ["modo", "confianza_efirma", "limites", "cabecera_cliente"]);
     }
 }

@@ -215,17 +215,19 @@ pub fn resolve_key(
     configured: &str,
     random: [u8; 32],
 ) -> Result<Vec<u8>, ApiError> {
-    let configured = configured.trim();
-    if !configured.is_empty() {
-        if configured.len() < MIN_KEY_BYTES {
-            return Err(ApiError::misconfigured("clave_sesion"));
-        }
-        return Ok(configured.as_bytes().to_vec());
-    }
-    if mode == Mode::Produccion {
-        return Err(ApiError::misconfigured("clave_sesion"));
+    if !configured.trim().is_empty() || mode == Mode::Produccion {
+        return configured_key(configured);
     }
     crate::config::demo_secret(kv, DEMO_KEY, || Ok(random.to_vec()))
+}
+
+/// A configured `clave_sesion`: present and at least [`MIN_KEY_BYTES`] long.
+pub fn configured_key(configured: &str) -> Result<Vec<u8>, ApiError> {
+    let configured = configured.trim();
+    if configured.len() < MIN_KEY_BYTES {
+        return Err(ApiError::misconfigured("clave_sesion"));
+    }
+    Ok(configured.as_bytes().to_vec())
 }
 
 #[cfg(test)]

@@ -96,9 +96,11 @@ impl ApiError {
         )
     }
 
+    /// 503: the deployment, not the request, is at fault, and it lasts until an operator fixes
+    /// the variable (`/api/v1/salud` lists every such problem).
     pub fn misconfigured(variable: &str) -> Self {
         Self::new(
-            500,
+            503,
             "CONFIGURACION_INVALIDA",
             format!("El servicio no está configurado correctamente (variable «{variable}")
                 + "»). Comunícate con soporte.",

@@ -3,6 +3,8 @@
 //! Spin's own fileserver is downloaded at `spin up` time, which offline machines cannot do, so the
 //! app serves its page with a component of its own; the path rules live here to be tested natively.
 
+use crate::mode::Mode;
+
 /// Why a path cannot be served.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PathRefusal {
@@ -39,26 +41,6 @@ pub fn resolve(path_info: &str) -> Result<String, PathRefusal> {
 /// password `demo12345`, and the demo CA). Only a demo deployment serves it.
 pub const DEMO_DIR: &str = "demo";
 
-/// The service mode as far as the page's files are concerned, from the `modo` Spin variable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PageMode {
-    Demo,
-    Produccion,
-}
-
-impl PageMode {
-    /// Reads `modo` as read from Spin (empty = unset) with the same spelling rules as the rest of
-    /// the service (`avisos_acts::config`): unset or `demo` is demo, `produccion`/`producción` is
-    /// production, anything else is a configuration error (`None`).
-    pub fn parse(modo: &str) -> Option<PageMode> {
-        match modo.trim().to_ascii_lowercase().as_str() {
-            "" | "demo" => Some(PageMode::Demo),
-            "produccion" | "producción" => Some(PageMode::Produccion),
-            _ => None,
-        }
-    }
-}
-
 /// Whether a resolved path (from [`resolve`]) lies in [`DEMO_DIR`]. Case-insensitive, because a
 /// mount on a case-insensitive file system would serve `DEMO/...` from the same directory.
 pub fn is_demo(relative: &str) -> bool {
@@ -70,8 +52,8 @@ pub fn is_demo(relative: &str) -> bool {
 
 /// Whether a resolved path may be served in `mode`: production never offers the demo
 /// credentials (its answer is the same 404 as a missing file, so nothing leaks).
-pub fn allowed(relative: &str, mode: PageMode) -> bool {
-    mode == PageMode::Demo || !is_demo(relative)
+pub fn allowed(relative: &str, mode: Mode) -> bool {
+    mode == Mode::Demo || !is_demo(relative)
 }
 
 /// The content type for a file name, by extension. Text types carry charset=utf-8.
@@ -152,19 +134,6 @@ mod tests {
     }
 
     #[test]
-    fn modes_are_read_like_the_rest_of_the_service() {
-        for m in ["", " ", "demo", "DEMO", " Demo "] {
-            assert_eq!(PageMode::parse(m), Some(PageMode::Demo), "{m:?}");
-        }
-        for m in ["produccion", "PRODUCCION", "producción", " produccion\n"] {
-            assert_eq!(PageMode::parse(m), Some(PageMode::Produccion), "{m:?}");
-        }
-        for m in ["prod", "production", "pruebas", "demo,produccion"] {
-            assert_eq!(PageMode::parse(m), None, "{m:?}");
-        }
-    }
-
-    #[test]
     fn production_never_serves_the_demo_directory() {
         for p in [
             "/demo/efirma/EDE200101AB0/certificado.cer",
@@ -180,8 +149,8 @@ mod tests {
         ] {
             let relative = resolve(p).unwrap();
             assert!(is_demo(&relative), "{p}");
-            assert!(!allowed(&relative, PageMode::Produccion), "{p}");
-            assert!(allowed(&relative, PageMode::Demo), "{p}");
+            assert!(!allowed(&relative, Mode::Produccion), "{p}");
+            assert!(allowed(&relative, Mode::Demo), "{p}");
         }
         for p in [
             "/",
@@ -195,7 +164,7 @@ mod tests {
         ] {
             let relative = resolve(p).unwrap();
             assert!(!is_demo(&relative), "{p}");
-            assert!(allowed(&relative, PageMode::Produccion), "{p}");
+            assert!(allowed(&relative, Mode::Produccion), "{p}");
         }
     }
 

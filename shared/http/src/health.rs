@@ -1,4 +1,5 @@
-//! `GET /api/v1/salud`: proves the wiring (the component runs, the store answers, the clock works).
+//! `GET /api/v1/salud`: proves the wiring (the component runs, the store answers, the clock works)
+//! and says which mode runs and what in the configuration would refuse requests.
 
 use avisos_kv::KeyValue;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -15,10 +16,47 @@ pub struct HealthReport {
     pub estado: &'static str,
     pub version: String,
     pub almacen: StoreCheck,
+    /// The mode in force and the configuration's problems.
+    pub configuracion: ConfigCheck,
     /// Current instant, ISO 8601 in America/Mexico_City.
     pub hora: String,
     /// Same instant in UTC.
     pub hora_utc: String,
+}
+
+/// What `avisos_acts::config::diagnose` found, as reported.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConfigCheck {
+    /// `demo` or `produccion`; `null` when `modo` itself is invalid.
+    pub modo: Option<&'static str>,
+    pub valida: bool,
+    /// The variables that are missing or invalid (never their values).
+    pub problemas: Vec<ConfigProblem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub variable: &'static str,
+    pub mensaje: String,
+}
+
+impl ConfigCheck {
+    pub fn new(modo: Option<crate::mode::Mode>, problems: &[&'static str]) -> ConfigCheck {
+        ConfigCheck {
+            modo: modo.map(crate::mode::Mode::as_str),
+            valida: problems.is_empty(),
+            problemas: problems
+                .iter()
+                .map(|&variable| ConfigProblem {
+                    variable,
+                    mensaje: format!(
+                        "La variable «{variable}» falta o no es válida: las solicitudes que la \
+                         usan responden 503 CONFIGURACION_INVALIDA."
+                    ),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -29,7 +67,13 @@ pub struct StoreCheck {
 
 /// Writes the current instant under a key of its own (`probe_id` must be unique per request),
 /// reads it back and deletes it.
-pub fn check(kv: &dyn KeyValue, now: DateTime<Utc>, version: &str, probe_id: &str) -> HealthReport {
+pub fn check(
+    kv: &dyn KeyValue,
+    now: DateTime<Utc>,
+    version: &str,
+    probe_id: &str,
+    configuracion: ConfigCheck,
+) -> HealthReport {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let key = format!("{PROBE_PREFIX}{probe_id}");
     let read = kv.set(&key, stamp.as_bytes()).and_then(|()| kv.get(&key));
@@ -49,29 +93,32 @@ pub fn check(kv: &dyn KeyValue, now: DateTime<Utc>, version: &str, probe_id: &st
         },
     };
     HealthReport {
-        estado: if almacen.disponible {
+        estado: if almacen.disponible && configuracion.valida {
             "ok"
         } else {
             "degradado"
         },
         version: version.to_string(),
         almacen,
+        configuracion,
         hora: mexico_city(now),
         hora_utc: stamp,
     }
 }
 
-/// The handler: 200 when healthy, 503 (same body) when the store fails, so load balancers notice.
+/// The handler: 200 when healthy, 503 (same body) when the store fails or the configuration
+/// would refuse requests, so load balancers notice.
 pub fn handle(
     req: &HttpRequest,
     kv: Result<&dyn KeyValue, ApiError>,
     now: DateTime<Utc>,
     version: &str,
     probe_id: &str,
+    configuracion: ConfigCheck,
 ) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get, Method::Head])?;
     let report = match kv {
-        Ok(kv) => check(kv, now, version, probe_id),
+        Ok(kv) => check(kv, now, version, probe_id, configuracion),
         Err(_) => HealthReport {
             estado: "degradado",
             version: version.to_string(),
@@ -79,11 +126,12 @@ pub fn handle(
                 disponible: false,
                 detalle: "No se pudo abrir el almacenamiento.".into(),
             },
+            configuracion,
             hora: mexico_city(now),
             hora_utc: now.to_rfc3339_opts(SecondsFormat::Millis, true),
         },
     };
-    let status = if report.almacen.disponible { 200 } else { 503 };
+    let status = if report.estado == "ok" { 200 } else { 503 };
     Ok(HttpResponse::json(status, &report))
 }
 
@@ -100,6 +148,10 @@ mod tests {
     use avisos_kv::MemoryKv;
     use chrono::TimeZone;
 
+    fn valid() -> ConfigCheck {
+        ConfigCheck::new(Some(crate::mode::Mode::Produccion), &[])
+    }
+
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 18, 30, 0).unwrap()
     }
@@ -108,7 +160,7 @@ mod tests {
     fn healthy_store_gives_200_with_version_and_local_time() {
         let kv = MemoryKv::new();
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Ok(&kv), at(), "1.2.3", "p1").unwrap();
+        let r = handle(&req, Ok(&kv), at(), "1.2.3", "p1", valid()).unwrap();
         assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "ok");
@@ -116,6 +168,8 @@ mod tests {
         assert_eq!(v["almacen"]["disponible"], true);
         assert_eq!(v["hora"], "2026-11-23T12:30:00-06:00");
         assert_eq!(v["hora_utc"], "2026-11-23T18:30:00.000Z");
+        assert_eq!(v["configuracion"]["modo"], "produccion");
+        assert_eq!(v["configuracion"]["valida"], true);
         assert!(kv.is_empty(), "the probe cleans up after itself");
     }
 
@@ -124,7 +178,7 @@ mod tests {
         let kv = MemoryKv::new();
         kv.set_failing(true);
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Ok(&kv), at(), "1", "p2").unwrap();
+        let r = handle(&req, Ok(&kv), at(), "1", "p2", valid()).unwrap();
         assert_eq!(r.status, 503);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "degradado");
@@ -134,8 +188,23 @@ mod tests {
     #[test]
     fn unopenable_store_gives_503() {
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Err(ApiError::store_unavailable()), at(), "1", "p3").unwrap();
+        let r = handle(&req, Err(ApiError::store_unavailable()), at(), "1", "p3", valid()).unwrap();
         assert_eq!(r.status, 503);
+    }
+
+    #[test]
+    fn a_configuration_problem_gives_503_naming_the_variable() {
+        let kv = MemoryKv::new();
+        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
+        let config = ConfigCheck::new(None, &["modo", "llave_sello"]);
+        let r = handle(&req, Ok(&kv), at(), "1", "p5", config).unwrap();
+        assert_eq!(r.status, 503);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["estado"], "degradado");
+        assert_eq!(v["almacen"]["disponible"], true);
+        assert_eq!(v["configuracion"]["modo"], serde_json::Value::Null);
+        assert_eq!(v["configuracion"]["valida"], false);
+        assert_eq!(v["configuracion"]["problemas"][1]["variable"], "llave_sello");
     }
 
     #[test]
@@ -143,7 +212,7 @@ mod tests {
         let kv = MemoryKv::new();
         let req = HttpRequest::new(Method::Post, "/api/v1/salud");
         assert_eq!(
-            handle(&req, Ok(&kv), at(), "1", "p4").unwrap_err().status,
+            handle(&req, Ok(&kv), at(), "1", "p4", valid()).unwrap_err().status,
             405
         );
     }

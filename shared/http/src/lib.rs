@@ -7,6 +7,7 @@
 pub mod error;
 pub mod files;
 pub mod health;
+pub mod mode;
 pub mod request;
 pub mod response;
 

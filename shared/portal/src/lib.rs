@@ -17,6 +17,26 @@ pub use avisos_spin::random;
 use avisos_spin::{SpinKv, open_kv, optional_variable};
 use chrono::{DateTime, Utc};
 
+/// The configuration variables as Spin gives them (unset = empty).
+fn raw_config() -> RawConfig {
+    let var = |name| optional_variable(name).unwrap_or_default();
+    RawConfig {
+        modo: var("modo"),
+        confianza_efirma: var("confianza_efirma"),
+        efirma_revocados: var("efirma_revocados"),
+        analistas: var("analistas"),
+        limites: var("limites"),
+        cabecera_cliente: var("cabecera_cliente"),
+    }
+}
+
+/// Every configuration problem, for `/api/v1/salud` (the secrets are checked, never shown).
+pub fn configuration_check() -> avisos_http::health::ConfigCheck {
+    let var = |name| optional_variable(name).unwrap_or_default();
+    let d = avisos_acts::config::diagnose(&raw_config(), &var("clave_sesion"), &var("llave_sello"));
+    avisos_http::health::ConfigCheck::new(d.mode, &d.problems)
+}
+
 pub struct Env {
     pub kv: SpinKv,
     pub config: ServiceConfig,
@@ -26,15 +46,7 @@ pub struct Env {
 impl Env {
     /// Opens the default store and reads the configuration variables.
     pub fn load() -> Result<Env, ApiError> {
-        let raw = RawConfig {
-            modo: optional_variable("modo").unwrap_or_default(),
-            confianza_efirma: optional_variable("confianza_efirma").unwrap_or_default(),
-            efirma_revocados: optional_variable("efirma_revocados").unwrap_or_default(),
-            analistas: optional_variable("analistas").unwrap_or_default(),
-            limites: optional_variable("limites").unwrap_or_default(),
-            cabecera_cliente: optional_variable("cabecera_cliente").unwrap_or_default(),
-        };
-        let config = ServiceConfig::from_raw(&raw)?;
+        let config = ServiceConfig::from_raw(&raw_config())?;
         let kv = open_kv()?;
         Ok(Env {
             kv,
@@ -70,6 +82,28 @@ impl Env {
     /// The session of the request (401 when absent, invalid or expired).
     pub fn require_session(&self, req: &HttpRequest) -> Result<Session, ApiError> {
         session::require(req, &self.session_key()?, &self.kv, self.now)
+    }
+
+    /// The session of a read that costs or writes (a consultation, a search, a download, an
+    /// upload): charged to the client address in `lecturas_cliente` before the session is
+    /// checked, so requests with a bad or no token pay too, then to the session's RFC (proven
+    /// by the session) in `bucket`. Either over its limit: 429 `LIMITE_EXCEDIDO`.
+    pub fn limited_read(
+        &self,
+        req: &HttpRequest,
+        bucket: avisos_acts::limits::Bucket,
+    ) -> Result<Session, ApiError> {
+        let limits = &self.config.limits;
+        let client = self.config.client_address(req);
+        limits.admit(
+            &self.kv,
+            avisos_acts::limits::Bucket::LecturasCliente,
+            &client,
+            self.now,
+        )?;
+        let session = self.require_session(req)?;
+        limits.admit(&self.kv, bucket, &session.rfc, self.now)?;
+        Ok(session)
     }
 
     /// The service's seal key.

@@ -67,11 +67,66 @@ fn demo_mode_serves_the_demo_credentials() {
     assert_page_is_served(&app);
 }
 
+/// Nothing configured at all (spin.toml's defaults, as a deployment that forgot every variable):
+/// the production rules, never the demo. No `/demo/` files, the demo e.firma is not trusted, no
+/// generated secret, and `/api/v1/salud` says so with a 503 a readiness probe acts on.
 #[test]
-fn an_unset_mode_is_demo_like_in_the_rest_of_the_service() {
-    // spin.toml's default is `demo`; an empty value is what Spin gives when it is left blank.
-    let app = TestApp::start(app_options().variable("modo", ""));
-    assert_eq!(app.get(CERTIFICADO).status, 200);
+fn an_unset_configuration_fails_closed() {
+    let app = TestApp::start(TestOptions::app());
+    for path in [CERTIFICADO, "/demo/LEEME.txt"] {
+        assert_error(&app.get(path), 404, "RECURSO_NO_ENCONTRADO");
+    }
+    assert_page_is_served(&app);
+    let salud = app.get("/api/v1/salud");
+    assert_eq!(salud.status, 503, "{}", salud.text());
+    let v: serde_json::Value = salud.json();
+    assert_eq!(v["estado"], "degradado");
+    assert_eq!(v["almacen"]["disponible"], true);
+    assert_eq!(v["configuracion"]["modo"], "produccion");
+    assert_eq!(v["configuracion"]["valida"], false);
+    let missing: Vec<&str> = v["configuracion"]["problemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["variable"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["clave_sesion", "llave_sello"]);
+    // A request that needs the missing secret names it; nothing was generated in its place.
+    let r = app.send(
+        TestRequest::get("/api/v1/sesiones/actual").header("authorization", "Bearer x.y"),
+    );
+    assert_error(&r, 503, "CONFIGURACION_INVALIDA");
+    assert!(r.text().contains("clave_sesion"), "{}", r.text());
+    let kv = avisos_e2e::host_kv_of(&app);
+    for key in ["config:demo:clave-sesion", "config:demo:llave-sello"] {
+        assert_eq!(avisos_kv::KeyValue::get(&kv, key).unwrap(), None, "{key}");
+    }
+    // The demo e.firma is not trusted: no session, whatever the rest of the login says.
+    let act = avisos_e2e::prepare(
+        &app,
+        &avisos_e2e::Signer::demo(avisos_e2e::PATRON),
+        "INICIO_SESION",
+        None,
+        &[("rol", "patron")],
+    );
+    let login = avisos_e2e::send_act(&app, "/api/v1/sesiones", &act);
+    assert_ne!(login.status, 201, "{}", login.text());
+    assert!(login.status >= 400, "{}", login.text());
+}
+
+/// With both secrets set and no `modo`, the service is healthy in production mode.
+#[test]
+fn production_needs_only_its_secrets() {
+    let app = TestApp::start(
+        TestOptions::app()
+            .variable("clave_sesion", avisos_e2e::TEST_SESSION_KEY)
+            .variable("llave_sello", avisos_e2e::test_seal_pem()),
+    );
+    let salud = app.get("/api/v1/salud");
+    assert_eq!(salud.status, 200, "{}", salud.text());
+    let v: serde_json::Value = salud.json();
+    assert_eq!(v["configuracion"]["modo"], "produccion");
+    assert_eq!(app.get(CERTIFICADO).status, 404);
 }
 
 #[test]
@@ -102,9 +157,14 @@ fn an_invalid_mode_never_serves_the_demo_credentials() {
     let app = TestApp::start(TestOptions::app().variable("modo", "pruebas"));
     // Like every endpoint that reads `modo`: a configuration error, not the files.
     for path in [CERTIFICADO, "/demo/LEEME.txt"] {
-        assert_error(&app.get(path), 500, "CONFIGURACION_INVALIDA");
-        assert_eq!(head(&app, path).status, 500, "HEAD {path}");
+        assert_error(&app.get(path), 503, "CONFIGURACION_INVALIDA");
+        assert_eq!(head(&app, path).status, 503, "HEAD {path}");
     }
     // The page does not depend on the mode.
     assert_page_is_served(&app);
+    let salud = app.get("/api/v1/salud");
+    assert_eq!(salud.status, 503);
+    let v: serde_json::Value = salud.json();
+    assert_eq!(v["configuracion"]["modo"], serde_json::Value::Null);
+    assert_eq!(v["configuracion"]["problemas"][0]["variable"], "modo");
 }

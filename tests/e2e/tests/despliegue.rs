@@ -164,7 +164,7 @@ fn every_variable_is_set_for_production_and_secrets_come_from_secrets() {
         declared, given,
         "spec.variables must set every variable of spin.toml, and only those"
     );
-    // spin.toml's defaults are the demo configuration: production must override them.
+    // spin.toml's empty defaults already mean production; the manifest says it explicitly.
     assert_eq!(set["modo"], Ok("produccion".to_string()));
     assert_eq!(set["confianza_efirma"], Ok("sat-produccion".to_string()));
     let objects: BTreeMap<(String, String), Value> = documents()

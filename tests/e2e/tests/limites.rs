@@ -293,5 +293,5 @@ fn a_bad_limits_variable_is_a_configuration_error() {
         TestRequest::post("/api/v1/nonces")
             .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
     );
-    assert_error(&r, 500, "CONFIGURACION_INVALIDA");
+    assert_error(&r, 503, "CONFIGURACION_INVALIDA");
 }

@@ -2,14 +2,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use avisos_e2e::{assert_error, start};
+use avisos_e2e::{app_options, assert_error, start};
 use avisos_host::routes::Router;
-use avisos_host::testing::{TestApp, TestKv, TestOptions, TestRequest, workspace_root};
+use avisos_host::testing::{TestApp, TestKv, TestRequest, workspace_root};
 use serde_json::Value;
 
 #[test]
 fn salud_reports_version_store_and_time() {
-    let app = TestApp::start(TestOptions::app().variable("app_version", "9.9.9"));
+    let app = TestApp::start(app_options().variable("app_version", "9.9.9"));
     let r = app.get("/api/v1/salud");
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(
@@ -24,6 +24,9 @@ fn salud_reports_version_store_and_time() {
     assert!(v["hora"].as_str().unwrap().ends_with("-06:00"), "{v}");
     let utc = chrono::DateTime::parse_from_rfc3339(v["hora_utc"].as_str().unwrap()).unwrap();
     assert!((chrono::Utc::now() - utc.to_utc()).num_seconds().abs() < 60);
+    assert_eq!(v["configuracion"]["modo"], "demo");
+    assert_eq!(v["configuracion"]["valida"], true);
+    assert_eq!(v["configuracion"]["problemas"], serde_json::json!([]));
     // The probe really went through the store: it is there after the request.
     assert_error(&app.post("/api/v1/salud", ""), 405, "METODO_NO_PERMITIDO");
 }
@@ -41,7 +44,7 @@ fn concurrent_salud_checks_do_not_read_each_others_probe() {
 fn salud_uses_the_persistent_store_across_restarts() {
     let dir = std::env::temp_dir().join(format!("avisos-e2e-salud-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut app = TestApp::start(TestOptions::app().kv(TestKv::Sqlite(dir.clone())));
+    let mut app = TestApp::start(app_options().kv(TestKv::Sqlite(dir.clone())));
     assert_eq!(app.get("/api/v1/salud").status, 200);
     app.restart();
     assert_eq!(app.get("/api/v1/salud").status, 200);
