@@ -160,14 +160,15 @@ export async function mostrarBitacora(panel, _sesion, pagina = 1) {
       h("td", {}, r.rfc_desarrollador),
       h("td", {}, r.nombre_desarrollador),
       h("td", {}, filtrosTexto(r.filtros)),
-      h("td", {}, RESULTADOS[r.resultado] || `Rechazada (${r.resultado})`),
+      h("td", {}, (RESULTADOS[r.resultado] || `Rechazada (${r.resultado})`)
+        + (r.dia ? ` — ${r.veces} ${r.veces === 1 ? "vez" : "veces"} el ${fechaGuia(r.dia)}` : "")),
       h("td", {}, `${r.avisos_devueltos} de ${r.avisos_coincidentes}`),
     ),
   );
   const paginas = Math.max(1, Math.ceil(b.total / b.por_pagina));
   panel.replaceChildren(
     h("h2", {}, "Consultas de mis avisos"),
-    h("p", {}, "Cada consulta que el sistema de nómina de un desarrollador hizo de tus avisos, exitosa o rechazada."),
+    h("p", {}, "Cada consulta que el sistema de nómina de un desarrollador hizo de tus avisos, exitosa o rechazada. Los rechazos sin certificación o sin relación vigente se cuentan en un renglón por desarrollador y día."),
     h("div", { class: "tabla" },
       h("table", { id: "tabla-bitacora" },
         h("caption", {}, `Consultas (${b.total})`),

@@ -81,7 +81,11 @@ function celda(columna, r, ctx) {
     case "Fecha inicio vigencia": return t.fecha_inicio_vigencia || fechaGuia(r.fecha_inicio_vigencia);
     case "Fin de vigencia": return t.fin_vigencia || fechaGuia(r.fin_vigencia);
     case "Fecha cancelación anticipada": return t.fecha_cancelacion_anticipada || fechaGuia(r.fecha_cancelacion_anticipada);
-    case "Estatus": return r.estatus;
+    // «Relación no vigente» lleva su motivo debajo (vigencia terminada o certificación cancelada).
+    case "Estatus":
+      return r.motivo
+        ? [h("span", { class: "estatus" }, r.estatus), h("span", { class: "motivo" }, r.motivo.texto)]
+        : r.estatus;
     case "Acuse":
       return r.acuse
         ? h("button", { type: "button", class: "enlace", "aria-label": `Descargar acuse del caso ${r.no_caso}`, onclick: () => descargarAcuse(r.acuse, `acuse-${folioDe(r.acuse)}.pdf`) }, "Descargar")

@@ -8,7 +8,7 @@ BENCH_TARGET="target/host-bench-build"
 BIN="$BENCH_TARGET/$PROFILE"
 # Rate limits raised for the benchmarks (one client, one RFC): the point is the store and the
 # components, not the limiter.
-LIMITS="actos=1000000/60,sesiones=1000000/60,actos_cliente=1000000/60,firmas_fallidas=1000000/60,nonces=1000000/60,nonces_cliente=1000000/60,tablas=1000000/60"
+LIMITS="actos=1000000/60,sesiones=1000000/60,actos_cliente=1000000/60,firmas_fallidas=1000000/60,nonces=1000000/60,nonces_cliente=1000000/60,tablas=1000000/60,consultas=1000000/60,bitacora=1000000/60,directorio=1000000/60,evidencias=1000000/60,descargas=1000000/60,lecturas_cliente=1000000/60"
 
 # build_host: avisos-host and avisos-load, optimised without LTO (profile defined here on the
 # command line; the first build compiles wasmtime, about 10-15 minutes on 2 cores).

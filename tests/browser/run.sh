@@ -27,7 +27,7 @@ STATE=$(mktemp -d)
 SPIN_VARIABLE_MODO=demo \
 SPIN_VARIABLE_LLAVE_SELLO=$(cat "$ROOT/shared/acts/testdata/sello-pruebas.pem") \
 SPIN_VARIABLE_CLAVE_SESION=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789 \
-SPIN_VARIABLE_LIMITES=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60 \
+SPIN_VARIABLE_LIMITES=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60,consultas=100000/60,bitacora=100000/60,directorio=100000/60,evidencias=100000/60,descargas=100000/60,lecturas_cliente=100000/60 \
   "$ROOT/target/debug/avisos-host" up --manifest "$ROOT/spin.toml" --listen "127.0.0.1:$PORT" \
   --state-dir "$STATE" --quiet &
 HOST_PID=$!

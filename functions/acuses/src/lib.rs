@@ -1,6 +1,7 @@
 //! `GET /api/v1/acuses/:folio`: an acuse as PDF (default) or as its sealed JSON record
 //! (`?formato=json`). Only its owner's session can download it.
 
+use avisos_acts::limits::Bucket;
 use avisos_acts::{acuse, pdf};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
@@ -17,7 +18,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get])?;
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Descargas)?;
     let folio = match req.segments_after("/api/v1/acuses").as_slice() {
         [folio] => folio.clone(),
         _ => return Err(ApiError::not_found()),

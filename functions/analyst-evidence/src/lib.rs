@@ -1,6 +1,7 @@
 //! `GET /api/v1/analistas/certificaciones/:folio/evidencia?ronda=`: the stored workbook, byte for
 //! byte as it was uploaded (reassembled from its chunks).
 
+use avisos_acts::limits::Bucket;
 use avisos_certification::{record, workflow};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
@@ -23,7 +24,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Descargas)?;
     env.config.require_analyst(&session)?;
     let ronda = match req.query_param("ronda") {
         None => None,

@@ -1,6 +1,7 @@
 //! `GET /api/v1/avisos/bitacora?pagina=&por_pagina=`: the employer sees who consulted its
 //! avisos (newest first, paginated). Only its own audit: the session's RFC names it.
 
+use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_avisos::bitacora;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
@@ -24,7 +25,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         bitacora::MAX_POR_PAGINA,
     )?;
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Bitacora)?;
     session.require_role(&[Role::Patron])?;
     let listado = bitacora::list(env.kv(), &session.rfc, pagina, por_pagina)?;
     Ok(HttpResponse::json(200, &listado).with_header("cache-control", "no-store"))

@@ -2,6 +2,7 @@
 //! employer's avisos (e.firma session as developer + the employer's service password in the
 //! body; filters and pagination). Every attempt past the request's shape is audited.
 
+use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_avisos::consulta::{self, Caller, ConsultaRequest};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
@@ -20,7 +21,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Post])?;
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Consultas)?;
     session.require_role(&[Role::Desarrollador])?;
     let body: ConsultaRequest = req.json()?;
     let c = consulta::parse(body, env.config.mode, avisos_relations::today(env.now))?;

@@ -1,6 +1,7 @@
 //! `GET /api/v1/certificaciones/:folio/acuse-cancelacion?token=`: the acuse de cancelación,
 //! once, with the token of the cancellation's answer and from the same session; afterwards 410.
 
+use avisos_acts::limits::Bucket;
 use avisos_certification::workflow;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
@@ -20,7 +21,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Descargas)?;
     let token = req.query_param("token").unwrap_or_default();
     let record = workflow::take_cancellation_receipt(env.kv(), &session, &folio, &token)?;
     Ok(

@@ -3,6 +3,7 @@
 //! current test set and, when accepted, stored with its grading and the request goes to
 //! «En análisis». A workbook with problems answers 422 with every problem and changes nothing.
 
+use avisos_acts::limits::Bucket;
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, Upload, UploadError};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
@@ -24,7 +25,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Evidencias)?;
     let name = req
         .header("x-nombre-archivo")
         .map(avisos_http::request::percent_decode)

@@ -2,6 +2,7 @@
 //! (regenerated from its stored seed: the same folio and round always give the same bytes).
 //! The owner's session, or an analyst's.
 
+use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_certification::record;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
@@ -22,7 +23,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => return Err(ApiError::not_found()),
     };
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Descargas)?;
     let c = if session.rol == Role::Analista {
         env.config.require_analyst(&session)?;
         record::load(env.kv(), &folio)?.ok_or_else(record::not_found)?

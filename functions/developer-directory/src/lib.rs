@@ -2,6 +2,7 @@
 //! beginning of the RFC or of the name (case- and accent-insensitive). Only developers whose
 //! certification is authorised appear.
 
+use avisos_acts::limits::Bucket;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::Env;
 use avisos_relations::directory;
@@ -18,7 +19,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get])?;
     let env = Env::load()?;
-    env.require_session(&req)?;
+    env.limited_read(&req, Bucket::Directorio)?;
     let q = req.query_param("q").unwrap_or_default();
     Ok(HttpResponse::json(200, &directory::search(env.kv(), &q)?))
 }

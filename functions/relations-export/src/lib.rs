@@ -19,10 +19,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get])?;
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
+    let session = env.limited_read(&req, Bucket::Tablas)?;
     let perspective = Perspective::of(&session)?;
-    let limits = &env.config.limits;
-    limits.admit(env.kv(), Bucket::Tablas, &session.rfc, env.now)?;
     let rows = relation::list(env.kv(), &session.rfc, perspective, env.now)?;
     let bytes = export::xlsx(&rows, env.now)?;
     drop(rows);

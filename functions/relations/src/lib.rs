@@ -27,16 +27,14 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     req.require_method(&[Method::Get, Method::Post])?;
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
     let hoy = today(env.now);
     if req.method == Method::Get {
+        let session = env.limited_read(&req, Bucket::Tablas)?;
         let perspective = Perspective::of(&session)?;
         let page = Page {
             pagina: req.query_number("pagina", 1, 1_000_000)?,
             por_pagina: req.query_number("por_pagina", MAX_POR_PAGINA, MAX_POR_PAGINA)?,
         };
-        let limits = &env.config.limits;
-        limits.admit(env.kv(), Bucket::Tablas, &session.rfc, env.now)?;
         let listing = relation::page(env.kv(), &session.rfc, perspective, env.now, page)?;
         return Ok(HttpResponse::json(
             200,
@@ -55,6 +53,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
             }),
         ));
     }
+    let session = env.require_session(&req)?;
     session.require_role(&[Role::Patron])?;
     let (body, contrasena) = split_password(&req.body)?;
     let spec = ActSpec::from_datos(

@@ -20,7 +20,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let env = Env::load()?;
     let current = env.require_session(&req)?;
     if req.method == Method::Delete {
-        session::revoke(env.kv(), &current)?;
+        session::revoke(env.kv(), &current, env.now)?;
         return Ok(HttpResponse::json(
             200,
             &json!({ "mensaje": "La sesión se cerró correctamente." }),

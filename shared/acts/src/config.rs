@@ -384,7 +384,10 @@ mod tests {
         // Demo generates missing secrets, but a configured one must still be valid.
         let demo = raw("demo", "");
         assert!(diagnose(&demo, "", "").problems.is_empty());
-        assert_eq!(diagnose(&demo, "corta", "no es pem").problems, ["clave_sesion", "llave_sello"]);
+        assert_eq!(
+            diagnose(&demo, "corta", "no es pem").problems,
+            ["clave_sesion", "llave_sello"]
+        );
         // Everything wrong at once, each named once.
         let bad = RawConfig {
             modo: "pruebas".into(),
@@ -395,6 +398,9 @@ mod tests {
         };
         let d = diagnose(&bad, KEY, SEAL);
         assert_eq!(d.mode, None);
-        assert_eq!(d.problems, ["modo", "confianza_efirma", "limites", "cabecera_cliente"]);
+        assert_eq!(
+            d.problems,
+            ["modo", "confianza_efirma", "limites", "cabecera_cliente"]
+        );
     }
 }

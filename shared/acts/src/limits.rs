@@ -4,8 +4,9 @@
 //! subject (an RFC, or a client address) in one window of `ventana` seconds. Every request
 //! increments it atomically first (so concurrent requests on any number of hosts cannot slip
 //! past the limit) and is refused with 429, `Retry-After` (the rest of the window) and a Spanish
-//! message once the count exceeds the maximum. The first request of a window deletes the
-//! previous window's counter, so counters do not pile up in the store.
+//! message once the count exceeds the maximum. The request that creates a window's counter
+//! registers it to expire when the window ends (`avisos_kv::expiring`), so counters of subjects
+//! that never come back (client addresses, RFC + client pairs chosen by anyone) do not pile up.
 //!
 //! Buckets and defaults (Spin variable `limites`, e.g. `actos=60/60,sesiones=10/60`; missing
 //! entries keep their default):
@@ -19,15 +20,26 @@
 //! | `nonces` | RFC asked for + client address | 120 per 60 s | the nonce endpoint (unauthenticated, writes a key) |
 //! | `nonces_cliente` | client address | 600 per 60 s | the nonce endpoint |
 //! | `tablas` | session's RFC | 60 per 60 s | the relations table and «Exportar tabla» (up to 10,000 and 20,000 rows read each) |
+//! | `consultas` | session's RFC | 300 per 60 s | avisos consultations (each writes to the employer's audit) |
+//! | `bitacora` | session's RFC | 60 per 60 s | the employer's audit of consultations |
+//! | `directorio` | session's RFC | 120 per 60 s | the directory search |
+//! | `evidencias` | session's RFC | 10 per 60 s | evidence uploads (a 5 MiB workbook read and graded each) |
+//! | `descargas` | session's RFC | 60 per 60 s | downloads: acuses, test sets, stored evidence, the acuse de cancelación |
+//! | `lecturas_cliente` | client address | 1200 per 60 s | every read above and the relations table, before the session is checked |
 //!
 //! **Nothing is charged to an RFC before a signature by that RFC has verified**: RFCs are public
 //! (every CFDI prints them), so a third party sending junk in someone's name is charged to its
 //! own client address (and to the pair RFC + its address), never to the RFC, whose owner can
 //! log in from anywhere else at once. The client address is the `spin-client-addr` value Spin
 //! appends (the last one; a client's own is ignored, see `avisos_spin::read_request`).
+//!
+//! Reads that cost or write (the buckets from `tablas` on) are charged to the client address
+//! in `lecturas_cliente` before the session is checked (so a request with a bad or no token
+//! pays too), then to the session's RFC, which the session proves (it was opened by a verified
+//! signature): `avisos_portal::Env::limited_read`.
 
 use avisos_http::ApiError;
-use avisos_kv::KeyValue;
+use avisos_kv::{KeyValue, expiring};
 use chrono::{DateTime, Utc};
 
 /// At most `max` requests per `window_seconds`.
@@ -55,10 +67,16 @@ pub enum Bucket {
     Nonces,
     NoncesCliente,
     Tablas,
+    Consultas,
+    Bitacora,
+    Directorio,
+    Evidencias,
+    Descargas,
+    LecturasCliente,
 }
 
 impl Bucket {
-    pub const ALL: [Bucket; 7] = [
+    pub const ALL: [Bucket; 13] = [
         Bucket::Actos,
         Bucket::Sesiones,
         Bucket::ActosCliente,
@@ -66,6 +84,12 @@ impl Bucket {
         Bucket::Nonces,
         Bucket::NoncesCliente,
         Bucket::Tablas,
+        Bucket::Consultas,
+        Bucket::Bitacora,
+        Bucket::Directorio,
+        Bucket::Evidencias,
+        Bucket::Descargas,
+        Bucket::LecturasCliente,
     ];
 
     /// The name used in the `limites` variable and in counter keys.
@@ -78,6 +102,12 @@ impl Bucket {
             Bucket::Nonces => "nonces",
             Bucket::NoncesCliente => "nonces_cliente",
             Bucket::Tablas => "tablas",
+            Bucket::Consultas => "consultas",
+            Bucket::Bitacora => "bitacora",
+            Bucket::Directorio => "directorio",
+            Bucket::Evidencias => "evidencias",
+            Bucket::Descargas => "descargas",
+            Bucket::LecturasCliente => "lecturas_cliente",
         }
     }
 
@@ -93,6 +123,14 @@ impl Bucket {
             Bucket::Nonces => "nonces por RFC desde un mismo equipo cliente",
             Bucket::NoncesCliente => "nonces por equipo cliente",
             Bucket::Tablas => "consultas de la tabla de relaciones o exportaciones por RFC",
+            Bucket::Consultas => "consultas de avisos por RFC",
+            Bucket::Bitacora => "consultas de la bitácora por RFC",
+            Bucket::Directorio => "búsquedas en el directorio de desarrolladores por RFC",
+            Bucket::Evidencias => "envíos de evidencias por RFC",
+            Bucket::Descargas => "descargas de acuses, sets de pruebas o evidencias por RFC",
+            Bucket::LecturasCliente => {
+                "consultas, búsquedas, descargas o envíos por equipo cliente"
+            }
         }
     }
 }
@@ -107,6 +145,12 @@ pub struct Limits {
     pub nonces: Limit,
     pub nonces_cliente: Limit,
     pub tablas: Limit,
+    pub consultas: Limit,
+    pub bitacora: Limit,
+    pub directorio: Limit,
+    pub evidencias: Limit,
+    pub descargas: Limit,
+    pub lecturas_cliente: Limit,
 }
 
 impl Default for Limits {
@@ -119,6 +163,12 @@ impl Default for Limits {
             nonces: Limit::new(120, 60),
             nonces_cliente: Limit::new(600, 60),
             tablas: Limit::new(60, 60),
+            consultas: Limit::new(300, 60),
+            bitacora: Limit::new(60, 60),
+            directorio: Limit::new(120, 60),
+            evidencias: Limit::new(10, 60),
+            descargas: Limit::new(60, 60),
+            lecturas_cliente: Limit::new(1200, 60),
         }
     }
 }
@@ -159,6 +209,12 @@ impl Limits {
             Bucket::Nonces => self.nonces,
             Bucket::NoncesCliente => self.nonces_cliente,
             Bucket::Tablas => self.tablas,
+            Bucket::Consultas => self.consultas,
+            Bucket::Bitacora => self.bitacora,
+            Bucket::Directorio => self.directorio,
+            Bucket::Evidencias => self.evidencias,
+            Bucket::Descargas => self.descargas,
+            Bucket::LecturasCliente => self.lecturas_cliente,
         }
     }
 
@@ -171,6 +227,12 @@ impl Limits {
             Bucket::Nonces => &mut self.nonces,
             Bucket::NoncesCliente => &mut self.nonces_cliente,
             Bucket::Tablas => &mut self.tablas,
+            Bucket::Consultas => &mut self.consultas,
+            Bucket::Bitacora => &mut self.bitacora,
+            Bucket::Directorio => &mut self.directorio,
+            Bucket::Evidencias => &mut self.evidencias,
+            Bucket::Descargas => &mut self.descargas,
+            Bucket::LecturasCliente => &mut self.lecturas_cliente,
         }
     }
 
@@ -185,8 +247,9 @@ impl Limits {
         let (limit, window, key) = self.window(bucket, subject, now);
         let n = kv.increment(&key(window), 1)?;
         if n == 1 {
-            // Best effort: a leftover counter is harmless, just unused.
-            let _ = kv.delete(&key(window - 1));
+            // Best effort: an unregistered counter is one leftover key, the request goes on.
+            let ends = (window + 1) * limit.window_seconds;
+            let _ = expiring::expire(kv, &[&key(window)], ends, now.timestamp());
         }
         if n <= limit.max {
             return Ok(());
@@ -297,6 +360,60 @@ mod tests {
     }
 
     #[test]
+    fn every_bucket_is_configurable_by_its_own_name() {
+        let spec: Vec<String> = Bucket::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, b)| format!("{}={}/{}", b.name(), i + 1, 100 + i))
+            .collect();
+        let limits = Limits::parse(&spec.join(",")).unwrap();
+        for (i, b) in Bucket::ALL.into_iter().enumerate() {
+            assert_eq!(
+                limits.get(b),
+                Limit::new(i as i64 + 1, 100 + i as i64),
+                "{b:?}"
+            );
+        }
+        let mut names: Vec<&str> = Bucket::ALL.iter().map(|b| b.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Bucket::ALL.len(), "names are distinct");
+    }
+
+    #[test]
+    fn reads_that_cost_have_defaults_and_their_own_messages() {
+        let d = Limits::default();
+        assert_eq!(d.consultas, Limit::new(300, 60));
+        assert_eq!(d.bitacora, Limit::new(60, 60));
+        assert_eq!(d.directorio, Limit::new(120, 60));
+        assert_eq!(d.evidencias, Limit::new(10, 60));
+        assert_eq!(d.descargas, Limit::new(60, 60));
+        assert_eq!(d.lecturas_cliente, Limit::new(1200, 60));
+        let l = Limits::parse("consultas=2/60,lecturas_cliente=9/30").unwrap();
+        assert_eq!(l.consultas, Limit::new(2, 60));
+        assert_eq!(l.lecturas_cliente, Limit::new(9, 30));
+        assert_eq!(l.bitacora, d.bitacora);
+        let kv = MemoryKv::new();
+        let now = at("2026-11-23T18:00:00Z");
+        for _ in 0..2 {
+            l.admit(&kv, Bucket::Consultas, "NDE190512XY6", now)
+                .unwrap();
+        }
+        let e = l
+            .admit(&kv, Bucket::Consultas, "NDE190512XY6", now)
+            .unwrap_err();
+        assert_eq!((e.status, e.retry_after), (429, Some(60)));
+        assert!(
+            e.mensaje.contains("2 consultas de avisos por RFC"),
+            "{}",
+            e.mensaje
+        );
+        // The client's reads are a bucket of their own.
+        l.admit(&kv, Bucket::LecturasCliente, "NDE190512XY6", now)
+            .unwrap();
+    }
+
+    #[test]
     fn the_limit_holds_per_subject_and_window() {
         let kv = MemoryKv::new();
         let limits = Limits::parse("actos=3/60").unwrap();
@@ -322,12 +439,21 @@ mod tests {
         limits
             .admit(&kv, Bucket::Sesiones, "EDE200101AB0", now)
             .unwrap();
-        // The next window starts clean and removes the old counter.
+        // The next window starts clean.
         let later = at("2026-11-23T18:01:00Z");
         limits
             .admit(&kv, Bucket::Actos, "EDE200101AB0", later)
             .unwrap();
+        // Once the old window is past its expiry's grace, later requests (of anyone) sweep
+        // its counter away: a subject that never comes back leaves nothing behind.
         let old = format!("limite:actos:EDE200101AB0:{}", now.timestamp() / 60);
+        assert!(kv.exists(&old).unwrap());
+        let much_later = later + chrono::Duration::minutes(10);
+        for i in 0..4 {
+            limits
+                .admit(&kv, Bucket::Actos, &format!("OTRO{i}"), much_later)
+                .unwrap();
+        }
         assert!(!kv.exists(&old).unwrap());
     }
 

@@ -1,9 +1,15 @@
 //! Single-use nonces: issued for one RFC and one action, valid for a few minutes, consumed at most
 //! once even under concurrent requests: the first use is the caller whose atomic increment of the
 //! nonce's use counter returns 1 (increment is atomic on every Spin key-value backend).
+//!
+//! Keys: `nonce:<n>` (the record) and `nonce:uso:<n>` (the use counter). Both are registered at
+//! issue to expire with the nonce (`avisos_kv::expiring`), so they are deleted, record first,
+//! once the nonce could not be used anyway (expired, and the grace past). The first use also
+//! deletes the record; a spent nonce is known by its use counter until then (`NONCE_USADO`),
+//! and a deleted one is unknown: refused either way.
 
 use avisos_http::ApiError;
-use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_kv::{KeyValue, KeyValueJson, expiring};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +54,13 @@ pub fn issue(
         accion: accion.to_string(),
         expira: now + Duration::seconds(TTL_SECONDS),
     };
+    // Registered before it is written, so no record is ever left without its expiry.
+    expiring::expire(
+        kv,
+        &[&key(&nonce), &use_counter(&nonce)],
+        record.expira.timestamp(),
+        now.timestamp(),
+    )?;
     kv.set_json(&key(&nonce), &record)?;
     Ok(IssuedNonce {
         nonce,
@@ -73,7 +86,12 @@ pub fn consume(
             other => ApiError::from(other),
         })?
     else {
-        return Err(unknown());
+        // Spent nonces lose their record (below); their use counter still tells.
+        return match expiring::read_counter(kv, &use_counter(nonce)) {
+            Ok(Some(uses)) if uses > 0 => Err(used()),
+            Ok(_) | Err(avisos_kv::KvError::Corrupt { .. }) => Err(unknown()),
+            Err(other) => Err(other.into()),
+        };
     };
     if record.accion != accion {
         return Err(ApiError::bad_request(
@@ -97,6 +115,8 @@ pub fn consume(
         ));
     }
     if kv.increment(&use_counter(nonce), 1)? == 1 {
+        // Best effort: the use counter alone refuses it from now on.
+        let _ = kv.delete(&key(nonce));
         Ok(())
     } else {
         Err(used())
@@ -156,6 +176,56 @@ mod tests {
         assert_eq!(code(&n.nonce, "EDE200101AB0", "X", late), "NONCE_EXPIRADO");
         // None of the refusals used it up.
         consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap();
+    }
+
+    /// A spent nonce is refused at every instant (the use counter, then expiry, then nothing
+    /// left to find), and its keys are gone once later nonces swept them.
+    #[test]
+    fn a_spent_nonce_stays_refused_until_its_keys_are_swept() {
+        let kv = MemoryKv::new();
+        let n = issue(&kv, "EDE200101AB0", "X", t0(), [4; 24]).unwrap();
+        consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap();
+        assert!(
+            !kv.exists(&key(&n.nonce)).unwrap(),
+            "the record goes at first use"
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for step in 0..60u8 {
+            let at = t0() + Duration::seconds(i64::from(step) * 15);
+            // Other clients' nonces keep the sweep going.
+            issue(&kv, "DELP900303MN5", "X", at, [step; 24]).unwrap();
+            let e = consume(&kv, &n.nonce, "EDE200101AB0", "X", at).unwrap_err();
+            seen.insert(e.codigo.to_string());
+        }
+        assert!(seen.contains("NONCE_USADO"), "{seen:?}");
+        assert!(seen.contains("NONCE_DESCONOCIDO"), "{seen:?}");
+        assert!(!kv.exists(&use_counter(&n.nonce)).unwrap(), "swept");
+        // Only the nonces of the last minutes are left, not the 60 issued.
+        let left = kv
+            .snapshot()
+            .data
+            .keys()
+            .filter(|k| k.starts_with("nonce:"))
+            .count();
+        assert!(left <= 40, "{left} nonce keys left");
+    }
+
+    /// A nonce nobody used is removed too, never before it expired.
+    #[test]
+    fn an_unused_nonce_is_removed_after_it_expires() {
+        let kv = MemoryKv::new();
+        let n = issue(&kv, "EDE200101AB0", "X", t0(), [5; 24]).unwrap();
+        let mut at = t0();
+        while kv.exists(&key(&n.nonce)).unwrap() {
+            at += Duration::seconds(20);
+            assert!(at < t0() + Duration::minutes(10), "never removed");
+            issue(&kv, "DELP900303MN5", "X", at, [6; 24]).unwrap();
+        }
+        assert!(
+            at > n.expira,
+            "removed at {at}, before it expired at {}",
+            n.expira
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! Token: `v1.<base64url(JSON payload)>.<base64url(HMAC-SHA256(key, "v1." + payload))>`.
 
 use avisos_http::{ApiError, HttpRequest};
-use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_kv::{KeyValue, KeyValueJson, expiring};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
@@ -142,9 +142,13 @@ pub fn verify(
     Ok(session)
 }
 
-/// Ends a session before its expiry.
-pub fn revoke(kv: &dyn KeyValue, session: &Session) -> Result<(), ApiError> {
-    kv.set_json(&revocation_key(&session.sid), &session.expira)?;
+/// Ends a session before its expiry. The revocation is kept only until the session would
+/// have expired anyway (then [`verify`] refuses it as expired): it is registered to expire with
+/// it (`avisos_kv::expiring`), so logouts do not pile up in the store.
+pub fn revoke(kv: &dyn KeyValue, session: &Session, now: DateTime<Utc>) -> Result<(), ApiError> {
+    let key = revocation_key(&session.sid);
+    expiring::expire(kv, &[&key], session.expira.timestamp(), now.timestamp())?;
+    kv.set_json(&key, &session.expira)?;
     Ok(())
 }
 
@@ -293,10 +297,45 @@ mod tests {
     fn revoked_session_is_refused() {
         let kv = MemoryKv::new();
         let (token, s) = issue(KEY, "EDE200101AB0", "E", Role::Patron, t0(), [9; 16]);
-        revoke(&kv, &s).unwrap();
+        revoke(&kv, &s, t0()).unwrap();
         assert_eq!(
             verify(KEY, &token, &kv, t0()).unwrap_err().codigo,
             "SESION_CERRADA"
+        );
+    }
+
+    /// A revocation is refused until the session expires, and swept after: a thousand
+    /// logouts leave only the revocations of sessions that could still be used.
+    #[test]
+    fn revocations_are_kept_while_their_session_lives_then_swept() {
+        let kv = MemoryKv::new();
+        let mut sessions = Vec::new();
+        for i in 0..1_000u16 {
+            let at = t0() + Duration::seconds(i64::from(i) * 6);
+            let random: [u8; 16] = std::array::from_fn(|b| (i >> (8 * (b % 2))) as u8);
+            let (token, s) = issue(KEY, "EDE200101AB0", "E", Role::Patron, at, random);
+            revoke(&kv, &s, at).unwrap();
+            sessions.push((token, s));
+            // Every session revoked in the last twenty minutes is still refused as closed.
+            for (token, s) in sessions.iter().rev().take(5) {
+                if at < s.expira {
+                    assert_eq!(
+                        verify(KEY, token, &kv, at).unwrap_err().codigo,
+                        "SESION_CERRADA"
+                    );
+                }
+            }
+        }
+        let revocations = kv
+            .snapshot()
+            .data
+            .keys()
+            .filter(|k| k.starts_with("sesion:revocada:"))
+            .count();
+        // 200 sessions of the last 20 minutes are alive; a few minutes' worth more await the sweep.
+        assert!(
+            (200..=260).contains(&revocations),
+            "{revocations} revocations kept"
         );
     }
 

@@ -4,8 +4,11 @@
 //! 1. the developer's certification: authorised (`DESARROLLADOR_NO_CERTIFICADO`,
 //!    `CERTIFICACION_CANCELADA`);
 //! 2. the relation for the Avisos service is *Relación Vigente* today (America/Mexico_City, the
-//!    injected clock): otherwise the newest relation between the two says why
-//!    (`RELACION_INEXISTENTE`, `RELACION_CANCELADA`, `RELACION_NO_VIGENTE`);
+//!    injected clock) and was granted under the developer's current certification (a developer
+//!    that cancelled and was certified again needs new relations): otherwise the newest
+//!    relation between the two says why (`RELACION_INEXISTENTE`, `RELACION_CANCELADA`,
+//!    `RELACION_NO_VIGENTE`, whose message says whether the vigencia ended or the certification
+//!    it was granted under was cancelled);
 //! 3. the throttle of wrong passwords per (developer, employer) ([`throttle`]): `INTENTOS_EXCEDIDOS`
 //!    (or `VERIFICACIONES_SIMULTANEAS` when too many checks of the pair are in flight);
 //! 4. the employer's **current** service password. The relations issue decided that
@@ -28,7 +31,7 @@ use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use avisos_relations::directory::{self, CertStatus};
 use avisos_relations::password::{self, PasswordHash, PasswordRecord, PasswordState};
-use avisos_relations::relation::{self, Perspective};
+use avisos_relations::relation::{self, MOTIVO_CERTIFICACION_CANCELADA, Perspective};
 use avisos_relations::{Relation, Servicio};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,6 +111,19 @@ pub fn check_relation(
                 r.texto.fecha_cancelacion_anticipada, r.no_caso
             ),
         ),
+        Some(r)
+            if r.motivo
+                .as_ref()
+                .is_some_and(|m| m.codigo == MOTIVO_CERTIFICACION_CANCELADA) =>
+        {
+            forbidden(
+                "RELACION_NO_VIGENTE",
+                format!(
+                    "Relación no vigente: la relación {} se otorgó con una certificación del desarrollador que después fue cancelada, y una nueva certificación no la reactiva. El patrón debe registrar una nueva relación de confianza con este desarrollador.",
+                    r.no_caso
+                ),
+            )
+        }
         Some(r) => forbidden(
             "RELACION_NO_VIGENTE",
             format!(
@@ -246,6 +262,9 @@ mod tests {
                 actualizado: now(),
                 folio: "0500000001".into(),
                 registrado_por: "AIGL850215QR5".into(),
+                generacion: 0,
+                certificacion: None,
+                anterior: None,
             },
         )
         .unwrap();
@@ -283,6 +302,8 @@ mod tests {
             fin_vigencia: fin,
             registrada: now(),
             generacion_contrasena: 1,
+            // `certify` authorises the developer for the first time: generation 1.
+            generacion_certificacion: Some(1),
             cancelacion: cancelled.then(|| Cancellation {
                 fecha: "2026-11-20".parse().unwrap(),
                 instante: now(),
@@ -344,6 +365,30 @@ mod tests {
             code(check_certification(&kv, DEV)),
             "CERTIFICACION_CANCELADA"
         );
+        // Certified again: the relation of the cancelled certification grants nothing, and the
+        // refusal says why and what to do.
+        certify(&kv, CertStatus::Autorizada);
+        check_certification(&kv, DEV).unwrap();
+        let refused = check_relation(&kv, PATRON, DEV, now()).unwrap_err().error;
+        assert_eq!(
+            (refused.status, &*refused.codigo),
+            (403, "RELACION_NO_VIGENTE")
+        );
+        assert!(
+            refused
+                .mensaje
+                .contains("certificación del desarrollador que después fue cancelada")
+                && refused
+                    .mensaje
+                    .contains("debe registrar una nueva relación"),
+            "{}",
+            refused.mensaje
+        );
+        // A relation granted under the new certification works.
+        let mut renewed = relation("2026-12-31".parse().unwrap(), false);
+        renewed.generacion_certificacion = Some(2);
+        relation::import(&kv, vec![renewed], now()).unwrap();
+        check_relation(&kv, PATRON, DEV, now()).unwrap();
     }
 
     #[test]

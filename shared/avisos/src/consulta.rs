@@ -6,7 +6,9 @@
 //! read), then the gate ([`crate::acceso`]), then the employer's index and only the pages the
 //! range and the requested page need ([`crate::store::query`]). From the gate on, every outcome
 //! is written to the employer's audit ([`crate::bitacora`]) before the answer leaves; if the
-//! audit cannot be written, no avisos are delivered.
+//! audit cannot be written, no avisos are delivered. Refusals that checked nothing of the
+//! employer's ([`aggregated`]) are counted per developer, employer, day and result instead of
+//! written one record each, so a flood of them cannot grow the employer's audit.
 
 use avisos_acts::Mode;
 use avisos_http::ApiError;
@@ -217,6 +219,20 @@ fn nrp_not_of_employer() -> Refusal {
     .into()
 }
 
+/// Whether a refusal is audited in aggregate: one refused before the relation check passed
+/// (no certification, no live relation: 403 from steps 1 and 2 of [`crate::acceso`]) or by the
+/// throttle (429: the pair is locked or busy, no password was checked). Such refusals cost the
+/// caller nothing but an e.firma session, so one record each would let anyone flood any
+/// employer's audit. Wrong passwords and everything after stay one record each (the throttle
+/// bounds wrong passwords per pair).
+pub fn aggregated(refusal: &Refusal, relation_passed: bool) -> bool {
+    match refusal.error.status {
+        403 => !relation_passed,
+        429 => true,
+        _ => false,
+    }
+}
+
 /// The gate, then the query. Both outcomes are audited.
 pub fn consult(
     kv: &dyn KeyValue,
@@ -224,9 +240,11 @@ pub fn consult(
     c: &Consulta,
     now: DateTime<Utc>,
 ) -> Result<Respuesta, Refusal> {
+    let mut relation_passed = false;
     let outcome = (|| {
         acceso::check_certification(kv, caller.rfc)?;
         let relation = acceso::check_relation(kv, &c.patron, caller.rfc, now)?;
+        relation_passed = true;
         acceso::check_password(kv, &relation, caller.rfc, &c.contrasena, now)?;
         let (_, index) = store::load_index(kv, &c.patron)?;
         if let Some(n) = &c.nrp
@@ -247,21 +265,28 @@ pub fn consult(
         Ok((_, s)) => (RESULTADO_EXITOSO.to_string(), 200, s.avisos.len(), s.total),
         Err(r) => (r.error.codigo.to_string(), r.error.status, 0, 0),
     };
-    let numero = bitacora::record(
-        kv,
-        bitacora::Entry {
-            patron: &c.patron,
-            rfc_desarrollador: caller.rfc,
-            nombre_desarrollador: caller.nombre,
-            filtros: c.filtros(),
-            resultado: &resultado,
-            estatus_http: estatus,
-            avisos_devueltos: devueltos,
-            avisos_coincidentes: coincidentes,
-        },
-        now,
-    )?;
-    let (relation, slice) = outcome?;
+    let entry = bitacora::Entry {
+        patron: &c.patron,
+        rfc_desarrollador: caller.rfc,
+        nombre_desarrollador: caller.nombre,
+        filtros: c.filtros(),
+        resultado: &resultado,
+        estatus_http: estatus,
+        avisos_devueltos: devueltos,
+        avisos_coincidentes: coincidentes,
+    };
+    let (relation, slice) = match outcome {
+        Ok(found) => found,
+        Err(refusal) => {
+            if aggregated(&refusal, relation_passed) {
+                bitacora::record_aggregated(kv, entry, now)?;
+            } else {
+                bitacora::record(kv, entry, now)?;
+            }
+            return Err(refusal);
+        }
+    };
+    let numero = bitacora::record(kv, entry, now)?;
     Ok(Respuesta {
         rfc_patron: c.patron.clone(),
         razon_social: relation.patron_nombre.clone(),
@@ -279,6 +304,41 @@ pub fn consult(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use avisos_kv::MemoryKv;
+
+    #[test]
+    fn refusals_that_checked_nothing_are_audited_in_aggregate() {
+        let kv = MemoryKv::new();
+        let now: DateTime<Utc> = "2026-11-23T18:00:00Z".parse().unwrap();
+        let c = parse(req(), Mode::Demo, today()).unwrap();
+        let caller = Caller {
+            rfc: "NDE190512XY6",
+            nombre: "NOMINAS DEMOSTRACION SA DE CV",
+        };
+        for _ in 0..400 {
+            let r = consult(&kv, caller, &c, now).unwrap_err();
+            assert_eq!(r.error.codigo, "DESARROLLADOR_NO_CERTIFICADO");
+        }
+        assert!(kv.len() <= 4, "{} keys for 400 refusals", kv.len());
+        let l = bitacora::list(&kv, "EDE200101AB0", 1, 10).unwrap();
+        assert_eq!(l.registros.len(), 1);
+        assert_eq!(l.registros[0].veces, 400);
+        assert_eq!(l.registros[0].resultado, "DESARROLLADOR_NO_CERTIFICADO");
+    }
+
+    #[test]
+    fn which_refusals_aggregate() {
+        let r = |status, codigo| Refusal::from(ApiError::new(status, codigo, "x"));
+        // Steps 1 and 2 of the gate.
+        assert!(aggregated(&r(403, "DESARROLLADOR_NO_CERTIFICADO"), false));
+        assert!(aggregated(&r(403, "RELACION_CANCELADA"), false));
+        // The throttle, whenever.
+        assert!(aggregated(&r(429, "INTENTOS_EXCEDIDOS"), true));
+        // A wrong password, a store failure, an NRP of another employer: one record each.
+        assert!(!aggregated(&r(403, "CONTRASENA_INCORRECTA"), true));
+        assert!(!aggregated(&r(503, "ALMACEN_NO_DISPONIBLE"), false));
+        assert!(!aggregated(&r(404, "NRP_NO_CORRESPONDE"), true));
+    }
 
     fn today() -> NaiveDate {
         "2026-11-23".parse().unwrap()

@@ -24,13 +24,16 @@
 //! | `avisos:<RFC>:generacion` | counter: the generation of the next publication's pages |
 //! | `avisos:<RFC>:bitacora` | counter: the number of the last audit record |
 //! | `avisos:<RFC>:bitacora:<n>` | [`bitacora::Registro`] |
+//! | `avisos:<RFC>:bitacora-agregada:<desarrollador>:<AAAA-MM-DD>:<resultado>` | counter: that day's refusals of that kind ([`bitacora`], aggregated) |
+//! | `avisos:<RFC>:bitacora-agregada:<desarrollador>:<AAAA-MM-DD>:<resultado>:numero` | the number of the aggregate's record |
 //! | `avisos:<RFC>:contrasena-verificada` | fingerprint of the last password that passed Argon2id ([`acceso`]) |
 //! | `avisos:intentos:<desarrollador>:<RFC>:<ventana>` | counter of wrong passwords in a 15-minute window ([`throttle`]) |
 //!
 //! Write order of a publication: validation and merge (nothing written), folio and sealed acuse,
 //! new pages, the index swapped with compare-and-swap (from here the avisos are visible),
-//! superseded pages deleted. A consultation writes only its audit record (counter, then record)
-//! and the throttle counter.
+//! superseded pages deleted. A consultation writes only its audit record (counter, then record;
+//! or, refused before anything of the employer's was checked, its aggregate's counter) and the
+//! throttle counter.
 
 pub mod acceso;
 pub mod aviso;

@@ -379,4 +379,57 @@ mod tests {
             .collect();
         assert_eq!(got, [(1, "nss"), (1, "tipo_descuento"), (3, "folio_aviso")]);
     }
+
+    /// A publication is whole or absent whichever store operation fails (without effect, or
+    /// with its answer lost), from no avisos and over existing ones (pages replaced): readers
+    /// see every aviso of the employer as before or as after, never a mix or a missing page, and
+    /// a retry ends as the publication.
+    #[test]
+    fn a_publication_is_whole_or_absent_at_every_step() {
+        use avisos_kv::faults::{Fault, walk};
+        use avisos_kv::{KeyValue, MemoryKv};
+        use avisos_relations::testutil::{ANALISTA, PATRON, act, seal, t0};
+
+        let d = "2026-11-02".parse().unwrap();
+        let publish_rows = |kv: &dyn KeyValue, rows: &[Value]| {
+            let act = act(
+                ANALISTA,
+                actions::PUBLICAR_AVISOS,
+                &[
+                    ("rfc_patron", PATRON),
+                    ("total_avisos", "n"),
+                    ("avisos_sha256", "h"),
+                ],
+            );
+            let _ = publish(kv, &seal(), &act, PATRON, rows, t0());
+        };
+        let observe = |kv: &MemoryKv| {
+            let (_, index) = store::load_index(kv, PATRON).unwrap();
+            let all = store::load_all(kv, &index).unwrap();
+            (
+                index.total,
+                index.nrps,
+                serde_json::to_string(&all).unwrap(),
+            )
+        };
+        let first: Vec<Value> = (1..=3).map(|i| sample::row(i, d)).collect();
+        let empty = MemoryKv::new();
+        let mut points = 0;
+        for fault in Fault::ALL {
+            let act = |kv: &dyn KeyValue| publish_rows(kv, &first);
+            points += walk(&empty.snapshot(), fault, act, observe, act).points;
+        }
+        // Over existing avisos: one replaced, one new, in the same bimester (its page is
+        // rewritten and the old one deleted after the swap).
+        publish_rows(&empty, &first);
+        let mut changed = sample::row(2, d);
+        changed["valor_descuento"] = json!("30.0000");
+        let second = vec![changed, sample::row(4, d)];
+        for fault in Fault::ALL {
+            let act = |kv: &dyn KeyValue| publish_rows(kv, &second);
+            points += walk(&empty.snapshot(), fault, act, observe, act).points;
+        }
+        assert!(points >= 20, "{points}");
+        eprintln!("PUBLICAR_AVISOS: {points} fault points");
+    }
 }

@@ -11,8 +11,9 @@
 //! Pages are **copy-on-write**: a publication writes the new pages of the bimesters it changes
 //! under a fresh generation, then swaps the index with compare-and-swap against the value it
 //! read. Readers see the old index or the new one, never a mix; a concurrent publication for the
-//! same employer loses the swap, deletes its pages and is told so. Superseded pages are deleted
-//! after the swap (a failure there leaves garbage no index points to, never a wrong answer).
+//! same employer loses the swap, deletes its pages and is told so (a swap whose answer was lost
+//! keeps them: it may have landed). Superseded pages are deleted after the swap (a failure there
+//! leaves garbage no index points to, never a wrong answer).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -235,12 +236,21 @@ pub fn commit(
         Ok(true) => {}
         Ok(false) => {
             rollback(&written);
+            if raw.is_none() {
+                // The employer's first index: another first publication holds its creation,
+                // possibly one a store failure interrupted (`avisos_kv::CheckedKv` frees it
+                // within two minutes).
+                return Err(ApiError::new(
+                    409,
+                    "PUBLICACION_CONCURRENTE",
+                    "Se está registrando otra primera publicación de avisos para el mismo patrón; esta no tuvo efecto. Vuelve a enviarla en unos minutos.",
+                ));
+            }
             return Err(concurrent());
         }
-        Err(e) => {
-            rollback(&written);
-            return Err(e.into());
-        }
+        // The swap may have landed before its answer was lost: then the index names these
+        // pages, so they stay (if it did not, they are garbage no index names).
+        Err(e) => return Err(e.into()),
     }
     for k in superseded {
         let _ = kv.delete(&k);

@@ -19,9 +19,13 @@
 //! `VERIFICACIONES_SIMULTANEAS` with `Retry-After: 1`, never the lock. Counters are per pair: a
 //! correct password never clears anyone's count, and one developer's guesses never lock out
 //! another developer.
+//!
+//! Counters are read without creating them, and a window's two counters are registered to
+//! expire when it ends (`avisos_kv::expiring`) by the reservation that finds no check in flight,
+//! so consultations leave no counter behind.
 
 use avisos_http::ApiError;
-use avisos_kv::KeyValue;
+use avisos_kv::{KeyValue, expiring};
 use chrono::{DateTime, Utc};
 
 use crate::acceso::Refusal;
@@ -98,10 +102,10 @@ pub fn check(
 ) -> Result<(), Refusal> {
     let t = now.timestamp();
     let window = t.div_euclid(WINDOW_SECONDS);
-    // Counters are read with a zero increment (their encoding is the store's).
-    let n = kv
-        .increment(&key("intentos", desarrollador, patron, window), 0)
-        .map_err(ApiError::from)?;
+    // Read without creating it: most consultations never fail a password.
+    let n = expiring::read_counter(kv, &key("intentos", desarrollador, patron, window))
+        .map_err(ApiError::from)?
+        .unwrap_or(0);
     if n >= MAX_FAILURES {
         return Err(locked(window, t));
     }
@@ -124,8 +128,15 @@ pub fn reserve(
     let in_flight = kv
         .increment(&attempt.in_flight, 1)
         .map_err(ApiError::from)?;
-    let failures = match kv.increment(&attempt.failures, 0) {
-        Ok(n) => n,
+    if in_flight == 1 {
+        // The first check of the window (or the first after a quiet spell: registering twice
+        // only costs a slot). Best effort: an unregistered counter is one leftover key.
+        let ends = (window + 1) * WINDOW_SECONDS;
+        let keys = [attempt.in_flight.as_str(), attempt.failures.as_str()];
+        let _ = expiring::expire(kv, &keys, ends, t);
+    }
+    let failures = match expiring::read_counter(kv, &attempt.failures) {
+        Ok(n) => n.unwrap_or(0),
         Err(e) => {
             attempt.release(kv);
             return Err(ApiError::from(e).into());
@@ -202,6 +213,30 @@ mod tests {
             a.release(&kv);
         }
         reserve(&kv, "DEV", "PAT", now()).unwrap().release(&kv);
+    }
+
+    /// Checking writes nothing, and a window's counters are gone once later checks swept them.
+    #[test]
+    fn counters_are_not_created_by_reading_and_expire_with_their_window() {
+        let kv = MemoryKv::new();
+        check(&kv, "DEV", "PAT", now()).unwrap();
+        assert!(kv.is_empty(), "a check of a clean pair writes nothing");
+        reserve(&kv, "DEV", "PAT", now()).unwrap().fail(&kv);
+        let window = now().timestamp().div_euclid(WINDOW_SECONDS);
+        assert!(kv.exists(&key("intentos", "DEV", "PAT", window)).unwrap());
+        // An hour later, other pairs' checks sweep the old window away.
+        let later = now() + chrono::Duration::hours(1);
+        for i in 0..4 {
+            reserve(&kv, "DEV", &format!("OTRO{i}"), later)
+                .unwrap()
+                .release(&kv);
+        }
+        for kind in ["intentos", "verificando"] {
+            assert!(
+                !kv.exists(&key(kind, "DEV", "PAT", window)).unwrap(),
+                "{kind}"
+            );
+        }
     }
 
     /// Concurrent wrong guesses never get more checks than failures + slots allow.

@@ -35,11 +35,18 @@
 //! | `notificaciones:<RFC>` | index: the recipient's notification ids, oldest first |
 //! | `notificaciones:pendientes` | index: ids still to be sent through the mail API |
 //!
-//! Write order of every transition: checks first (nothing written); then the folio and the sealed
-//! acuse; then the record, swapped with compare-and-swap on the exact bytes read (of two
-//! concurrent transitions one wins, the other is re-checked and refused); then the indexes and the
-//! directory. A failure after the record leaves an index stale, never a record without its acuse;
-//! listings re-check every record they show.
+//! Write order of every transition (whole or absent, checked by a walk of store failures over
+//! every operation in `workflow_tests` and `tests/e2e/tests/fallas.rs`): checks first (nothing
+//! written); then the folio and the sealed acuse; then everything the act adds, in a form
+//! readers ignore until the record says so (the act's notification names its act, tray and
+//! developer index entries are checked against their record, the directory follows the
+//! request's record); then **one commit point**: the record swapped with compare-and-swap on the
+//! exact bytes read (of two concurrent transitions one wins, the other is re-checked and
+//! refused), or, for a new request, the developer's claim taken (its record is written pending
+//! and counts once the claim names it); then [`workflow::settle`], the cleanup readers do not
+//! need (old index entries, the claim and the directory record of a cancelled request), which
+//! an act refused because the record is already past it runs again. A failure before the commit
+//! leaves a sealed acuse no record names (evidence of a signed request that took no effect).
 
 pub mod blob;
 pub mod deadline;
@@ -162,6 +169,8 @@ pub fn hex(bytes: &[u8]) -> String {
     efirma::to_hex(bytes)
 }
 
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 pub(crate) mod testutil;
 #[cfg(test)]

@@ -12,8 +12,19 @@
 //! `POST <correo_api_url>` with `Authorization: Bearer <correo_api_token>` and a JSON body
 //! `{ "para", "asunto", "texto", "referencia", "adjuntos"? }` (attachments as
 //! `{ "nombre", "tipo", "contenido_base64" }`); any 2xx answer means accepted.
-//! Delivery is at least once: two requests retrying the same queued notification at the same
-//! moment may both send it; `referencia` (the notification id) lets the mail API deduplicate.
+//!
+//! **Sending is claimed** ([`deliver`]): before sending, a sender swaps the notification to
+//! `en_envio` = now with compare-and-swap; of two acts or retries reaching the same one, one sends
+//! and the other leaves it. A claim older than [`SEND_LEASE_SECONDS`] (its sender died) may be
+//! taken over, so delivery is at least once, never zero; `referencia` (the notification id)
+//! lets the mail API deduplicate. The outcome is swapped in against the claim: a failure is
+//! recorded only by the claim's holder, a success always (a mail sent is never recorded as
+//! failed), and only a sent notification leaves the queue.
+//!
+//! **Written before the act it belongs to commits**: an act's notification names the act
+//! (`acto`, the folio of its acuse) and counts only once the request's record lists that act
+//! ([`confirmed`]): the inbox and the sender skip it until then, so a store failure between the
+//! notification and the record leaves nothing a reader sees.
 
 use std::future::Future;
 
@@ -32,6 +43,12 @@ pub const RETRY_PER_ACT: usize = 5;
 pub const RETRY_PER_CALL: usize = 50;
 /// Longest error text kept.
 const MAX_ERROR_CHARS: usize = 300;
+/// Seconds a claimed send keeps other senders off (a mail request takes seconds).
+pub const SEND_LEASE_SECONDS: i64 = 120;
+/// Seconds after which a queued notification whose act never committed leaves the queue.
+pub const UNCONFIRMED_GRACE_SECONDS: i64 = 600;
+/// Bounded retries of a notification's compare-and-swap under contention.
+const CAS_ATTEMPTS: usize = 16;
 const QUEUE: &str = "notificaciones:pendientes";
 const COUNTER: &str = "notificacion:secuencia";
 
@@ -78,6 +95,13 @@ pub struct Notification {
     pub intentos: u32,
     pub ultimo_error: Option<String>,
     pub enviada: Option<DateTime<Utc>>,
+    /// The folio of the act that produced it (`None`: not tied to an act): shown and sent only
+    /// once the request's record lists that act ([`confirmed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acto: Option<String>,
+    /// When a sender claimed it (see the module docs); `None` when nobody is sending it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en_envio: Option<DateTime<Utc>>,
 }
 
 /// What a component passes to create one.
@@ -91,6 +115,8 @@ pub struct NewNotification {
     pub folio: String,
     pub enlace: Option<String>,
     pub ronda: Option<u32>,
+    /// The folio of the act it belongs to (see [`Notification::acto`]).
+    pub acto: Option<String>,
 }
 
 /// The configured mail API (Spin variables `correo_api_url`, `correo_api_token`).
@@ -156,6 +182,8 @@ pub fn enqueue(
         intentos: 0,
         ultimo_error: None,
         enviada: None,
+        acto: new.acto,
+        en_envio: None,
     };
     kv.set_json(&key(&id), &n)?;
     index::add(kv, &inbox_key(&n.rfc), &id)?;
@@ -167,6 +195,58 @@ pub fn enqueue(
 
 pub fn load(kv: &dyn KeyValue, id: &str) -> Result<Option<Notification>, ApiError> {
     Ok(kv.get_json(&key(id))?)
+}
+
+/// Whether the act `n` belongs to took effect: its request's record lists the act.
+pub fn confirmed(kv: &dyn KeyValue, n: &Notification) -> Result<bool, ApiError> {
+    let Some(acto) = &n.acto else {
+        return Ok(true);
+    };
+    Ok(crate::record::load(kv, &n.folio)?
+        .is_some_and(|c| c.act_folios().any(|f| f == acto.as_str())))
+}
+
+fn load_raw(kv: &dyn KeyValue, id: &str) -> Result<Option<(Notification, Vec<u8>)>, ApiError> {
+    let Some(raw) = kv.get(&key(id))? else {
+        return Ok(None);
+    };
+    let n = serde_json::from_slice(&raw).map_err(|_| ApiError::internal("corrupt notification"))?;
+    Ok(Some((n, raw)))
+}
+
+fn encode(n: &Notification) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(n).map_err(|e| ApiError::internal(&e.to_string()))
+}
+
+/// Claims the sending of `id` (see the module docs): the notification as claimed and its exact
+/// bytes, or `None` when it is sent already, or being sent by a live claim.
+pub fn claim_send(
+    kv: &dyn KeyValue,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Notification, Vec<u8>)>, ApiError> {
+    for _ in 0..CAS_ATTEMPTS {
+        let Some((n, raw)) = load_raw(kv, id)? else {
+            return Ok(None);
+        };
+        if n.estado == Estado::Enviada {
+            return Ok(None);
+        }
+        if n.en_envio
+            .is_some_and(|t| (now - t).num_seconds() < SEND_LEASE_SECONDS)
+        {
+            return Ok(None);
+        }
+        let claimed = Notification {
+            en_envio: Some(now),
+            ..n
+        };
+        let bytes = encode(&claimed)?;
+        if kv.compare_and_swap(&key(id), Some(&raw), &bytes)? {
+            return Ok(Some((claimed, bytes)));
+        }
+    }
+    Ok(None)
 }
 
 /// A file attached to an e-mail.
@@ -204,31 +284,53 @@ pub fn mail_request(
     }
 }
 
-/// Records one delivery attempt.
+/// Records one delivery attempt of the claim `claimed` (the bytes [`claim_send`] swapped in): a
+/// success whatever happened meanwhile (it leaves the queue), a failure only if the claim is
+/// still there (otherwise another sender owns the outcome). Returns the notification as it ends.
 pub fn record_attempt(
     kv: &dyn KeyValue,
     id: &str,
+    claimed: &[u8],
     outcome: Result<(), String>,
     now: DateTime<Utc>,
 ) -> Result<Notification, ApiError> {
-    let mut n = load(kv, id)?.ok_or_else(|| ApiError::internal("missing notification"))?;
-    n.intentos += 1;
-    match outcome {
-        Ok(()) => {
-            n.estado = Estado::Enviada;
-            n.enviada = Some(now);
-            n.ultimo_error = None;
-        }
-        Err(e) => {
-            n.estado = Estado::Fallida;
-            n.ultimo_error = Some(e.chars().take(MAX_ERROR_CHARS).collect());
+    let missing = || ApiError::internal("missing notification");
+    for _ in 0..CAS_ATTEMPTS {
+        let (n, raw) = load_raw(kv, id)?.ok_or_else(missing)?;
+        let next = match &outcome {
+            Ok(()) if n.estado == Estado::Enviada => {
+                index::remove(kv, QUEUE, id)?;
+                return Ok(n);
+            }
+            Ok(()) => Notification {
+                estado: Estado::Enviada,
+                enviada: Some(now),
+                ultimo_error: None,
+                intentos: n.intentos + 1,
+                en_envio: None,
+                ..n
+            },
+            Err(_) if raw != claimed => return Ok(n),
+            Err(e) => Notification {
+                estado: Estado::Fallida,
+                ultimo_error: Some(e.chars().take(MAX_ERROR_CHARS).collect()),
+                intentos: n.intentos + 1,
+                en_envio: None,
+                ..n
+            },
+        };
+        if kv.compare_and_swap(&key(id), Some(&raw), &encode(&next)?)? {
+            if next.estado == Estado::Enviada {
+                index::remove(kv, QUEUE, id)?;
+            }
+            return Ok(next);
         }
     }
-    kv.set_json(&key(id), &n)?;
-    if n.estado == Estado::Enviada {
-        index::remove(kv, QUEUE, id)?;
-    }
-    Ok(n)
+    Err(ApiError::new(
+        503,
+        "NOTIFICACION_OCUPADA",
+        "La notificación se está actualizando desde otra solicitud. Intenta de nuevo en unos segundos.",
+    ))
 }
 
 /// The queued ids, oldest first.
@@ -256,12 +358,34 @@ where
     F: Fn(MailRequest) -> Fut,
     Fut: Future<Output = Result<u16, String>>,
 {
+    Ok(send_claimed(kv, config, ids, retry, now, attach, send)
+        .await?
+        .0)
+}
+
+/// [`deliver`], and the notifications this call itself sent or failed to send (not those
+/// another sender held).
+async fn send_claimed<A, F, Fut>(
+    kv: &dyn KeyValue,
+    config: Option<&MailConfig>,
+    ids: &[String],
+    retry: usize,
+    now: DateTime<Utc>,
+    attach: A,
+    send: F,
+) -> Result<(Vec<Notification>, Vec<Notification>), ApiError>
+where
+    A: Fn(&Notification) -> Option<Attachment>,
+    F: Fn(MailRequest) -> Fut,
+    Fut: Future<Output = Result<u16, String>>,
+{
     let mut out = Vec::new();
+    let mut attempted = Vec::new();
     let Some(config) = config else {
         for id in ids {
             out.extend(load(kv, id)?);
         }
-        return Ok(out);
+        return Ok((out, attempted));
     };
     let mut todo: Vec<String> = ids.to_vec();
     for id in queued(kv, retry + ids.len())? {
@@ -275,18 +399,34 @@ where
             index::remove(kv, QUEUE, &id)?;
             continue;
         }
+        if !confirmed(kv, &n)? {
+            // Its act never committed (or is still committing): never sent; dropped from the
+            // queue once it is clearly abandoned.
+            if (now - n.creada).num_seconds() > UNCONFIRMED_GRACE_SECONDS {
+                index::remove(kv, QUEUE, &id)?;
+            }
+            continue;
+        }
+        let Some((n, claimed)) = claim_send(kv, &id, now)? else {
+            // Sent, or being sent by another request.
+            if ids.contains(&id) {
+                out.extend(load(kv, &id)?);
+            }
+            continue;
+        };
         let attachment = attach(&n);
         let outcome = match send(mail_request(config, &n, attachment.as_ref())).await {
             Ok(status) if (200..300).contains(&status) => Ok(()),
             Ok(status) => Err(format!("El servicio de correo respondió HTTP {status}.")),
             Err(e) => Err(format!("No se pudo contactar al servicio de correo: {e}")),
         };
-        let n = record_attempt(kv, &id, outcome, now)?;
+        let n = record_attempt(kv, &id, &claimed, outcome, now)?;
+        attempted.push(n.clone());
         if ids.contains(&id) {
             out.push(n);
         }
     }
-    Ok(out)
+    Ok((out, attempted))
 }
 
 /// Result of an analyst's retry.
@@ -313,7 +453,9 @@ where
 {
     let ids = queued(kv, RETRY_PER_CALL)?;
     let tried = if config.is_some() {
-        deliver(kv, config, &ids, 0, now, attach, send).await?
+        send_claimed(kv, config, &ids, 0, now, attach, send)
+            .await?
+            .1
     } else {
         Vec::new()
     };
@@ -338,15 +480,35 @@ pub fn inbox(kv: &dyn KeyValue, rfc: &str, pagina: usize) -> Result<Inbox, ApiEr
     let pagina = pagina.max(1);
     let ids = index::read(kv, &inbox_key(rfc))?;
     let skip = (pagina - 1) * PAGE_SIZE;
-    let mut notificaciones = Vec::new();
-    for id in ids.iter().rev().skip(skip).take(PAGE_SIZE) {
-        notificaciones.extend(load(kv, id)?);
+    // Notifications of acts that never committed are skipped (see [`confirmed`]), so the page
+    // is counted over the confirmed ones, one more than a page to know whether more follow.
+    let mut shown = Vec::new();
+    // The acts of each request read once (a developer's notifications share a few requests).
+    let mut acts: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for id in ids.iter().rev() {
+        if shown.len() > skip + PAGE_SIZE {
+            break;
+        }
+        let Some(n) = load(kv, id)? else { continue };
+        if let Some(acto) = &n.acto {
+            if !acts.contains_key(&n.folio) {
+                let listed = crate::record::load(kv, &n.folio)?
+                    .map(|c| c.act_folios().map(str::to_string).collect())
+                    .unwrap_or_default();
+                acts.insert(n.folio.clone(), listed);
+            }
+            if !acts.get(&n.folio).is_some_and(|l| l.contains(acto)) {
+                continue;
+            }
+        }
+        shown.push(n);
     }
+    let hay_mas = shown.len() > skip + PAGE_SIZE;
     Ok(Inbox {
         rfc: rfc.to_uppercase(),
         pagina,
-        hay_mas: ids.len() > skip + PAGE_SIZE,
-        notificaciones,
+        hay_mas,
+        notificaciones: shown.into_iter().skip(skip).take(PAGE_SIZE).collect(),
     })
 }
 
@@ -386,6 +548,7 @@ mod tests {
             folio: "0500000001".into(),
             enlace: None,
             ronda: None,
+            acto: None,
         }
     }
 

@@ -104,6 +104,10 @@ pub struct Certification {
     pub folio_aceptacion: Option<String>,
     pub folio_cancelacion: Option<String>,
     pub cancelada: Option<DateTime<Utc>>,
+    /// Written by a request not committed yet: the record counts only once the developer's claim
+    /// names it ([`load_raw`]); every later transition writes it without the mark.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pendiente: bool,
 }
 
 impl Certification {
@@ -137,6 +141,19 @@ impl Certification {
         Estatus::from_stored(self.estatus, expired)
     }
 
+    /// Folios of the acts this record took effect through (the request's own, each dictamen,
+    /// the acceptance, the cancellation): what a notification's `acto` is confirmed against.
+    pub fn act_folios(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.folio.as_str())
+            .chain(
+                self.rondas
+                    .iter()
+                    .filter_map(|r| r.dictamen.as_ref().map(|d| d.folio.as_str())),
+            )
+            .chain(self.folio_aceptacion.as_deref())
+            .chain(self.folio_cancelacion.as_deref())
+    }
+
     /// Years where this record's deadline may start (to load the calendar).
     pub fn deadline_year(&self) -> i32 {
         use chrono::Datelike;
@@ -144,8 +161,16 @@ impl Certification {
     }
 }
 
+/// `certificacion:<folio>` (the directory reads its `estatus`, so the key is built by
+/// `avisos-relations`).
 pub fn key(folio: &str) -> String {
-    format!("certificacion:{folio}")
+    avisos_relations::directory::certification_key(folio)
+}
+
+/// `certificacion:vigente:<RFC>`: the folio of the developer's live request, or empty. Taking it
+/// is the commit point of a request.
+pub fn claim_key(rfc: &str) -> String {
+    format!("certificacion:vigente:{}", rfc.to_uppercase())
 }
 
 pub fn not_found() -> ApiError {
@@ -167,8 +192,16 @@ pub fn load_raw(
     match kv.get(&key(folio))? {
         None => Ok(None),
         Some(raw) => {
-            let c = serde_json::from_slice(&raw)
+            let mut c: Certification = serde_json::from_slice(&raw)
                 .map_err(|_| ApiError::internal("corrupt certification record"))?;
+            if c.pendiente {
+                // Committed once the claim names it; otherwise its request is still running or
+                // gave up, and readers see nothing.
+                if kv.get(&claim_key(&c.rfc))?.as_deref() != Some(c.folio.as_bytes()) {
+                    return Ok(None);
+                }
+                c.pendiente = false;
+            }
             Ok(Some((c, raw)))
         }
     }

@@ -48,10 +48,6 @@ pub const WORKBOOK_TYPES: [&str; 3] = [
     "application/octet-stream",
 ];
 
-fn claim_key(rfc: &str) -> String {
-    format!("certificacion:vigente:{}", rfc.to_uppercase())
-}
-
 fn status_index(s: Stored) -> String {
     format!("certificaciones:estatus:{}", s.clave())
 }
@@ -178,9 +174,37 @@ fn validate_email(s: &str) -> Result<String, ApiError> {
     Ok(e.to_string())
 }
 
-fn move_index(kv: &dyn KeyValue, folio: &str, from: Stored, to: Stored) -> Result<(), ApiError> {
-    index::add(kv, &status_index(to), folio)?;
-    index::remove(kv, &status_index(from), folio)
+/// Completes what an act leaves after its commit point (the record's compare-and-swap), from
+/// the record as it stands: the folio listed in its own status index and the developer's, and
+/// in no other status index; once authorised, the directory record without the one it replaced;
+/// once cancelled, the claim released and the directory told. Every
+/// act runs it after its commit, and an act refused because the record is already past it runs
+/// it again, so the retry of an act interrupted after its commit finishes it. Idempotent, and
+/// nothing readers rely on: trays check every entry against its record, and the directory
+/// follows the request's record (`avisos_relations::directory::load`).
+pub fn settle(kv: &dyn KeyValue, c: &Certification) -> Result<(), ApiError> {
+    index::add(kv, &developer_index(&c.rfc), &c.folio)?;
+    index::add(kv, &status_index(c.estatus), &c.folio)?;
+    for s in Stored::ALL.into_iter().filter(|s| *s != c.estatus) {
+        index::remove(kv, &status_index(s), &c.folio)?;
+    }
+    if c.estatus == Stored::Autorizada {
+        directory::confirm(kv, &c.rfc, &c.folio)?;
+    }
+    if c.estatus == Stored::Cancelada {
+        // Free the claim only if it still names this request.
+        kv.compare_and_swap(&record::claim_key(&c.rfc), Some(c.folio.as_bytes()), b"")?;
+        if let Some(fc) = &c.folio_cancelacion {
+            directory::revoke(kv, &c.rfc, &c.folio, fc, c.actualizada)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`settle`] where its failure must not change the answer (the act already took effect, or is
+/// refused anyway): what it left undone is done by the next act on the request.
+fn settle_quietly(kv: &dyn KeyValue, c: &Certification) {
+    let _ = settle(kv, c);
 }
 
 fn set_notification(c: &Certification, vence: &str) -> NewNotification {
@@ -203,6 +227,7 @@ fn set_notification(c: &Certification, vence: &str) -> NewNotification {
             c.folio
         )),
         ronda: Some(r),
+        acto: Some(c.folio.clone()),
     }
 }
 
@@ -228,7 +253,7 @@ pub fn request(
     })?;
     let correo = validate_email(act.spec.field("correo").unwrap_or_default())?;
     let hoy = today(now);
-    let claim = claim_key(&rfc);
+    let claim = record::claim_key(&rfc);
     let held = kv.get(&claim)?;
     if let Some(holder) = held.as_deref().filter(|b| !b.is_empty()) {
         let holder = String::from_utf8_lossy(holder).to_string();
@@ -280,17 +305,30 @@ pub fn request(
         folio_aceptacion: None,
         folio_cancelacion: None,
         cancelada: None,
+        pendiente: true,
     };
-    kv.set(&record::key(&folio), &record::encode(&c)?)?;
+    // Written before the commit point, each ignored by readers until the claim names the
+    // record: the record (pending), its notification, the indexes.
+    let pending = record::encode(&c)?;
+    kv.set(&record::key(&folio), &pending)?;
+    let n = notify::enqueue(kv, set_notification(&c, &vence), queue_mail, now)?;
+    index::add(kv, &developer_index(&rfc), &folio)?;
+    index::add(kv, &status_index(Stored::EnEspera), &folio)?;
+    // The commit point.
     if !kv.compare_and_swap(&claim, held.as_deref(), folio.as_bytes())? {
         // Another request of the same developer won the race.
         let _ = kv.delete(&record::key(&folio));
         let holder = kv.get(&claim)?.unwrap_or_default();
         return Err(en_curso(&String::from_utf8_lossy(&holder)));
     }
-    index::add(kv, &developer_index(&rfc), &folio)?;
-    index::add(kv, &status_index(Stored::EnEspera), &folio)?;
-    let n = notify::enqueue(kv, set_notification(&c, &vence), queue_mail, now)?;
+    let c = Certification {
+        pendiente: false,
+        ..c
+    };
+    // Tidying only: readers count the record already (the claim names it).
+    if let Ok(committed) = record::encode(&c) {
+        let _ = kv.compare_and_swap(&record::key(&folio), Some(&pending), &committed);
+    }
     Ok(Done {
         acuse,
         certification: c,
@@ -299,6 +337,15 @@ pub fn request(
 }
 
 fn en_curso(folio: &str) -> ApiError {
+    if folio.is_empty() {
+        // A request whose store failed in the middle holds the claim for up to two minutes
+        // (avisos_kv::CheckedKv's create-once window) without a record to show.
+        return ApiError::new(
+            409,
+            "CERTIFICACION_EN_CURSO",
+            "Se está registrando otra solicitud de certificación tuya. Consulta tu seguimiento o intenta de nuevo en unos minutos.",
+        );
+    }
     ApiError::new(
         409,
         "CERTIFICACION_EN_CURSO",
@@ -398,6 +445,7 @@ pub fn upload(
             .into());
         }
         other => {
+            settle_quietly(kv, &c);
             return Err(ApiError::new(
                 409,
                 "ESTATUS_NO_PERMITE_EVIDENCIAS",
@@ -439,11 +487,20 @@ pub fn upload(
         resumen: evidence,
         calificacion: grading,
     });
-    if let Err(e) = record::swap(kv, &raw, &next) {
-        blob::delete(kv, &prefix, chunks);
-        return Err(e.into());
+    // Listed in the analysts' tray before the commit (the tray shows what the record says).
+    index::add(kv, &status_index(Stored::EnAnalisis), folio)?;
+    match record::swap(kv, &raw, &next) {
+        Ok(()) => {}
+        Err(e) => {
+            // Only a swap known to be lost frees its chunks: one whose outcome is unknown may
+            // have landed, and then its record names them.
+            if e.status == 409 {
+                blob::delete(kv, &prefix, chunks);
+            }
+            return Err(e.into());
+        }
     }
-    move_index(kv, folio, Stored::EnEspera, Stored::EnAnalisis)?;
+    settle_quietly(kv, &next);
     Ok(next)
 }
 
@@ -497,6 +554,7 @@ pub fn dictaminar(
     }
     let (c, raw) = record::load_raw(kv, folio)?.ok_or_else(record::not_found)?;
     if c.estatus != Stored::EnAnalisis {
+        settle_quietly(kv, &c);
         let cal = calendar_of(kv, &c)?;
         return Err(ApiError::new(
             409,
@@ -560,6 +618,7 @@ pub fn dictaminar(
                 folio: c.folio.clone(),
                 enlace: Some("/api/v1/certificaciones/actual".into()),
                 ronda: None,
+                acto: Some(folio_acuse.clone()),
             }
         }
         Resultado::Inconsistencias => {
@@ -592,12 +651,16 @@ pub fn dictaminar(
                     c.folio
                 )),
                 ronda: Some(ronda),
+                acto: Some(folio_acuse.clone()),
             }
         }
     };
-    record::swap(kv, &raw, &next)?;
-    move_index(kv, folio, Stored::EnAnalisis, next.estatus)?;
+    // Before the commit, each ignored by readers until the record says so: the notification
+    // (its act not yet in the record) and the tray entry (the tray shows what records say).
     let n = notify::enqueue(kv, notification, queue_mail, now)?;
+    index::add(kv, &status_index(next.estatus), folio)?;
+    record::swap(kv, &raw, &next)?;
+    settle_quietly(kv, &next);
     Ok(Done {
         acuse,
         certification: next,
@@ -617,6 +680,7 @@ pub fn accept(
     let folio = act.spec.field("folio").unwrap_or_default();
     let (c, raw) = crate::require_owner(kv, session, folio)?;
     if c.estatus != Stored::Aprobado {
+        settle_quietly(kv, &c);
         let cal = calendar_of(kv, &c)?;
         return Err(ApiError::new(
             409,
@@ -646,10 +710,13 @@ pub fn accept(
     next.actualizada = now;
     next.plazo = None;
     next.folio_aceptacion = Some(folio_acuse.clone());
-    record::swap(kv, &raw, &next)?;
-    move_index(kv, folio, Stored::Aprobado, Stored::Autorizada)?;
-    directory::set_status(
+    // Before the commit: the tray entry, and the directory record naming this request, which
+    // readers take for the one it replaces until the request says `autorizada` (grant last:
+    // the record's swap is what opens access).
+    index::add(kv, &status_index(Stored::Autorizada), folio)?;
+    directory::grant_pending(
         kv,
+        &c.folio,
         Developer {
             rfc: c.rfc.clone(),
             razon_social: c.razon_social.clone(),
@@ -657,8 +724,13 @@ pub fn accept(
             actualizado: acuse.fecha,
             folio: folio_acuse,
             registrado_por: c.rfc.clone(),
+            generacion: 0,
+            certificacion: Some(c.folio.clone()),
+            anterior: None,
         },
     )?;
+    record::swap(kv, &raw, &next)?;
+    settle_quietly(kv, &next);
     Ok(Done {
         acuse,
         certification: next,
@@ -692,6 +764,7 @@ pub fn cancel(
     let cal = calendar_of(kv, &c)?;
     let estatus = c.estatus(&cal, today(now));
     if !estatus.is_live() {
+        settle_quietly(kv, &c);
         return Err(ApiError::new(
             409,
             "CERTIFICACION_NO_VIGENTE",
@@ -731,26 +804,7 @@ pub fn cancel(
     next.actualizada = now;
     next.plazo = None;
     next.cancelada = Some(acuse.fecha);
-    next.folio_cancelacion = Some(folio_acuse);
-    record::swap(kv, &raw, &next)?;
-    let claim = claim_key(&c.rfc);
-    // Free the claim only if it still names this request.
-    let _ = kv.compare_and_swap(&claim, Some(folio.as_bytes()), b"")?;
-    move_index(kv, folio, c.estatus, Stored::Cancelada)?;
-    if let Some(d) = directory::load(kv, &c.rfc)?
-        && d.estatus == CertStatus::Autorizada
-    {
-        directory::set_status(
-            kv,
-            Developer {
-                estatus: CertStatus::Cancelada,
-                actualizado: acuse.fecha,
-                folio: acuse.folio.clone(),
-                registrado_por: c.rfc.clone(),
-                ..d
-            },
-        )?;
-    }
+    next.folio_cancelacion = Some(folio_acuse.clone());
     let n = notify::enqueue(
         kv,
         NewNotification {
@@ -765,10 +819,16 @@ pub fn cancel(
             folio: c.folio.clone(),
             enlace: None,
             ronda: None,
+            acto: Some(folio_acuse),
         },
         queue_mail,
         now,
     )?;
+    index::add(kv, &status_index(Stored::Cancelada), folio)?;
+    // The commit point: from here the request is cancelled, its developer out of the directory
+    // (which follows this record) and its claim free (a cancelled holder does not count).
+    record::swap(kv, &raw, &next)?;
+    settle_quietly(kv, &next);
     Ok(Done {
         acuse,
         certification: next,
@@ -829,14 +889,18 @@ pub fn take_cancellation_receipt(
 pub fn current(kv: &dyn KeyValue, session: &Session) -> Result<Certification, ApiError> {
     session.require_role(&[avisos_acts::Role::Desarrollador])?;
     let folios = index::read(kv, &developer_index(&session.rfc))?;
-    let last = folios.last().ok_or_else(|| {
-        ApiError::new(
-            404,
-            "SIN_CERTIFICACION",
-            "Aún no has solicitado la certificación. Lee los términos y condiciones y firma la solicitud.",
-        )
-    })?;
-    record::load(kv, last)?.ok_or_else(record::not_found)
+    // The newest request that took effect (a request interrupted before its commit point may
+    // have listed its folio).
+    for folio in folios.iter().rev() {
+        if let Some(c) = record::load(kv, folio)? {
+            return Ok(c);
+        }
+    }
+    Err(ApiError::new(
+        404,
+        "SIN_CERTIFICACION",
+        "Aún no has solicitado la certificación. Lee los términos y condiciones y firma la solicitud.",
+    ))
 }
 
 /// One page of the analyst's tray (schema `BandejaCertificaciones`).
@@ -864,9 +928,15 @@ pub fn list(
         Estatus::Autorizada => vec![Stored::Autorizada],
         Estatus::Cancelada => vec![Stored::Cancelada],
     };
-    let mut folios = Vec::new();
+    let mut folios: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for s in sources {
-        folios.extend(index::read(kv, &status_index(s))?);
+        for f in index::read(kv, &status_index(s))? {
+            // A folio is in two indexes between a transition's commit and its cleanup.
+            if seen.insert(f.clone()) {
+                folios.push(f);
+            }
+        }
     }
     folios.truncate(MAX_LISTED);
     let mut records = Vec::new();

@@ -486,6 +486,7 @@ fn act_signer_refuses_in_the_order_clients_see() {
     let folio = solicitar(&kv, DEV, t0()).unwrap().certification.folio;
     let config = |analistas: &str| {
         ServiceConfig::from_raw(&RawConfig {
+            modo: "demo".into(),
             confianza_efirma: "demo".into(),
             analistas: analistas.into(),
             ..RawConfig::default()

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Fuzzes the evidence workbook check for SECONDS (default 180), seeded with the sample workbooks.
-# Crashes land in artifacts/workbook_check/; turn each into a test in shared/evidence/tests/.
+# Fuzzes the evidence workbook check for SECONDS (default 180) per target, seeded with the sample
+# workbooks: workbook_check (any bytes as .xls and .xlsx), then xlsx_parts (one XML part of the
+# .xlsx fixture replaced, package stored uncompressed). Crashes land in artifacts/<target>/; turn
+# each into a test in shared/evidence/tests/ (inputs in testdata/fuzz/). For an executions
+# budget use tests/fuzz/run.sh --runs N evidence/workbook_check evidence/xlsx_parts.
 #   shared/evidence/fuzz/run.sh [SECONDS]
 # Needs `cargo install cargo-fuzz`; on a stable toolchain RUSTC_BOOTSTRAP=1 stands in for nightly.
 set -euo pipefail
@@ -17,4 +20,7 @@ cp "$root/shared/evidence/testdata/evidencias.xls" "$root/shared/evidence/testda
 done)
 export RUSTC_BOOTSTRAP=1
 cargo fuzz run --fuzz-dir "$fuzz_dir" workbook_check "$fuzz_dir/corpus/workbook_check" "$seeds" \
+  -- -max_total_time="$seconds" -max_len=262144 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
+mkdir -p "$fuzz_dir/corpus/xlsx_parts"
+cargo fuzz run --fuzz-dir "$fuzz_dir" xlsx_parts "$fuzz_dir/corpus/xlsx_parts" "$fuzz_dir/seeds/xlsx_parts" \
   -- -max_total_time="$seconds" -max_len=262144 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1

@@ -1,9 +1,19 @@
-//! A structural check of an .xls container (Compound File Binary, MS-CFB) before calamine reads
-//! it. calamine 0.38 trusts the sector tables: a truncated sector or a chain pointing past the
-//! FAT makes it panic (found by `fuzz/`), and in a component a panic aborts the instance instead
-//! of answering the developer. So every table and chain calamine follows is walked here first,
-//! bounded and without reading anything twice: the DIFAT, the FAT sectors, the directory chain,
-//! the mini FAT, the mini stream, and each stream's chain.
+//! A structural check of an .xls container (Compound File Binary, MS-CFB) before our BIFF
+//! reader (`xls`) reads its "Workbook" stream. A truncated sector or a chain pointing past the
+//! FAT made calamine panic (found by `fuzz/`), and in a component a panic aborts the instance
+//! instead of answering the developer. So every table and chain is walked here first, bounded
+//! and without reading anything twice: the DIFAT, the FAT sectors, the directory chain, the
+//! mini FAT, the mini stream, and each stream's chain. Like `xls`, this module cannot panic:
+//! the lints below make clippy refuse indexing, unchecked arithmetic (a sector id times the
+//! sector size overflows a 32-bit `usize` in wasm) and unwraps.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::unreachable
+)]
 
 const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
 const FREESECT: u32 = 0xFFFF_FFFF;
@@ -13,15 +23,34 @@ const MINI_SECTOR: usize = 64;
 const MINI_CUTOFF: u64 = 4096;
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+    Some(u16::from_le_bytes(
+        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
+/// Sector `id`'s bytes: sector 0 follows the header, which takes one sector.
+fn sector(bytes: &[u8], sector_size: usize, id: u32) -> Option<&[u8]> {
+    let index = usize::try_from(id).ok()?.checked_add(1)?;
+    let start = index.checked_mul(sector_size)?;
+    bytes.get(start..start.checked_add(sector_size)?)
+}
+
+/// A table's little-endian u32 entries.
+fn entries(data: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    data.chunks_exact(4)
+        .filter_map(|c| Some(u32::from_le_bytes(c.try_into().ok()?)))
 }
 
 /// Follows a chain from `start` in `table`: every id a real entry below `limit`, no loop.
@@ -30,14 +59,15 @@ fn walk(start: u32, table: &[u32], limit: usize) -> Option<Vec<u32>> {
     let mut ids = Vec::new();
     let mut id = start;
     while id != ENDOFCHAIN {
-        if id >= MAXREGSECT || id as usize >= limit || id as usize >= table.len() {
+        let index = usize::try_from(id).ok()?;
+        if id >= MAXREGSECT || index >= limit {
             return None;
         }
         ids.push(id);
         if ids.len() > limit {
             return None;
         }
-        id = table[id as usize];
+        id = *table.get(index)?;
     }
     Some(ids)
 }
@@ -66,20 +96,25 @@ impl Container<'_> {
             .streams
             .iter()
             .find(|(n, ..)| n.eq_ignore_ascii_case(name))?;
-        let mut out = Vec::with_capacity(*size as usize);
+        let size = usize::try_from(*size).ok()?;
+        // `parse` checked that the chain holds `size` bytes, so this is at most the file.
+        let mut out = Vec::with_capacity(size);
         if *mini {
             for id in walk(*start, &self.mini_fat, self.ministream.len() / MINI_SECTOR)? {
-                let at = id as usize * MINI_SECTOR;
-                out.extend_from_slice(self.ministream.get(at..at + MINI_SECTOR)?);
+                let at = usize::try_from(id).ok()?.checked_mul(MINI_SECTOR)?;
+                out.extend_from_slice(self.ministream.get(at..at.checked_add(MINI_SECTOR)?)?);
             }
         } else {
-            let limit = self.bytes.len() / self.sector_size - 1;
+            let limit = self
+                .bytes
+                .len()
+                .checked_div(self.sector_size)?
+                .checked_sub(1)?;
             for id in walk(*start, &self.fat, limit)? {
-                let at = (id as usize + 1) * self.sector_size;
-                out.extend_from_slice(self.bytes.get(at..at + self.sector_size)?);
+                out.extend_from_slice(sector(self.bytes, self.sector_size, id)?);
             }
         }
-        out.truncate(*size as usize);
+        out.truncate(size);
         Some(out)
     }
 }
@@ -99,27 +134,19 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
     if bytes.len() < sector_size || !bytes.len().is_multiple_of(sector_size) {
         return None;
     }
-    let n_sectors = bytes.len() / sector_size - 1;
-    let sector = |id: u32| -> Option<&[u8]> {
-        let start = (id as usize + 1) * sector_size;
-        bytes.get(start..start + sector_size)
-    };
-    let entries = |data: &[u8]| -> Vec<u32> {
-        data.chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    };
+    let n_sectors = bytes.len().checked_div(sector_size)?.checked_sub(1)?;
+    let sector = |id: u32| sector(bytes, sector_size, id);
 
     // DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
-    let mut difat: Vec<u32> = entries(bytes.get(0x4C..0x200)?);
+    let mut difat: Vec<u32> = entries(bytes.get(0x4C..0x200)?).collect();
     let mut next = u32_at(bytes, 0x44)?;
-    let mut hops = 0;
+    let mut hops = 0usize;
     while next < MAXREGSECT {
-        hops += 1;
-        if hops > n_sectors + 1 {
+        hops = hops.checked_add(1)?;
+        if hops > n_sectors.checked_add(1)? {
             return None;
         }
-        let mut more = entries(sector(next)?);
+        let mut more: Vec<u32> = entries(sector(next)?).collect();
         next = more.pop()?;
         difat.extend(more);
     }
@@ -133,7 +160,7 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
 
     // Directory chain, then its entries.
     let dir_ids = walk(u32_at(bytes, 0x30)?, &fat, n_sectors)?;
-    let mut dir = Vec::with_capacity(dir_ids.len() * sector_size);
+    let mut dir = Vec::with_capacity(dir_ids.len().checked_mul(sector_size)?);
     for id in dir_ids {
         dir.extend_from_slice(sector(id)?);
     }
@@ -165,7 +192,7 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
     let mini_limit = ministream.len() / MINI_SECTOR;
     let mut streams = Vec::new();
 
-    // Every stream's chain, in the table calamine will use for it.
+    // Every stream's chain, in the table it is read through.
     for entry in dir.chunks_exact(128) {
         if entry.get(0x42) != Some(&2) {
             continue;
@@ -176,17 +203,22 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
             continue;
         }
         let chain = if size < MINI_CUTOFF {
-            walk(start, &mini_fat, mini_limit)?.len() * MINI_SECTOR
+            walk(start, &mini_fat, mini_limit)?
+                .len()
+                .checked_mul(MINI_SECTOR)?
         } else {
-            walk(start, &fat, n_sectors)?.len() * sector_size
+            walk(start, &fat, n_sectors)?
+                .len()
+                .checked_mul(sector_size)?
         };
         if (chain as u64) < size {
             return None;
         }
-        let name_len = (u16_at(entry, 0x40)? as usize).min(64);
-        let units: Vec<u16> = entry[..name_len]
+        let name_len = usize::from(u16_at(entry, 0x40)?).min(64);
+        let units: Vec<u16> = entry
+            .get(..name_len)?
             .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .filter_map(|c| Some(u16::from_le_bytes(c.try_into().ok()?)))
             .take_while(|u| *u != 0)
             .collect();
         streams.push((
@@ -207,6 +239,11 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::expect_used
+)]
 mod tests {
     use super::*;
 
@@ -215,6 +252,19 @@ mod tests {
     #[test]
     fn the_fixture_is_sane() {
         assert!(is_sane(XLS));
+    }
+
+    #[test]
+    fn a_crafted_container_gives_back_its_stream() {
+        // One FAT sector, then two (100 KB needs 200 sectors of 512 bytes).
+        for (len, padded) in [(5000u32, 5120), (100_000, 100_352)] {
+            let stream: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let container = crate::sample::xls_from_stream(&stream);
+            let parsed = parse(&container).expect("sane");
+            let mut want = stream.clone();
+            want.resize(padded, 0);
+            assert_eq!(parsed.stream("workbook"), Some(want), "{len}");
+        }
     }
 
     #[test]

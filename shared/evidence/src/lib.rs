@@ -12,7 +12,9 @@
 //!   evaluación cases); [`TestSet::package_zip`] is what the developer receives (LEEME.txt with
 //!   the rules and the workbook layout, the avisos JSON, the cases, a workbook template) and never
 //!   holds the expected results, which [`TestSet::expected`] computes server-side.
-//! - [`workbook`]: [`check`] reads the uploaded .xls/.xlsx (calamine) and reports every problem by
+//! - [`workbook`]: [`check`] reads the uploaded .xls/.xlsx with readers of our own that cannot
+//!   panic (`xls` for BIFF8, `xlsx` for the package; calamine's panic on hostile files) and
+//!   reports every problem by
 //!   tab and row in Spanish, with the defences against oversized files, zip bombs and path
 //!   tricks documented there.
 //! - [`grading`]: [`grade`] compares tab 2 with the expected amounts (1 centavo tolerance).
@@ -21,7 +23,6 @@
 //! What the developer is told (tabs, columns, formulas, rounding) is `src/LEEME.txt`, rendered by
 //! [`TestSet::leeme`]: a web page can show the same text.
 
-mod biff;
 mod cfb;
 pub mod grading;
 pub mod money;
@@ -29,6 +30,8 @@ pub mod retention;
 pub mod sample;
 pub mod testset;
 pub mod workbook;
+mod xls;
+mod xlsx;
 
 pub use grading::{CaseGrade, Grading, grade};
 pub use sample::{SampleOptions, ZipVariant, workbook_xlsx};

@@ -463,3 +463,74 @@ fn embed(xlsx: &[u8], part_name: &str, data: &[u8]) -> zip::result::ZipResult<Ve
     writer.write_all(data)?;
     Ok(writer.finish()?.into_inner())
 }
+
+/// An .xls container (Compound File Binary, version 3) holding `workbook` as its "Workbook"
+/// stream: tests craft BIFF records with it and the `xls_stream` fuzz target feeds any bytes
+/// as the stream. Layout: the FAT sectors, the directory, then the stream, padded to 4096 bytes
+/// so that it lives in the FAT rather than the mini stream. Streams up to 7 MB (the header's
+/// 109 FAT sectors); longer ones are cut.
+pub fn xls_from_stream(workbook: &[u8]) -> Vec<u8> {
+    const SECTOR: usize = 512;
+    const PER_FAT: usize = SECTOR / 4;
+    const ENDOFCHAIN: u32 = 0xFFFF_FFFE;
+    const FREESECT: u32 = 0xFFFF_FFFF;
+    const FATSECT: u32 = 0xFFFF_FFFD;
+    let mut stream = workbook[..workbook.len().min(108 * PER_FAT * SECTOR)].to_vec();
+    stream.resize(stream.len().max(4096).next_multiple_of(SECTOR), 0);
+    let sectors = stream.len() / SECTOR;
+    // FAT sectors needed to map themselves, the directory and the stream.
+    let fats = (sectors + 1).div_ceil(PER_FAT - 1);
+    let mut header = vec![0u8; SECTOR];
+    header[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    for (at, value) in [
+        (0x18, 0x3Eu16),
+        (0x1A, 3),
+        (0x1C, 0xFFFE),
+        (0x1E, 9),
+        (0x20, 6),
+    ] {
+        header[at..at + 2].copy_from_slice(&value.to_le_bytes());
+    }
+    for (at, value) in [
+        (0x2C, fats as u32),
+        (0x30, fats as u32),
+        (0x38, 4096),
+        (0x3C, ENDOFCHAIN),
+        (0x44, ENDOFCHAIN),
+    ] {
+        header[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+    header[0x4C..].fill(0xFF);
+    for i in 0..fats {
+        header[0x4C + 4 * i..0x50 + 4 * i].copy_from_slice(&(i as u32).to_le_bytes());
+    }
+    let first = fats as u32 + 1;
+    let mut fat = vec![FATSECT; fats];
+    fat.push(ENDOFCHAIN);
+    fat.extend((first + 1..first + sectors as u32).chain([ENDOFCHAIN]));
+    fat.resize(fats * PER_FAT, FREESECT);
+    let entry = |name: &str, typ: u8, start: u32, size: u32| {
+        let mut e = vec![0u8; 128];
+        let units: Vec<u8> = name
+            .encode_utf16()
+            .chain([0])
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        e[..units.len()].copy_from_slice(&units);
+        e[0x40..0x42].copy_from_slice(&(units.len() as u16).to_le_bytes());
+        e[0x42] = typ;
+        e[0x44..0x50].fill(0xFF);
+        e[0x74..0x78].copy_from_slice(&start.to_le_bytes());
+        e[0x78..0x7C].copy_from_slice(&size.to_le_bytes());
+        e
+    };
+    let mut root = entry("Root Entry", 5, ENDOFCHAIN, 0);
+    root[0x4C..0x50].copy_from_slice(&1u32.to_le_bytes());
+    let mut out = header;
+    out.extend(fat.iter().flat_map(|v| v.to_le_bytes()));
+    out.extend(root);
+    out.extend(entry("Workbook", 2, first, stream.len() as u32));
+    out.extend(vec![0u8; 256]);
+    out.extend(stream);
+    out
+}

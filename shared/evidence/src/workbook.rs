@@ -12,9 +12,9 @@
 //!    every aviso of the set must appear.
 //! 2. One row per case: A case id, B tipo, C amount (pesos), D... calculation steps (required
 //!    for muestras). Rows whose column A is not a case id (titles, sections) are skipped.
-//! 3. At least one picture. For .xlsx we count the pictures anchored on tab 3 (`xl/media/*`
-//!    referenced by its drawing). For .xls, BIFF keeps pictures in one workbook-wide store and
-//!    calamine cannot tell which sheet shows them: we count the workbook's pictures.
+//! 3. At least one picture. For .xlsx we count the pictures anchored on tab 3 (media referenced
+//!    by its drawing) or placed in its cells (`xl/richData`). For .xls, BIFF keeps pictures in one workbook-wide store that
+//!    does not say which sheet shows them: we count the workbook's pictures.
 //! 4. An unsealed CFDI de nómina: the XML text in column A (cells joined as they are), or in
 //!    .xlsx an embedded `xl/embeddings/*.xml` part. `Sello` absent or empty; a
 //!    `nomina12:Deduccion` with `TipoDeduccion` "009" or "010". Parsed with quick-xml, which
@@ -22,14 +22,19 @@
 //!
 //! Defences, all before the expensive work: the size cap first (the caller also refuses larger
 //! bodies before reading them), then magic bytes and extension, then, for .xlsx, the package's
-//! central directory (entry count, declared total size, compression ratio) before calamine
-//! inflates anything; for .xls, the compound file's sector tables and chains (`cfb`) and each
-//! sheet's extent and the records calamine reads unchecked (`biff`): calamine 0.38 panics or
-//! allocates gigabytes on such files (the fuzz target in `fuzz/` found these; its crashes are
-//! regression inputs in `testdata/fuzz/`). Tabs are read into a sparse grid (.xlsx streamed
-//! cell by cell, at most [`MAX_GRID_CELLS`]), never calamine's dense `Range`. The inner zip gets the same directory checks and path checks (`..`,
-//! absolute paths, backslashes, drive letters) before any entry is inflated, and each entry is
-//! then read through a hard cap (the zip crate also stops at the declared size).
+//! central directory (entry count, declared total size, compression ratio) before anything is
+//! inflated. Neither format is given to calamine: its .xls reader panics on hostile records
+//! (`parse_pictures`, `parse_formula`, the SST) and its .xlsx reader overflows on references
+//! out of range and reserves whatever `uniqueCount` says (the fuzz targets in `fuzz/` found
+//! these; their crashes are regression inputs in `testdata/fuzz/`), and a panic traps the wasm
+//! component. Our readers, `xls` (over the compound-file check `cfb`) and `xlsx`, cannot panic
+//! (clippy lints forbid indexing, unchecked arithmetic and unwraps in them) and refuse what they
+//! cannot read; calamine only lends its cell type (`Data`). Tabs are read into a sparse grid (at
+//! most [`MAX_GRID_CELLS`] cells and [`MAX_GRID_TEXT_BYTES`] of text per workbook, so one long
+//! shared string repeated in every cell is no memory bomb), never a dense range. The inner zip
+//! gets the same directory checks and path checks (`..`, absolute paths, backslashes, drive
+//! letters) before any entry is inflated, and each entry is then read through a hard cap (the
+//! zip crate also stops at the declared size).
 //!
 //! All problems are reported, each with its tab (0 = whole file), row when there is one, a
 //! stable code and a Spanish message. Codes: ARCHIVO_DEMASIADO_GRANDE, EXTENSION_NO_PERMITIDA,
@@ -44,7 +49,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read};
 
 use base64::Engine;
-use calamine::{Data, Range, Reader, Sheets};
+use calamine::Data;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -212,30 +217,20 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
         return Err(Rejection { problems });
     }
 
-    // .xlsx: judge the package's directory before calamine inflates anything.
-    let package = match formato {
-        Formato::Xlsx => match Package::open(bytes) {
-            Ok(p) => Some(p),
-            Err(problem) => return Err(Rejection::one(problem)),
-        },
-        Formato::Xls => {
-            xls_precheck(bytes).map_err(Rejection::one)?;
-            None
+    // .xlsx: judge the package's directory before anything is inflated.
+    let (package, mut workbook) = match formato {
+        Formato::Xlsx => {
+            let package = Package::open(bytes).map_err(Rejection::one)?;
+            let xlsx = crate::xlsx::open(bytes).map_err(|e| Rejection::one(xlsx_problem(e)))?;
+            (Some(package), Book::Xlsx(xlsx))
         }
-    };
-
-    let mut workbook = match calamine::open_workbook_auto_from_rs(Cursor::new(bytes)) {
-        Ok(wb) => wb,
-        Err(_) => {
-            return Err(Rejection::one(Problem::new(
-                0,
-                None,
-                "LIBRO_ILEGIBLE",
-                "El libro de Excel está dañado o no se puede leer.",
-            )));
+        Formato::Xls => {
+            let xls = crate::xls::open(bytes).map_err(|e| Rejection::one(xls_problem(e)))?;
+            (None, Book::Xls(xls))
         }
     };
     let sheet_names = workbook.sheet_names();
+    let mut text_budget = MAX_GRID_TEXT_BYTES;
     let tabs = locate_tabs(&sheet_names);
     for (i, tab) in tabs.iter().enumerate() {
         if tab.is_none() {
@@ -258,7 +253,7 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
     }
     let mut grid = |tab: usize| -> Option<Grid> {
         let name = tabs[tab].as_ref()?;
-        match read_grid(&mut workbook, name) {
+        match read_grid(&mut workbook, name, &mut text_budget) {
             Ok(g) => Some(g),
             Err(GridError::TooLarge) => {
                 problems.push(Problem::new(
@@ -266,8 +261,9 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
                     None,
                     "HOJA_DEMASIADO_EXTENSA",
                     format!(
-                        "La pestaña {} tiene más de {MAX_GRID_CELLS} celdas; el libro de evidencias sólo necesita unas cuantas.",
-                        tab + 1
+                        "La pestaña {} tiene más de {MAX_GRID_CELLS} celdas o el libro más de {} MB de texto; el libro de evidencias sólo necesita unas cuantas.",
+                        tab + 1,
+                        MAX_GRID_TEXT_BYTES / (1024 * 1024)
                     ),
                 ));
                 None
@@ -319,16 +315,14 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
     // Tab 3.
     let mut capturas = 0;
     if let Some(name) = &tabs[2] {
-        capturas = match formato {
-            Formato::Xlsx => workbook
-                .pictures_with_metadata()
+        capturas = match &mut workbook {
+            Book::Xlsx(xlsx) => xlsx
+                .pictures(name)
+                .unwrap_or_default()
                 .iter()
-                .filter(|p| &p.sheet_name == name && is_image(&p.extension))
+                .filter(|ext| is_image(ext))
                 .count(),
-            Formato::Xls => workbook
-                .pictures()
-                .map(|ps| ps.iter().filter(|(ext, _)| is_image(ext)).count())
-                .unwrap_or(0),
+            Book::Xls(xls) => xls.pictures().iter().filter(|ext| is_image(ext)).count(),
         };
         if capturas == 0 {
             problems.push(Problem::new(
@@ -370,32 +364,42 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
     })
 }
 
-/// What calamine would trip over in an .xls, refused first (see `cfb` and `biff`).
-fn xls_precheck(bytes: &[u8]) -> Result<(), Problem> {
-    let container = crate::cfb::parse(bytes).ok_or_else(|| {
-        Problem::new(
+/// Why an .xlsx cannot be read, in the developer's words.
+fn xlsx_problem(error: crate::xlsx::XlsxError) -> Problem {
+    match error {
+        crate::xlsx::XlsxError::Unreadable => Problem::new(
             0,
             None,
             "LIBRO_ILEGIBLE",
-            "El libro .xls está dañado: su estructura interna no es válida.",
-        )
-    })?;
-    if let Some(stream) = container
-        .stream("Workbook")
-        .or_else(|| container.stream("Book"))
-        && !crate::biff::within_limits(&stream)
-    {
-        return Err(Problem::new(
+            "El libro de Excel está dañado o no se puede leer.",
+        ),
+        crate::xlsx::XlsxError::TooLarge => Problem::new(
             0,
             None,
             "HOJA_DEMASIADO_EXTENSA",
             format!(
-                "Una hoja del libro abarca más de {} celdas (renglones × columnas); el libro de evidencias sólo necesita unas cuantas.",
-                crate::biff::MAX_SHEET_CELLS
+                "El libro tiene más de {} textos o más de {} MB de texto; el libro de evidencias sólo necesita unos cuantos.",
+                crate::xlsx::MAX_SHARED_STRINGS,
+                crate::xlsx::MAX_SHARED_TEXT / (1024 * 1024)
             ),
-        ));
+        ),
     }
-    Ok(())
+}
+
+/// Why an .xls cannot be read, in the developer's words.
+fn xls_problem(error: crate::xls::XlsError) -> Problem {
+    use crate::xls::XlsError;
+    let mensaje = match error {
+        XlsError::Unreadable => "El libro .xls está dañado: su estructura interna no es válida.",
+        XlsError::OldFormat => {
+            "El libro .xls está en un formato anterior a Excel 97; guárdalo como «Libro de Excel 97-2003» (.xls) o como .xlsx."
+        }
+        XlsError::Encrypted => {
+            "El libro .xls está protegido con contraseña; guárdalo sin contraseña y vuelve a enviarlo."
+        }
+        XlsError::Pictures => "El libro .xls está dañado: su almacén de imágenes no es válido.",
+    };
+    Problem::new(0, None, "LIBRO_ILEGIBLE", mensaje)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -412,10 +416,14 @@ fn is_image(ext: &str) -> bool {
 /// Most cells read from one tab (the workbook needs a few hundred), and the columns kept.
 pub const MAX_GRID_CELLS: usize = 1_000_000;
 const MAX_GRID_COLUMN: u32 = 255;
+/// Most text read from the four tabs together. A legitimate workbook holds at most its own
+/// size in text (base64 of tab 1, the CFDI); a cell is a copy of its shared string, so without
+/// a cap a 5 MB file repeating one 32,767-character string in every cell asks for gigabytes.
+pub const MAX_GRID_TEXT_BYTES: usize = 32 * 1024 * 1024;
 
 /// A tab's cells, sparse: calamine's `Range` is dense from the first to the last cell, so a
-/// small .xlsx with one cell in A1 and one in XFD1048576 would ask for gigabytes; .xlsx tabs
-/// are streamed cell by cell into this instead (.xls sheets are bounded by `biff` first).
+/// small .xlsx with one cell in A1 and one in XFD1048576 would ask for gigabytes; tabs are
+/// streamed cell by cell into this instead.
 struct Grid {
     /// (row, column), 0-based → value.
     cells: BTreeMap<(u32, u32), Data>,
@@ -444,41 +452,65 @@ impl Grid {
             .map(|((_, c), v)| (*c, v))
     }
 
-    fn insert(&mut self, row: u32, col: u32, value: Data) -> Result<(), GridError> {
+    /// Keeps a cell; `budget` is the text still allowed across the workbook's tabs.
+    fn insert(
+        &mut self,
+        row: u32,
+        col: u32,
+        value: Data,
+        budget: &mut usize,
+    ) -> Result<(), GridError> {
         if col > MAX_GRID_COLUMN || matches!(value, Data::Empty) {
             return Ok(());
         }
         if self.cells.len() >= MAX_GRID_CELLS {
             return Err(GridError::TooLarge);
         }
+        if let Data::String(text) = &value {
+            *budget = budget.checked_sub(text.len()).ok_or(GridError::TooLarge)?;
+        }
         self.cells.insert((row, col), value);
         Ok(())
     }
 }
 
-fn read_grid(workbook: &mut Sheets<Cursor<&[u8]>>, name: &str) -> Result<Grid, GridError> {
+/// The opened workbook.
+enum Book<'a> {
+    Xlsx(crate::xlsx::Workbook<'a>),
+    Xls(crate::xls::Workbook),
+}
+
+impl Book<'_> {
+    fn sheet_names(&self) -> Vec<String> {
+        match self {
+            Book::Xlsx(xlsx) => xlsx.sheet_names(),
+            Book::Xls(xls) => xls.sheet_names(),
+        }
+    }
+}
+
+fn read_grid(workbook: &mut Book<'_>, name: &str, budget: &mut usize) -> Result<Grid, GridError> {
     let mut grid = Grid {
         cells: BTreeMap::new(),
     };
     match workbook {
-        Sheets::Xlsx(xlsx) => {
-            let mut reader = xlsx
-                .worksheet_cells_reader(name)
-                .map_err(|_| GridError::Unreadable)?;
-            while let Some(cell) = reader.next_cell().map_err(|_| GridError::Unreadable)? {
-                let (row, col) = cell.get_position();
-                grid.insert(row, col, Data::from(cell.get_value().clone()))?;
-            }
-        }
-        other => {
-            let range: Range<Data> = other
-                .worksheet_range(name)
-                .map_err(|_| GridError::Unreadable)?;
-            let (r0, c0) = range.start().unwrap_or((0, 0));
-            for (r, c, value) in range.used_cells() {
-                grid.insert(r0 + r as u32, c0 + c as u32, value.clone())?;
-            }
-        }
+        Book::Xlsx(xlsx) => xlsx
+            .cells(name, |row, col, value| grid.insert(row, col, value, budget))
+            .map_err(|e| match e {
+                crate::xlsx::CellsError::Sink(e) => e,
+                crate::xlsx::CellsError::Xlsx(crate::xlsx::XlsxError::TooLarge) => {
+                    GridError::TooLarge
+                }
+                crate::xlsx::CellsError::Xlsx(crate::xlsx::XlsxError::Unreadable) => {
+                    GridError::Unreadable
+                }
+            })?,
+        Book::Xls(xls) => xls
+            .cells(name, |row, col, value| grid.insert(row, col, value, budget))
+            .map_err(|e| match e {
+                crate::xls::CellsError::Sink(e) => e,
+                crate::xls::CellsError::Damaged => GridError::Unreadable,
+            })?,
     }
     Ok(grid)
 }

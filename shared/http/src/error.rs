@@ -86,6 +86,16 @@ impl ApiError {
         )
     }
 
+    /// 503: the store refuses writes because it is full (Redis at `maxmemory` with
+    /// `noeviction`): nothing of the request was written and nothing stored was dropped.
+    pub fn store_full() -> Self {
+        Self::new(
+            503,
+            "ALMACEN_LLENO",
+            "El almacenamiento del servicio está lleno y no admite nuevos registros: tu solicitud no se registró, y nada de lo ya registrado se perdió. Intenta de nuevo más tarde.",
+        )
+    }
+
     pub fn internal(detail: &str) -> Self {
         // The detail is for logs only; users get a generic message.
         let _ = detail;
@@ -112,6 +122,7 @@ impl From<KvError> for ApiError {
     fn from(e: KvError) -> Self {
         match e {
             KvError::Unavailable(_) | KvError::AccessDenied => ApiError::store_unavailable(),
+            KvError::Full(_) => ApiError::store_full(),
             KvError::Corrupt { key, reason } => {
                 ApiError::internal(&format!("corrupt value at {key}: {reason}"))
             }
@@ -144,6 +155,8 @@ mod tests {
     fn store_errors_map_to_503_and_corruption_to_500() {
         assert_eq!(ApiError::from(KvError::Unavailable("x".into())).status, 503);
         assert_eq!(ApiError::from(KvError::AccessDenied).status, 503);
+        let full = ApiError::from(KvError::Full("OOM".into()));
+        assert_eq!((full.status, &*full.codigo), (503, "ALMACEN_LLENO"));
         let corrupt = ApiError::from(KvError::Corrupt {
             key: "k".into(),
             reason: "r".into(),

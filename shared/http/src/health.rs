@@ -188,7 +188,15 @@ mod tests {
     #[test]
     fn unopenable_store_gives_503() {
         let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Err(ApiError::store_unavailable()), at(), "1", "p3", valid()).unwrap();
+        let r = handle(
+            &req,
+            Err(ApiError::store_unavailable()),
+            at(),
+            "1",
+            "p3",
+            valid(),
+        )
+        .unwrap();
         assert_eq!(r.status, 503);
     }
 
@@ -204,7 +212,10 @@ mod tests {
         assert_eq!(v["almacen"]["disponible"], true);
         assert_eq!(v["configuracion"]["modo"], serde_json::Value::Null);
         assert_eq!(v["configuracion"]["valida"], false);
-        assert_eq!(v["configuracion"]["problemas"][1]["variable"], "llave_sello");
+        assert_eq!(
+            v["configuracion"]["problemas"][1]["variable"],
+            "llave_sello"
+        );
     }
 
     #[test]
@@ -212,7 +223,9 @@ mod tests {
         let kv = MemoryKv::new();
         let req = HttpRequest::new(Method::Post, "/api/v1/salud");
         assert_eq!(
-            handle(&req, Ok(&kv), at(), "1", "p4", valid()).unwrap_err().status,
+            handle(&req, Ok(&kv), at(), "1", "p4", valid())
+                .unwrap_err()
+                .status,
             405
         );
     }

@@ -94,12 +94,14 @@ impl<S: RawStore> CheckedKv<S> {
     /// window, and a window is closed to creators while the previous one has a claim: a
     /// creation interrupted by a store failure (claim taken, value never written) blocks the
     /// key for at most two windows instead of forever, and a creator still running at a window
-    /// boundary is never raced by the next window.
+    /// boundary is never raced by the next window. A claim is consulted in its window and the
+    /// next only, so it is registered to expire after them ([`crate::expiring`]).
     fn create(&self, key: &str, new: &[u8]) -> Result<bool, KvError> {
         if self.raw.exists(key)? {
             return Ok(false);
         }
-        let window = (self.clock)().div_euclid(CREATE_WINDOW_SECONDS);
+        let now = (self.clock)();
+        let window = now.div_euclid(CREATE_WINDOW_SECONDS);
         let claim = |w: i64| format!("\u{0}creado:{w}:{key}");
         if self.raw.exists(&claim(window - 1))? {
             return Ok(false);
@@ -108,11 +110,16 @@ impl<S: RawStore> CheckedKv<S> {
             return Ok(false);
         }
         let id = (self.ids)();
-        match self.raw.set(key, &envelope::encode(id, &[], new)) {
+        let created = match self.raw.set(key, &envelope::encode(id, &[], new)) {
             Ok(()) => Ok(true),
             // The write may have landed before its answer was lost.
             Err(e) => self.settle(key, id, SwapAnswer::StoreError(e)),
-        }
+        };
+        // After the creation, so its sweep never delays it. Best effort: an unregistered
+        // claim is one leftover key.
+        let expires = (window + 2) * CREATE_WINDOW_SECONDS;
+        let _ = crate::expiring::expire(self, &[&claim(window)], expires, now);
+        created
     }
 }
 
@@ -314,6 +321,47 @@ mod tests {
             assert!(kv.compare_and_swap("k", None, b"x").unwrap());
             kv.delete("k").unwrap();
             assert!(!kv.compare_and_swap("k", None, b"y").unwrap());
+        }
+    }
+
+    /// A create-once claim outlives the two windows that consult it only until a later sweep.
+    #[test]
+    fn create_once_claims_are_swept_after_their_windows() {
+        for kind in [SpinStoreKind::Sqlite, SpinStoreKind::Redis] {
+            let now = Arc::new(std::sync::atomic::AtomicI64::new(1_764_000_000));
+            let clock = now.clone();
+            let next = Arc::new(AtomicU64::new(1));
+            let kv = CheckedKv::new(
+                SimulatedSpin::new(kind),
+                move || clock.load(Ordering::SeqCst),
+                move || next.fetch_add(1, Ordering::Relaxed),
+            );
+            let claims = |kv: &CheckedKv<SimulatedSpin>| {
+                kv.raw()
+                    .keys()
+                    .into_iter()
+                    .filter(|k| k.starts_with("\u{0}creado:"))
+                    .count()
+            };
+            for i in 0..20 {
+                now.fetch_add(30, Ordering::SeqCst);
+                assert!(kv.compare_and_swap(&format!("k{i}"), None, b"v").unwrap());
+            }
+            // Twenty creations over ten minutes: only the claims of the last few minutes remain.
+            assert!(claims(&kv) <= 10, "{kind:?}: {} claims", claims(&kv));
+            // An hour later, each creation sweeps up to four old claims: three creations
+            // leave only their own.
+            now.fetch_add(3_600, Ordering::SeqCst);
+            for i in 0..3 {
+                assert!(
+                    kv.compare_and_swap(&format!("late{i}"), None, b"v")
+                        .unwrap()
+                );
+            }
+            assert_eq!(claims(&kv), 3, "{kind:?}: only the newest claims are left");
+            // Deleting a created key still does not reopen it within its window.
+            kv.delete("late0").unwrap();
+            assert!(!kv.compare_and_swap("late0", None, b"again").unwrap());
         }
     }
 

@@ -7,6 +7,8 @@
 
 pub mod checked;
 pub mod envelope;
+pub mod expiring;
+pub mod faults;
 mod memory;
 pub mod simulated;
 
@@ -21,10 +23,32 @@ use serde::{Serialize, de::DeserializeOwned};
 pub enum KvError {
     #[error("key-value store unavailable: {0}")]
     Unavailable(String),
+    /// The store refuses writes because it is full: Redis over its `maxmemory` with the
+    /// `noeviction` policy (it never drops a key to make room), SQLite out of disk. Reads and
+    /// deletions still work; the write was not done.
+    #[error("key-value store full: {0}")]
+    Full(String),
     #[error("access to the key-value store was denied")]
     AccessDenied,
     #[error("stored value under {key} is not valid: {reason}")]
     Corrupt { key: String, reason: String },
+}
+
+impl KvError {
+    /// A store's own error message, as Spin hands it to a component: [`KvError::Full`] when the
+    /// store says it is out of memory or disk, [`KvError::Unavailable`] otherwise. Redis answers
+    /// `OOM command not allowed when used memory > 'maxmemory'` (Spin passes redis-rs's text of
+    /// it on); SQLite `database or disk is full`.
+    pub fn from_store(message: impl Into<String>) -> KvError {
+        let message = message.into();
+        let full = (message.contains("OOM") && message.contains("maxmemory"))
+            || message.contains("database or disk is full");
+        if full {
+            KvError::Full(message)
+        } else {
+            KvError::Unavailable(message)
+        }
+    }
 }
 
 /// A key-value store with the two atomic primitives the app needs (counters and compare-and-swap).
@@ -104,5 +128,29 @@ impl<K: KeyValue + ?Sized> KeyValue for &K {
         new: &[u8],
     ) -> Result<bool, KvError> {
         (**self).compare_and_swap(key, expected, new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KvError;
+
+    #[test]
+    fn a_full_store_is_told_apart_from_an_unreachable_one() {
+        // What Spin 4.0.2 hands a component (redis-rs's text of the server's error), with
+        // redis 0.32 and 1.x.
+        for full in [
+            "OOM: command not allowed when used memory > 'maxmemory'.",
+            "\"OOM\": command not allowed when used memory > 'maxmemory'.",
+            "database or disk is full",
+        ] {
+            assert_eq!(KvError::from_store(full), KvError::Full(full.into()));
+        }
+        for other in ["Connection refused (os error 111)", "timed out", "OOM"] {
+            assert_eq!(
+                KvError::from_store(other),
+                KvError::Unavailable(other.into())
+            );
+        }
     }
 }

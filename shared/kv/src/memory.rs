@@ -24,6 +24,27 @@ impl MemoryKv {
         *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = failing;
     }
 
+    /// Everything stored, to start other runs from the same state ([`crate::faults::walk`]).
+    pub fn snapshot(&self) -> crate::faults::Snapshot {
+        crate::faults::Snapshot {
+            data: self
+                .data
+                .lock()
+                .map(|d| d.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            created: self.created.lock().map(|c| c.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// A store holding `snapshot`.
+    pub fn from_snapshot(snapshot: &crate::faults::Snapshot) -> Self {
+        Self {
+            data: Mutex::new(snapshot.data.clone().into_iter().collect()),
+            created: Mutex::new(snapshot.created.clone()),
+            failing: Mutex::new(false),
+        }
+    }
+
     /// Number of keys stored (for tests asserting that nothing was written).
     pub fn len(&self) -> usize {
         self.data.lock().map(|d| d.len()).unwrap_or(0)

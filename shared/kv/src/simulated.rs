@@ -102,6 +102,13 @@ impl SimulatedSpin {
         self.state().values.get(key).cloned()
     }
 
+    /// Every stored key, sorted (what a test may count; components never list keys).
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.state().values.keys().cloned().collect();
+        keys.sort();
+        keys
+    }
+
     fn write(state: &mut State, key: &str, value: &[u8]) {
         state.values.insert(key.to_owned(), value.to_vec());
         *state.versions.entry(key.to_owned()).or_default() += 1;

@@ -15,9 +15,16 @@
 //! A developer is in a handful of buckets, a bucket holds a small share of the directory, so a
 //! search is one read and a filter in memory, whatever the directory's size.
 //!
-//! Write order: the record first, the buckets after (compare-and-swap, retried). If a bucket
-//! update fails, the search may be stale until the act is repeated, but the record decides: a
-//! stale entry can never let a relation be added with an uncertified developer.
+//! The record is changed only by compare-and-swap ([`update`]), so of an analyst's registration
+//! and a workflow's change racing none is lost. Write order: the search entries an authorisation
+//! needs first, the record (the commit point), then every bucket it touched made to agree with
+//! it. A search checks each hit against its record, so a bucket a failure left stale shows
+//! nothing wrong, and the record decides: a stale entry can never let a relation be added with
+//! an uncertified developer.
+//!
+//! A record the certification workflow wrote names its request ([`Developer::certificacion`]) and
+//! follows it ([`load`]): the request's own compare-and-swap opens access (approval signed) and
+//! closes it (cancelled), so no interrupted act leaves the directory more open than the request.
 
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
@@ -80,6 +87,40 @@ pub struct Developer {
     pub folio: String,
     /// RFC of whoever set it (the analyst, or the developer's own certification act).
     pub registrado_por: String,
+    /// Which authorisation this is: 1 for the first one recorded, one more each time the status
+    /// becomes authorised again after anything else (a new certification after a cancellation).
+    /// Relations store the generation they were granted under and grant nothing under another
+    /// ([`crate::relation::Relation::of_certification`]). Decided by [`set_status`] from the
+    /// stored record: whatever a caller puts here is replaced. 0: a record written before
+    /// generations existed, or never authorised.
+    #[serde(default)]
+    pub generacion: u32,
+    /// The certification request (`certificacion:<folio>`, [`certification_key`]) whose
+    /// approval the developer signed, when the certification workflow wrote this record
+    /// (`None`: an analyst's registration). That record decides ([`load`]): this one counts as
+    /// written only once the request says `autorizada`, and stops authorising when it says
+    /// anything else, so the request's own compare-and-swap opens and closes access at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificacion: Option<String>,
+    /// While the approval of [`Developer::certificacion`] is being signed: the record this one
+    /// replaced, which readers see until the request says `autorizada` (see [`load`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anterior: Option<Box<Developer>>,
+}
+
+impl Developer {
+    /// The generation a status change to `estatus` leaves, after `previous` (the stored record):
+    /// a new one when the developer becomes authorised from anything else, the same otherwise
+    /// (a rename or a repeated act of an authorised developer, a cancellation).
+    pub fn next_generation(previous: Option<&Developer>, estatus: CertStatus) -> u32 {
+        let before = previous.map_or(0, |p| p.generacion);
+        let was_authorised = previous.is_some_and(|p| p.estatus == CertStatus::Autorizada);
+        if estatus == CertStatus::Autorizada && !was_authorised {
+            before.saturating_add(1)
+        } else {
+            before
+        }
+    }
 }
 
 /// One search result (and one bucket entry).
@@ -143,8 +184,80 @@ pub fn matches(query: &str, rfc: &str, razon_social: &str) -> bool {
         .any(|start| name[start..].starts_with(query))
 }
 
+/// The key of a certification request's record. `avisos-certification` owns that record and
+/// builds its key with this function; the directory reads only its `estatus`.
+pub fn certification_key(folio: &str) -> String {
+    format!("certificacion:{folio}")
+}
+
+/// What a certification request says of the authorisation that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    /// `autorizada`: the approval was signed.
+    Authorised,
+    /// The approval was never signed (being signed, or its act failed before its commit).
+    Pending,
+    /// Signed, then cancelled: it authorises nothing any more.
+    Revoked,
+}
+
+fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, ApiError> {
+    #[derive(Deserialize)]
+    struct Request {
+        estatus: String,
+        folio_aceptacion: Option<String>,
+    }
+    let Some(raw) = kv.get(&certification_key(folio))? else {
+        return Ok(Grant::Pending);
+    };
+    // Fail closed: a record this reader cannot understand authorises nothing.
+    Ok(match serde_json::from_slice::<Request>(&raw) {
+        Ok(r) if r.estatus == "autorizada" => Grant::Authorised,
+        Ok(r) if r.folio_aceptacion.is_none() => Grant::Pending,
+        _ => Grant::Revoked,
+    })
+}
+
+/// The record as stored, with its exact bytes (for compare-and-swap).
+fn load_stored(kv: &dyn KeyValue, rfc: &str) -> Result<Option<(Developer, Vec<u8>)>, ApiError> {
+    let Some(raw) = kv.get(&key(rfc))? else {
+        return Ok(None);
+    };
+    let d =
+        serde_json::from_slice(&raw).map_err(|_| ApiError::internal("corrupt developer record"))?;
+    Ok(Some((d, raw)))
+}
+
+/// A stored record as readers see it: one written by the certification workflow is what its
+/// request says (see [`Developer::certificacion`]); one whose approval is still being signed is
+/// the record it replaced.
+fn resolve(kv: &dyn KeyValue, d: Developer) -> Result<Option<Developer>, ApiError> {
+    let Some(folio) = d.certificacion.clone() else {
+        return Ok(Some(d));
+    };
+    match grant_of(kv, &folio)? {
+        Grant::Authorised => Ok(Some(d)),
+        Grant::Revoked => Ok(Some(Developer {
+            estatus: CertStatus::Cancelada,
+            anterior: None,
+            ..d
+        })),
+        Grant::Pending => match d.anterior {
+            // `anterior` is never itself pending (see [`grant_pending`]).
+            Some(a) if a.certificacion.as_deref() != Some(folio.as_str()) => resolve(kv, *a),
+            _ => Ok(None),
+        },
+    }
+}
+
+/// The developer's record as it stands: one written by the certification workflow is what its
+/// request says (authorised only while the request says `autorizada`; while its approval is
+/// still being signed, the record it replaced). `estatus` is what access follows.
 pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<Developer>, ApiError> {
-    Ok(kv.get_json(&key(rfc))?)
+    match load_stored(kv, rfc)? {
+        None => Ok(None),
+        Some((d, _)) => resolve(kv, d),
+    }
 }
 
 /// The developer, if its certification is authorised.
@@ -174,20 +287,35 @@ pub fn search(kv: &dyn KeyValue, query: &str) -> Result<SearchResult, ApiError> 
     let bucket: Vec<Entry> = kv
         .get_json(&bucket_key(&text::prefix(&q, BUCKET_CHARS)))?
         .unwrap_or_default();
-    let mut found: Vec<&Entry> = bucket
+    let mut candidates: Vec<&Entry> = bucket
         .iter()
         .filter(|e| matches(&q, &e.rfc, &e.razon_social))
         .collect();
-    found.sort_by_cached_key(|e| (text::fold(&e.razon_social), e.rfc.clone()));
+    candidates.sort_by_cached_key(|e| (text::fold(&e.razon_social), e.rfc.clone()));
+    // Buckets are written before a record authorises and cleaned after it stops, so each
+    // candidate is checked against its record (bounded: one more than a page is kept).
+    let mut found: Vec<Developer> = Vec::new();
+    for e in candidates {
+        if found.len() > MAX_RESULTS {
+            break;
+        }
+        if let Some(d) = load(kv, &e.rfc)?
+            && d.estatus == CertStatus::Autorizada
+            && matches(&q, &d.rfc, &d.razon_social)
+        {
+            found.push(d);
+        }
+    }
+    found.sort_by_cached_key(|d| (text::fold(&d.razon_social), d.rfc.clone()));
     let hay_mas = found.len() > MAX_RESULTS;
     Ok(SearchResult {
         consulta: query.trim().to_string(),
         resultados: found
             .into_iter()
             .take(MAX_RESULTS)
-            .map(|e| SearchRow {
-                rfc: e.rfc.clone(),
-                razon_social: e.razon_social.clone(),
+            .map(|d| SearchRow {
+                rfc: d.rfc,
+                razon_social: d.razon_social,
                 estatus: CertStatus::Autorizada.texto(),
             })
             .collect(),
@@ -225,35 +353,212 @@ fn update_bucket(
     ))
 }
 
-/// Sets a developer's certification status (record first, then the search buckets).
-pub fn set_status(kv: &dyn KeyValue, developer: Developer) -> Result<Developer, ApiError> {
-    let previous = load(kv, &developer.rfc)?;
-    kv.set_json(&key(&developer.rfc), &developer)?;
-    let new_buckets = if developer.estatus == CertStatus::Autorizada {
-        buckets(&developer.rfc, &developer.razon_social)
-    } else {
-        Vec::new()
-    };
-    // Leave the buckets of an earlier name (or all of them, once cancelled).
-    if let Some(p) = &previous {
-        for b in buckets(&p.rfc, &p.razon_social) {
-            if !new_buckets.contains(&b) {
-                update_bucket(kv, &b, |entries| entries.retain(|e| e.rfc != developer.rfc))?;
+fn busy() -> ApiError {
+    ApiError::new(
+        503,
+        "DIRECTORIO_OCUPADO",
+        "El directorio se está actualizando por muchas solicitudes a la vez. Intenta de nuevo en unos segundos.",
+    )
+}
+
+/// The buckets a stored record should be listed in: its own while authorised, and those of the
+/// record readers see instead while its approval is being signed.
+fn wanted_buckets(d: &Developer) -> Vec<(String, Entry)> {
+    let mut out: Vec<(String, Entry)> = Vec::new();
+    for r in std::iter::once(d).chain(d.anterior.as_deref()) {
+        if r.estatus != CertStatus::Autorizada {
+            continue;
+        }
+        for b in buckets(&r.rfc, &r.razon_social) {
+            if !out.iter().any(|(x, _)| *x == b) {
+                let entry = Entry {
+                    rfc: d.rfc.clone(),
+                    razon_social: r.razon_social.clone(),
+                };
+                out.push((b, entry));
             }
         }
     }
-    let entry = Entry {
-        rfc: developer.rfc.clone(),
-        razon_social: developer.razon_social.clone(),
-    };
-    for b in &new_buckets {
-        update_bucket(kv, b, |entries| {
-            entries.retain(|e| e.rfc != entry.rfc);
-            let at = entries.partition_point(|e| e.rfc < entry.rfc);
-            entries.insert(at, entry.clone());
-        })?;
+    out
+}
+
+fn put_entry(entries: &mut Vec<Entry>, entry: &Entry) {
+    entries.retain(|e| e.rfc != entry.rfc);
+    let at = entries.partition_point(|e| e.rfc < entry.rfc);
+    entries.insert(at, entry.clone());
+}
+
+/// Makes `rfc`'s entry in `bucket` what its stored record wants, reading the bucket before the
+/// record on every pass and passing again after each swap: a writer whose swap was based on a
+/// record replaced meanwhile is followed by a pass of the replacing writer, so concurrent
+/// changes of one developer leave its buckets as its last record says.
+fn sync_bucket(kv: &dyn KeyValue, bucket: &str, rfc: &str) -> Result<(), ApiError> {
+    let k = bucket_key(bucket);
+    for _ in 0..CAS_ATTEMPTS {
+        let before = kv.get(&k)?;
+        let wanted = load_stored(kv, rfc)?
+            .map(|(d, _)| wanted_buckets(&d))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(b, _)| b == bucket)
+            .map(|(_, e)| e);
+        let entries: Vec<Entry> = match &before {
+            None => Vec::new(),
+            Some(b) => serde_json::from_slice(b)
+                .map_err(|_| ApiError::internal("corrupt directory bucket"))?,
+        };
+        let mut after = entries.clone();
+        match &wanted {
+            Some(e) => put_entry(&mut after, e),
+            None => after.retain(|e| !e.rfc.eq_ignore_ascii_case(rfc)),
+        }
+        if after == entries {
+            return Ok(());
+        }
+        let bytes = serde_json::to_vec(&after).map_err(|e| ApiError::internal(&e.to_string()))?;
+        kv.compare_and_swap(&k, before.as_deref(), &bytes)?;
     }
-    Ok(developer)
+    Err(busy())
+}
+
+/// Changes a developer's record with compare-and-swap: `change` sees the record as stored
+/// (`None`: never registered) and returns the new one, or `None` to leave it. The generation is
+/// decided here ([`Developer::next_generation`], from the record as readers saw it). Order: the
+/// search entries of an authorisation first (searches check every entry against its record, so
+/// they show nothing yet), the record (the commit point), then every bucket of the old and new
+/// record made to agree with it. Returns the record written, if any.
+pub fn update(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    change: impl Fn(Option<&Developer>) -> Option<Developer>,
+) -> Result<Option<Developer>, ApiError> {
+    let k = key(rfc);
+    for _ in 0..CAS_ATTEMPTS {
+        let stored = load_stored(kv, rfc)?;
+        let previous = match &stored {
+            None => None,
+            Some((d, _)) => resolve(kv, d.clone())?,
+        };
+        let Some(next) = change(stored.as_ref().map(|(d, _)| d)) else {
+            return Ok(None);
+        };
+        let next = Developer {
+            generacion: Developer::next_generation(previous.as_ref(), next.estatus),
+            ..next
+        };
+        let raw = stored.as_ref().map(|(_, raw)| raw.as_slice());
+        let bytes = serde_json::to_vec(&next).map_err(|e| ApiError::internal(&e.to_string()))?;
+        if raw == Some(bytes.as_slice()) {
+            return Ok(Some(next));
+        }
+        for (b, entry) in wanted_buckets(&next) {
+            update_bucket(kv, &b, |entries| put_entry(entries, &entry))?;
+        }
+        if !kv.compare_and_swap(&k, raw, &bytes)? {
+            continue;
+        }
+        let mut touched: Vec<String> = stored
+            .iter()
+            .flat_map(|(d, _)| wanted_buckets(d))
+            .chain(wanted_buckets(&next))
+            .map(|(b, _)| b)
+            .collect();
+        touched.sort();
+        touched.dedup();
+        for b in touched {
+            sync_bucket(kv, &b, rfc)?;
+        }
+        return Ok(Some(next));
+    }
+    Err(busy())
+}
+
+/// Sets a developer's certification status as an analyst does: whatever was stored, unlinked
+/// from any certification request (see [`update`]).
+pub fn set_status(kv: &dyn KeyValue, developer: Developer) -> Result<Developer, ApiError> {
+    let rfc = developer.rfc.clone();
+    let written = update(kv, &rfc, |_| {
+        Some(Developer {
+            certificacion: None,
+            anterior: None,
+            ..developer.clone()
+        })
+    })?;
+    written.ok_or_else(|| ApiError::internal("directory update wrote nothing"))
+}
+
+/// The approval of certification request `folio` being signed: the developer's record names the
+/// request and keeps the one it replaces, which readers see until the request says `autorizada`
+/// (its compare-and-swap is the act's commit point). Repeating it for the same request is
+/// harmless.
+pub fn grant_pending(
+    kv: &dyn KeyValue,
+    folio: &str,
+    developer: Developer,
+) -> Result<Developer, ApiError> {
+    let rfc = developer.rfc.clone();
+    let written = update(kv, &rfc, |stored| {
+        // A retry keeps what the first attempt replaced.
+        let replaced = match stored {
+            Some(d) if d.certificacion.as_deref() == Some(folio) => d.anterior.clone(),
+            Some(d) => Some(Box::new(Developer {
+                anterior: None,
+                ..d.clone()
+            })),
+            None => None,
+        };
+        Some(Developer {
+            estatus: CertStatus::Autorizada,
+            certificacion: Some(folio.to_string()),
+            anterior: replaced,
+            ..developer.clone()
+        })
+    })?;
+    written.ok_or_else(|| ApiError::internal("directory update wrote nothing"))
+}
+
+/// After the approval of certification request `folio` was signed (which already authorised the
+/// developer, see [`load`]): forgets the record it replaced, and with it that record's search
+/// entries. Nothing when the record no longer names the request.
+pub fn confirm(kv: &dyn KeyValue, rfc: &str, folio: &str) -> Result<(), ApiError> {
+    update(kv, rfc, |stored| match stored {
+        Some(d) if d.certificacion.as_deref() == Some(folio) && d.anterior.is_some() => {
+            Some(Developer {
+                anterior: None,
+                ..d.clone()
+            })
+        }
+        _ => None,
+    })?;
+    Ok(())
+}
+
+/// After certification request `folio` was cancelled (which already took the developer out,
+/// see [`load`]): records it, unless the record no longer names that request (an analyst's
+/// registration since stands).
+pub fn revoke(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    folio: &str,
+    act_folio: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    update(kv, rfc, |stored| match stored {
+        Some(d)
+            if d.certificacion.as_deref() == Some(folio)
+                && (d.estatus != CertStatus::Cancelada || d.anterior.is_some()) =>
+        {
+            Some(Developer {
+                estatus: CertStatus::Cancelada,
+                actualizado: now,
+                folio: act_folio.to_string(),
+                anterior: None,
+                ..d.clone()
+            })
+        }
+        _ => None,
+    })?;
+    Ok(())
 }
 
 /// The data of `REGISTRAR_DESARROLLADOR`, validated.
@@ -320,6 +625,9 @@ pub fn register(
             actualizado: record.fecha,
             folio: folio.clone(),
             registrado_por: record.rfc.clone(),
+            generacion: 0,
+            certificacion: None,
+            anterior: None,
         },
     )?;
     Ok(crate::relation::Registered::from_acuse(&record))
@@ -342,6 +650,9 @@ mod tests {
                 actualizado: t0(),
                 folio: "0500000001".into(),
                 registrado_por: ANALISTA.into(),
+                generacion: 0,
+                certificacion: None,
+                anterior: None,
             },
         )
         .unwrap();
@@ -441,6 +752,39 @@ mod tests {
             CertStatus::Autorizada,
         );
         assert_eq!(rfcs(&search(&kv, "demostracion").unwrap()), [DEV]);
+    }
+
+    #[test]
+    fn a_new_authorisation_is_a_new_generation() {
+        let kv = MemoryKv::new();
+        let gen_of = |kv: &MemoryKv| load(kv, DEV).unwrap().unwrap().generacion;
+        add(&kv, DEV, "NOMINAS", CertStatus::Autorizada);
+        assert_eq!(gen_of(&kv), 1);
+        // A rename or a repeated act keeps it; whatever the caller passes is ignored.
+        let mut d = load(&kv, DEV).unwrap().unwrap();
+        d.razon_social = "NOMINAS DOS".into();
+        d.generacion = 7;
+        assert_eq!(set_status(&kv, d).unwrap().generacion, 1);
+        // A cancellation keeps it; authorised again: a new one.
+        add(&kv, DEV, "NOMINAS DOS", CertStatus::Cancelada);
+        assert_eq!(gen_of(&kv), 1);
+        add(&kv, DEV, "NOMINAS DOS", CertStatus::Autorizada);
+        assert_eq!(gen_of(&kv), 2);
+        // Registered cancelled first: authorised later is its first authorisation.
+        add(&kv, DEV_2, "SISTEMAS", CertStatus::Cancelada);
+        assert_eq!(load(&kv, DEV_2).unwrap().unwrap().generacion, 0);
+        add(&kv, DEV_2, "SISTEMAS", CertStatus::Autorizada);
+        assert_eq!(load(&kv, DEV_2).unwrap().unwrap().generacion, 1);
+        // A record from before generations reads as 0 and moves on from there.
+        let legacy = r#"{"rfc":"PME380607P35","razon_social":"PENA","estatus":"Certificación autorizada","actualizado":"2026-01-01T00:00:00Z","folio":"0500000001","registrado_por":"AIGL850215QR5"}"#;
+        kv.set("desarrollador:PME380607P35", legacy.as_bytes())
+            .unwrap();
+        assert_eq!(load(&kv, "PME380607P35").unwrap().unwrap().generacion, 0);
+        add(&kv, "PME380607P35", "PENA", CertStatus::Autorizada);
+        assert_eq!(load(&kv, "PME380607P35").unwrap().unwrap().generacion, 0);
+        add(&kv, "PME380607P35", "PENA", CertStatus::Cancelada);
+        add(&kv, "PME380607P35", "PENA", CertStatus::Autorizada);
+        assert_eq!(load(&kv, "PME380607P35").unwrap().unwrap().generacion, 1);
     }
 
     #[test]

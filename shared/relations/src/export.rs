@@ -7,6 +7,10 @@
 //! cancellation's acuse (empty while the relation was not cancelled); in the developer's
 //! read-only export both are empty, since acuses belong to the employer.
 //!
+//! A «Relación no vigente» whose developer's certification it was granted under was cancelled
+//! carries the reason as a note on its «Estatus» cell (the column keeps the guide's wording; an
+//! expired one needs no note: «Fin de vigencia» says it).
+//!
 //! Memory: the workbook holds every cell until it is written (about 1 KB per row in total with
 //! the rows themselves), so 10,000 relations stay in the tens of megabytes; BENCHMARKS.md has the
 //! measurements.
@@ -14,10 +18,11 @@
 use avisos_http::ApiError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_xlsxwriter::{
-    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Note, Workbook,
+    XlsxError,
 };
 
-use crate::relation::Row;
+use crate::relation::{MOTIVO_CERTIFICACION_CANCELADA, Row};
 
 pub const SHEET_NAME: &str = "Relaciones de confianza";
 pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -103,6 +108,14 @@ pub fn xlsx(rows: &[Row], now: DateTime<Utc>) -> Result<Vec<u8>, ApiError> {
                 .write_string_with_format(row, col, value, &text)
                 .map_err(xlsx_error)?;
         }
+        if let Some(m) = r
+            .motivo
+            .as_ref()
+            .filter(|m| m.codigo == MOTIVO_CERTIFICACION_CANCELADA)
+        {
+            let note = Note::new(&m.texto).add_author_prefix(false);
+            sheet.insert_note(row, 7, &note).map_err(xlsx_error)?;
+        }
         sheet
             .write_datetime_with_format(row, 4, excel_date(r.fecha_inicio_vigencia)?, &date)
             .map_err(xlsx_error)?;
@@ -160,6 +173,7 @@ mod tests {
             fin_vigencia: d(2025, 3, 7),
             registrada: t0(),
             generacion_contrasena: 1,
+            generacion_certificacion: Some(1),
             cancelacion: cancelled.then(|| Cancellation {
                 fecha: d(2024, 3, 8),
                 instante: t0(),
@@ -239,6 +253,46 @@ mod tests {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut f, &mut s).unwrap();
         s
+    }
+
+    #[test]
+    fn a_relation_of_a_cancelled_certification_says_why_in_a_note() {
+        use crate::directory::{CertStatus, Developer};
+        let developer = |estatus, generacion| Developer {
+            rfc: DEV.into(),
+            razon_social: name_of(DEV).into(),
+            estatus,
+            actualizado: t0(),
+            folio: "0500000001".into(),
+            registrado_por: DEV.into(),
+            generacion,
+            certificacion: None,
+            anterior: None,
+        };
+        let today = d(2024, 3, 7);
+        let row = |dev: &Developer| {
+            Row::with_developer(&relation(1, false), today, Perspective::Patron, Some(dev))
+        };
+        // Certified again (generation 2): the relation of generation 1 is no longer usable.
+        let stale = row(&developer(CertStatus::Autorizada, 2));
+        let live = row(&developer(CertStatus::Autorizada, 1));
+        assert_eq!(
+            (stale.estatus, live.estatus),
+            ("Relación no vigente", "Relación Vigente")
+        );
+        let bytes = xlsx(&[stale.clone(), live], t0()).unwrap();
+        let (_, range) = read(&bytes);
+        assert_eq!(
+            range.get((1, 7)).unwrap().to_string(),
+            "Relación no vigente"
+        );
+        assert_eq!(range.get((2, 7)).unwrap().to_string(), "Relación Vigente");
+        let comments = zip_entry(&bytes, "xl/comments1.xml");
+        let texto = stale.motivo.unwrap().texto;
+        assert!(texto.contains("registra una nueva relación"), "{texto}");
+        assert!(comments.contains(r#"ref="H2""#), "{comments}");
+        assert!(comments.contains(&texto), "{comments}");
+        assert!(!comments.contains(r#"ref="H3""#), "{comments}");
     }
 
     #[test]

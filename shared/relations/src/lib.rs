@@ -10,7 +10,9 @@
 //!   an explicit date), at most [`vigencia::MAX_MONTHS`] months.
 //! - [`relation`]: add (one live relation per employer + developer + service, under
 //!   concurrency), cancel, list per employer or per developer, status computed on read, and the
-//!   access rule later issues use ([`relation::authorizes`]).
+//!   access rule later issues use ([`relation::authorizes`]): a relation grants access only
+//!   under the developer's certification it was granted under (a new certification after a
+//!   cancellation needs new relations).
 //! - [`export`]: the table as a real .xlsx.
 //!
 //! Every state change is a signed act ([`avisos_acts::verify_signed_act`]) performed by the
@@ -23,7 +25,7 @@
 //! | key | value |
 //! | --- | --- |
 //! | `contrasena:<RFC patrón>` | [`password::PasswordRecord`] |
-//! | `desarrollador:<RFC>` | [`directory::Developer`] (the truth about certification) |
+//! | `desarrollador:<RFC>` | [`directory::Developer`] (the truth about certification; one the workflow wrote follows its request's record) |
 //! | `directorio:prefijo:<2 chars>` | [`directory`]'s prefix bucket: authorised developers only |
 //! | `relacion:<No. de Caso>` | [`relation::Relation`] (the truth about a relation) |
 //! | `relacion:vigente:<patrón>:<desarrollador>:<servicio>` | uniqueness claim: `<No. de Caso>\|<unix seconds>`, or empty when free |
@@ -145,6 +147,9 @@ pub fn split_password(body: &[u8]) -> Result<(avisos_acts::SignedActRequest, Str
 // feature of their dev-dependency; never in a production build.
 #[cfg(any(test, feature = "testutil"))]
 pub mod testutil;
+
+#[cfg(test)]
+mod fault_tests;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,14 @@
 //! *Relación cancelada por usuario* once cancelled, *Relación no vigente* after its
 //! `fin_vigencia` (inclusive) has passed, *Relación Vigente* otherwise. No job ever rewrites it.
 //!
+//! **A relation belongs to the certification it was granted under**: it records the developer's
+//! certification generation ([`Developer::generacion`], one more at each new authorisation) and
+//! grants access only while that is the developer's current, authorised one
+//! ([`Relation::of_certification`]). Once the developer cancels, its relations are *Relación no
+//! vigente* with a reason ([`Relation::standing`], [`Row::motivo`]) for good: a new
+//! certification is a new generation, the employer registers new relations (the old ones block
+//! no addition) and may still cancel the old ones.
+//!
 //! **One live relation per employer + developer + service** is enforced by a claim key
 //! `relacion:vigente:<patrón>:<desarrollador>:<servicio>` taken with compare-and-swap. The claim
 //! holds `<No. de Caso>|<unix seconds>`; an empty value means free. A claim whose relation was
@@ -44,6 +52,7 @@ use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::directory::{CertStatus, Developer};
 use crate::{Servicio, directory, password, vigencia};
 
 /// Bounded retries of an index append under contention.
@@ -87,6 +96,11 @@ pub struct Relation {
     pub registrada: DateTime<Utc>,
     /// The service password's generation the employer typed (see [`crate::password`]).
     pub generacion_contrasena: u32,
+    /// The developer's certification it was granted under ([`Developer::generacion`]): it
+    /// grants nothing under another one ([`Relation::of_certification`]). `None`: granted before
+    /// generations were recorded.
+    #[serde(default)]
+    pub generacion_certificacion: Option<u32>,
     pub cancelacion: Option<Cancellation>,
 }
 
@@ -110,7 +124,23 @@ impl Status {
     }
 }
 
+/// Why a row says «Relación no vigente» (`codigo` is stable, `texto` for people).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Motivo {
+    pub codigo: &'static str,
+    pub texto: String,
+}
+
+/// «Relación no vigente»: its vigencia is over.
+pub const MOTIVO_VIGENCIA_TERMINADA: &str = "VIGENCIA_TERMINADA";
+/// «Relación no vigente»: the developer's certification it was granted under was cancelled
+/// (the developer may be certified again since: a new certification needs a new relation).
+pub const MOTIVO_CERTIFICACION_CANCELADA: &str = "CERTIFICACION_CANCELADA";
+
 impl Relation {
+    /// The status from the relation alone: cancellation and vigencia. What it grants also
+    /// depends on the developer's certification: see [`Relation::of_certification`] and
+    /// [`Relation::standing`].
     pub fn status(&self, today: NaiveDate) -> Status {
         if self.cancelacion.is_some() {
             Status::CanceladaPorUsuario
@@ -118,6 +148,76 @@ impl Relation {
             Status::NoVigente
         } else {
             Status::Vigente
+        }
+    }
+
+    /// Whether this relation was granted under `developer`'s current, authorised certification.
+    /// A certification cancelled and granted again is a new generation, and the relations of
+    /// the old one never grant access again: the employer registers a new relation.
+    pub fn of_certification(&self, developer: &Developer) -> bool {
+        if developer.estatus != CertStatus::Autorizada
+            || !developer.rfc.eq_ignore_ascii_case(&self.desarrollador_rfc)
+        {
+            return false;
+        }
+        match self.generacion_certificacion {
+            Some(g) => g == developer.generacion,
+            // Granted before generations were recorded. A developer authorised since then has a
+            // generation of 1 or more: not this relation's. Otherwise the relation belongs to
+            // the current authorisation only if granted after the developer's record last
+            // changed; a record changed later may have been cancelled and authorised again in
+            // between, which the record cannot tell from a rename, so both refuse (fail closed:
+            // the employer registers the relation again).
+            None => developer.generacion == 0 && self.registrada >= developer.actualizado,
+        }
+    }
+
+    /// The status shown in the table and why, with the developer's certification taken into
+    /// account: a relation of the relation's own status *Vigente* whose certification is gone
+    /// is «Relación no vigente». `developer`: its current record; `None` when there is none (a
+    /// relation imported without its developer), then the relation's own status.
+    pub fn standing(
+        &self,
+        today: NaiveDate,
+        developer: Option<&Developer>,
+        perspective: Perspective,
+    ) -> (Status, Option<Motivo>) {
+        match self.status(today) {
+            Status::NoVigente => (
+                Status::NoVigente,
+                Some(Motivo {
+                    codigo: MOTIVO_VIGENCIA_TERMINADA,
+                    texto: format!(
+                        "Su vigencia terminó el {}.",
+                        crate::fecha_guia(self.fin_vigencia)
+                    ),
+                }),
+            ),
+            Status::Vigente => match developer {
+                Some(d) if !self.of_certification(d) => (
+                    Status::NoVigente,
+                    Some(Motivo {
+                        codigo: MOTIVO_CERTIFICACION_CANCELADA,
+                        texto: certification_reason(perspective, d).into(),
+                    }),
+                ),
+                _ => (Status::Vigente, None),
+            },
+            other => (other, None),
+        }
+    }
+}
+
+fn certification_reason(perspective: Perspective, developer: &Developer) -> &'static str {
+    match perspective {
+        Perspective::Desarrollador => {
+            "Tu certificación con la que se otorgó fue cancelada. Para consultar los avisos de este patrón, el patrón debe registrar una nueva relación."
+        }
+        Perspective::Patron if developer.estatus == CertStatus::Autorizada => {
+            "La certificación del desarrollador con la que se otorgó fue cancelada. El desarrollador se certificó de nuevo: para que consulte tus avisos, registra una nueva relación."
+        }
+        Perspective::Patron => {
+            "La certificación del desarrollador con la que se otorgó fue cancelada. Si se certifica de nuevo, tendrás que registrar una nueva relación."
         }
     }
 }
@@ -181,18 +281,34 @@ pub struct Row {
     pub fin_vigencia: NaiveDate,
     pub fecha_cancelacion_anticipada: Option<NaiveDate>,
     pub estatus: &'static str,
+    /// Why «Relación no vigente» (`None` for the other statuses).
+    pub motivo: Option<Motivo>,
     /// The acuse of the addition (employer only).
     pub acuse: Option<String>,
     /// The acuse of the cancellation (employer only).
     pub acuse_cancelacion: Option<String>,
-    /// Whether «Borrar» applies (employer's live relations).
+    /// Whether «Borrar» applies: the employer's relations neither cancelled nor past their
+    /// vigencia, including those whose developer's certification is gone (cancelling one only
+    /// records it as cancelled by the employer).
     pub cancelable: bool,
     pub texto: RowText,
 }
 
 impl Row {
+    /// The row from the relation alone (its developer's certification not considered).
     pub fn new(r: &Relation, today: NaiveDate, perspective: Perspective) -> Row {
-        let status = r.status(today);
+        Row::with_developer(r, today, perspective, None)
+    }
+
+    /// The row as the table shows it: `developer` is the developer's current record (see
+    /// [`Relation::standing`]).
+    pub fn with_developer(
+        r: &Relation,
+        today: NaiveDate,
+        perspective: Perspective,
+        developer: Option<&Developer>,
+    ) -> Row {
+        let (status, motivo) = r.standing(today, developer, perspective);
         let own = perspective == Perspective::Patron;
         let (rfc, razon_social) = if own {
             (&r.desarrollador_rfc, &r.desarrollador_nombre)
@@ -209,13 +325,14 @@ impl Row {
             fin_vigencia: r.fin_vigencia,
             fecha_cancelacion_anticipada: cancel_date,
             estatus: status.texto(),
+            motivo,
             acuse: own.then(|| format!("/api/v1/acuses/{}", r.no_caso)),
             acuse_cancelacion: r
                 .cancelacion
                 .as_ref()
                 .filter(|_| own)
                 .map(|c| format!("/api/v1/acuses/{}", c.folio)),
-            cancelable: own && status == Status::Vigente,
+            cancelable: own && r.status(today) == Status::Vigente,
             texto: RowText {
                 fecha_inicio_vigencia: crate::fecha_guia(r.inicio_vigencia),
                 fin_vigencia: crate::fecha_guia(r.fin_vigencia),
@@ -371,7 +488,8 @@ fn parse_claim(v: &[u8]) -> Result<Option<String>, ApiError> {
     Ok(Some(no_caso.to_string()))
 }
 
-/// What a claim currently blocks: `Some(relation)` while it names a live relation.
+/// What a claim currently names: `Some(relation)` while that relation's own status is *Vigente*
+/// (its developer's certification not considered yet: see [`blocks`] and [`live_relation`]).
 fn claim_holder(
     kv: &dyn KeyValue,
     value: Option<&[u8]>,
@@ -383,8 +501,18 @@ fn claim_holder(
     Ok(load(kv, &no_caso)?.filter(|r| r.status(today) == Status::Vigente))
 }
 
-/// The live relation of (employer, developer, service), if any: the rule for later issues
-/// (avisos may be consulted only through a *Relación Vigente*).
+/// Whether a relation keeps others of the same employer, developer and service out: its own
+/// status is *Vigente* and it belongs to the developer's current certification (`developer`:
+/// the current record; `None` when not known, then the relation's own status decides, so
+/// uniqueness holds).
+fn blocks(r: &Relation, today: NaiveDate, developer: Option<&Developer>) -> bool {
+    r.status(today) == Status::Vigente && developer.is_none_or(|d| r.of_certification(d))
+}
+
+/// The *Relación Vigente* of (employer, developer, service), if any: the rule for later issues
+/// (avisos may be consulted only through a *Relación Vigente*). Granted under the developer's
+/// current, authorised certification: none while the certification is cancelled, and none of
+/// those granted before a cancellation once the developer is certified again.
 pub fn live_relation(
     kv: &dyn KeyValue,
     patron: &str,
@@ -392,14 +520,19 @@ pub fn live_relation(
     servicio: Servicio,
     now: DateTime<Utc>,
 ) -> Result<Option<Relation>, ApiError> {
+    let Some(developer) = directory::load(kv, desarrollador)? else {
+        return Ok(None);
+    };
     let value = kv.get(&claim_key(patron, desarrollador, servicio))?;
-    claim_holder(kv, value.as_deref(), crate::today(now))
+    Ok(claim_holder(kv, value.as_deref(), crate::today(now))?
+        .filter(|r| r.of_certification(&developer)))
 }
 
 /// Whether `desarrollador` may consult `patron`'s avisos through `servicio` now: a *Relación
-/// Vigente* and a certification still authorised (cancelling a certification makes its relations
-/// unusable, whatever their status in the table). The password check, if the caller needs one,
-/// is [`crate::password::check`] against the employer's current password.
+/// Vigente* granted under the developer's current, authorised certification
+/// ([`live_relation`]; cancelling a certification makes its relations unusable for good). The
+/// password check, if the caller needs one, is [`crate::password::check`] against the
+/// employer's current password.
 pub fn authorizes(
     kv: &dyn KeyValue,
     patron: &str,
@@ -407,18 +540,17 @@ pub fn authorizes(
     servicio: Servicio,
     now: DateTime<Utc>,
 ) -> Result<Option<Relation>, ApiError> {
-    if directory::require_certified(kv, desarrollador).is_err() {
-        return Ok(None);
-    }
     live_relation(kv, patron, desarrollador, servicio, now)
 }
 
-/// Takes the claim for `no_caso` or explains who holds it.
+/// Takes the claim for `no_caso` or explains who holds it. `developer`: the developer's current
+/// record, so that a relation of an earlier certification does not block (see [`blocks`]).
 fn take_claim(
     kv: &dyn KeyValue,
     k: &str,
     no_caso: &str,
     now: DateTime<Utc>,
+    developer: Option<&Developer>,
 ) -> Result<Vec<u8>, ApiError> {
     let today = crate::today(now);
     let ours = format!("{no_caso}|{}", now.timestamp()).into_bytes();
@@ -431,10 +563,10 @@ fn take_claim(
         if let Some(holder) = current.as_deref().map(parse_claim).transpose()?.flatten() {
             // One read decides (a pending record may be committed a moment later).
             match read_record(kv, &holder)? {
-                Record::Committed(r) if r.status(today) == Status::Vigente => {
+                Record::Committed(r) if blocks(&r, today, developer) => {
                     return Err(duplicate(&r));
                 }
-                // Cancelled or expired (both final): the claim is stale.
+                // Cancelled, expired or of an earlier certification (all final): stale.
                 Record::Committed(_) => {}
                 // Its addition may still be running, unless the claim is old.
                 Record::Pending => {
@@ -520,7 +652,10 @@ pub fn add(
     vigencia::validate(today, request.inicio_vigencia, request.fin_vigencia)?;
     let developer = directory::require_certified(kv, &request.desarrollador)?;
     let ck = claim_key(&patron, &developer.rfc, request.servicio);
-    if let Some(existing) = claim_holder(kv, kv.get(&ck)?.as_deref(), today)? {
+    // A relation of an earlier certification of the developer does not count.
+    if let Some(existing) = claim_holder(kv, kv.get(&ck)?.as_deref(), today)?
+        .filter(|r| blocks(r, today, Some(&developer)))
+    {
         return Err(duplicate(&existing));
     }
     // The slow hash runs only after the cheap refusals, and only for a verified signer.
@@ -558,6 +693,7 @@ pub fn add(
         fin_vigencia: request.fin_vigencia,
         registrada: acuse.fecha,
         generacion_contrasena: generacion,
+        generacion_certificacion: Some(developer.generacion),
         cancelacion: None,
     };
     let committed =
@@ -565,7 +701,7 @@ pub fn add(
     kv.set(&key(&no_caso), &[PENDING, &committed].concat())?;
 
     // 3. The claim.
-    let ours = match take_claim(kv, &ck, &no_caso, now) {
+    let ours = match take_claim(kv, &ck, &no_caso, now, Some(&developer)) {
         Ok(ours) => ours,
         Err(e) => {
             let _ = kv.delete(&key(&no_caso));
@@ -590,7 +726,7 @@ pub fn add(
     }
     Ok(Added {
         registro: Registered::from_acuse(&acuse),
-        relacion: Row::new(&relation, today, Perspective::Patron),
+        relacion: Row::with_developer(&relation, today, Perspective::Patron, Some(&developer)),
     })
 }
 
@@ -748,7 +884,8 @@ fn index_of(rfc: &str, perspective: Perspective) -> String {
 }
 
 /// Loads the rows of `no_casos` (newest first already), skipping records rolled back after a
-/// failed addition.
+/// failed addition. The developer's record is read once per developer, and only for relations
+/// whose own status is *Vigente* (the others' status does not depend on it).
 fn rows_of(
     kv: &dyn KeyValue,
     no_casos: &[String],
@@ -756,11 +893,31 @@ fn rows_of(
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>, ApiError> {
     let today = crate::today(now);
+    let mut developers: std::collections::HashMap<String, Option<Developer>> = Default::default();
     let mut rows = Vec::with_capacity(no_casos.len());
     for no_caso in no_casos {
-        if let Some(r) = load(kv, no_caso)? {
-            rows.push(Row::new(&r, today, perspective));
-        }
+        let Some(r) = load(kv, no_caso)? else {
+            continue;
+        };
+        let developer = if r.status(today) == Status::Vigente {
+            let rfc = r.desarrollador_rfc.to_uppercase();
+            match developers.get(&rfc) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = directory::load(kv, &rfc)?;
+                    developers.insert(rfc, d.clone());
+                    d
+                }
+            }
+        } else {
+            None
+        };
+        rows.push(Row::with_developer(
+            &r,
+            today,
+            perspective,
+            developer.as_ref(),
+        ));
     }
     Ok(rows)
 }
@@ -845,7 +1002,9 @@ pub fn import(
         avisos_kv::KeyValueJson::set_json(kv, &key(&r.no_caso), &r)?;
         if r.status(today) == Status::Vigente {
             let ck = claim_key(&r.patron_rfc, &r.desarrollador_rfc, r.servicio);
-            if let Err(e) = take_claim(kv, &ck, &r.no_caso, now) {
+            // A relation of the developer's earlier certification does not block this one.
+            let developer = directory::load(kv, &r.desarrollador_rfc)?;
+            if let Err(e) = take_claim(kv, &ck, &r.no_caso, now, developer.as_ref()) {
                 let _ = kv.delete(&key(&r.no_caso));
                 return Err(e);
             }
@@ -896,6 +1055,9 @@ mod tests {
                 actualizado: t0(),
                 folio: "0500000001".into(),
                 registrado_por: ANALISTA.into(),
+                generacion: 0,
+                certificacion: None,
+                anterior: None,
             },
         )
         .unwrap();
@@ -1028,10 +1190,11 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        assert_eq!(
-            list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()[0].estatus,
-            "Relación Vigente"
-        );
+        // The table says why; «Borrar» still applies.
+        let row = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()[0].clone();
+        assert_eq!(row.estatus, "Relación no vigente");
+        assert_eq!(row.motivo.unwrap().codigo, MOTIVO_CERTIFICACION_CANCELADA);
+        assert!(row.cancelable);
     }
 
     #[test]
@@ -1211,6 +1374,181 @@ mod tests {
             w.kv.get(&claim_key(PATRON, DEV, Servicio::Avisos)).unwrap(),
             Some(Vec::new())
         );
+    }
+
+    #[test]
+    fn a_new_certification_does_not_revive_old_relations() {
+        let w = world();
+        let old = w.add(DEV, "2027-11-23").unwrap().registro.folio;
+        let other = w.add(DEV_2, "2027-11-23").unwrap().registro.folio;
+        assert_eq!(
+            load(&*w.kv, &old)
+                .unwrap()
+                .unwrap()
+                .generacion_certificacion,
+            Some(1)
+        );
+        let access = |now| authorizes(&*w.kv, PATRON, DEV, Servicio::Avisos, now).unwrap();
+        let row = |rfc: &str, perspective, no_caso: &str| {
+            list(&*w.kv, rfc, perspective, t0())
+                .unwrap()
+                .into_iter()
+                .find(|r| r.no_caso == no_caso)
+                .unwrap()
+        };
+        assert!(access(t0()).is_some());
+
+        // Cancelled: no access, and the table says why at once.
+        certify(&*w.kv, DEV, CertStatus::Cancelada);
+        assert!(access(t0()).is_none());
+        let r = row(PATRON, Perspective::Patron, &old);
+        assert_eq!(r.estatus, "Relación no vigente");
+        let m = r.motivo.unwrap();
+        assert_eq!(m.codigo, MOTIVO_CERTIFICACION_CANCELADA);
+        assert!(m.texto.contains("Si se certifica de nuevo"), "{}", m.texto);
+
+        // Certified again: a new generation, and the old relation stays unusable.
+        certify(&*w.kv, DEV, CertStatus::Autorizada);
+        assert_eq!(directory::load(&*w.kv, DEV).unwrap().unwrap().generacion, 2);
+        assert!(access(t0()).is_none());
+        assert!(
+            live_relation(&*w.kv, PATRON, DEV, Servicio::Avisos, t0())
+                .unwrap()
+                .is_none()
+        );
+        let r = row(PATRON, Perspective::Patron, &old);
+        assert_eq!(
+            (r.estatus, r.cancelable, r.fecha_cancelacion_anticipada),
+            ("Relación no vigente", true, None)
+        );
+        let m = r.motivo.unwrap();
+        assert_eq!(m.codigo, MOTIVO_CERTIFICACION_CANCELADA);
+        assert!(
+            m.texto.contains(
+                "se certificó de nuevo: para que consulte tus avisos, registra una nueva relación"
+            ),
+            "{}",
+            m.texto
+        );
+        let mine = row(DEV, Perspective::Desarrollador, &old);
+        assert_eq!(mine.estatus, "Relación no vigente");
+        assert!(
+            mine.motivo.unwrap().texto.starts_with("Tu certificación"),
+            "the developer's view speaks to the developer"
+        );
+        // Another developer's relation is untouched.
+        assert_eq!(
+            row(PATRON, Perspective::Patron, &other).estatus,
+            "Relación Vigente"
+        );
+
+        // The old relation does not block a new one with the same developer.
+        let new = w.add(DEV, "2027-06-30").unwrap();
+        assert_eq!(new.relacion.estatus, "Relación Vigente");
+        assert_eq!(
+            load(&*w.kv, &new.registro.folio)
+                .unwrap()
+                .unwrap()
+                .generacion_certificacion,
+            Some(2)
+        );
+        assert_eq!(access(t0()).unwrap().no_caso, new.registro.folio);
+        // The new one does.
+        assert_eq!(
+            w.add(DEV, "2027-01-31").unwrap_err().codigo,
+            "RELACION_DUPLICADA"
+        );
+        // «Borrar» on the old one still works and leaves the new one alone.
+        let c = w.cancel_at(PATRON, &old, t0()).unwrap();
+        assert_eq!(c.relacion.estatus, "Relación cancelada por usuario");
+        assert_eq!(access(t0()).unwrap().no_caso, new.registro.folio);
+        // An expired relation keeps its own reason.
+        let later = t0() + days(400);
+        let expired = list(&*w.kv, PATRON, Perspective::Patron, later)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.no_caso == new.registro.folio)
+            .unwrap();
+        assert_eq!(expired.estatus, "Relación no vigente");
+        assert_eq!(
+            expired.motivo.unwrap(),
+            Motivo {
+                codigo: MOTIVO_VIGENCIA_TERMINADA,
+                texto: "Su vigencia terminó el 30/jun/2027.".into()
+            }
+        );
+    }
+
+    /// Relations and developer records written before generations existed.
+    #[test]
+    fn relations_from_before_generations() {
+        let kv = MemoryKv::new();
+        let legacy_developer = |at: &str| {
+            let json = format!(
+                r#"{{"rfc":"{DEV}","razon_social":"NOMINAS DEMOSTRACION SA DE CV","estatus":"Certificación autorizada","actualizado":"{at}","folio":"0500000001","registrado_por":"{ANALISTA}"}}"#
+            );
+            kv.set(&format!("desarrollador:{DEV}"), json.as_bytes())
+                .unwrap();
+        };
+        // A relation record as written before generations (no `generacion_certificacion`).
+        let mut r = to_import(DEV, None);
+        r.generacion_certificacion = None;
+        let bytes = serde_json::to_vec(&r).unwrap();
+        let json = String::from_utf8(bytes).unwrap();
+        assert!(json.contains(r#""generacion_certificacion":null"#));
+        let legacy_json = json.replace(r#""generacion_certificacion":null,"#, "");
+        let parsed: Relation = serde_json::from_str(&legacy_json).unwrap();
+        assert_eq!(parsed.generacion_certificacion, None);
+        let no_caso = import(&kv, vec![parsed], t0()).unwrap().remove(0);
+        let access = || {
+            authorizes(&kv, PATRON, DEV, Servicio::Avisos, t0())
+                .unwrap()
+                .is_some()
+        };
+        // The developer's record last changed before the relation was granted: it was granted
+        // under the current certification.
+        legacy_developer("2026-11-01T00:00:00Z");
+        assert!(access());
+        // Changed after: it may have been cancelled and certified again in between: refused.
+        legacy_developer("2026-11-24T00:00:00Z");
+        assert!(!access());
+        let row = &list(&kv, PATRON, Perspective::Patron, t0()).unwrap()[0];
+        assert_eq!(
+            (row.no_caso.as_str(), row.estatus),
+            (no_caso.as_str(), "Relación no vigente")
+        );
+        // Authorised anew since generations exist (generation 1): refused.
+        legacy_developer("2026-11-01T00:00:00Z");
+        certify(&kv, DEV, CertStatus::Cancelada);
+        certify(&kv, DEV, CertStatus::Autorizada);
+        assert_eq!(directory::load(&kv, DEV).unwrap().unwrap().generacion, 1);
+        assert!(!access());
+    }
+
+    #[test]
+    fn a_relation_granted_under_a_legacy_authorisation_lasts_until_the_next_one() {
+        let kv = MemoryKv::new();
+        let json = format!(
+            r#"{{"rfc":"{DEV}","razon_social":"NOMINAS DEMOSTRACION SA DE CV","estatus":"Certificación autorizada","actualizado":"2026-11-01T00:00:00Z","folio":"0500000001","registrado_por":"{ANALISTA}"}}"#
+        );
+        kv.set(&format!("desarrollador:{DEV}"), json.as_bytes())
+            .unwrap();
+        let mut r = to_import(DEV, None);
+        r.generacion_certificacion = Some(0);
+        import(&kv, vec![r], t0()).unwrap();
+        let access = || {
+            authorizes(&kv, PATRON, DEV, Servicio::Avisos, t0())
+                .unwrap()
+                .is_some()
+        };
+        assert!(access());
+        // A rename keeps the authorisation (and its generation 0).
+        certify(&kv, DEV, CertStatus::Autorizada);
+        assert_eq!(directory::load(&kv, DEV).unwrap().unwrap().generacion, 0);
+        assert!(access());
+        certify(&kv, DEV, CertStatus::Cancelada);
+        certify(&kv, DEV, CertStatus::Autorizada);
+        assert!(!access());
     }
 
     #[test]
@@ -1435,6 +1773,8 @@ mod tests {
             fin_vigencia: crate::today(t0()) + days(30),
             registrada: t0(),
             generacion_contrasena: 0,
+            // The developers of `world()` are in their first authorisation.
+            generacion_certificacion: Some(1),
             cancelacion: cancelled.map(|folio| Cancellation {
                 fecha: crate::today(t0()),
                 instante: t0(),
@@ -1538,17 +1878,17 @@ mod tests {
         let claim = |no_caso: &str, at: DateTime<Utc>| format!("{no_caso}|{}", at.timestamp());
         kv.set(&key("0500000001"), b"pendiente:{}").unwrap();
         kv.set(ck, claim("0500000001", now).as_bytes()).unwrap();
-        let e = take_claim(&kv, ck, "0500000002", now).unwrap_err();
+        let e = take_claim(&kv, ck, "0500000002", now, None).unwrap_err();
         assert_eq!(e.codigo, "RELACION_DUPLICADA");
         assert!(e.mensaje.contains("en este momento"), "{}", e.mensaje);
         // The pending record is invisible to readers.
         assert_eq!(load(&kv, "0500000001").unwrap(), None);
         // Abandoned (older than the grace period): taken over.
         let later = now + chrono::Duration::seconds(PENDING_GRACE_SECONDS + 1);
-        let ours = take_claim(&kv, ck, "0500000002", later).unwrap();
+        let ours = take_claim(&kv, ck, "0500000002", later, None).unwrap();
         assert_eq!(kv.get(ck).unwrap(), Some(ours));
         // A claim pointing to a missing record is free at once.
         kv.set(ck, claim("0500000009", now).as_bytes()).unwrap();
-        take_claim(&kv, ck, "0500000003", now).unwrap();
+        take_claim(&kv, ck, "0500000003", now, None).unwrap();
     }
 }

@@ -29,7 +29,8 @@ impl SpinStore {
 fn map_spin(e: SpinError) -> KvError {
     match e {
         SpinError::AccessDenied => KvError::AccessDenied,
-        other => KvError::Unavailable(other.to_string()),
+        // A full store (Redis `OOM`, SQLite disk full) is told apart by its message.
+        other => KvError::from_store(other.to_string()),
     }
 }
 
@@ -37,7 +38,7 @@ fn map_wasi(e: wasi_store::Error) -> KvError {
     match e {
         wasi_store::Error::AccessDenied => KvError::AccessDenied,
         wasi_store::Error::NoSuchStore => KvError::Unavailable("no such store".into()),
-        wasi_store::Error::Other(msg) => KvError::Unavailable(msg),
+        wasi_store::Error::Other(msg) => KvError::from_store(msg),
     }
 }
 

@@ -91,8 +91,10 @@ export async function iniciarApp(variables = {}) {
     ["up", "--manifest", join(RAIZ, "spin.toml"), "--listen", `127.0.0.1:${puerto}`, "--state-dir", estado, "--quiet",
       "--variable", `llave_sello=${readFileSync(join(RAIZ, "shared/acts/testdata/sello-pruebas.pem"), "utf8")}`,
       "--variable", "clave_sesion=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789",
+      // The demo, asked for (the app fails closed); a test's own `modo` comes later and wins.
+      "--variable", "modo=demo",
       // Tests log in as the same RFCs many times a minute (rate limits: README.md, «Límites»).
-      "--variable", "limites=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60",
+      "--variable", "limites=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60,consultas=100000/60,bitacora=100000/60,directorio=100000/60,evidencias=100000/60,descargas=100000/60,lecturas_cliente=100000/60",
       ...Object.entries(variables).flatMap(([nombre, valor]) => ["--variable", `${nombre}=${valor}`])],
     { stdio: ["ignore", "inherit", "inherit"] },
   );

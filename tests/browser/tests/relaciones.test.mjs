@@ -25,6 +25,7 @@ const COLUMNAS_GUIA = [
 let app;
 let nav;
 let noCaso;
+let contrasenaServicio;
 
 before(async () => {
   app = await iniciarApp();
@@ -125,6 +126,7 @@ test("el patrón genera la contraseña, adiciona una relación, descarga su acus
   await p.getByRole("button", { name: "Generar contraseña" }).click();
   await validarEfirma(p.locator("#panel-contrasena"), demo(PATRON));
   const contrasena = (await esperarTexto(p.locator("#contrasena-generada"), /^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3}$/)).trim();
+  contrasenaServicio = contrasena;
   await captura(p, "contrasena-generada");
   await p.getByRole("button", { name: "Continuar" }).click();
   await esperarTexto(p.locator("#estado-contrasena"), "Contraseña activa");
@@ -174,6 +176,8 @@ test("el patrón genera la contraseña, adiciona una relación, descarga su acus
   const encabezados = await tabla.locator("thead th").allTextContents();
   assert.deepEqual(encabezados, COLUMNAS_GUIA);
   const fila = tabla.locator(`tr[data-caso="${noCaso}"]`);
+  // The table may still be the one from before the addition: wait for the new row.
+  await fila.waitFor();
   const celdas = await fila.locator("th, td").allTextContents();
   assert.equal(celdas[0], noCaso);
   assert.equal(celdas[1], DESARROLLADOR);
@@ -236,6 +240,70 @@ test("el desarrollador ve, solo para lectura, las relaciones que le otorgaron", 
   assert.equal(celdas[1], PATRON);
   assert.ok(celdas.includes("Relación cancelada por usuario"), celdas.join(" | "));
   assert.equal(await p.getByRole("button", { name: /^Borrar|Adicionar relación|Exportar tabla/ }).count(), 0);
+  await salir(p);
+});
+
+/** Abre la pestaña «Relaciones de confianza» del patrón (con los términos, si los pide). */
+async function abrirRelaciones(p) {
+  await p.getByRole("tab", { name: "Relaciones de confianza" }).click();
+  const casilla = p.getByLabel("He leído y acepto las condiciones de este servicio");
+  const adicionar = p.getByRole("button", { name: "Adicionar relación" });
+  await casilla.or(adicionar).first().waitFor();
+  if (await casilla.isVisible()) {
+    await casilla.check();
+    await p.getByRole("button", { name: "Continuar" }).click();
+  }
+  await adicionar.waitFor();
+}
+
+test("una relación otorgada con una certificación cancelada queda «Relación no vigente» con su motivo", async () => {
+  const p = nav.pagina;
+  await ingresar(p, app.url, "Patrón", demo(PATRON));
+  await abrirRelaciones(p);
+  await p.getByRole("button", { name: "Adicionar relación" }).click();
+  const alta = p.locator("#form-alta");
+  await alta.getByLabel("RFC del desarrollador*").fill(DESARROLLADOR);
+  await alta.getByLabel("Vigencia*").selectOption({ index: 1 });
+  await alta.getByLabel("Contraseña del servicio*").fill(contrasenaServicio);
+  await alta.getByRole("button", { name: "Aceptar" }).click();
+  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  await p.getByRole("heading", { name: "Registro de Relaciones de Confianza" }).waitFor();
+  const caso = (await p.locator("#acuse-folio").textContent()).trim();
+  await p.getByRole("button", { name: "Continuar" }).click();
+  await esperarTexto(p.locator(`#tabla-relaciones tr[data-caso="${caso}"]`), "Relación Vigente");
+  await salir(p);
+
+  // La certificación del desarrollador se cancela y se autoriza otra vez (registro del analista).
+  await ingresar(p, app.url, "Analista del Instituto", demo(ANALISTA));
+  for (const estatus of ["Cancelada", "Certificación autorizada"]) {
+    const previo = await p.locator("#estado").textContent();
+    const form = p.locator("#form-registro");
+    await form.getByLabel("RFC del desarrollador*").fill(DESARROLLADOR);
+    await form.getByLabel("Razón social*").fill("NOMINAS DEMOSTRACION SA DE CV");
+    await form.getByLabel("Estatus*").selectOption({ label: estatus });
+    await form.getByRole("button", { name: "Registrar" }).click();
+    await validarEfirma(p.locator("#panel-revision"), demo(ANALISTA));
+    await p.waitForFunction((antes) => {
+      const t = document.getElementById("estado").textContent;
+      return t.includes("registrado") && t !== antes;
+    }, previo);
+  }
+  await salir(p);
+
+  // El patrón ve la relación como no vigente, con el motivo; «Borrar» sigue disponible.
+  await ingresar(p, app.url, "Patrón", demo(PATRON));
+  await abrirRelaciones(p);
+  const fila = p.locator(`#tabla-relaciones tr[data-caso="${caso}"]`);
+  await esperarTexto(fila, "Relación no vigente");
+  const celdas = await fila.locator("th, td").allTextContents();
+  assert.equal(await fila.locator(".estatus").textContent(), "Relación no vigente");
+  assert.match(celdas[7], /^Relación no vigente/);
+  assert.match(
+    await fila.locator(".motivo").textContent(),
+    /^La certificación del desarrollador con la que se otorgó fue cancelada\. El desarrollador se certificó de nuevo/,
+  );
+  assert.equal(await fila.getByRole("button", { name: `Borrar la relación ${caso}` }).count(), 1);
+  await captura(p, "relaciones-no-vigente");
   await salir(p);
 });
 

@@ -309,6 +309,7 @@ fn relations(n: usize, now: chrono::DateTime<chrono::Utc>) -> Vec<avisos_relatio
             fin_vigencia: today + chrono::Days::new(1 + (i % 700) as u64),
             registrada: now,
             generacion_contrasena: 1,
+            generacion_certificacion: Some(1),
             cancelacion: (i % 3 == 0).then(|| Cancellation {
                 fecha: today,
                 instante: now,

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+pub mod walk;
+
 use avisos_host::kv::{KvBackend, SwapError};
 use avisos_host::testing::{TestApp, TestOptions, TestRequest, TestResponse, workspace_root};
 use avisos_kv::CheckedKv;
@@ -36,7 +38,7 @@ pub fn test_seal_pem() -> String {
 
 /// Rate limits high enough for tests that send hundreds of acts as one RFC (tests of the
 /// limits themselves set their own).
-pub const TEST_LIMITS: &str = "actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60";
+pub const TEST_LIMITS: &str = "actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60,consultas=100000/60,bitacora=100000/60,directorio=100000/60,evidencias=100000/60,descargas=100000/60,lecturas_cliente=100000/60";
 
 /// The app's own spin.toml in demo mode with fixed secrets.
 pub fn app_options() -> TestOptions {
@@ -276,7 +278,7 @@ pub fn is_xlsx(bytes: &[u8]) -> bool {
 pub struct HostStore(pub std::sync::Arc<dyn KvBackend>);
 
 fn down(e: avisos_host::kv::KvError) -> avisos_kv::KvError {
-    avisos_kv::KvError::Unavailable(e.0)
+    avisos_kv::KvError::from_store(e.0)
 }
 
 impl RawStore for HostStore {

@@ -531,13 +531,15 @@ fn wrong_passwords_are_throttled_per_developer_and_employer() {
     let dev = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
     assert_eq!(consult_patron(&app, &dev, &e.password).status, 200);
     let a = audit(&app, &e.token, "?por_pagina=100");
-    let locked = a["registros"]
+    // The lock's refusals checked no password: one record that counts them (issue 15).
+    let locked: Vec<u64> = a["registros"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|r| r["resultado"] == "INTENTOS_EXCEDIDOS")
-        .count();
-    assert_eq!(locked, 3);
+        .map(|r| r["veces"].as_u64().unwrap())
+        .collect();
+    assert_eq!(locked, [3]);
 }
 
 #[test]
@@ -611,4 +613,208 @@ fn publication_refusals() {
     let r = send(publication_body(&app, &analyst, PATRON, &raw, 3), &token);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.json::<Value>()["nuevos"], 3);
+}
+
+// ------------------------------------------------------------------------------------------
+// Relations belong to the certification they were granted under (issue 15, item 7).
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A signed act of the developer's certification `folio` (acceptance, cancellation).
+fn certification_act(
+    app: &TestApp,
+    dev: &Signer,
+    token: &str,
+    accion: &str,
+    terms: &str,
+    folio: &str,
+    path: &str,
+) -> TestResponse {
+    let act = prepare(app, dev, accion, Some(terms), &[("folio", folio)]);
+    send_act_as(
+        app,
+        &format!("/api/v1/certificaciones/{folio}/{path}"),
+        &act,
+        token,
+    )
+}
+
+/// The whole certification workflow of seed 002 for `dev`, as the developer and the analyst do
+/// it over HTTP (request, the test set's correct evidence, approval, the developer's signature
+/// of the approval): the folio of the request, now «Certificación autorizada».
+fn certify_through_the_workflow(app: &TestApp, dev: &Signer, token: &str) -> String {
+    use avisos_kv::KeyValue;
+    let act = prepare(
+        app,
+        dev,
+        "SOLICITAR_CERTIFICACION",
+        Some("certificacion-solicitud"),
+        &[
+            ("razon_social", "NOMINAS DEMOSTRACION SA DE CV"),
+            ("correo", "certificacion@nominas-demo.mx"),
+        ],
+    );
+    let r = send_act_as(app, "/api/v1/certificaciones", &act, token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let folio = r.json::<Value>()["folio"].as_str().unwrap().to_string();
+    // The round's test set, as the service generated it (its seed is the server's).
+    let raw = host_kv_of(app)
+        .get(&format!("certificacion:{folio}"))
+        .unwrap()
+        .expect("the request's record");
+    let record: Value = serde_json::from_slice(&raw).unwrap();
+    let ronda = record["rondas"].as_array().unwrap().last().unwrap().clone();
+    let set = avisos_evidence::generate(&avisos_evidence::TestSetId {
+        semilla: ronda["semilla"].as_u64().unwrap(),
+        folio: folio.clone(),
+        ronda: ronda["ronda"].as_u64().unwrap() as u32,
+        fecha: ronda["fecha"].as_str().unwrap().parse().unwrap(),
+    });
+    let workbook = avisos_evidence::sample::workbook_xlsx(
+        &set,
+        &avisos_evidence::sample::SampleOptions::default(),
+    );
+    let r = app.send(
+        TestRequest::post(format!("/api/v1/certificaciones/{folio}/evidencias"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", XLSX)
+            .header("x-nombre-archivo", "evidencias.xlsx")
+            .body(workbook),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let analyst = Signer::demo(ANALISTA);
+    let atoken = login(app, &analyst, "analista");
+    let act = prepare(
+        app,
+        &analyst,
+        "DICTAMINAR_CERTIFICACION",
+        None,
+        &[
+            ("folio", &folio),
+            ("resultado", "aprobar"),
+            ("observaciones", ""),
+        ],
+    );
+    let r = send_act_as(
+        app,
+        &format!("/api/v1/analistas/certificaciones/{folio}/dictamen"),
+        &act,
+        &atoken,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = certification_act(
+        app,
+        dev,
+        token,
+        "ACEPTAR_APROBACION",
+        "certificacion-aprobacion",
+        &folio,
+        "aceptacion",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        r.json::<Value>()["certificacion"]["estatus"],
+        "Certificación autorizada"
+    );
+    folio
+}
+
+/// The row of `no_caso` in the table of the session `token`.
+fn table_row(app: &TestApp, token: &str, no_caso: &str) -> Value {
+    let r = get_with(app, "/api/v1/relaciones", token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json::<Value>()["relaciones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["no_caso"] == no_caso)
+        .cloned()
+        .unwrap_or_else(|| panic!("no row {no_caso}"))
+}
+
+#[test]
+fn a_developer_certified_again_needs_new_relations() {
+    let app = start();
+    let e = employer(&app, PATRON);
+    let signer = Signer::demo(DESARROLLADOR);
+    let dev = login(&app, &signer, "desarrollador");
+    let folio = certify_through_the_workflow(&app, &signer, &dev);
+    let first = relate(&app, &e, DESARROLLADOR, 60);
+    let r = publish(&app, PATRON, &datos::spread(5, today(&app), 3));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = consult_patron(&app, &dev, &e.password);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json::<Value>()["no_caso"], first.as_str());
+    assert_eq!(
+        table_row(&app, &e.token, &first)["estatus"],
+        "Relación Vigente"
+    );
+
+    // The developer cancels its certification: refused, and the employer's table says why.
+    let r = certification_act(
+        &app,
+        &signer,
+        &dev,
+        "CANCELAR_CERTIFICACION",
+        "certificacion-cancelacion",
+        &folio,
+        "cancelacion",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_error(
+        &consult_patron(&app, &dev, &e.password),
+        403,
+        "CERTIFICACION_CANCELADA",
+    );
+    let row = table_row(&app, &e.token, &first);
+    assert_eq!(row["estatus"], "Relación no vigente");
+    assert_eq!(row["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+
+    // Certified again through a new request: the old relation grants nothing, with a code and
+    // a message that say why and what to do; the employer's password is unchanged.
+    let second_folio = certify_through_the_workflow(&app, &signer, &dev);
+    assert_ne!(second_folio, folio);
+    let r = consult_patron(&app, &dev, &e.password);
+    assert_error(&r, 403, "RELACION_NO_VIGENTE");
+    let mensaje = r.json::<Value>()["mensaje"].as_str().unwrap().to_string();
+    assert!(
+        mensaje.contains(&first) && mensaje.contains("debe registrar una nueva relación"),
+        "{mensaje}"
+    );
+    let row = table_row(&app, &e.token, &first);
+    assert_eq!(row["estatus"], "Relación no vigente");
+    assert_eq!(row["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+    assert!(
+        row["motivo"]["texto"]
+            .as_str()
+            .unwrap()
+            .contains("La certificación del desarrollador con la que se otorgó fue cancelada"),
+        "{row}"
+    );
+    assert_eq!(row["cancelable"], true);
+    assert!(row["fecha_cancelacion_anticipada"].is_null());
+    // The developer's read-only view says the same.
+    let mine = table_row(&app, &dev, &first);
+    assert_eq!(mine["estatus"], "Relación no vigente");
+    assert_eq!(mine["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+
+    // The employer registers the relation again (the old one does not count as a duplicate):
+    // consultations work through the new one.
+    let second = relate(&app, &e, DESARROLLADOR, 30);
+    let r = consult_patron(&app, &dev, &e.password);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json::<Value>()["no_caso"], second.as_str());
+    assert_eq!(
+        table_row(&app, &e.token, &second)["estatus"],
+        "Relación Vigente"
+    );
+    assert!(table_row(&app, &e.token, &second)["motivo"].is_null());
+    // «Borrar» on the old one still works, and leaves the new one alone.
+    let r = cancel_relation(&app, &e, &first);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        table_row(&app, &e.token, &first)["estatus"],
+        "Relación cancelada por usuario"
+    );
+    assert_eq!(consult_patron(&app, &dev, &e.password).status, 200);
 }

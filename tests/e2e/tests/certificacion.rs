@@ -1051,3 +1051,50 @@ fn business_days_over_http_across_movable_mondays_and_the_year_end() {
     assert_eq!(plazo["vence_texto"], "24/feb/2027");
     assert_eq!(plazo["dias_habiles_restantes"], 45);
 }
+
+#[test]
+fn hostile_workbooks_are_a_422_not_a_trap() {
+    // Every input that crashed calamine (shared/evidence/testdata/fuzz/, among them the .xls
+    // whose picture store hit `unreachable!()` in parse_pictures): in the wasm component a
+    // panic traps the instance and the client gets an empty 500. Each must be a 422 with the
+    // problems in JSON, and the component must keep answering.
+    let clock = TestClock::new();
+    clock.set_now(start_of_story());
+    let app = TestApp::start(options(&clock, None));
+    let dev = Signer::demo(DESARROLLADOR);
+    let token = login(&app, &dev, "desarrollador");
+    let folio = requested(&app, &dev, &token)["folio"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/evidence/testdata/fuzz");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.ends_with("crash-pictures-blip-instance.xls"))
+    );
+    for file in &files {
+        let r = app.send(
+            TestRequest::post(format!("/api/v1/certificaciones/{folio}/evidencias"))
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/vnd.ms-excel")
+                .header("x-nombre-archivo", "evidencias.xls")
+                .body(std::fs::read(file).unwrap()),
+        );
+        assert_eq!(r.status, 422, "{}: {}", file.display(), r.text());
+        let v: Value = r.json();
+        assert_eq!(v["codigo"], "EVIDENCIA_RECHAZADA", "{v}");
+        assert!(!v["problemas"].as_array().unwrap().is_empty(), "{v}");
+        if file.ends_with("crash-pictures-blip-instance.xls") {
+            assert_eq!(v["problemas"][0]["codigo"], "LIBRO_ILEGIBLE", "{v}");
+            assert_eq!(v["problemas"][0]["pestana"], 0, "{v}");
+        }
+    }
+    assert_eq!(current(&app, &token)["estatus"], "En espera de documentos");
+}

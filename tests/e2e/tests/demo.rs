@@ -92,9 +92,8 @@ fn an_unset_configuration_fails_closed() {
         .collect();
     assert_eq!(missing, ["clave_sesion", "llave_sello"]);
     // A request that needs the missing secret names it; nothing was generated in its place.
-    let r = app.send(
-        TestRequest::get("/api/v1/sesiones/actual").header("authorization", "Bearer x.y"),
-    );
+    let r =
+        app.send(TestRequest::get("/api/v1/sesiones/actual").header("authorization", "Bearer x.y"));
     assert_error(&r, 503, "CONFIGURACION_INVALIDA");
     assert!(r.text().contains("clave_sesion"), "{}", r.text());
     let kv = avisos_e2e::host_kv_of(&app);

@@ -244,6 +244,38 @@ fn the_store_is_redis_with_an_fsynced_append_only_file() {
     for flag in ["--appendonly yes", "--appendfsync always"] {
         assert!(args.contains(flag), "redis-server needs {flag}: {args}");
     }
+    // Issue 15: one primary restarted in place on its volume (no asynchronous replica to fail
+    // over to, which could lose acknowledged writes), and restarted when it stops answering.
+    assert_eq!(redis["spec"]["replicas"].as_u64(), Some(1), "one primary");
+    let container = &redis["spec"]["template"]["spec"]["containers"][0];
+    let claim = str_at(
+        &redis["spec"]["volumeClaimTemplates"][0],
+        &["metadata", "name"],
+    )
+    .expect("a persistent volume for the append-only file");
+    let mounted = container["volumeMounts"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|m| str_at(m, &["name"]) == Some(claim))
+        .and_then(|m| str_at(m, &["mountPath"]))
+        .expect("the volume is mounted");
+    assert!(
+        args.contains(&format!("--dir {mounted}")),
+        "the append-only file lives on the volume ({mounted}): {args}"
+    );
+    for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
+        let command = serde_yaml::to_string(&container[probe]["exec"]["command"]).unwrap();
+        assert!(
+            command.contains("ping"),
+            "{probe} asks Redis itself: {command}"
+        );
+    }
+    let env = serde_yaml::to_string(&container["env"]).unwrap();
+    assert!(
+        env.contains("REDISCLI_AUTH"),
+        "the probes authenticate without the password on a command line"
+    );
 
     let config = RuntimeConfig::load(&deploy_dir().join("runtime-config.redis.toml")).unwrap();
     assert!(matches!(
@@ -282,4 +314,131 @@ fn the_production_values_run_in_production_mode() {
         r.status,
         r.text()
     );
+}
+
+/// A `checks.<which>` probe of the SpinApp: its path, timeout, period and failure threshold.
+struct Probe {
+    path: String,
+    timeout: std::time::Duration,
+    period: u64,
+    failures: u64,
+}
+
+fn probe(which: &str) -> Probe {
+    let app = spin_app();
+    let p = &app["spec"]["checks"][which];
+    let secs = |field: &str| {
+        p[field]
+            .as_u64()
+            .unwrap_or_else(|| panic!("checks.{which}.{field} must be set"))
+    };
+    Probe {
+        path: str_at(p, &["httpGet", "path"])
+            .unwrap_or_else(|| panic!("checks.{which}.httpGet.path"))
+            .to_string(),
+        timeout: std::time::Duration::from_secs(secs("timeoutSeconds")),
+        period: secs("periodSeconds"),
+        failures: secs("failureThreshold"),
+    }
+}
+
+/// The component spin.toml routes `path` to, and the stores it may open.
+fn served_by(path: &str) -> (String, Vec<String>) {
+    let manifest =
+        avisos_host::manifest::Manifest::load(&workspace_root().join("spin.toml")).unwrap();
+    let router = avisos_host::routes::Router::build(
+        manifest
+            .routes
+            .iter()
+            .map(|r| (r.route.as_str(), r.component.as_str())),
+    )
+    .unwrap();
+    let component = router
+        .route(path)
+        .unwrap_or_else(|| panic!("no route for {path}"))
+        .component;
+    let stores = manifest.components[&component].key_value_stores.clone();
+    (component, stores)
+}
+
+/// Issue 15: the app's readiness probe asks the health check, which touches the store, with a
+/// timeout short enough that an instance whose store hangs (Spin's Redis client waits without
+/// limit) leaves the Service within seconds; the liveness probe never touches the store, so a
+/// store outage does not restart pods.
+#[test]
+fn readiness_checks_the_store_quickly_and_liveness_never_touches_it() {
+    let ready = probe("readiness");
+    assert_eq!(ready.path, "/api/v1/salud");
+    let (component, stores) = served_by(&ready.path);
+    assert_eq!(component, "health");
+    assert_eq!(
+        stores,
+        ["default"],
+        "the readiness check must reach the store"
+    );
+    assert!(
+        ready.timeout <= std::time::Duration::from_secs(3),
+        "a hung store must fail the probe within seconds, not {:?}",
+        ready.timeout
+    );
+    assert!(
+        ready.period * ready.failures <= 15,
+        "out of the Service within 15 s of the store hanging"
+    );
+
+    let live = probe("liveness");
+    let (component, stores) = served_by(&live.path);
+    assert!(
+        stores.is_empty(),
+        "liveness must not depend on the store: {} is served by {component}, which opens {stores:?}",
+        live.path
+    );
+    assert!(live.period * live.failures >= 30, "liveness is not hasty");
+}
+
+/// The probes of the manifest, played against the app on a Redis server that freezes and then
+/// dies: while it is away the readiness probe gets no answer within its timeout, time after
+/// time (the pod would leave the Service) and the liveness probe keeps passing (no restart);
+/// once Redis is back, the readiness probe passes again by itself.
+#[test]
+fn the_manifest_probes_take_an_instance_whose_store_hangs_out_of_rotation() {
+    use avisos_host::testing::{RedisServer, TestKv, TestRequest};
+    let ready = probe("readiness");
+    let live = probe("liveness");
+    let mut server = RedisServer::durable();
+    let app = TestApp::start(
+        avisos_e2e::app_options()
+            .kv(TestKv::Redis(server.url(0)))
+            .redis_max_reconnect_delay(std::time::Duration::from_secs(2)),
+    );
+    let passes = |p: &Probe| {
+        app.send_in_background(TestRequest::get(&p.path))
+            .wait(p.timeout)
+            .is_some_and(|r| (200..400).contains(&r.status))
+    };
+    assert!(passes(&ready), "ready while Redis answers");
+    assert!(passes(&live));
+    for away in ["frozen", "killed"] {
+        if away == "frozen" {
+            server.freeze(true);
+        } else {
+            server.kill();
+        }
+        for attempt in 0..ready.failures {
+            assert!(!passes(&ready), "{away}: probe {attempt} passed");
+        }
+        assert!(passes(&live), "{away}: liveness must keep passing");
+        if away == "frozen" {
+            server.freeze(false);
+        } else {
+            server.resume();
+        }
+        let back = (0..30).any(|_| {
+            passes(&ready) || {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                false
+            }
+        });
+        assert!(back, "{away}: ready again once Redis is back");
+    }
 }

@@ -103,6 +103,11 @@ fn variables() -> Vec<String> {
 }
 
 fn on_redis() -> Cluster {
+    on_redis_with(&[])
+}
+
+/// [`on_redis`] with more `--variable name=value` pairs.
+fn on_redis_with(extra: &[(&str, String)]) -> Cluster {
     let server = RedisServer::start();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("runtime-config.toml");
@@ -115,6 +120,7 @@ fn on_redis() -> Cluster {
     )
     .unwrap();
     let mut args = variables();
+    args.extend(more_variables(extra));
     args.extend([
         "--runtime-config-file".to_string(),
         config.display().to_string(),
@@ -132,8 +138,13 @@ fn on_redis() -> Cluster {
 }
 
 fn on_sqlite() -> Cluster {
+    on_sqlite_with(&[])
+}
+
+fn on_sqlite_with(extra: &[(&str, String)]) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let mut args = variables();
+    args.extend(more_variables(extra));
     args.extend(["--state-dir".to_string(), dir.path().display().to_string()]);
     Cluster {
         hosts: [HostProcess::start(&args), HostProcess::start(&args)],
@@ -145,6 +156,13 @@ fn on_sqlite() -> Cluster {
             _dir: dir,
         },
     }
+}
+
+fn more_variables(extra: &[(&str, String)]) -> Vec<String> {
+    extra
+        .iter()
+        .flat_map(|(k, v)| ["--variable".to_string(), format!("{k}={v}")])
+        .collect()
 }
 
 fn clusters() -> [ClusterStart; 2] {
@@ -512,5 +530,288 @@ fn concurrent_evidence_uploads_answer_what_the_store_holds() {
             .filter(|s| s["folio"] == folio.as_str())
             .count();
         assert_eq!(listed, 1, "{store}: {tray}");
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Issue 15, item 8: the two read-modify-writes that are compare-and-swap loops now.
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const NOMBRE_DEV: &str = "NOMINAS DEMOSTRACION SA DE CV";
+
+/// Takes `dev` through the certification workflow up to «Certificación autorizada» on host
+/// `app`; returns the request's folio.
+fn certify_by_workflow(c: &Cluster, dev: &Signer) -> String {
+    use avisos_evidence::sample::{SampleOptions, workbook_xlsx};
+    use avisos_kv::KeyValue;
+    let app = c.a();
+    let token = login(app, dev, "desarrollador");
+    let act = prepare(
+        app,
+        dev,
+        "SOLICITAR_CERTIFICACION",
+        Some("certificacion-solicitud"),
+        &[("razon_social", NOMBRE_DEV), ("correo", "dev@example.com")],
+    );
+    let r = send_act_as(app, "/api/v1/certificaciones", &act, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let folio = r.json::<Value>()["folio"].as_str().unwrap().to_string();
+    let raw =
+        c.kv.get(&format!("certificacion:{folio}"))
+            .unwrap()
+            .unwrap();
+    let record: Value = serde_json::from_slice(&raw).unwrap();
+    let ronda = record["rondas"].as_array().unwrap().last().unwrap().clone();
+    let set = avisos_evidence::generate(&avisos_evidence::TestSetId {
+        semilla: ronda["semilla"].as_u64().unwrap(),
+        folio: folio.clone(),
+        ronda: ronda["ronda"].as_u64().unwrap() as u32,
+        fecha: ronda["fecha"].as_str().unwrap().parse().unwrap(),
+    });
+    let r = app.send(
+        TestRequest::post(format!("/api/v1/certificaciones/{folio}/evidencias"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", XLSX)
+            .header("x-nombre-archivo", "evidencias.xlsx")
+            .body(workbook_xlsx(&set, &SampleOptions::default())),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let analyst = Signer::demo(ANALISTA);
+    let atoken = login(app, &analyst, "analista");
+    let act = prepare(
+        app,
+        &analyst,
+        "DICTAMINAR_CERTIFICACION",
+        None,
+        &[
+            ("folio", &folio),
+            ("resultado", "aprobar"),
+            ("observaciones", ""),
+        ],
+    );
+    let path = format!("/api/v1/analistas/certificaciones/{folio}/dictamen");
+    let r = send_act_as(app, &path, &act, &atoken);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let act = prepare(
+        app,
+        dev,
+        "ACEPTAR_APROBACION",
+        Some("certificacion-aprobacion"),
+        &[("folio", &folio)],
+    );
+    let path = format!("/api/v1/certificaciones/{folio}/aceptacion");
+    let r = send_act_as(app, &path, &act, &token);
+    assert_eq!(r.status, 201, "{}", r.text());
+    folio
+}
+
+/// Issue 15: a developer cancelling its certification on one host while an analyst registers
+/// it again on the other. The directory record is changed by compare-and-swap, and the
+/// cancellation records itself there only while the record still names its request: whichever
+/// lands first, the analyst's registration is never lost, and the search shows exactly it.
+#[test]
+fn a_cancellation_racing_an_analysts_registration_loses_neither() {
+    use avisos_kv::KeyValue;
+    for (store, start) in clusters() {
+        let c = start();
+        let dev = Signer::demo(DESARROLLADOR);
+        let analyst = Signer::demo(ANALISTA);
+        for round in 0..3 {
+            let folio = certify_by_workflow(&c, &dev);
+            let name = format!("NOMINAS REGISTRO {round} SA DE CV");
+            let token = login(c.a(), &dev, "desarrollador");
+            let cancel = prepare(
+                c.a(),
+                &dev,
+                "CANCELAR_CERTIFICACION",
+                Some("certificacion-cancelacion"),
+                &[("folio", &folio)],
+            );
+            let atoken = login(c.b(), &analyst, "analista");
+            let register = prepare(
+                c.b(),
+                &analyst,
+                "REGISTRAR_DESARROLLADOR",
+                None,
+                &[
+                    ("rfc_desarrollador", DESARROLLADOR),
+                    ("razon_social", &name),
+                    ("estatus", "autorizada"),
+                ],
+            );
+            let answers = c.send_spread(vec![
+                act_request(
+                    &format!("/api/v1/certificaciones/{folio}/cancelacion"),
+                    &cancel,
+                    Some(&token),
+                ),
+                act_request("/api/v1/desarrolladores/registro", &register, Some(&atoken)),
+            ]);
+            for r in &answers {
+                assert_eq!(r.status, 201, "{store}: {}", r.text());
+            }
+            let raw = c.kv.get(&format!("desarrollador:{DESARROLLADOR}")).unwrap();
+            let stored: Value = serde_json::from_slice(&raw.unwrap()).unwrap();
+            assert_eq!(
+                (stored["estatus"].as_str(), stored["razon_social"].as_str()),
+                (Some("Certificación autorizada"), Some(name.as_str())),
+                "{store}, round {round}: {stored}"
+            );
+            let ptoken = login(c.b(), &Signer::demo(PATRON), "patron");
+            let found: Value = get_with(c.b(), "/api/v1/desarrolladores?q=nominas", &ptoken).json();
+            let names: Vec<&str> = found["resultados"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["razon_social"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, [name.as_str()], "{store}, round {round}");
+            // Every search bucket agrees with the record: the request's name is in none.
+            for bucket in ["NO", "ND", "DE"] {
+                let raw = c.kv.get(&format!("directorio:prefijo:{bucket}")).unwrap();
+                let text = String::from_utf8(raw.unwrap_or_default()).unwrap();
+                assert!(
+                    !text.contains(NOMBRE_DEV),
+                    "{store}: bucket {bucket}: {text}"
+                );
+            }
+        }
+    }
+}
+
+/// A mail API that counts what it receives per `referencia` and answers 202 (or refuses
+/// connections while down).
+struct Sink {
+    addr: std::net::SocketAddr,
+    received: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Sink {
+    fn start() -> Sink {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (r, u) = (received.clone(), up.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { continue };
+                if !u.load(Ordering::SeqCst) {
+                    // Down: the connection is dropped unanswered.
+                    continue;
+                }
+                let r = r.clone();
+                std::thread::spawn(move || {
+                    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                        .unwrap();
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 65536];
+                    // The body is JSON with `referencia`; read until the request is whole.
+                    while let Ok(n) = s.read(&mut chunk) {
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf);
+                        if let Some(at) = text.find("\"referencia\":\"") {
+                            let rest = &text[at + 14..];
+                            if let Some(end) = rest.find('"') {
+                                let id = rest[..end].to_string();
+                                // Slow enough for concurrent senders to overlap.
+                                std::thread::sleep(std::time::Duration::from_millis(50));
+                                r.lock().unwrap().push(id);
+                                let _ = s.write_all(
+                                    b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                                );
+                                break;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        Sink { addr, received, up }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn variables(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("correo_api_url", format!("http://{}/enviar", self.addr)),
+            ("correo_api_origen", format!("http://{}", self.addr)),
+        ]
+    }
+}
+
+/// Issue 15: notifications whose first send failed, retried by eight analysts' calls at once
+/// over both hosts. Sending is claimed with compare-and-swap: every mail goes out exactly once,
+/// each is recorded sent, and the calls' own counts add up to the notifications sent.
+#[test]
+fn concurrent_retries_send_each_notification_once() {
+    for store in ["redis", "sqlite"] {
+        let sink = Sink::start();
+        let vars = sink.variables();
+        let c = match store {
+            "redis" => on_redis_with(&vars),
+            _ => on_sqlite_with(&vars),
+        };
+        // Two requests while the mail API is down: two notifications, failed and queued.
+        for (rfc, name) in [
+            (DESARROLLADOR, NOMBRE_DEV),
+            (DESARROLLADOR_2, "SISTEMAS DE NOMINA DEMO SC"),
+        ] {
+            let dev = Signer::demo(rfc);
+            let token = login(c.a(), &dev, "desarrollador");
+            let act = prepare(
+                c.a(),
+                &dev,
+                "SOLICITAR_CERTIFICACION",
+                Some("certificacion-solicitud"),
+                &[("razon_social", name), ("correo", "dev@example.com")],
+            );
+            let r = send_act_as(c.a(), "/api/v1/certificaciones", &act, &token);
+            assert_eq!(r.status, 201, "{store}: {}", r.text());
+            let n = &r.json::<Value>()["notificaciones"][0];
+            assert_eq!(n["estado"], "fallida", "{store}: {n}");
+        }
+        sink.set_up(true);
+        let analyst = Signer::demo(ANALISTA);
+        let tokens = [
+            login(c.a(), &analyst, "analista"),
+            login(c.b(), &analyst, "analista"),
+        ];
+        let answers = c.send_spread(
+            (0..8)
+                .map(|i| {
+                    TestRequest::post("/api/v1/notificaciones/reintentos")
+                        .header("authorization", format!("Bearer {}", tokens[i % 2]))
+                })
+                .collect(),
+        );
+        let mut sent = 0;
+        for r in &answers {
+            assert_eq!(r.status, 200, "{store}: {}", r.text());
+            sent += r.json::<Value>()["enviadas"].as_u64().unwrap();
+        }
+        let mut received = sink.received.lock().unwrap().clone();
+        received.sort();
+        let before = received.len();
+        received.dedup();
+        assert_eq!(before, received.len(), "{store}: a mail went out twice");
+        assert_eq!(received.len(), 2, "{store}: {received:?}");
+        assert_eq!(sent, 2, "{store}: the calls' counts");
+        let last: Value = c
+            .a()
+            .send(
+                TestRequest::post("/api/v1/notificaciones/reintentos")
+                    .header("authorization", format!("Bearer {}", tokens[0])),
+            )
+            .json();
+        assert_eq!(last["pendientes"], 0, "{store}: {last}");
     }
 }

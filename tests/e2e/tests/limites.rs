@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use avisos_e2e::*;
-use avisos_host::testing::{TestApp, TestRequest, workspace_root};
+use avisos_host::testing::{TestApp, TestRequest, TestResponse, workspace_root};
 use serde_json::{Value, json};
 
 /// Every route of spin.toml as a concrete path (`:x` → a value, `/...` → a sub-path).
@@ -294,4 +294,223 @@ fn a_bad_limits_variable_is_a_configuration_error() {
             .json(&json!({"rfc": PATRON, "accion": "INICIO_SESION"})),
     );
     assert_error(&r, 503, "CONFIGURACION_INVALIDA");
+}
+
+fn bearer(request: TestRequest, token: &str) -> TestRequest {
+    request.header("authorization", format!("Bearer {token}"))
+}
+
+fn consultation(token: &str) -> TestRequest {
+    bearer(TestRequest::post("/api/v1/avisos/consultas"), token)
+        .json(&json!({"rfc_patron": PATRON, "contrasena": "no-es-la-contrasena"}))
+}
+
+fn evidence_upload(token: &str) -> TestRequest {
+    bearer(
+        TestRequest::post("/api/v1/certificaciones/X1/evidencias"),
+        token,
+    )
+    .header(
+        "content-type",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .header("x-nombre-archivo", "evidencias.xlsx")
+    .body(vec![b'P', b'K', 3, 4])
+}
+
+/// Asserts a rate-limit refusal: 429, `Retry-After` within the window, JSON `{codigo, mensaje}`
+/// naming what is limited.
+#[track_caller]
+fn assert_limited(r: &TestResponse, what: &str) {
+    assert_error(r, 429, "LIMITE_EXCEDIDO");
+    let retry: u32 = r
+        .header("retry-after")
+        .expect("retry-after")
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert!(r.text().contains(what), "{}", r.text());
+}
+
+/// Issue 15: every read that costs or writes (consultations, the audit, the directory,
+/// evidence uploads, downloads) is limited per session RFC: a burst over the limit is refused
+/// on every route of the bucket with 429 + `Retry-After` + JSON, and another session is served.
+#[test]
+fn reads_that_cost_are_limited_per_session() {
+    let app = app_with_limits(
+        "consultas=2/60,bitacora=2/60,directorio=2/60,evidencias=2/60,descargas=2/60",
+    );
+    let dev = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let dev2 = login(&app, &Signer::demo(DESARROLLADOR_2), "desarrollador");
+    let patron = login(&app, &Signer::demo(PATRON), "patron");
+    let patron2 = login(&app, &Signer::demo(PATRON_FISICA), "patron");
+    type Route = fn(&str) -> TestRequest;
+    type Routes = Vec<Box<dyn Fn(&str) -> TestRequest>>;
+    let get = |path: &'static str| move |t: &str| bearer(TestRequest::get(path), t);
+    // (what the refusal names, a session, another session, the bucket's routes)
+    let cases: [(&str, &str, &str, Routes); 5] = [
+        (
+            "consultas de avisos por RFC",
+            &dev,
+            &dev2,
+            vec![Box::new(consultation as Route)],
+        ),
+        (
+            "consultas de la bitácora por RFC",
+            &patron,
+            &patron2,
+            vec![Box::new(get("/api/v1/avisos/bitacora"))],
+        ),
+        (
+            "búsquedas en el directorio",
+            &patron,
+            &patron2,
+            vec![Box::new(get("/api/v1/desarrolladores?q=NOMINA"))],
+        ),
+        (
+            "envíos de evidencias por RFC",
+            &dev,
+            &dev2,
+            vec![Box::new(evidence_upload as Route)],
+        ),
+        (
+            "descargas de acuses",
+            &dev,
+            &dev2,
+            vec![
+                Box::new(get("/api/v1/acuses/X1")),
+                Box::new(get("/api/v1/certificaciones/X1/set-de-pruebas")),
+                Box::new(get("/api/v1/certificaciones/X1/acuse-cancelacion")),
+                Box::new(get("/api/v1/analistas/certificaciones/X1/evidencia")),
+            ],
+        ),
+    ];
+    for (what, token, other, routes) in &cases {
+        // Within the limit: answered by the route itself (whatever it says of X1).
+        for route in routes.iter().cycle().take(2) {
+            let r = app.send(route(token));
+            assert_ne!(r.status, 429, "{what}: {}", r.text());
+        }
+        for route in routes {
+            assert_limited(&app.send(route(token)), what);
+        }
+        // Another session (another RFC), same client: served, up to its own limit.
+        for route in routes.iter().take(2) {
+            let r = app.send(route(other));
+            assert_ne!(r.status, 429, "{what}: {}", r.text());
+        }
+    }
+}
+
+/// The same reads are limited per client address too, charged before the session is checked:
+/// requests with no valid token pay, and the same session from another client is served.
+#[test]
+fn reads_that_cost_are_limited_per_client_before_the_session() {
+    let app = app_with_limits("lecturas_cliente=6/60");
+    let patron = login(&app, &Signer::demo(PATRON), "patron");
+    let busy = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let anonymous = std::net::Ipv4Addr::new(127, 0, 0, 3);
+    let routes = [
+        "/api/v1/desarrolladores?q=NOMINA",
+        "/api/v1/avisos/bitacora",
+        "/api/v1/relaciones",
+        "/api/v1/relaciones/exportacion",
+        "/api/v1/acuses/X1",
+        "/api/v1/certificaciones/X1/set-de-pruebas",
+    ];
+    for path in routes {
+        let r = app.send(bearer(TestRequest::get(path), &patron).from_address(busy));
+        assert_ne!(r.status, 429, "{path}: {}", r.text());
+    }
+    for path in routes {
+        let r = app.send(bearer(TestRequest::get(path), &patron).from_address(busy));
+        assert_limited(&r, "por equipo cliente");
+    }
+    let r = app.send(consultation(&patron).from_address(busy));
+    assert_limited(&r, "por equipo cliente");
+    // No session, or a forged one: the client pays all the same.
+    for i in 0..6 {
+        let token = if i % 2 == 0 { "falso" } else { "" };
+        let r = app.send(bearer(TestRequest::get(routes[0]), token).from_address(anonymous));
+        assert_eq!(r.status, 401, "{}", r.text());
+    }
+    let r = app.send(bearer(TestRequest::get(routes[0]), "falso").from_address(anonymous));
+    assert_limited(&r, "por equipo cliente");
+    // The same session from another client is served.
+    assert_eq!(
+        get_with(&app, "/api/v1/avisos/bitacora", &patron).status,
+        200
+    );
+}
+
+fn store_keys(app: &TestApp) -> std::collections::BTreeSet<String> {
+    let backend = app
+        .app()
+        .and_then(|a| a.stores().get("default").cloned())
+        .expect("the app has a default store");
+    backend.get_keys("default").unwrap().into_iter().collect()
+}
+
+/// Issue 15: 400 consultations refused before the relation check (a developer nobody
+/// certified, a certified one without a relation) add a constant number of keys, not a record
+/// each; the employer's audit shows them as two records with their counts.
+#[test]
+fn a_flood_of_refused_consultations_leaves_a_bounded_audit() {
+    let app = start();
+    certify(&app, DESARROLLADOR_2, "SISTEMAS DE NOMINA DEMO SC");
+    let patron = login(&app, &Signer::demo(PATRON), "patron");
+    let uncertified = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let unrelated = login(&app, &Signer::demo(DESARROLLADOR_2), "desarrollador");
+    let before = store_keys(&app);
+    let burst = (0..400).map(|i| consultation(if i % 2 == 0 { &uncertified } else { &unrelated }));
+    let answers = app.send_all(burst);
+    let code = |r: &TestResponse| {
+        r.json::<Value>()["codigo"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    for (i, r) in answers.iter().enumerate() {
+        let want = if i % 2 == 0 {
+            "DESARROLLADOR_NO_CERTIFICADO"
+        } else {
+            "RELACION_INEXISTENTE"
+        };
+        assert_eq!((r.status, code(r).as_str()), (403, want), "{}", r.text());
+    }
+    let after = store_keys(&app);
+    let added: Vec<&String> = after.difference(&before).collect();
+    eprintln!(
+        "400 refused consultations added {} keys: {added:?}",
+        added.len()
+    );
+    // Two aggregates (counter, record, pointer), the audit's counter, the rate-limit windows.
+    assert!(added.len() <= 16, "{} keys added: {added:?}", added.len());
+
+    let audit: Value = get_with(&app, "/api/v1/avisos/bitacora?por_pagina=100", &patron).json();
+    let mut seen: Vec<(String, String, u64)> = audit["registros"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert!(r["dia"].is_string(), "{r}");
+            (
+                r["rfc_desarrollador"].as_str().unwrap().to_owned(),
+                r["resultado"].as_str().unwrap().to_owned(),
+                r["veces"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                DESARROLLADOR.into(),
+                "DESARROLLADOR_NO_CERTIFICADO".into(),
+                200
+            ),
+            (DESARROLLADOR_2.into(), "RELACION_INEXISTENTE".into(), 200),
+        ]
+    );
 }

@@ -673,6 +673,7 @@ fn vigencia_expires_with_the_clock() {
     assert_eq!(t["hoy"], (hoy + chrono::Days::new(2)).to_string());
     let row = &t["relaciones"][0];
     assert_eq!(row["estatus"], "Relación no vigente");
+    assert_eq!(row["motivo"]["codigo"], "VIGENCIA_TERMINADA");
     assert_eq!(row["cancelable"], false);
     assert_error(
         &cancel(&app, &e.signer, &token, &no_caso),
@@ -703,6 +704,96 @@ fn vigencia_expires_with_the_clock() {
         .map(|r| r["estatus"].as_str().unwrap())
         .collect();
     assert_eq!(status, ["Relación Vigente", "Relación no vigente"]);
+}
+
+/// Issue 15, item 7: a relation granted under a certification that was cancelled never grants
+/// access again, even once the developer is certified again (here by the analyst's
+/// registration; `avisos.rs` goes through the developer's own certification workflow).
+#[test]
+fn relations_of_a_cancelled_certification_stay_no_longer_vigente() {
+    let app = start();
+    let e = world(&app);
+    let fin = |days: u64| {
+        let hoy: NaiveDate = table(&app, &e.token)["hoy"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (hoy + chrono::Days::new(days)).to_string()
+    };
+    let created = |r: TestResponse| {
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json::<Value>()["folio"].as_str().unwrap().to_string()
+    };
+    let old = created(add(&app, &e, DESARROLLADOR, &fin(90)));
+    let other = created(add(&app, &e, DESARROLLADOR_2, &fin(90)));
+    let row = |token: &str, no_caso: &str| {
+        table(&app, token)["relaciones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["no_caso"] == no_caso)
+            .cloned()
+            .unwrap()
+    };
+    let registered = |estatus: &str| {
+        let r = register_developer(&app, DESARROLLADOR, NAME_DEV, estatus);
+        assert_eq!(r.status, 201, "{}", r.text());
+    };
+
+    registered("cancelada");
+    let r = row(&e.token, &old);
+    assert_eq!(r["estatus"], "Relación no vigente");
+    assert_eq!(r["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+    assert!(
+        r["motivo"]["texto"]
+            .as_str()
+            .unwrap()
+            .contains("Si se certifica de nuevo, tendrás que registrar una nueva relación"),
+        "{r}"
+    );
+    registered("autorizada");
+    let r = row(&e.token, &old);
+    assert_eq!(r["estatus"], "Relación no vigente");
+    assert_eq!(r["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+    assert!(
+        r["motivo"]["texto"]
+            .as_str()
+            .unwrap()
+            .contains("se certificó de nuevo"),
+        "{r}"
+    );
+    assert_eq!(
+        (&r["cancelable"], &r["acuse"].is_string()),
+        (&json!(true), &true)
+    );
+    // The other developer's relation is untouched.
+    let r = row(&e.token, &other);
+    assert_eq!(r["estatus"], "Relación Vigente");
+    assert!(r["motivo"].is_null());
+    // «Exportar tabla» keeps the guide's wording in «Estatus».
+    let range = sheet(&export(&app, &e.token).body);
+    let at = (1..range.height())
+        .find(|&i| text_cell(&range, i, 0) == old)
+        .unwrap();
+    assert_eq!(text_cell(&range, at, 7), "Relación no vigente");
+
+    // A new relation with the same developer is allowed, and is the one that counts.
+    let new = created(add(&app, &e, DESARROLLADOR, &fin(30)));
+    assert_eq!(row(&e.token, &new)["estatus"], "Relación Vigente");
+    assert_error(
+        &add(&app, &e, DESARROLLADOR, &fin(20)),
+        409,
+        "RELACION_DUPLICADA",
+    );
+    // «Borrar» on the old one works.
+    let r = cancel(&app, &e.signer, &e.token, &old);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(
+        row(&e.token, &old)["estatus"],
+        "Relación cancelada por usuario"
+    );
+    assert_eq!(row(&e.token, &new)["estatus"], "Relación Vigente");
 }
 
 #[test]
@@ -762,6 +853,7 @@ fn bulk_load(app: &TestApp, n: usize) -> Vec<String> {
             fin_vigencia: today + chrono::Days::new(1 + (i % 700) as u64),
             registrada: now,
             generacion_contrasena: 1,
+            generacion_certificacion: Some(1),
             cancelacion: (i % 3 == 0).then(|| Cancellation {
                 fecha: today,
                 instante: now,

@@ -90,6 +90,19 @@ impl HostState {
         })
     }
 
+    /// Spin's `open` after the access check: the store manager's `get` and the store's
+    /// `after_open` (for Redis: connect on first use, then a ping; both wait while the
+    /// server is away, as in `crates/factor-key-value/src/host.rs`). A failure frees the slot.
+    async fn open_backend(&mut self, handle: KvHandle) -> Result<KvHandle, KvError> {
+        match handle.run(|b, s| b.open_store(s)).await {
+            Ok(()) => Ok(handle),
+            Err(e) => {
+                self.open_stores = self.open_stores.saturating_sub(1);
+                Err(e)
+            }
+        }
+    }
+
     fn spin_store(&self, res: &Resource<SpinStore>) -> wasmtime::Result<KvHandle> {
         Ok(self.table.get(res)?.0.clone())
     }
@@ -129,7 +142,10 @@ impl key_value::Host for HostState {}
 impl key_value::HostStore for HostState {
     async fn open(&mut self, label: String) -> Wt<Result<Resource<SpinStore>, key_value::Error>> {
         match self.open_handle(&label) {
-            Ok(handle) => Ok(Ok(self.table.push(SpinStore(handle))?)),
+            Ok(handle) => match self.open_backend(handle).await {
+                Ok(handle) => Ok(Ok(self.table.push(SpinStore(handle))?)),
+                Err(e) => Ok(Err(spin_err(e))),
+            },
             Err(OpenFailure::Denied) => Ok(Err(key_value::Error::AccessDenied)),
             Err(OpenFailure::NoSuchStore) => Ok(Err(key_value::Error::NoSuchStore)),
             Err(OpenFailure::TableFull) => Ok(Err(key_value::Error::StoreTableFull)),
@@ -193,7 +209,10 @@ impl key_value::HostStore for HostState {
 impl store::Host for HostState {
     async fn open(&mut self, identifier: String) -> Wt<Result<Resource<Bucket>, store::Error>> {
         match self.open_handle(&identifier) {
-            Ok(handle) => Ok(Ok(self.table.push(Bucket(handle))?)),
+            Ok(handle) => match self.open_backend(handle).await {
+                Ok(handle) => Ok(Ok(self.table.push(Bucket(handle))?)),
+                Err(e) => Ok(Err(wasi_err(e))),
+            },
             Err(OpenFailure::Denied) => Ok(Err(store::Error::AccessDenied)),
             Err(OpenFailure::NoSuchStore) => Ok(Err(store::Error::NoSuchStore)),
             Err(OpenFailure::TableFull) => Ok(Err(store::Error::Other("store table full".into()))),

@@ -127,6 +127,10 @@ impl KvBackend for FaultyKv {
     fn describe(&self) -> String {
         format!("{} (with fault injection)", self.inner.describe())
     }
+    /// Not an operation of the walk: opening fails only when the store itself does.
+    fn open_store(&self, s: &str) -> KvResult<()> {
+        self.inner.open_store(s)
+    }
     fn get(&self, s: &str, k: &str) -> KvResult<Option<Vec<u8>>> {
         self.faults.run(|| self.inner.get(s, k))
     }

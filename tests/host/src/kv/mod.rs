@@ -42,6 +42,12 @@ pub type KvResult<T> = Result<T, KvError>;
 pub trait KvBackend: Send + Sync + 'static {
     /// A short description for the start-up summary, e.g. `SQLite file .spin/x.db`.
     fn describe(&self) -> String;
+    /// What Spin's store does when a component opens a label (`StoreManager::get` then
+    /// `Store::after_open`): nothing for SQLite and memory; Redis connects on first use and
+    /// pings, which waits while the server is away.
+    fn open_store(&self, _store: &str) -> KvResult<()> {
+        Ok(())
+    }
     fn get(&self, store: &str, key: &str) -> KvResult<Option<Vec<u8>>>;
     fn set(&self, store: &str, key: &str, value: &[u8]) -> KvResult<()>;
     fn delete(&self, store: &str, key: &str) -> KvResult<()>;
