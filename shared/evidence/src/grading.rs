@@ -39,8 +39,9 @@ pub fn grade(set: &TestSet, evidence: &Evidence) -> Grading {
     for (caso, (id, esperado)) in set.casos.iter().zip(set.expected()) {
         let reported = evidence.resultados.iter().find(|r| r.id == id);
         let reportado = reported.map(|r| r.monto);
-        let diferencia = reportado.map(|r| r - esperado);
-        let monto_ok = diferencia.is_some_and(|d| d.abs() <= TOLERANCE_CENTAVOS);
+        // Saturating: a reported amount is the developer's number, however large.
+        let diferencia = reportado.map(|r| r.saturating_sub(esperado));
+        let monto_ok = diferencia.is_some_and(|d| d.unsigned_abs() <= TOLERANCE_CENTAVOS as u64);
         let pasos_ok = caso.tipo != TipoCaso::Muestra || reported.is_some_and(|r| r.pasos);
         let observacion = match (reportado, diferencia) {
             (None, _) | (_, None) => "No se reportó el monto de este caso.".to_string(),

@@ -157,9 +157,9 @@ fn row_number(digits: &str) -> Option<u32> {
 }
 
 /// Excel's `_xHHHH_` escapes (UTF-16 code units, surrogate pairs as two escapes).
-fn unescape_excel(text: &str) -> String {
+fn unescape_excel(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("_x") {
-        return text.to_string();
+        return std::borrow::Cow::Borrowed(text);
     }
     let mut units: Vec<u16> = Vec::new();
     let mut out = String::new();
@@ -192,13 +192,17 @@ fn unescape_excel(text: &str) -> String {
         }
     }
     flush(&mut units, &mut out);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Reads the text inside the element just opened (`<t>`, `<v>`) up to its end: text, CDATA
 /// and entity references. Nested elements are skipped.
-fn element_text(xml: &mut XmlReader<'_, '_>, buf: &mut Vec<u8>) -> Result<String, XlsxError> {
-    let mut text = String::new();
+fn element_text(
+    xml: &mut XmlReader<'_, '_>,
+    buf: &mut Vec<u8>,
+    text: &mut String,
+) -> Result<(), XlsxError> {
+    text.clear();
     let mut depth = 0usize;
     loop {
         buf.clear();
@@ -218,7 +222,7 @@ fn element_text(xml: &mut XmlReader<'_, '_>, buf: &mut Vec<u8>) -> Result<String
                 }
             }
             Event::Start(_) => depth = depth.saturating_add(1),
-            Event::End(_) if depth == 0 => return Ok(text),
+            Event::End(_) if depth == 0 => return Ok(()),
             Event::End(_) => depth = depth.saturating_sub(1),
             Event::Eof => return Err(XlsxError::Unreadable),
             _ => {}
@@ -230,7 +234,11 @@ fn element_text(xml: &mut XmlReader<'_, '_>, buf: &mut Vec<u8>) -> Result<String
 }
 
 /// A rich string (`si`, `is`) up to its end: its `t` texts, phonetic runs (`rPh`) left out.
-fn rich_text(xml: &mut XmlReader<'_, '_>, buf: &mut Vec<u8>) -> Result<String, XlsxError> {
+fn rich_text(
+    xml: &mut XmlReader<'_, '_>,
+    buf: &mut Vec<u8>,
+    scratch: &mut String,
+) -> Result<String, XlsxError> {
     let mut text = String::new();
     let mut depth = 0usize;
     let mut phonetic = 0usize;
@@ -243,11 +251,11 @@ fn rich_text(xml: &mut XmlReader<'_, '_>, buf: &mut Vec<u8>) -> Result<String, X
             Event::Start(e) => match e.local_name().as_ref() {
                 "t" if phonetic == 0 => {
                     let preserve = attr(&e, "space").is_some_and(|v| v == "preserve");
-                    let t = element_text(xml, buf)?;
+                    element_text(xml, buf, scratch)?;
                     let t = if preserve {
-                        t.as_str()
+                        scratch.as_str()
                     } else {
-                        t.trim_matches([' ', '\t', '\r', '\n'])
+                        scratch.trim_matches([' ', '\t', '\r', '\n'])
                     };
                     text.push_str(&unescape_excel(t));
                     if text.len() > MAX_SHARED_TEXT {
@@ -351,9 +359,10 @@ pub fn open(bytes: &[u8]) -> Result<Workbook<'_>, XlsxError> {
     if let Some(part) = strings_part {
         let mut strings = Vec::new();
         let mut text = 0usize;
+        let mut scratch = String::new();
         book.each_start(&part, |e, xml, buf| {
             if e.local_name().as_ref() == "si" {
-                let s = rich_text(xml, buf)?;
+                let s = rich_text(xml, buf, &mut scratch)?;
                 text = text.saturating_add(s.len());
                 if strings.len() >= MAX_SHARED_STRINGS || text > MAX_SHARED_TEXT {
                     return Err(XlsxError::TooLarge);
@@ -482,6 +491,7 @@ impl<'a> Workbook<'a> {
         };
         let mut buf = Vec::new();
         let mut inner = Vec::new();
+        let mut scratch = String::new();
         let (mut row, mut col) = (0u32, 0u32);
         loop {
             buf.clear();
@@ -502,13 +512,22 @@ impl<'a> Workbook<'a> {
                     col = 0;
                 }
                 Event::Start(e) if e.local_name().as_ref() == "c" => {
-                    let (at_row, at_col) = match attr(&e, "r") {
+                    // References and types never hold entities: their raw values will do.
+                    let (mut reference, mut typ) = (None, None);
+                    for a in e.attributes().flatten() {
+                        match a.key.local_name().as_ref() {
+                            "r" => reference = Some(a.value),
+                            "t" => typ = Some(a.value),
+                            _ => {}
+                        }
+                    }
+                    let (at_row, at_col) = match reference {
                         Some(r) => cell_ref(&r).ok_or(CellsError::Xlsx(XlsxError::Unreadable))?,
                         None => (row, col),
                     };
-                    let typ = attr(&e, "t");
-                    let value = cell_value(&mut xml, &mut inner, typ.as_deref(), strings)
-                        .map_err(CellsError::Xlsx)?;
+                    let value =
+                        cell_value(&mut xml, &mut inner, &mut scratch, typ.as_deref(), strings)
+                            .map_err(CellsError::Xlsx)?;
                     col = at_col.saturating_add(1).min(MAX_COLUMNS);
                     if let Some(value) = value {
                         sink(at_row, at_col, value).map_err(CellsError::Sink)?;
@@ -594,7 +613,8 @@ impl<'a> Workbook<'a> {
                         .map_err(|_| XlsxError::Unreadable)?
                     {
                         Event::Start(v) if v.local_name().as_ref() == "v" => {
-                            let text = element_text(xml, buf)?;
+                            let mut text = String::new();
+                            element_text(xml, buf, &mut text)?;
                             if first.is_none() {
                                 first = Some(text.trim().parse::<usize>().ok());
                             }
@@ -631,6 +651,7 @@ impl<'a> Workbook<'a> {
 fn cell_value(
     xml: &mut XmlReader<'_, '_>,
     buf: &mut Vec<u8>,
+    scratch: &mut String,
     typ: Option<&str>,
     strings: &[String],
 ) -> Result<Option<Data>, XlsxError> {
@@ -642,11 +663,11 @@ fn cell_value(
             .map_err(|_| XlsxError::Unreadable)?;
         match event {
             Event::Start(e) => match e.local_name().as_ref() {
-                "is" => value = Some(Data::String(rich_text(xml, buf)?)),
+                "is" => value = Some(Data::String(rich_text(xml, buf, scratch)?)),
                 "v" if typ == Some("inlineStr") => skip(xml, buf)?,
                 "v" => {
-                    let text = element_text(xml, buf)?;
-                    value = typed(&text, typ, strings);
+                    element_text(xml, buf, scratch)?;
+                    value = typed(scratch, typ, strings);
                 }
                 _ => skip(xml, buf)?,
             },
@@ -664,7 +685,7 @@ fn typed(text: &str, typ: Option<&str>, strings: &[String]) -> Option<Data> {
         Some("s") => strings
             .get(trimmed.parse::<usize>().ok()?)
             .map(|s| Data::String(s.clone())),
-        Some("str") => Some(Data::String(unescape_excel(text))),
+        Some("str") => Some(Data::String(unescape_excel(text).into_owned())),
         Some("b") => match trimmed.to_ascii_lowercase().as_str() {
             "1" | "true" => Some(Data::Bool(true)),
             "0" | "false" => Some(Data::Bool(false)),

@@ -294,6 +294,15 @@ fn grading_catches_a_wrong_amount_and_tolerates_one_centavo() {
     let g = grade(&set, &evidence);
     let e07 = g.casos.iter().find(|c| c.id == "E07").expect("E07");
     assert_eq!((e07.reportado, e07.correcto), (None, false));
+    // Amounts at the ends of i64 are wrong, not an overflow.
+    for (r, monto) in evidence.resultados.iter_mut().zip([i64::MIN, i64::MAX]) {
+        r.monto = monto;
+    }
+    let g = grade(&set, &evidence);
+    for r in &evidence.resultados[..2] {
+        let c = g.casos.iter().find(|c| c.id == r.id).expect("case");
+        assert!(c.diferencia.is_some() && !c.correcto, "{}", c.observacion);
+    }
 }
 
 #[test]
