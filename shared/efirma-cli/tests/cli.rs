@@ -235,3 +235,49 @@ fn verificar_acuse_accepts_a_sealed_acuse_and_refuses_another_key() {
     assert!(!out.status.success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn inspect_exits_non_zero_when_its_verdict_is_a_refusal() {
+    // Without --pruebas the test authority is unknown: the facts are shown, the exit says no.
+    let out = efirma(&["inspect", &fixture("certificate.cer"), "--at", AT]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stdout(&out).contains("EFIRMA_EMISOR_DESCONOCIDO"));
+    // Expired at the instant asked: a refusal too.
+    let out = efirma(&[
+        "inspect",
+        &fixture("certificate.cer"),
+        "--pruebas",
+        "--at",
+        "2040-01-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn usage_errors_are_said_in_spanish_with_status_2() {
+    for (argv, said) in [
+        (&["desconocido"][..], "Comando desconocido"),
+        (
+            &["inspect", "a.cer", "--nope"],
+            "Opción desconocida «--nope»",
+        ),
+        (&["inspect"], "Falta <ARCHIVO.cer>"),
+        (&["sign", "--cer"], "Falta el valor de --cer"),
+        (
+            &["inspect", "a.cer", "--at", "ayer"],
+            "Valor inválido «ayer»",
+        ),
+        (
+            &["cadena", "--field", "a", "--message-file", "m.txt"],
+            "no se puede usar junto con",
+        ),
+    ] {
+        let out = efirma(argv);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{argv:?}: {err}");
+    }
+    let out = efirma(&["--help"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("verificar-acuse"));
+}
