@@ -12,9 +12,12 @@
 //!    every aviso of the set must appear.
 //! 2. One row per case: A case id, B tipo, C amount (pesos), D... calculation steps (required
 //!    for muestras). Rows whose column A is not a case id (titles, sections) are skipped.
-//! 3. At least one picture. For .xlsx we count the pictures anchored on tab 3 (media referenced
-//!    by its drawing) or placed in its cells (`xl/richData`). For .xls, BIFF keeps pictures in one workbook-wide store that
-//!    does not say which sheet shows them: we count the workbook's pictures.
+//! 3. At least one picture shown on tab 3, found as Excel finds it. For .xlsx: the media of
+//!    each `blip` in the tab's drawing (two-cell, one-cell or absolute anchors: Excel,
+//!    LibreOffice, openpyxl, XlsxWriter) and pictures placed in its cells (`xl/richData`). For
+//!    .xls: the tab's drawing shapes whose `pib` names a picture of the workbook's drawing store
+//!    (Excel 97+, LibreOffice) and IMDATA records after a picture OBJ in the tab (xlwt's
+//!    `insert_bitmap`). Fixtures from each writer: `testdata/writers/`.
 //! 4. An unsealed CFDI de nómina: the XML text in column A (cells joined as they are), or in
 //!    .xlsx an embedded `xl/embeddings/*.xml` part. `Sello` absent or empty; a
 //!    `nomina12:Deduccion` with `TipoDeduccion` "009" or "010". Parsed with quick-xml, which
@@ -322,7 +325,12 @@ pub fn check(bytes: &[u8], file_name: &str, set: &TestSet) -> Result<Evidence, R
                 .iter()
                 .filter(|ext| is_image(ext))
                 .count(),
-            Book::Xls(xls) => xls.pictures().iter().filter(|ext| is_image(ext)).count(),
+            Book::Xls(xls) => xls
+                .sheet_pictures(name)
+                .unwrap_or_default()
+                .iter()
+                .filter(|ext| is_image(ext))
+                .count(),
         };
         if capturas == 0 {
             problems.push(Problem::new(
@@ -406,10 +414,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Picture kinds that count as a screenshot. "dib" is how an .xls drawing store keeps a bitmap
+/// (a screenshot pasted into Excel 97-2003), "pict" a Macintosh picture.
 fn is_image(ext: &str) -> bool {
     matches!(
         ext.to_ascii_lowercase().as_str(),
-        "png" | "jpg" | "jpeg" | "gif" | "bmp" | "tif" | "tiff" | "emf" | "wmf" | "webp"
+        "png"
+            | "jpg"
+            | "jpeg"
+            | "gif"
+            | "bmp"
+            | "dib"
+            | "tif"
+            | "tiff"
+            | "emf"
+            | "wmf"
+            | "pict"
+            | "webp"
     )
 }
 

@@ -1,5 +1,6 @@
 //! An .xls (BIFF8) reader of our own, for what the evidence check needs: the sheet names, each
-//! sheet's cell values and the pictures of the workbook's drawing store.
+//! sheet's cell values and the pictures each sheet shows (drawing shapes pointing into the
+//! workbook's drawing store, or IMDATA records after a picture OBJ as xlwt writes them).
 //!
 //! calamine 0.38 (the latest release) panics on hostile .xls files in too many places to fence
 //! off one by one: `parse_pictures` hits `unreachable!()` on an unknown blip instance and slices
@@ -11,8 +12,8 @@
 //! make clippy refuse anything else in this module), nothing is allocated from a declared
 //! size, and nesting is walked with a bounded explicit stack. It reads what it needs and
 //! nothing more: no formulas (only their cached values), no formats (numbers stay numbers).
-//! Workbooks older than BIFF8 (Excel 95 and before) are refused: they keep no drawing store,
-//! so they could never show the pictures tab 3 asks for.
+//! Workbooks older than BIFF8 (Excel 95 and before, "Book" streams) are refused: their
+//! strings and records are laid out otherwise, and the guide asks for Excel 97-2003 or later.
 #![deny(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
@@ -48,6 +49,9 @@ const FILEPASS: u16 = 0x002F;
 const BOUNDSHEET: u16 = 0x0085;
 const SST: u16 = 0x00FC;
 const MSO_DRAWING_GROUP: u16 = 0x00EB;
+const MSO_DRAWING: u16 = 0x00EC;
+const OBJ: u16 = 0x005D;
+const IMDATA: u16 = 0x007F;
 const NUMBER: u16 = 0x0203;
 const RK: u16 = 0x027E;
 const MULRK: u16 = 0x00BD;
@@ -294,7 +298,9 @@ pub struct Workbook {
     stream: Vec<u8>,
     sheets: Vec<SheetEntry>,
     strings: SharedStrings,
-    pictures: Vec<&'static str>,
+    /// Each FBSE of the drawing store, in order (a shape's `pib` is a 1-based index into it):
+    /// the kind of the picture it holds, `None` when it holds none.
+    blips: Vec<Option<&'static str>>,
 }
 
 /// Opens an .xls: checks the compound file, reads the globals (sheets, shared strings,
@@ -366,12 +372,12 @@ fn from_stream(stream: Vec<u8>) -> Result<Workbook, XlsError> {
             return Err(XlsError::Unreadable);
         }
     }
-    let pictures = pictures(&drawing_group).ok_or(XlsError::Pictures)?;
+    let blips = blip_store(&drawing_group).ok_or(XlsError::Pictures)?;
     Ok(Workbook {
         stream,
         sheets,
         strings,
-        pictures,
+        blips,
     })
 }
 
@@ -381,9 +387,70 @@ impl Workbook {
         self.sheets.iter().map(|s| s.name.clone()).collect()
     }
 
-    /// The kind of each picture of the drawing store ("png", "jpg", "emf", "dib"...).
-    pub fn pictures(&self) -> &[&'static str] {
-        &self.pictures
+    /// The kind of each picture of the drawing store ("png", "jpg", "emf", "dib"...), whichever
+    /// sheet shows it.
+    #[cfg(test)]
+    pub fn pictures(&self) -> Vec<&'static str> {
+        self.blips.iter().flatten().copied().collect()
+    }
+
+    /// The kind of each picture shown on a sheet, as Excel finds them: the shapes of the
+    /// sheet's drawing (MSODRAWING) whose `pib` names a picture of the drawing store (Excel
+    /// 97 and later, LibreOffice), and each IMDATA record right after a picture OBJ (xlwt's
+    /// `insert_bitmap`, Excel 5/95). Embedded substreams (charts) are not the sheet's. A
+    /// damaged sheet drawing shows no picture; `Err` when the sheet's records are damaged.
+    pub fn sheet_pictures(&self, name: &str) -> Result<Vec<&'static str>, XlsError> {
+        let sheet = self
+            .sheets
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or(XlsError::Unreadable)?;
+        let start = self
+            .stream
+            .get(sheet.position..)
+            .ok_or(XlsError::Unreadable)?;
+        let mut found = Vec::new();
+        let mut drawing: Vec<u8> = Vec::new();
+        let mut seen_bof = false;
+        let mut depth = 0usize;
+        // Whether the record just read is an OBJ of a picture (`ot` 8, at offset 4 both in
+        // BIFF8's FtCmo and in BIFF5's OBJ that xlwt writes).
+        let mut after_picture_obj = false;
+        for record in (Records { rest: start }) {
+            let record = record?;
+            if depth > 0 {
+                match record.typ {
+                    BOF => depth = depth.saturating_add(1),
+                    EOF => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                continue;
+            }
+            match record.typ {
+                BOF if seen_bof => depth = 1,
+                BOF => seen_bof = true,
+                EOF => break,
+                MSO_DRAWING => {
+                    drawing.extend_from_slice(record.data);
+                    for c in &record.cont {
+                        drawing.extend_from_slice(c);
+                    }
+                }
+                IMDATA if after_picture_obj => {
+                    found.extend(imdata_kind(record.data, &record.cont));
+                }
+                _ => {}
+            }
+            after_picture_obj = record.typ == OBJ && u16_at(record.data, 4) == Some(8);
+        }
+        for pib in shape_blips(&drawing).unwrap_or_default() {
+            let kind = usize::try_from(pib)
+                .ok()
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| self.blips.get(i).copied().flatten());
+            found.extend(kind);
+        }
+        Ok(found)
     }
 
     /// Hands each cell of a sheet to `sink` as (row, column, value), 0-based, in file order,
@@ -540,11 +607,12 @@ fn formula_value(value: &[u8]) -> Option<Data> {
     }
 }
 
-/// The kind of each picture in the drawing group's blip store (MS-ODRAW): OfficeArt records
-/// are walked with an explicit stack no deeper than [`MAX_ART_DEPTH`]. `None` when a record
-/// overruns its container, or a picture record has an instance MS-ODRAW does not define or is
-/// shorter than its own header.
-fn pictures(group: &[u8]) -> Option<Vec<&'static str>> {
+/// The drawing group's blip store (MS-ODRAW): each FBSE, in order, with the kind of the
+/// picture it embeds (`None` for an FBSE without one). OfficeArt records are walked with an
+/// explicit stack no deeper than [`MAX_ART_DEPTH`]. `None` when a record overruns its
+/// container, or a picture record has an instance MS-ODRAW does not define or is shorter than
+/// its own header.
+fn blip_store(group: &[u8]) -> Option<Vec<Option<&'static str>>> {
     let mut found = Vec::new();
     // Each level's records and how deep it lies.
     let mut stack: Vec<(&[u8], usize)> = vec![(group, 0)];
@@ -553,49 +621,22 @@ fn pictures(group: &[u8]) -> Option<Vec<&'static str>> {
         if inner > MAX_ART_DEPTH {
             return None;
         }
-        let mut rest = level;
-        while !rest.is_empty() {
-            let ver_instance = u16_at(rest, 0)?;
-            let typ = u16_at(rest, 2)?;
-            let len = usize::try_from(u32_at(rest, 4)?).ok()?;
-            if typ < 0xF000 {
-                return None;
-            }
-            let data = rest.get(8..len.checked_add(8)?)?;
-            rest = rest.get(len.checked_add(8)?..)?;
-            let instance = ver_instance >> 4;
+        for record in art_records(level) {
+            let (_, typ, data) = record?;
             match typ {
                 // OfficeArtDggContainer, OfficeArtBStoreContainer: records inside.
                 0xF000 | 0xF001 => stack.push((data, inner)),
-                // OfficeArtFBSE: 36 bytes, the name (cbName bytes), then the blip itself.
+                // OfficeArtFBSE: 36 bytes, the name (cbName bytes), then the blip itself
+                // (absent when the picture lives elsewhere: no picture for us).
                 0xF007 => {
                     let name_len = usize::from(*data.get(33)?);
                     let blip = data.get(36usize.checked_add(name_len)?..)?;
-                    stack.push((blip, inner));
-                }
-                // OfficeArtBlip*: the kind by record type, the header (one or two UIDs, then
-                // the metafile or bitmap header) by instance. MS-ODRAW allows two instances
-                // per kind; any other is a damaged store (calamine hits `unreachable!()`).
-                0xF01A..=0xF01F | 0xF029 | 0xF02A => {
-                    let (kind, header) = match (typ, instance) {
-                        (0xF01A, 0x3D4) => ("emf", 50),
-                        (0xF01A, 0x3D5) => ("emf", 66),
-                        (0xF01B, 0x216) => ("wmf", 50),
-                        (0xF01B, 0x217) => ("wmf", 66),
-                        (0xF01C, 0x542) => ("pict", 50),
-                        (0xF01C, 0x543) => ("pict", 66),
-                        (0xF01D | 0xF02A, 0x46A | 0x6E2) => ("jpg", 17),
-                        (0xF01D | 0xF02A, 0x46B | 0x6E3) => ("jpg", 33),
-                        (0xF01E, 0x6E0) => ("png", 17),
-                        (0xF01E, 0x6E1) => ("png", 33),
-                        (0xF01F, 0x7A8) => ("dib", 17),
-                        (0xF01F, 0x7A9) => ("dib", 33),
-                        (0xF029, 0x6E4) => ("tiff", 17),
-                        (0xF029, 0x6E5) => ("tiff", 33),
-                        _ => return None,
-                    };
-                    if data.len() < header {
-                        return None;
+                    let mut kind = None;
+                    for record in art_records(blip) {
+                        let (instance, typ, data) = record?;
+                        if let Some(k) = blip_kind(typ, instance, data)? {
+                            kind = kind.or(Some(k));
+                        }
                     }
                     found.push(kind);
                 }
@@ -604,6 +645,138 @@ fn pictures(group: &[u8]) -> Option<Vec<&'static str>> {
         }
     }
     Some(found)
+}
+
+/// The OfficeArt records of one level, as (instance, type, data); an `Err`-like `None` item
+/// (and nothing after it) once a record is not OfficeArt or overruns the level.
+fn art_records(level: &[u8]) -> impl Iterator<Item = Option<(u16, u16, &[u8])>> + '_ {
+    let mut rest = Some(level);
+    std::iter::from_fn(move || {
+        let current = rest.take()?;
+        if current.is_empty() {
+            return None;
+        }
+        let record = (|| {
+            let ver_instance = u16_at(current, 0)?;
+            let typ = u16_at(current, 2)?;
+            let len = usize::try_from(u32_at(current, 4)?).ok()?;
+            if typ < 0xF000 {
+                return None;
+            }
+            let end = len.checked_add(8)?;
+            let data = current.get(8..end)?;
+            Some((ver_instance >> 4, typ, data, current.get(end..)?))
+        })();
+        Some(record.map(|(instance, typ, data, after)| {
+            rest = Some(after);
+            (instance, typ, data)
+        }))
+    })
+}
+
+/// A blip record's picture kind: `Some(None)` for a record that is no blip, `None` for a
+/// damaged one. The kind by record type, the header (one or two UIDs, then the metafile or
+/// bitmap header) by instance: MS-ODRAW allows two instances per kind; any other is a damaged
+/// store (calamine hits `unreachable!()`).
+fn blip_kind(typ: u16, instance: u16, data: &[u8]) -> Option<Option<&'static str>> {
+    if !matches!(typ, 0xF01A..=0xF01F | 0xF029 | 0xF02A) {
+        return Some(None);
+    }
+    let (kind, header) = match (typ, instance) {
+        (0xF01A, 0x3D4) => ("emf", 50),
+        (0xF01A, 0x3D5) => ("emf", 66),
+        (0xF01B, 0x216) => ("wmf", 50),
+        (0xF01B, 0x217) => ("wmf", 66),
+        (0xF01C, 0x542) => ("pict", 50),
+        (0xF01C, 0x543) => ("pict", 66),
+        (0xF01D | 0xF02A, 0x46A | 0x6E2) => ("jpg", 17),
+        (0xF01D | 0xF02A, 0x46B | 0x6E3) => ("jpg", 33),
+        (0xF01E, 0x6E0) => ("png", 17),
+        (0xF01E, 0x6E1) => ("png", 33),
+        (0xF01F, 0x7A8) => ("dib", 17),
+        (0xF01F, 0x7A9) => ("dib", 33),
+        (0xF029, 0x6E4) => ("tiff", 17),
+        (0xF029, 0x6E5) => ("tiff", 33),
+        _ => return None,
+    };
+    (data.len() >= header).then_some(Some(kind))
+}
+
+/// The blip store indexes (1-based `pib`, MS-ODRAW 2.3.23.1) of the picture shapes of a
+/// sheet's drawing (its MSODRAWING records joined): every OfficeArtFOPT's `pib` property with
+/// `fBid` set. `None` when the drawing is damaged or nests deeper than [`MAX_ART_DEPTH`].
+fn shape_blips(drawing: &[u8]) -> Option<Vec<u32>> {
+    let mut pibs = Vec::new();
+    let mut stack: Vec<(&[u8], usize)> = vec![(drawing, 0)];
+    while let Some((level, depth)) = stack.pop() {
+        let inner = depth.checked_add(1)?;
+        if inner > MAX_ART_DEPTH {
+            return None;
+        }
+        for record in art_records(level) {
+            let (instance, typ, data) = record?;
+            // OfficeArtDgContainer, OfficeArtSpgrContainer, OfficeArtSpContainer.
+            if matches!(typ, 0xF002..=0xF004) {
+                stack.push((data, inner));
+            } else if typ == 0xF00B {
+                // OfficeArtFOPT: `instance` properties of 6 bytes (opid, op), then complex data.
+                for i in 0..usize::from(instance) {
+                    let at = i.checked_mul(6)?;
+                    let (Some(opid), Some(op)) =
+                        (u16_at(data, at), u32_at(data, at.checked_add(2)?))
+                    else {
+                        break;
+                    };
+                    if opid & 0x3FFF == 0x0104 && opid & 0x4000 != 0 {
+                        pibs.push(op);
+                    }
+                }
+            }
+        }
+    }
+    Some(pibs)
+}
+
+/// A picture of the IMDATA record (MS-XLS 2.4.142) that follows a picture OBJ, as xlwt's
+/// `insert_bitmap` and Excel 5/95-era writers store it: `cf` 0x09 is a bitmap (a
+/// BITMAPCOREHEADER and its pixels, all there), 0x02 a metafile; anything else, or a record
+/// shorter than it says, is no picture.
+fn imdata_kind(data: &[u8], cont: &[&[u8]]) -> Option<&'static str> {
+    let cf = u16_at(data, 0)?;
+    let lcb = usize::try_from(u32_at(data, 4)?).ok()?;
+    let mut available = data.len().checked_sub(8)?;
+    for c in cont {
+        available = available.checked_add(c.len())?;
+    }
+    if lcb > available || lcb == 0 {
+        return None;
+    }
+    match cf {
+        0x0002 => Some("wmf"),
+        0x0009 => {
+            // BITMAPCOREHEADER: bcSize 12, width, height, planes 1, bits per pixel.
+            if u32_at(data, 8)? != 12 || u16_at(data, 16)? != 1 {
+                return None;
+            }
+            let width = usize::from(u16_at(data, 12)?);
+            let height = usize::from(u16_at(data, 14)?);
+            let bits = u16_at(data, 18)?;
+            let palette: usize = match bits {
+                1 => 6,
+                4 => 48,
+                8 => 768,
+                24 => 0,
+                _ => return None,
+            };
+            // Rows padded to 4 bytes.
+            let row_bits = width.checked_mul(usize::from(bits))?;
+            let stride = row_bits.checked_add(31)?.checked_div(32)?.checked_mul(4)?;
+            let pixels = stride.checked_mul(height)?;
+            let needed = pixels.checked_add(palette)?.checked_add(12)?;
+            (width > 0 && height > 0 && pixels > 0 && lcb >= needed).then_some("bmp")
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -879,6 +1052,228 @@ mod tests {
         }
         let named = with_drawing(&drawing(0xF01E, 0x6E1, 40, 5)).expect("opens");
         assert_eq!(named.pictures(), ["png"]);
+    }
+
+    /// An OfficeArt record.
+    fn art(ver_inst: u16, typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut out = ver_inst.to_le_bytes().to_vec();
+        out.extend_from_slice(&typ.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    /// A sheet drawing (DgContainer > SpgrContainer > SpContainer > FOPT) whose one shape has
+    /// these FOPT properties, as (opid, op).
+    fn sheet_drawing(properties: &[(u16, u32)]) -> Vec<u8> {
+        let mut fopt = Vec::new();
+        for (opid, op) in properties {
+            fopt.extend_from_slice(&opid.to_le_bytes());
+            fopt.extend_from_slice(&op.to_le_bytes());
+        }
+        let shape = art(
+            0x000F,
+            0xF004,
+            &art(((properties.len() as u16) << 4) | 3, 0xF00B, &fopt),
+        );
+        art(0x000F, 0xF002, &art(0x000F, 0xF003, &shape))
+    }
+
+    /// IMDATA with a BITMAPCOREHEADER of `width` × `height` 24-bit pixels, `short` bytes cut.
+    fn imdata(width: u16, height: u16, short: usize) -> Vec<u8> {
+        let stride = (usize::from(width) * 3).div_ceil(4) * 4;
+        let lcb = 12 + stride * usize::from(height);
+        let mut d = 9u16.to_le_bytes().to_vec();
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&(lcb as u32).to_le_bytes());
+        d.extend_from_slice(&12u32.to_le_bytes());
+        for v in [width, height, 1, 24] {
+            d.extend_from_slice(&v.to_le_bytes());
+        }
+        d.resize(8 + lcb - short, 0x7F);
+        d
+    }
+
+    /// xlwt's OBJ of a picture (BIFF5 layout: cObj, then `ot` 8).
+    fn picture_obj() -> Vec<u8> {
+        let mut d = 1u32.to_le_bytes().to_vec();
+        d.extend_from_slice(&8u16.to_le_bytes());
+        d.resize(60, 0);
+        rec(OBJ, &d)
+    }
+
+    fn sheet_pictures(extra: &[Vec<u8>], records: Vec<Vec<u8>>) -> Vec<&'static str> {
+        let book = from_stream(stream(extra, &[("otra", vec![]), ("3 Pantallas", records)]))
+            .expect("opens");
+        assert_eq!(book.sheet_pictures("otra"), Ok(vec![]));
+        book.sheet_pictures("3 Pantallas").expect("readable")
+    }
+
+    #[test]
+    fn imdata_after_a_picture_obj_is_a_picture_of_its_sheet() {
+        let bitmap = imdata(24, 16, 0);
+        assert_eq!(
+            sheet_pictures(&[], vec![picture_obj(), rec(IMDATA, &bitmap)]),
+            ["bmp"]
+        );
+        // A large bitmap goes on in CONTINUE records, as xlwt splits it.
+        let big = imdata(200, 100, 0);
+        let mut split = vec![picture_obj(), rec(IMDATA, &big[..8000])];
+        for chunk in big[8000..].chunks(8000) {
+            split.push(rec(CONTINUE, chunk));
+        }
+        assert_eq!(sheet_pictures(&[], split), ["bmp"]);
+        // A BIFF8 OBJ (FtCmo: ft 0x15, cb 0x12, ot 8) before it.
+        let mut cmo = vec![0x15, 0, 0x12, 0, 8, 0];
+        cmo.resize(26, 0);
+        assert_eq!(
+            sheet_pictures(&[], vec![rec(OBJ, &cmo), rec(IMDATA, &bitmap)]),
+            ["bmp"]
+        );
+        let mut metafile = 2u16.to_le_bytes().to_vec();
+        metafile.extend_from_slice(&1u16.to_le_bytes());
+        metafile.extend_from_slice(&4u32.to_le_bytes());
+        metafile.extend_from_slice(&[1, 2, 3, 4]);
+        assert_eq!(
+            sheet_pictures(&[], vec![picture_obj(), rec(IMDATA, &metafile)]),
+            ["wmf"]
+        );
+    }
+
+    #[test]
+    fn imdata_that_is_no_picture_counts_for_nothing() {
+        let good = imdata(24, 16, 0);
+        let mut not_picture_obj = 1u32.to_le_bytes().to_vec();
+        not_picture_obj.extend_from_slice(&6u16.to_le_bytes()); // a text box
+        let mut bad_header = good.clone();
+        bad_header[8..12].copy_from_slice(&40u32.to_le_bytes());
+        let mut zero_width = good.clone();
+        zero_width[12..14].copy_from_slice(&0u16.to_le_bytes());
+        let mut huge_lcb = good.clone();
+        huge_lcb[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut huge_size = good.clone();
+        huge_size[12..16].copy_from_slice(&[0xFF; 4]);
+        let mut odd_bits = good.clone();
+        odd_bits[18..20].copy_from_slice(&7u16.to_le_bytes());
+        let mut native = good.clone();
+        native[0..2].copy_from_slice(&0x0Eu16.to_le_bytes());
+        for (what, records) in [
+            ("without its OBJ", vec![rec(IMDATA, &good)]),
+            (
+                "after another record",
+                vec![picture_obj(), number(0, 0, 1.0), rec(IMDATA, &good)],
+            ),
+            (
+                "after an OBJ of no picture",
+                vec![rec(OBJ, &not_picture_obj), rec(IMDATA, &good)],
+            ),
+            (
+                "pixels cut short",
+                vec![picture_obj(), rec(IMDATA, &imdata(24, 16, 1))],
+            ),
+            (
+                "header of 8 bytes",
+                vec![picture_obj(), rec(IMDATA, &good[..8])],
+            ),
+            ("no header", vec![picture_obj(), rec(IMDATA, &good[..5])]),
+            (
+                "not a core header",
+                vec![picture_obj(), rec(IMDATA, &bad_header)],
+            ),
+            ("zero width", vec![picture_obj(), rec(IMDATA, &zero_width)]),
+            (
+                "lcb past the record",
+                vec![picture_obj(), rec(IMDATA, &huge_lcb)],
+            ),
+            (
+                "65535 × 65535 pixels",
+                vec![picture_obj(), rec(IMDATA, &huge_size)],
+            ),
+            (
+                "7 bits per pixel",
+                vec![picture_obj(), rec(IMDATA, &odd_bits)],
+            ),
+            ("native format", vec![picture_obj(), rec(IMDATA, &native)]),
+            (
+                "inside an embedded chart",
+                vec![
+                    bof(0x0020),
+                    picture_obj(),
+                    rec(IMDATA, &good),
+                    rec(EOF, &[]),
+                ],
+            ),
+        ] {
+            assert_eq!(sheet_pictures(&[], records), Vec::<&str>::new(), "{what}");
+        }
+    }
+
+    #[test]
+    fn drawing_shapes_show_the_store_pictures_they_name() {
+        let store = [rec(MSO_DRAWING_GROUP, &drawing(0xF01E, 0x6E0, 80, 0))];
+        let pib = |index: u32| sheet_drawing(&[(0x007F, 0), (0x4104, index)]);
+        assert_eq!(
+            sheet_pictures(&store, vec![rec(MSO_DRAWING, &pib(1))]),
+            ["png"]
+        );
+        // The drawing split over MSODRAWING records with an OBJ between, as Excel writes it.
+        let whole = pib(1);
+        let split = vec![
+            rec(MSO_DRAWING, &whole[..20]),
+            picture_obj(),
+            rec(MSO_DRAWING, &whole[20..]),
+        ];
+        assert_eq!(sheet_pictures(&store, split), ["png"]);
+        // The store's picture shown on no sheet, or named wrongly, is none of tab 3's.
+        let mut deep = pib(1);
+        for _ in 0..20 {
+            deep = art(0x000F, 0xF003, &deep);
+        }
+        let mut overrun = pib(1);
+        overrun[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        for (what, records) in [
+            ("no drawing", vec![]),
+            ("pib 0", vec![rec(MSO_DRAWING, &pib(0))]),
+            ("pib past the store", vec![rec(MSO_DRAWING, &pib(2))]),
+            (
+                "pib without fBid",
+                vec![rec(MSO_DRAWING, &sheet_drawing(&[(0x0104, 1)]))],
+            ),
+            ("nested too deep", vec![rec(MSO_DRAWING, &deep)]),
+            ("overrunning", vec![rec(MSO_DRAWING, &overrun)]),
+            ("not OfficeArt", vec![rec(MSO_DRAWING, &[0; 16])]),
+        ] {
+            assert_eq!(
+                sheet_pictures(&store, records),
+                Vec::<&str>::new(),
+                "{what}"
+            );
+        }
+        // An FBSE without its blip (kept elsewhere) is no picture.
+        let empty_fbse = {
+            let fbse = art(0x0002, 0xF007, &[0; 36]);
+            art(0x000F, 0xF000, &art(0x000F, 0xF001, &fbse))
+        };
+        assert_eq!(
+            sheet_pictures(
+                &[rec(MSO_DRAWING_GROUP, &empty_fbse)],
+                vec![rec(MSO_DRAWING, &pib(1))]
+            ),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn the_fixture_shows_its_picture_on_tab_three_only() {
+        let book = open(include_bytes!("../testdata/evidencias.xls")).expect("opens");
+        for name in book.sheet_names() {
+            let want: &[&str] = if name == "3 Pantallas" { &["png"] } else { &[] };
+            assert_eq!(
+                book.sheet_pictures(&name).expect("readable"),
+                want,
+                "{name}"
+            );
+        }
     }
 
     #[test]
