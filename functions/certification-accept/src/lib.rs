@@ -1,14 +1,17 @@
 //! `POST /api/v1/certificaciones/:folio/aceptacion`: the developer signs the terms of the
 //! Aprobación de Certificación (`ACEPTAR_APROBACION`) → «Certificación autorizada», its
-//! responsiva, and the developer enters the employers' directory.
+//! responsiva, and the developer enters the employers' directory; the `autorizacion` e-mail
+//! confirms it.
 
 use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
 use avisos_certification::ActSigner;
+use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS, Registered};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, SignedAct};
+use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -23,10 +26,14 @@ const ACT: ActRoute = ActRoute {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
+    avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn send(m: MailRequest) -> Result<u16, String> {
+    avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
+}
+
+async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let folio = match req.segments_after("/api/v1/certificaciones").as_slice() {
         [folio, what] if what == "aceptacion" => folio.clone(),
         _ => return Err(ApiError::not_found()),
@@ -39,10 +46,15 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         signer.authorize(&env.config),
         signer.check(env.kv()),
     )?;
-    let done = workflow::accept(env.kv(), &seal, &session, &act, env.now)?;
+    let mail = MailConfig::from_variables(
+        optional_variable("correo_api_url"),
+        optional_variable("correo_api_token"),
+    );
+    let done = workflow::accept(env.kv(), &seal, &session, &act, mail.is_some(), env.now)?;
+    let notificaciones = done.deliver(env.kv(), mail.as_ref(), env.now, send).await?;
     let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     Ok(HttpResponse::json(
         201,
-        &Registered::new(&done.acuse, v, Vec::new()),
+        &Registered::new(&done.acuse, v, notificaciones),
     ))
 }

@@ -1,5 +1,7 @@
 //! Renders an acuse as PDF with pdf-writer (standard Helvetica/Courier fonts, WinAnsi encoding, so
-//! Spanish text prints without embedding fonts). The seal and its cadena are also written to the
+//! Spanish text prints without embedding fonts). An acuse of an act over terms (a *responsiva*)
+//! prints their title, version, SHA-256 and full text, then the cadena original, the signature
+//! and the seal. The seal and its cadena are also written to the
 //! document information dictionary (`AvisosCadenaSello`, `AvisosSello`, `AvisosFolio`), so tools
 //! can verify a downloaded acuse without scraping its text.
 
@@ -169,6 +171,15 @@ impl Layout {
     }
 }
 
+/// The exact text of the accepted terms: the published version whose SHA-256 is the one signed
+/// (a text whose hash differs is never printed as the signed one).
+pub fn signed_text(t: &crate::acuse::TerminosAceptados) -> Option<&'static str> {
+    crate::terms::TermsId::from_slug(&t.id)
+        .map(crate::terms::current)
+        .filter(|c| c.version == t.version && c.sha256 == t.sha256)
+        .map(|c| c.texto)
+}
+
 /// The PDF of an acuse.
 pub fn render(record: &AcuseRecord) -> Vec<u8> {
     let local = record.fecha.with_timezone(&crate::mexico_city());
@@ -218,6 +229,18 @@ pub fn render(record: &AcuseRecord) -> Vec<u8> {
             ),
         );
         l.paragraph(Font::Mono, 7.0, &format!("SHA-256: {}", t.sha256));
+        // The document holds what was signed: the text whose hash the cadena carries.
+        match signed_text(t) {
+            Some(texto) => {
+                l.gap(4.0);
+                l.paragraph(Font::Regular, 8.5, texto);
+            }
+            None => l.paragraph(
+                Font::Regular,
+                8.5,
+                "El texto de esta versión ya no está publicado en el servicio; su huella SHA-256 lo identifica.",
+            ),
+        }
     }
     l.heading("Cadena original");
     l.paragraph(Font::Mono, 7.0, &record.cadena_original);
@@ -319,6 +342,111 @@ mod tests {
     fn winansi_prints_spanish() {
         assert_eq!(winansi("Añó"), vec![b'A', 0xF1, 0xF3]);
         assert_eq!(winansi("—☃"), vec![0x97, b'?']);
+    }
+
+    /// The text shown by the PDF's (uncompressed) content streams: every `Tj` string, literal or
+    /// hex, decoded from WinAnsi, one line each.
+    fn shown_text(pdf: &[u8]) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < pdf.len() {
+            let (bytes, end) = match pdf[i] {
+                b'(' => {
+                    let mut b = Vec::new();
+                    let mut j = i + 1;
+                    // Balanced parentheses inside a literal string stay unescaped.
+                    let mut depth = 0;
+                    while pdf[j] != b')' || depth > 0 {
+                        match pdf[j] {
+                            b'(' => depth += 1,
+                            b')' => depth -= 1,
+                            _ => {}
+                        }
+                        if pdf[j] == b'\\' {
+                            j += 1;
+                            if pdf[j].is_ascii_digit() {
+                                let oct = std::str::from_utf8(&pdf[j..j + 3]).unwrap();
+                                b.push(u8::from_str_radix(oct, 8).unwrap());
+                                j += 3;
+                                continue;
+                            }
+                        }
+                        b.push(pdf[j]);
+                        j += 1;
+                    }
+                    (b, j + 1)
+                }
+                b'<' if pdf.get(i + 1) != Some(&b'<') => {
+                    let j = i + pdf[i..].iter().position(|&c| c == b'>').unwrap();
+                    let hex = std::str::from_utf8(&pdf[i + 1..j]).unwrap_or("");
+                    if hex.is_empty() || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                        i += 1;
+                        continue;
+                    }
+                    let b = (0..hex.len())
+                        .step_by(2)
+                        .map(|k| u8::from_str_radix(&hex[k..k + 2], 16).unwrap())
+                        .collect();
+                    (b, j + 1)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            if pdf[end..].starts_with(b" Tj") {
+                // WinAnsi equals Latin-1 for every character the texts use.
+                out.push(bytes.iter().map(|&c| c as char).collect());
+            }
+            i = end;
+        }
+        out
+    }
+
+    fn squeeze(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn a_responsiva_prints_the_full_signed_terms_cadena_and_seal() {
+        let terms = crate::terms::current(crate::terms::TermsId::CertificacionAprobacion);
+        let record = AcuseRecord {
+            folio: "0000000042".into(),
+            titulo: "Aprobación de Certificación".into(),
+            accion: "ACEPTAR_APROBACION".into(),
+            fecha: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+            rfc: "NDE190512XY6".into(),
+            nombre: "NOMINAS DEMOSTRACION SA DE CV".into(),
+            numero_certificado: "30001000000500003416".into(),
+            datos: vec![],
+            terminos: Some(crate::acuse::TerminosAceptados {
+                id: terms.id.slug().into(),
+                titulo: terms.titulo.into(),
+                version: terms.version.into(),
+                sha256: terms.sha256.clone(),
+            }),
+            cadena_original: "||AVISOS|1|ACEPTAR_APROBACION|NDE190512XY6|x|n|h|folio=1||".into(),
+            firma: "RklSTUE=".into(),
+            cadena_sello: "||AVISOS-ACUSE|1|0000000042||".into(),
+            sello: "U0VMTE8=".into(),
+            sello_huella: "ab".repeat(32),
+        };
+        let text = squeeze(&shown_text(&render(&record)).join(" "));
+        assert!(text.contains(&squeeze(terms.texto)), "{text}");
+        assert!(text.contains(&format!("(versión {})", terms.version)));
+        assert!(text.contains(&terms.sha256));
+        assert!(text.contains(&record.cadena_original));
+        assert!(text.contains(&record.sello));
+        assert!(text.contains(&record.cadena_sello));
+
+        // A hash that is not the published text's never prints a text as the signed one.
+        let mut other = record.clone();
+        if let Some(t) = other.terminos.as_mut() {
+            t.sha256 = "00".repeat(32);
+        }
+        let text = squeeze(&shown_text(&render(&other)).join(" "));
+        assert!(!text.contains(&squeeze(terms.texto)));
+        assert!(text.contains("ya no está publicado"));
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role (openapi.yaml's `rol` enums are checked against it).
+    pub const ALL: [Role; 3] = [Role::Patron, Role::Desarrollador, Role::Analista];
+
     pub fn parse(s: &str) -> Option<Role> {
         match s.trim().to_ascii_lowercase().as_str() {
             "patron" | "patrón" => Some(Role::Patron),

@@ -124,6 +124,13 @@ pub enum TipoDescuento {
 }
 
 impl TipoDescuento {
+    /// Every tipo de descuento (openapi.yaml's enum is checked against it).
+    pub const ALL: [TipoDescuento; 3] = [
+        TipoDescuento::Porcentaje,
+        TipoDescuento::CuotaFija,
+        TipoDescuento::FactorDescuento,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             TipoDescuento::Porcentaje => "1",

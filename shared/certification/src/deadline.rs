@@ -13,11 +13,11 @@ use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{Datelike, NaiveDate};
 
-/// Business days to upload the evidence after the test set is sent.
+/// Business days to upload the evidence after the e-mail with the test set is delivered.
 pub const DIAS_EVIDENCIA: u32 = 45;
 /// Business days for the analyst's review.
 pub const DIAS_ANALISIS: u32 = 5;
-/// Business days to upload corrected evidence after inconsistencies.
+/// Business days to upload corrected evidence after the e-mail with the new set is delivered.
 pub const DIAS_CORRECCION: u32 = 10;
 /// Most extra days per year (a year has ~250 business days; this is a typo guard).
 pub const MAX_EXTRA_DAYS: usize = 60;

@@ -93,7 +93,14 @@ fn aceptar(kv: &dyn KeyValue, folio: &str) {
         Some(TermsId::CertificacionAprobacion),
         &[("folio", folio)],
     );
-    let _ = accept(kv, &seal(), &session(DEV, Role::Desarrollador), &act, now());
+    let _ = accept(
+        kv,
+        &seal(),
+        &session(DEV, Role::Desarrollador),
+        &act,
+        true,
+        now(),
+    );
 }
 
 fn cancelar(kv: &dyn KeyValue, folio: &str) {

@@ -4,9 +4,12 @@
 //! - [`status`]: the state machine. Stored states `En espera de documentos` → `En análisis` →
 //!   `Aprobado` → `Certificación autorizada`, `En análisis` → (inconsistencias) → `En espera de
 //!   documentos` with a new test set, `Cancelada` from any live state. **`Vencida` is computed on
-//!   read** when the running deadline ([`record::Plazo`]) has passed; no job rewrites records.
-//! - [`deadline`]: deadlines in business days (45 to upload, 5 to review, 10 after
-//!   inconsistencies) with `avisos-calendar`, plus the days the institute declares non-working,
+//!   read** when the developer's own deadline ([`record::Plazo`]) has passed; no job rewrites
+//!   records. A review past its 5 days stays `En análisis`, late for the analyst
+//!   ([`Certification::dias_de_atraso`]).
+//! - [`deadline`]: deadlines in business days (45 to upload and 10 after inconsistencies, from the
+//!   delivery of the e-mail with the test set; 5 to review, from the upload) with
+//!   `avisos-calendar`, plus the days the institute declares non-working,
 //!   stored per year and editable by analysts. Deadlines are recomputed on every read from where
 //!   they started, so a day declared later moves every running deadline.
 //! - [`workflow`]: the acts (`SOLICITAR_CERTIFICACION`, `DICTAMINAR_CERTIFICACION`,

@@ -1,5 +1,5 @@
-//! The outbox: every e-mail the guide promises, stored for the recipient's inbox in the portal
-//! and sent through the configured mail API.
+//! The outbox: every e-mail the guide promises (and the confirmation of the authorisation),
+//! stored for the recipient's inbox in the portal and sent through the configured mail API.
 //!
 //! A notification is written first (`notificacion:<id>`, listed in `notificaciones:<RFC>`), so
 //! the portal shows it whatever happens to the e-mail. When a mail API is configured it is also
@@ -60,8 +60,22 @@ pub enum Evento {
     Inconsistencias,
     #[serde(rename = "aprobacion")]
     Aprobacion,
+    /// The developer signed the approval: «Certificación autorizada».
+    #[serde(rename = "autorizacion")]
+    Autorizacion,
     #[serde(rename = "cancelacion")]
     Cancelacion,
+}
+
+impl Evento {
+    /// Every event (openapi.yaml's `evento` enum is checked against it).
+    pub const ALL: [Evento; 5] = [
+        Evento::SetDePruebas,
+        Evento::Inconsistencias,
+        Evento::Aprobacion,
+        Evento::Autorizacion,
+        Evento::Cancelacion,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +86,11 @@ pub enum Estado {
     Enviada,
     #[serde(rename = "fallida")]
     Fallida,
+}
+
+impl Estado {
+    /// Every delivery state (openapi.yaml's `estado` enum is checked against it).
+    pub const ALL: [Estado; 3] = [Estado::Pendiente, Estado::Enviada, Estado::Fallida];
 }
 
 /// `notificacion:<id>`.

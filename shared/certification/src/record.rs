@@ -9,21 +9,52 @@ use serde::{Deserialize, Serialize};
 
 use crate::status::{Estatus, Stored};
 
-/// A running deadline: `dias` business days after `desde` (which is not counted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A deadline: `dias` business days after `desde` (which is not counted).
+///
+/// The developer's deadlines count, as the guide states them, from the **delivery of the e-mail**
+/// that starts them (the test set: 45 days; the new set after inconsistencies: 10): `correo`
+/// names that notification, and `desde` is the day (America/Mexico_City) the outbox recorded it
+/// as sent ([`resolve_plazo`], on every load). Until then `desde` is `None` and the deadline
+/// does not run. Without a mail API the portal inbox is the delivery: the notification is there
+/// when the act commits, so `desde` is the act's day from the start. The review's deadline (5
+/// days) counts from the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plazo {
-    pub desde: NaiveDate,
+    /// `None` while the e-mail that starts it has not been delivered.
+    #[serde(default)]
+    pub desde: Option<NaiveDate>,
     pub dias: u32,
+    /// The notification whose delivery starts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correo: Option<String>,
 }
 
 impl Plazo {
-    /// The last day of the deadline (inclusive).
-    pub fn vence(&self, cal: &Calendar) -> NaiveDate {
-        cal.add_business_days(self.desde, self.dias)
+    /// A deadline that starts on `desde`.
+    pub fn from(desde: NaiveDate, dias: u32) -> Plazo {
+        Plazo {
+            desde: Some(desde),
+            dias,
+            correo: None,
+        }
     }
 
+    /// The last day of the deadline (inclusive); `None` while it has not started.
+    pub fn vence(&self, cal: &Calendar) -> Option<NaiveDate> {
+        self.desde.map(|d| cal.add_business_days(d, self.dias))
+    }
+
+    /// Whether its last day has passed (never, while it has not started).
     pub fn expired(&self, cal: &Calendar, today: NaiveDate) -> bool {
-        today > self.vence(cal)
+        self.vence(cal).is_some_and(|v| today > v)
+    }
+
+    /// Business days past its last day (0 while on time or not started).
+    pub fn dias_de_atraso(&self, cal: &Calendar, today: NaiveDate) -> u32 {
+        match self.vence(cal) {
+            Some(v) if today > v => cal.business_days_between(v, today),
+            _ => 0,
+        }
     }
 }
 
@@ -134,11 +165,20 @@ impl Certification {
         }
     }
 
-    /// The status as shown today.
+    /// The status as shown today: only the developer's own deadline can make it `Vencida`.
     pub fn estatus(&self, cal: &Calendar, today: NaiveDate) -> Estatus {
         let expired =
-            self.estatus.has_deadline() && self.plazo.is_some_and(|p| p.expired(cal, today));
+            self.estatus.can_expire() && self.plazo.as_ref().is_some_and(|p| p.expired(cal, today));
         Estatus::from_stored(self.estatus, expired)
+    }
+
+    /// Business days the institute's review is late (`En análisis` past its 5 days): shown to
+    /// the analyst as late, never held against the developer.
+    pub fn dias_de_atraso(&self, cal: &Calendar, today: NaiveDate) -> u32 {
+        match (&self.estatus, &self.plazo) {
+            (Stored::EnAnalisis, Some(p)) => p.dias_de_atraso(cal, today),
+            _ => 0,
+        }
     }
 
     /// Folios of the acts this record took effect through (the request's own, each dictamen,
@@ -154,10 +194,10 @@ impl Certification {
             .chain(self.folio_cancelacion.as_deref())
     }
 
-    /// Years where this record's deadline may start (to load the calendar).
-    pub fn deadline_year(&self) -> i32 {
+    /// The year this record's deadline starts (to load the calendar); `None` when none runs.
+    pub fn deadline_year(&self) -> Option<i32> {
         use chrono::Datelike;
-        self.plazo.map_or(2000, |p| p.desde.year())
+        self.plazo.as_ref().and_then(|p| p.desde).map(|d| d.year())
     }
 }
 
@@ -202,9 +242,24 @@ pub fn load_raw(
                 }
                 c.pendiente = false;
             }
+            resolve_plazo(kv, &mut c)?;
             Ok(Some((c, raw)))
         }
     }
+}
+
+/// Starts a deadline that waits for its e-mail once the outbox records that e-mail as sent
+/// (see [`Plazo`]). Read-only: the record keeps `desde` empty until its next transition writes
+/// it, and every load reaches the same answer.
+pub fn resolve_plazo(kv: &dyn KeyValue, c: &mut Certification) -> Result<(), ApiError> {
+    if let Some(p) = c.plazo.as_mut()
+        && p.desde.is_none()
+        && let Some(id) = &p.correo
+        && let Some(sent) = crate::notify::load(kv, id)?.and_then(|n| n.enviada)
+    {
+        p.desde = Some(crate::today(sent));
+    }
+    Ok(())
 }
 
 pub fn load(kv: &dyn KeyValue, folio: &str) -> Result<Option<Certification>, ApiError> {

@@ -37,9 +37,16 @@ impl Stored {
         }
     }
 
-    /// Whether a deadline runs in this state (the ones that can become `Vencida`).
+    /// Whether a deadline runs in this state: the developer's (upload) or the institute's
+    /// (review).
     pub fn has_deadline(self) -> bool {
         matches!(self, Stored::EnEspera | Stored::EnAnalisis)
+    }
+
+    /// Whether a passed deadline makes it `Vencida`: only the developer's own. A review that
+    /// runs late is the institute's delay (shown to the analyst as late), never the developer's.
+    pub fn can_expire(self) -> bool {
+        self == Stored::EnEspera
     }
 }
 
@@ -61,9 +68,19 @@ pub enum Estatus {
 }
 
 impl Estatus {
+    /// Every status as shown (openapi.yaml's `estatus` enums are checked against it).
+    pub const ALL: [Estatus; 6] = [
+        Estatus::EnEspera,
+        Estatus::EnAnalisis,
+        Estatus::Aprobado,
+        Estatus::Autorizada,
+        Estatus::Cancelada,
+        Estatus::Vencida,
+    ];
+
     pub fn from_stored(s: Stored, expired: bool) -> Estatus {
         match s {
-            _ if expired && s.has_deadline() => Estatus::Vencida,
+            _ if expired && s.can_expire() => Estatus::Vencida,
             Stored::EnEspera => Estatus::EnEspera,
             Stored::EnAnalisis => Estatus::EnAnalisis,
             Stored::Aprobado => Estatus::Aprobado,
@@ -126,9 +143,10 @@ mod tests {
             Estatus::from_stored(Stored::EnEspera, true),
             Estatus::Vencida
         );
+        // A late review is the institute's: never `Vencida`.
         assert_eq!(
             Estatus::from_stored(Stored::EnAnalisis, true),
-            Estatus::Vencida
+            Estatus::EnAnalisis
         );
         assert_eq!(
             Estatus::from_stored(Stored::Aprobado, true),

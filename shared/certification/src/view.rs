@@ -6,15 +6,23 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::record::{Certification, Resultado};
-use crate::status::Estatus;
+use crate::status::{Estatus, Stored};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlazoView {
-    pub desde: NaiveDate,
+    /// The day it counts from (not counted): the delivery of the e-mail that starts it, or the
+    /// upload for the review. `None` while that e-mail has not been delivered.
+    pub desde: Option<NaiveDate>,
     pub dias_habiles: u32,
-    pub vence: NaiveDate,
+    /// Its last day; `None` while it has not started.
+    pub vence: Option<NaiveDate>,
+    /// Its last day as the guide writes dates, or how it counts while it has not started.
     pub vence_texto: String,
     pub dias_habiles_restantes: u32,
+    /// Whether it runs: `false` while the e-mail that starts it waits in the outbox.
+    pub iniciado: bool,
+    /// What it counts from, in words.
+    pub cuenta_desde: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -53,7 +61,16 @@ pub struct CertificationView {
     pub siguiente_paso: String,
     pub acciones: Vec<&'static str>,
     pub set_de_pruebas: Option<String>,
+    /// The institute's review ran past its 5 business days (`En análisis` only): the request is
+    /// late on the institute's side, never `Vencida` for the developer.
+    pub atrasada: bool,
+    /// Business days the review is past its last day (0 when on time).
+    pub dias_de_atraso: u32,
+    /// «Descargar responsiva»: the terms last signed on this request, the approval's once the
+    /// developer signed it ([`CertificationView::responsiva_aprobacion`]), the request's before.
     pub responsiva: String,
+    /// The request's responsiva (terms `certificacion-solicitud`), always.
+    pub responsiva_solicitud: String,
     pub responsiva_aprobacion: Option<String>,
     pub evidencia: Option<EvidenciaView>,
 }
@@ -73,30 +90,62 @@ pub fn view(
 ) -> CertificationView {
     let today = crate::today(now);
     let estatus = c.estatus(cal, today);
-    let plazo = c.plazo.filter(|_| c.estatus.has_deadline()).map(|p| {
-        let vence = p.vence(cal);
-        PlazoView {
-            desde: p.desde,
-            dias_habiles: p.dias,
-            vence,
-            vence_texto: crate::fecha_guia(vence),
-            dias_habiles_restantes: if today < vence {
-                cal.business_days_between(today, vence)
+    let review = c.estatus == Stored::EnAnalisis;
+    let plazo = c
+        .plazo
+        .as_ref()
+        .filter(|_| c.estatus.has_deadline())
+        .map(|p| {
+            let vence = p.vence(cal);
+            let de = if review {
+                "el envío de las evidencias".to_string()
+            } else if c.ronda_actual().ronda > 1 {
+                "la recepción del correo con el nuevo set de pruebas".to_string()
             } else {
-                0
-            },
-        }
-    });
+                "la recepción del correo con el set de pruebas".to_string()
+            };
+            PlazoView {
+                desde: p.desde,
+                dias_habiles: p.dias,
+                vence,
+                vence_texto: match vence {
+                    Some(v) => crate::fecha_guia(v),
+                    None => format!("{} días hábiles a partir de {de}", p.dias),
+                },
+                dias_habiles_restantes: match vence {
+                    Some(v) if today < v => cal.business_days_between(today, v),
+                    Some(_) => 0,
+                    None => p.dias,
+                },
+                iniciado: p.desde.is_some(),
+                cuenta_desde: match p.desde {
+                    Some(d) => format!("{de} ({})", crate::fecha_guia(d)),
+                    None => format!("{de} (aún no entregado)"),
+                },
+            }
+        });
     let vence = plazo
         .as_ref()
         .map(|p| p.vence_texto.clone())
         .unwrap_or_default();
+    let dias_de_atraso = c.dias_de_atraso(cal, today);
     let (siguiente_paso, acciones): (String, Vec<&'static str>) = match estatus {
         Estatus::EnEspera => (
-            format!(
-                "Descarga el set de pruebas, impleméntalo en tu sistema de control de nómina y envía el archivo .xls con los resultados (máximo 5 MB) a más tardar el {vence}."
-            ),
+            match plazo.as_ref().filter(|p| p.iniciado) {
+                Some(_) => format!(
+                    "Descarga el set de pruebas, impleméntalo en tu sistema de control de nómina y envía el archivo .xls con los resultados (máximo 5 MB) a más tardar el {vence}."
+                ),
+                None => format!(
+                    "Descarga el set de pruebas, impleméntalo en tu sistema de control de nómina y envía el archivo .xls con los resultados (máximo 5 MB): tienes {vence}."
+                ),
+            },
             vec!["descargar-set", "enviar-evidencias", "cancelar"],
+        ),
+        Estatus::EnAnalisis if dias_de_atraso > 0 => (
+            format!(
+                "Evaluaremos tus evidencias y te daremos respuesta lo antes posible: nuestra revisión debía concluir el {vence}. El retraso es nuestro y no afecta tu solicitud."
+            ),
+            vec!["descargar-set", "cancelar"],
         ),
         Estatus::EnAnalisis => (
             format!("Evaluaremos tus evidencias y te daremos respuesta a más tardar el {vence}."),
@@ -161,10 +210,16 @@ pub fn view(
         observaciones,
         siguiente_paso,
         acciones,
+        atrasada: dias_de_atraso > 0,
+        dias_de_atraso,
         set_de_pruebas: estatus
             .is_live()
             .then(|| format!("/api/v1/certificaciones/{}/set-de-pruebas", c.folio)),
-        responsiva: format!("/api/v1/acuses/{}", c.folio),
+        responsiva: format!(
+            "/api/v1/acuses/{}",
+            c.folio_aceptacion.as_deref().unwrap_or(&c.folio)
+        ),
+        responsiva_solicitud: format!("/api/v1/acuses/{}", c.folio),
         responsiva_aprobacion: c
             .folio_aceptacion
             .as_ref()

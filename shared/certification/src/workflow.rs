@@ -64,10 +64,13 @@ fn delivery_key(folio_cancelacion: &str) -> String {
     format!("certificacion:entrega-cancelacion:{folio_cancelacion}")
 }
 
-/// The calendar a record's deadline needs.
+/// The calendar a record's deadline needs (none runs, or it has not started: the official
+/// rules alone, nothing read).
 pub fn calendar_of(kv: &dyn KeyValue, c: &Certification) -> Result<Calendar, ApiError> {
-    let y = c.deadline_year();
-    deadline::calendar_for(kv, y, y)
+    match c.deadline_year() {
+        Some(y) => deadline::calendar_for(kv, y, y),
+        None => Ok(Calendar::official()),
+    }
 }
 
 /// What an act answers: its acuse, the request as it ended, the notifications it produced.
@@ -106,15 +109,18 @@ impl Done {
         .await
     }
 
-    /// The request after this transition, as `viewer` sees it at `now`.
+    /// The request after this transition, as `viewer` sees it at `now` (its deadline started
+    /// if the e-mail that starts it was delivered meanwhile).
     pub fn view(
         &self,
         kv: &dyn KeyValue,
         now: DateTime<Utc>,
         viewer: Viewer,
     ) -> Result<CertificationView, ApiError> {
-        let cal = calendar_of(kv, &self.certification)?;
-        Ok(view::view(&self.certification, &cal, now, viewer))
+        let mut c = self.certification.clone();
+        record::resolve_plazo(kv, &mut c)?;
+        let cal = calendar_of(kv, &c)?;
+        Ok(view::view(&c, &cal, now, viewer))
     }
 }
 
@@ -207,7 +213,17 @@ fn settle_quietly(kv: &dyn KeyValue, c: &Certification) {
     let _ = settle(kv, c);
 }
 
-fn set_notification(c: &Certification, vence: &str) -> NewNotification {
+/// «a más tardar el …» when the deadline's last day is known when the e-mail is written (the
+/// portal inbox is its delivery), or how it counts otherwise.
+fn deadline_sentence(vence: Option<&str>) -> String {
+    match vence {
+        Some(v) => format!("a más tardar el {v}"),
+        None => "contados a partir de la recepción de este correo".to_string(),
+    }
+}
+
+fn set_notification(c: &Certification, vence: Option<&str>) -> NewNotification {
+    let plazo = deadline_sentence(vence);
     let r = c.ronda_actual().ronda;
     NewNotification {
         rfc: c.rfc.clone(),
@@ -218,7 +234,7 @@ fn set_notification(c: &Certification, vence: &str) -> NewNotification {
             c.folio
         ),
         texto: format!(
-            "Estimado Desarrollador,\n\nRecibimos tu solicitud de certificación del Servicio de Intercomunicación de Avisos.\n\nFolio: {}\nRFC: {}\nRazón Social: {}\n\nDescarga el set de pruebas (ronda {r}) en el portal, pestaña «Certificación para desarrolladores», e implementa el servicio en ambiente de pruebas en tu sistema de control de nómina. Envía el archivo .xls con las evidencias (máximo 5 MB) a más tardar el {vence} (45 días hábiles).",
+            "Estimado Desarrollador,\n\nRecibimos tu solicitud de certificación del Servicio de Intercomunicación de Avisos.\n\nFolio: {}\nRFC: {}\nRazón Social: {}\n\nDescarga el set de pruebas (ronda {r}) en el portal, pestaña «Certificación para desarrolladores», e implementa el servicio en ambiente de pruebas en tu sistema de control de nómina. Cuentas con 45 días hábiles, contados a partir de la recepción de este correo, para enviar el archivo .xls con las evidencias (máximo 5 MB): {plazo}.",
             c.folio, c.rfc, c.razon_social
         ),
         folio: c.folio.clone(),
@@ -265,11 +281,17 @@ pub fn request(
         }
     }
     let cal = deadline::calendar_for(kv, hoy.year(), hoy.year())?;
+    // From the delivery of the e-mail with the test set: the act's day when the portal inbox
+    // is the delivery, the day the mail API accepts it otherwise.
     let plazo = Plazo {
-        desde: hoy,
+        desde: (!queue_mail).then_some(hoy),
         dias: DIAS_EVIDENCIA,
+        correo: None,
     };
-    let vence = crate::fecha_guia(plazo.vence(&cal));
+    let vence = plazo.vence(&cal).map(crate::fecha_guia);
+    let vence_dato = vence.clone().unwrap_or_else(|| {
+        format!("{DIAS_EVIDENCIA} días hábiles a partir de la recepción del correo con el set de pruebas")
+    });
     let folio = folio::allocate(kv)?;
     let acuse = acuse::issue(
         kv,
@@ -281,11 +303,11 @@ pub fn request(
             Dato::new("Razón social", &razon_social),
             Dato::new("Correo electrónico", &correo),
             Dato::new("Estatus", Estatus::EnEspera.texto()),
-            Dato::new("Fecha límite para enviar evidencias", &vence),
+            Dato::new("Fecha límite para enviar evidencias", &vence_dato),
         ],
         now,
     )?;
-    let c = Certification {
+    let mut c = Certification {
         folio: folio.clone(),
         rfc: rfc.clone(),
         nombre: act.identity.name.clone(),
@@ -308,10 +330,13 @@ pub fn request(
         pendiente: true,
     };
     // Written before the commit point, each ignored by readers until the claim names the
-    // record: the record (pending), its notification, the indexes.
+    // record: its notification (which the deadline names), the record (pending), the indexes.
+    let n = notify::enqueue(kv, set_notification(&c, vence.as_deref()), queue_mail, now)?;
+    if let Some(p) = c.plazo.as_mut() {
+        p.correo = Some(n.id.clone());
+    }
     let pending = record::encode(&c)?;
     kv.set(&record::key(&folio), &pending)?;
-    let n = notify::enqueue(kv, set_notification(&c, &vence), queue_mail, now)?;
     index::add(kv, &developer_index(&rfc), &folio)?;
     index::add(kv, &status_index(Stored::EnEspera), &folio)?;
     // The commit point.
@@ -466,10 +491,7 @@ pub fn upload(
     let mut next = c.clone();
     next.estatus = Stored::EnAnalisis;
     next.actualizada = now;
-    next.plazo = Some(Plazo {
-        desde: hoy,
-        dias: DIAS_ANALISIS,
-    });
+    next.plazo = Some(Plazo::from(hoy, DIAS_ANALISIS));
     next.ronda_actual_mut().evidencia = Some(StoredEvidence {
         archivo: up.file_name.to_string(),
         content_type: up
@@ -566,12 +588,14 @@ pub fn dictaminar(
         ));
     }
     let hoy = today(now);
-    let correccion = Plazo {
-        desde: hoy,
+    // From the delivery of the e-mail with the new set (see `request`).
+    let mut correccion = Plazo {
+        desde: (!queue_mail).then_some(hoy),
         dias: DIAS_CORRECCION,
+        correo: None,
     };
     let cal = deadline::calendar_for(kv, hoy.year(), hoy.year())?;
-    let vence_correccion = crate::fecha_guia(correccion.vence(&cal));
+    let vence_correccion = correccion.vence(&cal).map(crate::fecha_guia);
     let mut datos = vec![
         Dato::new("Folio de la solicitud", folio),
         Dato::new("RFC del desarrollador", &c.rfc),
@@ -588,7 +612,9 @@ pub fn dictaminar(
     if resultado == Resultado::Inconsistencias {
         datos.push(Dato::new(
             "Fecha límite para enviar la evidencia corregida",
-            &vence_correccion,
+            vence_correccion.clone().unwrap_or_else(|| {
+                format!("{DIAS_CORRECCION} días hábiles a partir de la recepción del correo con el nuevo set de pruebas")
+            }),
         ));
     }
     let folio_acuse = folio::allocate(kv)?;
@@ -624,7 +650,6 @@ pub fn dictaminar(
         Resultado::Inconsistencias => {
             let ronda = c.ronda_actual().ronda + 1;
             next.estatus = Stored::EnEspera;
-            next.plazo = Some(correccion);
             next.rondas.push(Ronda {
                 ronda,
                 semilla,
@@ -632,7 +657,7 @@ pub fn dictaminar(
                 evidencia: None,
                 dictamen: None,
             });
-            let vence = &vence_correccion;
+            let plazo = deadline_sentence(vence_correccion.as_deref());
             NewNotification {
                 rfc: c.rfc.clone(),
                 correo: c.correo.clone(),
@@ -642,7 +667,7 @@ pub fn dictaminar(
                     c.folio
                 ),
                 texto: format!(
-                    "Estimado Desarrollador,\n\nFolio: {}\nRFC: {}\nRazón Social: {}\n\nAl evaluar tus evidencias detectamos las siguientes inconsistencias:\n\n{observaciones}\n\nTe enviamos un nuevo set de pruebas (ronda {ronda}); descárgalo en el portal. Cuentas con 10 días hábiles, a más tardar el {vence}, para enviar la evidencia de la implementación de las correcciones.",
+                    "Estimado Desarrollador,\n\nFolio: {}\nRFC: {}\nRazón Social: {}\n\nAl evaluar tus evidencias detectamos las siguientes inconsistencias:\n\n{observaciones}\n\nTe enviamos un nuevo set de pruebas (ronda {ronda}); descárgalo en el portal. Cuentas con 10 días hábiles, contados a partir de la recepción de este correo, para enviar la evidencia de la implementación de las correcciones: {plazo}.",
                     c.folio, c.rfc, c.razon_social
                 ),
                 folio: c.folio.clone(),
@@ -658,6 +683,11 @@ pub fn dictaminar(
     // Before the commit, each ignored by readers until the record says so: the notification
     // (its act not yet in the record) and the tray entry (the tray shows what records say).
     let n = notify::enqueue(kv, notification, queue_mail, now)?;
+    if resultado == Resultado::Inconsistencias {
+        // The new set's deadline starts with the delivery of this e-mail.
+        correccion.correo = Some(n.id.clone());
+        next.plazo = Some(correccion);
+    }
     index::add(kv, &status_index(next.estatus), folio)?;
     record::swap(kv, &raw, &next)?;
     settle_quietly(kv, &next);
@@ -669,12 +699,13 @@ pub fn dictaminar(
 }
 
 /// `ACEPTAR_APROBACION`: the developer signs the approval terms → `Certificación autorizada`,
-/// and only then enters the employers' directory.
+/// and only then enters the employers' directory; the `autorizacion` e-mail confirms it.
 pub fn accept(
     kv: &dyn KeyValue,
     seal: &ServiceSeal,
     session: &Session,
     act: &VerifiedAct,
+    queue_mail: bool,
     now: DateTime<Utc>,
 ) -> Result<Done, ApiError> {
     let folio = act.spec.field("folio").unwrap_or_default();
@@ -710,6 +741,26 @@ pub fn accept(
     next.actualizada = now;
     next.plazo = None;
     next.folio_aceptacion = Some(folio_acuse.clone());
+    // Before the commit, ignored until the record lists the acceptance: the e-mail.
+    let n = notify::enqueue(
+        kv,
+        NewNotification {
+            rfc: c.rfc.clone(),
+            correo: c.correo.clone(),
+            evento: Evento::Autorizacion,
+            asunto: format!("Certificación autorizada {}", c.folio),
+            texto: format!(
+                "Estimado Desarrollador,\n\nFolio: {}\nRFC: {}\nRazón Social: {}\n\nFirmaste los Términos y Condiciones de la Aprobación de Certificación (acuse {folio_acuse}): tu certificación en el Servicio de Intercomunicación de Avisos está autorizada. Ya apareces en el directorio de desarrolladores certificados, los patrones pueden registrar relaciones de confianza contigo y puedes descargar tu responsiva en la pestaña «Certificación para desarrolladores».",
+                c.folio, c.rfc, c.razon_social
+            ),
+            folio: c.folio.clone(),
+            enlace: Some(format!("/api/v1/acuses/{folio_acuse}")),
+            ronda: None,
+            acto: Some(folio_acuse.clone()),
+        },
+        queue_mail,
+        now,
+    )?;
     // Before the commit: the tray entry, and the directory record naming this request, which
     // readers take for the one it replaces until the request says `autorizada` (grant last:
     // the record's swap is what opens access).
@@ -722,7 +773,7 @@ pub fn accept(
             razon_social: c.razon_social.clone(),
             estatus: CertStatus::Autorizada,
             actualizado: acuse.fecha,
-            folio: folio_acuse,
+            folio: folio_acuse.clone(),
             registrado_por: c.rfc.clone(),
             generacion: 0,
             certificacion: Some(c.folio.clone()),
@@ -734,7 +785,7 @@ pub fn accept(
     Ok(Done {
         acuse,
         certification: next,
-        notifications: Vec::new(),
+        notifications: vec![n],
     })
 }
 
@@ -921,7 +972,8 @@ pub fn list(
     now: DateTime<Utc>,
 ) -> Result<Tray, ApiError> {
     let sources: Vec<Stored> = match estatus {
-        Estatus::Vencida => vec![Stored::EnEspera, Stored::EnAnalisis],
+        // Only the developer's own deadline expires a request (a late review stays `En análisis`).
+        Estatus::Vencida => vec![Stored::EnEspera],
         Estatus::EnEspera => vec![Stored::EnEspera],
         Estatus::EnAnalisis => vec![Stored::EnAnalisis],
         Estatus::Aprobado => vec![Stored::Aprobado],
@@ -943,17 +995,11 @@ pub fn list(
     for f in &folios {
         records.extend(record::load(kv, f)?);
     }
-    let first = records
-        .iter()
-        .map(|c| c.deadline_year())
-        .min()
-        .unwrap_or(2000);
-    let last = records
-        .iter()
-        .map(|c| c.deadline_year())
-        .max()
-        .unwrap_or(2000);
-    let cal = deadline::calendar_for(kv, first, last)?;
+    let years = || records.iter().filter_map(|c| c.deadline_year());
+    let cal = match (years().min(), years().max()) {
+        (Some(first), Some(last)) => deadline::calendar_for(kv, first, last)?,
+        _ => Calendar::official(),
+    };
     let hoy = today(now);
     let mut views: Vec<CertificationView> = records
         .iter()

@@ -149,6 +149,68 @@ fn key(rfc: &str) -> String {
     format!("desarrollador:{}", rfc.to_uppercase())
 }
 
+/// Cancellations kept per developer (the newest).
+pub const MAX_CANCELACIONES: usize = 32;
+
+/// When one generation of a developer's certification ended (see [`cancellations`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancelacion {
+    pub generacion: u32,
+    pub fecha: DateTime<Utc>,
+}
+
+/// `desarrollador:cancelaciones:<RFC>`: when each authorised generation ended, oldest first.
+fn cancellations_key(rfc: &str) -> String {
+    format!("desarrollador:cancelaciones:{}", rfc.to_uppercase())
+}
+
+/// When generation `generacion` of `rfc`'s certification was cancelled, as recorded after the
+/// change that ended it ([`update`]). What employers see beside «Relación no vigente»; `None`
+/// when not recorded (the record itself then says it, while that generation is the last one:
+/// [`Developer::actualizado`] of a cancelled developer).
+pub fn cancelled_on(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    generacion: u32,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let list: Vec<Cancelacion> = kv.get_json(&cancellations_key(rfc))?.unwrap_or_default();
+    Ok(list
+        .iter()
+        .rev()
+        .find(|c| c.generacion == generacion)
+        .map(|c| c.fecha))
+}
+
+/// Records that `generacion` ended at `fecha` (compare-and-swap append; the first record of a
+/// generation stands, so repeating it is harmless).
+fn record_cancellation(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    generacion: u32,
+    fecha: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let k = cancellations_key(rfc);
+    for _ in 0..CAS_ATTEMPTS {
+        let before = kv.get(&k)?;
+        let mut list: Vec<Cancelacion> = match &before {
+            None => Vec::new(),
+            Some(b) => serde_json::from_slice(b)
+                .map_err(|_| ApiError::internal("corrupt cancellation list"))?,
+        };
+        if list.iter().any(|c| c.generacion == generacion) {
+            return Ok(());
+        }
+        list.push(Cancelacion { generacion, fecha });
+        let excess = list.len().saturating_sub(MAX_CANCELACIONES);
+        list.drain(..excess);
+        let after = serde_json::to_vec(&list).map_err(|e| ApiError::internal(&e.to_string()))?;
+        if kv.compare_and_swap(&k, before.as_deref(), &after)? {
+            return Ok(());
+        }
+    }
+    Err(busy())
+}
+
 fn bucket_key(bucket: &str) -> String {
     format!("directorio:prefijo:{bucket}")
 }
@@ -197,8 +259,8 @@ enum Grant {
     Authorised,
     /// The approval was never signed (being signed, or its act failed before its commit).
     Pending,
-    /// Signed, then cancelled: it authorises nothing any more.
-    Revoked,
+    /// Signed, then cancelled (when, if the request says): it authorises nothing any more.
+    Revoked(Option<DateTime<Utc>>),
 }
 
 fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, ApiError> {
@@ -206,6 +268,8 @@ fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, ApiError> {
     struct Request {
         estatus: String,
         folio_aceptacion: Option<String>,
+        #[serde(default)]
+        cancelada: Option<DateTime<Utc>>,
     }
     let Some(raw) = kv.get(&certification_key(folio))? else {
         return Ok(Grant::Pending);
@@ -214,7 +278,8 @@ fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, ApiError> {
     Ok(match serde_json::from_slice::<Request>(&raw) {
         Ok(r) if r.estatus == "autorizada" => Grant::Authorised,
         Ok(r) if r.folio_aceptacion.is_none() => Grant::Pending,
-        _ => Grant::Revoked,
+        Ok(r) => Grant::Revoked(r.cancelada),
+        Err(_) => Grant::Revoked(None),
     })
 }
 
@@ -237,8 +302,9 @@ fn resolve(kv: &dyn KeyValue, d: Developer) -> Result<Option<Developer>, ApiErro
     };
     match grant_of(kv, &folio)? {
         Grant::Authorised => Ok(Some(d)),
-        Grant::Revoked => Ok(Some(Developer {
+        Grant::Revoked(cancelada) => Ok(Some(Developer {
             estatus: CertStatus::Cancelada,
+            actualizado: cancelada.unwrap_or(d.actualizado),
             anterior: None,
             ..d
         })),
@@ -456,6 +522,19 @@ pub fn update(
         }
         if !kv.compare_and_swap(&k, raw, &bytes)? {
             continue;
+        }
+        // The authorised generation the stored record held ended here (cancelled, or replaced
+        // by a new one after a cancellation its request recorded): when, for the employers'
+        // tables. Best effort after the commit: without it the date is only missing.
+        if let Some((s, _)) = &stored
+            && s.estatus == CertStatus::Autorizada
+            && (next.estatus == CertStatus::Cancelada || next.generacion != s.generacion)
+        {
+            let fecha = match &previous {
+                Some(p) if p.estatus == CertStatus::Cancelada => p.actualizado,
+                _ => next.actualizado,
+            };
+            let _ = record_cancellation(kv, rfc, s.generacion, fecha);
         }
         let mut touched: Vec<String> = stored
             .iter()

@@ -115,6 +115,13 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status (openapi.yaml's `estatus` enum is checked against it).
+    pub const ALL: [Status; 3] = [
+        Status::Vigente,
+        Status::CanceladaPorUsuario,
+        Status::NoVigente,
+    ];
+
     pub fn texto(self) -> &'static str {
         match self {
             Status::Vigente => "Relación Vigente",
@@ -129,6 +136,10 @@ impl Status {
 pub struct Motivo {
     pub codigo: &'static str,
     pub texto: String,
+    /// When it stopped being vigente (America/Mexico_City): the last day of its vigencia, or the
+    /// day the developer's certification it was granted under was cancelled (`None` if that
+    /// day is not recorded).
+    pub fecha: Option<NaiveDate>,
 }
 
 /// «Relación no vigente»: its vigencia is over.
@@ -176,11 +187,14 @@ impl Relation {
     /// account: a relation of the relation's own status *Vigente* whose certification is gone
     /// is «Relación no vigente». `developer`: its current record; `None` when there is none (a
     /// relation imported without its developer), then the relation's own status.
+    /// `cancelada`: the day the certification it was granted under was cancelled, when known
+    /// (see [`cancellation_date`]).
     pub fn standing(
         &self,
         today: NaiveDate,
         developer: Option<&Developer>,
         perspective: Perspective,
+        cancelada: Option<NaiveDate>,
     ) -> (Status, Option<Motivo>) {
         match self.status(today) {
             Status::NoVigente => (
@@ -191,6 +205,7 @@ impl Relation {
                         "Su vigencia terminó el {}.",
                         crate::fecha_guia(self.fin_vigencia)
                     ),
+                    fecha: Some(self.fin_vigencia),
                 }),
             ),
             Status::Vigente => match developer {
@@ -198,7 +213,8 @@ impl Relation {
                     Status::NoVigente,
                     Some(Motivo {
                         codigo: MOTIVO_CERTIFICACION_CANCELADA,
-                        texto: certification_reason(perspective, d).into(),
+                        texto: certification_reason(perspective, d, cancelada),
+                        fecha: cancelada,
                     }),
                 ),
                 _ => (Status::Vigente, None),
@@ -208,17 +224,42 @@ impl Relation {
     }
 }
 
-fn certification_reason(perspective: Perspective, developer: &Developer) -> &'static str {
+/// The day (Mexico City) the certification `r` was granted under was cancelled, for a relation
+/// that `developer`'s current record no longer authorises: the record's own date while that
+/// generation is its last one and cancelled, otherwise the one recorded when it ended
+/// ([`directory::cancelled_on`]).
+pub fn cancellation_date(
+    kv: &dyn KeyValue,
+    r: &Relation,
+    developer: &Developer,
+) -> Result<Option<NaiveDate>, ApiError> {
+    let generacion = r.generacion_certificacion.unwrap_or(0);
+    let at = if developer.estatus == CertStatus::Cancelada && developer.generacion == generacion {
+        Some(developer.actualizado)
+    } else {
+        directory::cancelled_on(kv, &developer.rfc, generacion)?
+    };
+    Ok(at.map(crate::today))
+}
+
+fn certification_reason(
+    perspective: Perspective,
+    developer: &Developer,
+    cancelada: Option<NaiveDate>,
+) -> String {
+    let cuando = cancelada
+        .map(|d| format!(" el {}", crate::fecha_guia(d)))
+        .unwrap_or_default();
     match perspective {
-        Perspective::Desarrollador => {
-            "Tu certificación con la que se otorgó fue cancelada. Para consultar los avisos de este patrón, el patrón debe registrar una nueva relación."
-        }
-        Perspective::Patron if developer.estatus == CertStatus::Autorizada => {
-            "La certificación del desarrollador con la que se otorgó fue cancelada. El desarrollador se certificó de nuevo: para que consulte tus avisos, registra una nueva relación."
-        }
-        Perspective::Patron => {
-            "La certificación del desarrollador con la que se otorgó fue cancelada. Si se certifica de nuevo, tendrás que registrar una nueva relación."
-        }
+        Perspective::Desarrollador => format!(
+            "Tu certificación con la que se otorgó fue cancelada{cuando}. Para consultar los avisos de este patrón, el patrón debe registrar una nueva relación."
+        ),
+        Perspective::Patron if developer.estatus == CertStatus::Autorizada => format!(
+            "La certificación del desarrollador con la que se otorgó fue cancelada{cuando}. El desarrollador se certificó de nuevo: para que consulte tus avisos, registra una nueva relación."
+        ),
+        Perspective::Patron => format!(
+            "La certificación del desarrollador con la que se otorgó fue cancelada{cuando}. Si se certifica de nuevo, tendrás que registrar una nueva relación."
+        ),
     }
 }
 
@@ -308,7 +349,19 @@ impl Row {
         perspective: Perspective,
         developer: Option<&Developer>,
     ) -> Row {
-        let (status, motivo) = r.standing(today, developer, perspective);
+        Row::with_certification(r, today, perspective, developer, None)
+    }
+
+    /// [`Row::with_developer`], with the day the certification it was granted under was
+    /// cancelled ([`cancellation_date`]) for «Relación no vigente».
+    pub fn with_certification(
+        r: &Relation,
+        today: NaiveDate,
+        perspective: Perspective,
+        developer: Option<&Developer>,
+        cancelada: Option<NaiveDate>,
+    ) -> Row {
+        let (status, motivo) = r.standing(today, developer, perspective, cancelada);
         let own = perspective == Perspective::Patron;
         let (rfc, razon_social) = if own {
             (&r.desarrollador_rfc, &r.desarrollador_nombre)
@@ -894,6 +947,9 @@ fn rows_of(
 ) -> Result<Vec<Row>, ApiError> {
     let today = crate::today(now);
     let mut developers: std::collections::HashMap<String, Option<Developer>> = Default::default();
+    // When each (developer, generation) was cancelled, read once.
+    let mut cancelled: std::collections::HashMap<(String, u32), Option<NaiveDate>> =
+        Default::default();
     let mut rows = Vec::with_capacity(no_casos.len());
     for no_caso in no_casos {
         let Some(r) = load(kv, no_caso)? else {
@@ -912,11 +968,26 @@ fn rows_of(
         } else {
             None
         };
-        rows.push(Row::with_developer(
+        let cancelada = match &developer {
+            Some(d) if !r.of_certification(d) => {
+                let generacion = r.generacion_certificacion.unwrap_or(0);
+                match cancelled.get(&(d.rfc.to_uppercase(), generacion)) {
+                    Some(at) => *at,
+                    None => {
+                        let at = cancellation_date(kv, &r, d)?;
+                        cancelled.insert((d.rfc.to_uppercase(), generacion), at);
+                        at
+                    }
+                }
+            }
+            _ => None,
+        };
+        rows.push(Row::with_certification(
             &r,
             today,
             perspective,
             developer.as_ref(),
+            cancelada,
         ));
     }
     Ok(rows)
@@ -1046,13 +1117,17 @@ mod tests {
     }
 
     fn certify(kv: &dyn KeyValue, rfc: &str, estatus: CertStatus) {
+        certify_at(kv, rfc, estatus, t0());
+    }
+
+    fn certify_at(kv: &dyn KeyValue, rfc: &str, estatus: CertStatus, at: DateTime<Utc>) {
         directory::set_status(
             kv,
             Developer {
                 rfc: rfc.into(),
                 razon_social: name_of(rfc).into(),
                 estatus,
-                actualizado: t0(),
+                actualizado: at,
                 folio: "0500000001".into(),
                 registrado_por: ANALISTA.into(),
                 generacion: 0,
@@ -1398,17 +1473,23 @@ mod tests {
         };
         assert!(access(t0()).is_some());
 
-        // Cancelled: no access, and the table says why at once.
-        certify(&*w.kv, DEV, CertStatus::Cancelada);
+        // Cancelled: no access, and the table says why and since when at once.
+        let cancelled_at = t0() + days(3);
+        let cancelled_on = crate::today(cancelled_at);
+        certify_at(&*w.kv, DEV, CertStatus::Cancelada, cancelled_at);
         assert!(access(t0()).is_none());
         let r = row(PATRON, Perspective::Patron, &old);
         assert_eq!(r.estatus, "Relación no vigente");
         let m = r.motivo.unwrap();
         assert_eq!(m.codigo, MOTIVO_CERTIFICACION_CANCELADA);
         assert!(m.texto.contains("Si se certifica de nuevo"), "{}", m.texto);
+        assert_eq!(m.fecha, Some(cancelled_on));
+        let when = format!("fue cancelada el {}", crate::fecha_guia(cancelled_on));
+        assert!(m.texto.contains(&when), "{}", m.texto);
 
-        // Certified again: a new generation, and the old relation stays unusable.
-        certify(&*w.kv, DEV, CertStatus::Autorizada);
+        // Certified again: a new generation, and the old relation stays unusable (its date
+        // is the old generation's cancellation, not the new authorisation).
+        certify_at(&*w.kv, DEV, CertStatus::Autorizada, t0() + days(5));
         assert_eq!(directory::load(&*w.kv, DEV).unwrap().unwrap().generacion, 2);
         assert!(access(t0()).is_none());
         assert!(
@@ -1430,6 +1511,8 @@ mod tests {
             "{}",
             m.texto
         );
+        assert_eq!(m.fecha, Some(cancelled_on));
+        assert!(m.texto.contains(&when), "{}", m.texto);
         let mine = row(DEV, Perspective::Desarrollador, &old);
         assert_eq!(mine.estatus, "Relación no vigente");
         assert!(
@@ -1474,7 +1557,8 @@ mod tests {
             expired.motivo.unwrap(),
             Motivo {
                 codigo: MOTIVO_VIGENCIA_TERMINADA,
-                texto: "Su vigencia terminó el 30/jun/2027.".into()
+                texto: "Su vigencia terminó el 30/jun/2027.".into(),
+                fecha: Some(NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()),
             }
         );
     }

@@ -7,8 +7,9 @@
 //!   day and *Relación no vigente* from the next one;
 //! - `fin_vigencia` may not be in the past (today is allowed: a one-day relation) nor later than
 //!   [`MAX_MONTHS`] months after the start;
-//! - the page offers [`CHOICES`] (3, 6, 12 and 24 months; a month later means the same day
-//!   number, or the month's last day when it has fewer days) and accepts any date in range.
+//! - the page offers every whole number of months from 1 to [`MAX_MONTHS`] (the guide's own
+//!   example is two months; a month later means the same day number, or the month's last day
+//!   when it has fewer days) and the server accepts any date in range.
 
 use avisos_http::ApiError;
 use chrono::{Months, NaiveDate};
@@ -16,8 +17,8 @@ use serde::Serialize;
 
 /// Longest vigencia: two years.
 pub const MAX_MONTHS: u32 = 24;
-/// The choices the page offers, in months.
-pub const CHOICES: [u32; 4] = [3, 6, 12, 24];
+/// The choices the page offers, in months: every whole number up to [`MAX_MONTHS`].
+pub const CHOICES: std::ops::RangeInclusive<u32> = 1..=MAX_MONTHS;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Choice {
@@ -56,16 +57,15 @@ pub fn options(today: NaiveDate) -> Options {
         fin_minimo: today,
         fin_maximo: max_end(today),
         opciones: CHOICES
-            .iter()
-            .map(|&m| {
+            .map(|m| {
                 let fin = add_months(today, m);
                 Choice {
                     meses: m,
-                    etiqueta: if m % 12 == 0 {
-                        let y = m / 12;
-                        format!("{y} {}", if y == 1 { "año" } else { "años" })
-                    } else {
-                        format!("{m} meses")
+                    etiqueta: match m {
+                        1 => "1 mes".to_string(),
+                        12 => "1 año".to_string(),
+                        24 => "2 años".to_string(),
+                        _ => format!("{m} meses"),
                     },
                     fin_vigencia: fin,
                     fin_vigencia_texto: crate::fecha_guia(fin),
@@ -146,23 +146,28 @@ mod tests {
     }
 
     #[test]
-    fn options_offer_3_6_12_24_months() {
+    fn options_offer_every_month_from_1_to_24() {
         let o = options(d(2026, 11, 23));
-        let fins: Vec<_> = o.opciones.iter().map(|c| c.fin_vigencia).collect();
-        assert_eq!(
-            fins,
-            [
-                d(2027, 2, 23),
-                d(2027, 5, 23),
-                d(2027, 11, 23),
-                d(2028, 11, 23)
-            ]
-        );
-        assert_eq!(o.opciones[2].etiqueta, "1 año");
-        assert_eq!(o.opciones[3].etiqueta, "2 años");
-        assert_eq!(o.opciones[0].etiqueta, "3 meses");
-        assert_eq!(o.opciones[0].fin_vigencia_texto, "23/feb/2027");
+        let meses: Vec<u32> = o.opciones.iter().map(|c| c.meses).collect();
+        assert_eq!(meses, (1..=24).collect::<Vec<_>>());
+        let fin = |m: usize| o.opciones[m - 1].fin_vigencia;
+        // The guide's own example: two months (22/dic/2023 to 22/feb/2024).
+        assert_eq!(fin(2), d(2027, 1, 23));
+        assert_eq!(fin(3), d(2027, 2, 23));
+        assert_eq!(fin(12), d(2027, 11, 23));
+        assert_eq!(fin(24), d(2028, 11, 23));
+        assert_eq!(o.opciones[0].etiqueta, "1 mes");
+        assert_eq!(o.opciones[1].etiqueta, "2 meses");
+        assert_eq!(o.opciones[11].etiqueta, "1 año");
+        assert_eq!(o.opciones[23].etiqueta, "2 años");
+        assert_eq!(o.opciones[2].fin_vigencia_texto, "23/feb/2027");
         assert_eq!(o.fin_maximo, d(2028, 11, 23));
+        let guide = options(d(2023, 12, 22));
+        assert_eq!(guide.opciones[1].fin_vigencia_texto, "22/feb/2024");
+        // Every offered end is accepted.
+        for c in &o.opciones {
+            assert!(validate(o.inicio_vigencia, o.inicio_vigencia, c.fin_vigencia).is_ok());
+        }
     }
 
     #[test]

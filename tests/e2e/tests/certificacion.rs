@@ -319,6 +319,18 @@ fn directory(app: &TestApp, token: &str) -> Vec<String> {
         .collect()
 }
 
+/// The text of a PDF, as a reader extracts it.
+fn pdf_text(bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes).expect("a valid PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).unwrap()
+}
+
+/// Whitespace collapsed (the PDF wraps lines).
+fn squeeze(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn business_days(from: NaiveDate, n: u32) -> NaiveDate {
     avisos_calendar::Calendar::official().add_business_days(from, n)
 }
@@ -672,11 +684,41 @@ fn the_whole_guide() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(
-        get_with(&app, &responsiva, &token)
-            .body
-            .starts_with(b"%PDF")
+    let pdf = get_with(&app, &responsiva, &token);
+    assert!(pdf.body.starts_with(b"%PDF"));
+    // Issue 16, item 4: on the authorised screen «Descargar responsiva» is the approval's, and
+    // it holds what was signed: the terms' full text, version and SHA-256, cadena and seal.
+    assert_eq!(v["certificacion"]["responsiva"], responsiva.as_str());
+    assert_eq!(
+        v["certificacion"]["responsiva_solicitud"],
+        format!("/api/v1/acuses/{folio}")
     );
+    assert_eq!(current(&app, &token)["responsiva"], responsiva.as_str());
+    let terms: Value = app.get("/api/v1/terminos/certificacion-aprobacion").json();
+    let record: Value = get_with(&app, &format!("{responsiva}?formato=json"), &token).json();
+    let text = squeeze(&pdf_text(&pdf.body));
+    assert!(
+        text.contains(&squeeze(terms["texto"].as_str().unwrap())),
+        "{text}"
+    );
+    assert!(text.contains(&format!("(versión {})", terms["version"].as_str().unwrap())));
+    assert!(text.contains(terms["sha256"].as_str().unwrap()));
+    for field in ["sello", "cadena_original"] {
+        let value = squeeze(record[field].as_str().unwrap());
+        assert!(
+            text.replace(' ', "").contains(&value.replace(' ', "")),
+            "{field}"
+        );
+    }
+    // Issue 16, item 6: the `autorizacion` e-mail, sent through the outbox.
+    assert_eq!(v["notificaciones"][0]["evento"], "autorizacion");
+    assert_eq!(v["notificaciones"][0]["estado"], "enviada");
+    assert!(
+        sink.subjects()
+            .iter()
+            .any(|s| s.starts_with("Certificación autorizada"))
+    );
+    assert_eq!(inbox(&app, &token)[0]["evento"], "autorizacion");
     assert_eq!(directory(&app, &etoken), [DESARROLLADOR]);
 
     // 9. An employer's relation with it authorises avisos…
@@ -765,6 +807,21 @@ fn the_whole_guide() {
     assert!(directory(&app, &etoken).is_empty());
     assert!(!authorizes(&app));
     assert_eq!(current(&app, &token)["acciones"], json!(["solicitar"]));
+    // Issue 16, item 2: the employer's table says what the cancellation means for it, and
+    // since when: «Relación no vigente», never «Relación Vigente».
+    let table = get_with(&app, "/api/v1/relaciones", &etoken).json::<Value>();
+    let row = &table["relaciones"][0];
+    assert_eq!(row["estatus"], "Relación no vigente", "{row}");
+    assert_eq!(row["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+    assert_eq!(row["motivo"]["fecha"], today(&app).to_string());
+    let guide_date = avisos_acts::pdf::fecha_guia(today(&app));
+    assert!(
+        row["motivo"]["texto"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("fue cancelada el {guide_date}")),
+        "{row}"
+    );
 
     // 11. It may request again.
     assert_ne!(requested(&app, &dev, &token)["folio"], folio.as_str());
@@ -1097,4 +1154,124 @@ fn hostile_workbooks_are_a_422_not_a_trap() {
         }
     }
     assert_eq!(current(&app, &token)["estatus"], "En espera de documentos");
+}
+
+/// Issue 16, item 3: the developer's deadlines count from the delivery of the e-mail that
+/// starts them (45 days: the test set; 10 days: the new set), as the outbox records it; the
+/// institute's review running late never turns the request «Vencida», the analyst's tray shows
+/// it late.
+#[test]
+fn deadlines_count_from_the_e_mail_delivery_and_a_late_review_is_the_institutes() {
+    let clock = TestClock::new();
+    clock.set_now(start_of_story());
+    let mut sink = MailSink::start();
+    let app = TestApp::start(options(&clock, Some(&sink)));
+    let dev = Signer::demo(DESARROLLADOR_2);
+    let analyst = Signer::demo(ANALISTA);
+    let days = |n: u64| Duration::from_secs(n * 86_400);
+    let retry = |app: &TestApp| {
+        let atoken = login(app, &analyst, "analista");
+        let r = app.send(
+            TestRequest::post("/api/v1/notificaciones/reintentos")
+                .header("authorization", format!("Bearer {atoken}")),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.json::<Value>()["enviadas"], 1, "{}", r.text());
+    };
+
+    // The mail API is down: the test set's e-mail waits in the outbox, the deadline with it.
+    sink.down();
+    let token = login(&app, &dev, "desarrollador");
+    let v = requested(&app, &dev, &token);
+    let folio = v["folio"].as_str().unwrap().to_string();
+    assert_eq!(v["notificaciones"][0]["estado"], "fallida");
+    let p = &v["certificacion"]["plazo"];
+    assert_eq!(p["iniciado"], false, "{p}");
+    assert!(p["vence"].is_null() && p["desde"].is_null(), "{p}");
+    assert_eq!(p["dias_habiles_restantes"], 45);
+    // A long wait for the e-mail is no lapse.
+    clock.advance(days(80));
+    let token = login(&app, &dev, "desarrollador");
+    assert_eq!(current(&app, &token)["estatus"], "En espera de documentos");
+
+    // Delivered today: 45 business days from today.
+    sink.up();
+    retry(&app);
+    let entregado = today(&app);
+    let token = login(&app, &dev, "desarrollador");
+    let c = current(&app, &token);
+    assert_eq!(c["plazo"]["iniciado"], true);
+    assert_eq!(c["plazo"]["desde"], entregado.to_string());
+    assert_eq!(
+        c["plazo"]["vence"],
+        business_days(entregado, 45).to_string()
+    );
+
+    // The evidence: the review has 5 business days from the upload.
+    let set = test_set(&app, &folio, &token);
+    let r = upload(
+        &app,
+        &folio,
+        &token,
+        workbook_xlsx(&set, &SampleOptions::default()),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let subida = today(&app);
+    let review_ends = business_days(subida, 5);
+    assert_eq!(r.json::<Value>()["plazo"]["vence"], review_ends.to_string());
+
+    // The review runs late: «En análisis» for the developer, late in the analyst's tray.
+    clock.advance(days(((review_ends - subida).num_days() + 3) as u64));
+    let token = login(&app, &dev, "desarrollador");
+    let c = current(&app, &token);
+    assert_eq!(c["estatus"], "En análisis");
+    assert_eq!(c["atrasada"], true);
+    assert!(
+        c["siguiente_paso"]
+            .as_str()
+            .unwrap()
+            .contains("no afecta tu solicitud")
+    );
+    let atoken = login(&app, &analyst, "analista");
+    assert!(
+        analyst_tray(&app, &atoken, "vencida")["solicitudes"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let row = analyst_tray(&app, &atoken, "en-analisis")["solicitudes"][0].clone();
+    assert_eq!(row["folio"], folio.as_str());
+    assert_eq!(row["atrasada"], true);
+    let late_days =
+        avisos_calendar::Calendar::official().business_days_between(review_ends, today(&app));
+    assert!(late_days >= 1);
+    assert_eq!(row["dias_de_atraso"], late_days);
+
+    // Inconsistencias with the mail API down: the 10 days wait for the new set's e-mail.
+    sink.down();
+    let r = dictamen(
+        &app,
+        &analyst,
+        &atoken,
+        &folio,
+        "inconsistencias",
+        "Revisa el caso 1.",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v: Value = r.json();
+    assert_eq!(v["notificaciones"][0]["estado"], "fallida");
+    assert_eq!(v["certificacion"]["plazo"]["iniciado"], false);
+    assert_eq!(v["certificacion"]["plazo"]["dias_habiles"], 10);
+    clock.advance(days(30));
+    sink.up();
+    retry(&app);
+    let entregado = today(&app);
+    let token = login(&app, &dev, "desarrollador");
+    let c = current(&app, &token);
+    assert_eq!(c["estatus"], "En espera de documentos");
+    assert_eq!(c["plazo"]["desde"], entregado.to_string());
+    assert_eq!(
+        c["plazo"]["vence"],
+        business_days(entregado, 10).to_string()
+    );
 }

@@ -196,8 +196,10 @@ fn the_guide_step_by_step() {
         .iter()
         .map(|o| o["meses"].as_u64().unwrap())
         .collect();
-    assert_eq!(meses, [3, 6, 12, 24]);
-    let fin = opciones[2]["fin_vigencia"].as_str().unwrap().to_string();
+    // Every whole number of months up to 24 (the guide's own example is two months).
+    assert_eq!(meses, (1..=24).collect::<Vec<u64>>());
+    assert_eq!(opciones[1]["etiqueta"], "2 meses");
+    let fin = opciones[11]["fin_vigencia"].as_str().unwrap().to_string();
     assert_eq!(t["vigencias"]["inicio_vigencia"], hoy.as_str());
 
     // «Adicionar relación»: the developer by RFC or by name, from the directory.
@@ -742,9 +744,19 @@ fn relations_of_a_cancelled_certification_stay_no_longer_vigente() {
     };
 
     registered("cancelada");
+    let hoy = table(&app, &e.token)["hoy"].as_str().unwrap().to_string();
     let r = row(&e.token, &old);
     assert_eq!(r["estatus"], "Relación no vigente");
     assert_eq!(r["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+    // Issue 16, item 2: with the day it was cancelled.
+    assert_eq!(r["motivo"]["fecha"], hoy.as_str());
+    assert!(
+        r["motivo"]["texto"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("fue cancelada el {}", guide_date(&hoy))),
+        "{r}"
+    );
     assert!(
         r["motivo"]["texto"]
             .as_str()
@@ -756,6 +768,7 @@ fn relations_of_a_cancelled_certification_stay_no_longer_vigente() {
     let r = row(&e.token, &old);
     assert_eq!(r["estatus"], "Relación no vigente");
     assert_eq!(r["motivo"]["codigo"], "CERTIFICACION_CANCELADA");
+    assert_eq!(r["motivo"]["fecha"], hoy.as_str());
     assert!(
         r["motivo"]["texto"]
             .as_str()
