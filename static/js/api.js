@@ -110,9 +110,20 @@ export function base64(bytes) {
  * [nombre, valor] en el orden documentado; `extra` son campos que viajan fuera de la cadena
  * (p. ej. `contrasena` del servicio). `credenciales` = { certificado, clave, contrasena, rfc }.
  */
-export async function actoFirmado({ ruta, accion, datos = [], terminos = null, extra = {}, credenciales }) {
+export async function actoFirmado(opciones) {
+  return (await prepararActo(opciones)).enviar();
+}
+
+/**
+ * Como actoFirmado, pero solo firma: pide el nonce, firma en el navegador y devuelve
+ * { cuerpo, terminos, enviar() } sin enviar el acto. Así «Validar» firma y la pantalla de
+ * confirmación de las guías decide: «Continuar» llama a enviar(); «Cancelar» no envía nada (el
+ * nonce, sin usar, caduca solo). La fecha firmada debe llegar en 5 minutos.
+ */
+export async function prepararActo({ ruta, accion, datos = [], terminos = null, extra = {}, credenciales }) {
   const rfc = credenciales.rfc;
-  const sha = terminos ? (await api(`/api/v1/terminos/${terminos}`)).sha256 : "";
+  const textoTerminos = terminos ? await api(`/api/v1/terminos/${terminos}`) : null;
+  const sha = textoTerminos ? textoTerminos.sha256 : "";
   const { nonce } = await api("/api/v1/nonces", { metodo: "POST", cuerpo: { rfc, accion } });
   // La fecha del acto con el reloj del servicio (America/Mexico_City).
   const { hora: fecha } = await api("/api/v1/salud");
@@ -132,5 +143,5 @@ export async function actoFirmado({ ruta, accion, datos = [], terminos = null, e
     cuerpo.acepto_terminos = true;
     cuerpo.terminos_sha256 = sha;
   }
-  return api(ruta, { metodo: "POST", cuerpo });
+  return { cuerpo, terminos: textoTerminos, enviar: () => api(ruta, { metodo: "POST", cuerpo }) };
 }

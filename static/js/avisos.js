@@ -2,7 +2,7 @@
 // «Consultas de mis avisos» del patrón (quién consultó sus avisos y con qué resultado).
 
 import { actoFirmado, api, descargar, ErrorApi } from "./api.js";
-import { anunciar, campo, errorEn, errorGeneral, fechaGuia, h, horaGuia, limpiarErrores, panelEfirma } from "./ui.js";
+import { anunciar, campo, errorEn, errorGeneral, fechaGuia, h, horaGuia, limpiarErrores, panelEfirma, tituloPestana } from "./ui.js";
 
 const LIMITE_PUBLICACION = 8 * 1024 * 1024;
 
@@ -129,7 +129,7 @@ export async function mostrarPublicacion(panel, sesion) {
     efirma.querySelector("input").focus();
   });
   panel.replaceChildren(
-    h("h2", {}, "Publicación de avisos"),
+    tituloPestana("Publicación de avisos", "publicacion"),
     h("p", {}, "Los avisos publicados quedan disponibles para los sistemas de nómina de los desarrolladores con una relación de confianza vigente con el patrón."),
     form,
     efirma,
@@ -167,7 +167,7 @@ export async function mostrarBitacora(panel, _sesion, pagina = 1) {
   );
   const paginas = Math.max(1, Math.ceil(b.total / b.por_pagina));
   panel.replaceChildren(
-    h("h2", {}, "Consultas de mis avisos"),
+    tituloPestana("Consultas de mis avisos", "bitacora"),
     h("p", {}, "Cada consulta que el sistema de nómina de un desarrollador hizo de tus avisos, exitosa o rechazada. Los rechazos sin certificación o sin relación vigente se cuentan en un renglón por desarrollador y día."),
     h("div", { class: "tabla" },
       h("table", { id: "tabla-bitacora" },

@@ -4,8 +4,8 @@
 
 import { actoFirmado, api, descargar, ErrorApi, subir } from "./api.js";
 import {
-  anunciar, campo, confirmar, errorEn, errorGeneral, fechaGuia, h, horaGuia, limpiarErrores,
-  ocupado, panelEfirma, puertaTerminos,
+  anunciar, campo, errorEn, errorGeneral, fechaGuia, firmarYConfirmar, h, horaGuia, limpiarErrores,
+  listaDatos, ocupado, puertaTerminos, textoDeTerminos, tituloPestana,
 } from "./ui.js";
 
 const LIMITE_EVIDENCIA = 5 * 1024 * 1024;
@@ -13,7 +13,7 @@ const LIMITE_EVIDENCIA = 5 * 1024 * 1024;
 export async function mostrar(panel, sesion) {
   if (sesion.rol !== "desarrollador") {
     panel.replaceChildren(
-      h("h2", {}, "Certificación para desarrolladores"),
+      tituloPestana("Certificación para desarrolladores", "certificacion"),
       h("p", {}, "Los desarrolladores de software de nómina solicitan aquí su certificación en el Servicio de Intercomunicación de Avisos. Ingresa con la e.firma del desarrollador para hacer el trámite."),
     );
     return;
@@ -25,6 +25,9 @@ export async function mostrar(panel, sesion) {
     if (!(e instanceof ErrorApi && e.status === 404)) throw e;
   }
   if (!cert) return solicitud(panel, sesion);
+  // El acuse de cancelación se ofrece durante toda la sesión, también tras recargar la página.
+  const acuse = acuseGuardado(sesion, cert);
+  if (acuse) return cancelada(panel, sesion, acuse);
   seguimiento(panel, sesion, cert);
 }
 
@@ -39,7 +42,7 @@ function pasos(actual) {
 }
 
 function encabezado(actual) {
-  return [h("h2", {}, "Certificación para desarrolladores"), pasos(actual)];
+  return [tituloPestana("Certificación para desarrolladores", "certificacion"), pasos(actual)];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -82,35 +85,51 @@ function formularioSolicitud(panel, zona, sesion) {
       correo.focus();
       return;
     }
-    continuar.disabled = true;
+    // Mientras se firma y se confirma, los datos firmados no cambian en pantalla.
+    const bloquear = (si) => {
+      for (const c of [razon, correo, continuar]) c.disabled = si;
+    };
+    bloquear(true);
+    const razonSocial = razon.value.trim();
+    const correoSolicitud = correo.value.trim();
     efirma.replaceChildren(
-      panelEfirma({
+      firmarYConfirmar({
         rfcSugerido: sesion.rfc,
+        acto: () => ({
+          ruta: "/api/v1/certificaciones",
+          accion: "SOLICITAR_CERTIFICACION",
+          terminos: "certificacion-solicitud",
+          datos: [["razon_social", razonSocial], ["correo", correoSolicitud]],
+        }),
+        // La guía: «el servicio te mostrará el archivo Solicitud del Trámite, haz clic en
+        // Continuar para concluir este proceso».
+        confirmacion: {
+          titulo: "Solicitud del Trámite",
+          id: "confirmacion-solicitud",
+          contenido: (preparado) => [
+            listaDatos([
+              ["RFC", preparado.cuerpo.rfc],
+              ["Nombre, Denominación o Razón Social", razonSocial],
+              ["Correo electrónico", correoSolicitud],
+            ]),
+            ...textoDeTerminos(preparado.terminos),
+          ],
+        },
         alCancelar: () => {
           efirma.replaceChildren();
-          continuar.disabled = false;
+          bloquear(false);
+          continuar.focus();
         },
-        alValidar: async (cred) => {
-          let r;
-          try {
-            r = await actoFirmado({
-              ruta: "/api/v1/certificaciones",
-              accion: "SOLICITAR_CERTIFICACION",
-              terminos: "certificacion-solicitud",
-              datos: [["razon_social", razon.value.trim()], ["correo", correo.value.trim()]],
-              credenciales: cred,
-            });
-          } catch (e) {
-            const c = e instanceof ErrorApi && campos[e.codigo];
-            if (!c) throw e;
-            efirma.replaceChildren();
-            continuar.disabled = false;
-            errorEn(c, e.mensaje);
-            c.focus();
-            return;
-          }
-          tramiteRegistrado(panel, sesion, r, "Solicitud de Trámite", "La solicitud de certificación se registró con éxito. Recibirás por correo el set de pruebas.");
+        alRechazo: (e) => {
+          const c = e instanceof ErrorApi && campos[e.codigo];
+          if (!c) return false;
+          efirma.replaceChildren();
+          bloquear(false);
+          errorEn(c, e.mensaje);
+          c.focus();
+          return true;
         },
+        alEnviar: (r) => tramiteRegistrado(panel, sesion, r, "Términos y Condiciones firmados", "La solicitud de certificación se registró con éxito. Recibirás por correo el set de pruebas."),
       }),
     );
     efirma.querySelector("input").focus();
@@ -169,7 +188,15 @@ function seguimiento(panel, sesion, c) {
     ),
   ];
   if (c.plazo) {
-    bloques.push(h("p", {}, `Fecha límite: ${c.plazo.vence_texto} (${c.plazo.dias_habiles_restantes} días hábiles restantes de ${c.plazo.dias_habiles}).`));
+    const p = c.plazo;
+    // El plazo corre desde la entrega del correo (guía 002); mientras no sale, se dice cómo contará.
+    if (p.iniciado === false) {
+      bloques.push(h("p", { id: "plazo" }, `Plazo: ${p.vence_texto}.`));
+    } else {
+      const quien = c.clave_estatus === "en-analisis" ? "Respuesta del Instituto a más tardar" : "Fecha límite";
+      const desde = p.cuenta_desde ? `, contados a partir de ${p.cuenta_desde}` : "";
+      bloques.push(h("p", { id: "plazo" }, `${quien}: ${p.vence_texto}; quedan ${p.dias_habiles_restantes} de ${p.dias_habiles} días hábiles${desde}.`));
+    }
   }
   // Con «Aprobado» la tarjeta de la aprobación dice ya qué sigue (texto de la guía).
   if (c.siguiente_paso && !acciones.has("aceptar-aprobacion")) bloques.push(h("p", { id: "siguiente-paso" }, c.siguiente_paso));
@@ -185,10 +212,17 @@ function seguimiento(panel, sesion, c) {
   if (acciones.has("descargar-set") && c.set_de_pruebas) {
     botones.append(h("button", { type: "button", class: "secundario", onclick: () => bajar(c.set_de_pruebas, `set-de-pruebas-${c.folio}-ronda-${c.ronda}.zip`) }, "Descargar set de pruebas"));
   }
+  // «Descargar responsiva»: la última firmada (la de la aprobación, ya autorizada; el servicio
+  // la da en `responsiva`); la de la solicitud, aparte, cuando ya no es esa.
   if (c.responsiva) {
-    botones.append(h("button", { type: "button", class: "secundario", onclick: () => bajar(c.responsiva, `responsiva-${c.folio}.pdf`) }, "Descargar responsiva"));
+    const aprobacion = c.responsiva_aprobacion && c.responsiva === c.responsiva_aprobacion;
+    botones.append(h("button", { type: "button", class: "secundario", onclick: () => bajar(c.responsiva, `responsiva-${aprobacion ? "aprobacion-" : ""}${c.folio}.pdf`) }, "Descargar responsiva"));
   }
-  if (c.responsiva_aprobacion) {
+  const solicitudAparte = c.responsiva_solicitud && c.responsiva_solicitud !== c.responsiva ? c.responsiva_solicitud : null;
+  if (solicitudAparte) {
+    botones.append(h("button", { type: "button", class: "secundario", onclick: () => bajar(solicitudAparte, `responsiva-solicitud-${c.folio}.pdf`) }, "Descargar responsiva de la solicitud"));
+  } else if (c.responsiva_aprobacion && c.responsiva_aprobacion !== c.responsiva) {
+    // Un servicio que aún da en `responsiva` la de la solicitud.
     botones.append(h("button", { type: "button", class: "secundario", onclick: () => bajar(c.responsiva_aprobacion, `responsiva-aprobacion-${c.folio}.pdf`) }, "Descargar responsiva de aprobación"));
   }
   if (acciones.has("cancelar")) {
@@ -304,66 +338,100 @@ function listaProblemas(lista) {
 // ---------------------------------------------------------------------------------------------
 
 async function aprobar(panel, zona, sesion, c) {
+  // La guía: términos con la casilla y «Continuar», e.firma («Validar»), los términos otra vez
+  // con «Cancelar» / «Continuar»; solo «Continuar» firma la aprobación ante el servicio.
   await puertaTerminos(
     zona,
     "certificacion-aprobacion",
     () => {
       zona.replaceChildren(
-        panelEfirma({
+        firmarYConfirmar({
           rfcSugerido: sesion.rfc,
-          alCancelar: () => zona.replaceChildren(),
-          alValidar: async (cred) => {
-            const r = await actoFirmado({
-              ruta: `/api/v1/certificaciones/${encodeURIComponent(c.folio)}/aceptacion`,
-              accion: "ACEPTAR_APROBACION",
-              terminos: "certificacion-aprobacion",
-              datos: [["folio", c.folio]],
-              credenciales: cred,
-            });
-            tramiteRegistrado(panel, sesion, r, "Certificación autorizada", "Certificación autorizada: ya apareces en el directorio de desarrolladores certificados.");
+          acto: () => ({
+            ruta: `/api/v1/certificaciones/${encodeURIComponent(c.folio)}/aceptacion`,
+            accion: "ACEPTAR_APROBACION",
+            terminos: "certificacion-aprobacion",
+            datos: [["folio", c.folio]],
+          }),
+          confirmacion: {
+            titulo: "Solicitud de trámite",
+            id: "confirmacion-aprobacion",
+            contenido: (preparado) => [
+              listaDatos([["Folio", c.folio], ["RFC", preparado.cuerpo.rfc], ["Trámite", "Aceptación de la aprobación de la certificación"]]),
+              ...textoDeTerminos(preparado.terminos),
+            ],
           },
+          alCancelar: () => mostrar(panel, sesion),
+          alEnviar: (r) => tramiteRegistrado(panel, sesion, r, "Certificación autorizada", "Certificación autorizada: ya apareces en el directorio de desarrolladores certificados."),
         }),
       );
       zona.querySelector("input").focus();
     },
-    { botonCancelar: h("button", { type: "button", class: "secundario", onclick: () => zona.replaceChildren() }, "Cancelar") },
+    { botonCancelar: h("button", { type: "button", class: "secundario", onclick: () => mostrar(panel, sesion) }, "Cancelar") },
   );
 }
 
-async function cancelar(panel, zona, sesion, c) {
-  const si = await confirmar({
-    titulo: "Cancelar certificación",
-    mensaje: "Si cancelas tu certificación, dejarás de aparecer en el directorio y las relaciones de confianza que te otorgaron ya no permitirán consultar avisos. Para volver a certificarte tendrás que hacer una nueva solicitud. ¿Estás seguro?",
-  });
-  if (!si) return;
-  await puertaTerminos(
-    zona,
-    "certificacion-cancelacion",
-    () => {
-      zona.replaceChildren(
-        h("h3", {}, "Cancelar certificación"),
-        panelEfirma({
-          rfcSugerido: sesion.rfc,
-          alCancelar: () => zona.replaceChildren(),
-          alValidar: async (cred) => {
-            const r = await actoFirmado({
-              ruta: `/api/v1/certificaciones/${encodeURIComponent(c.folio)}/cancelacion`,
-              accion: "CANCELAR_CERTIFICACION",
-              terminos: "certificacion-cancelacion",
-              datos: [["folio", c.folio]],
-              credenciales: cred,
-            });
-            cancelada(panel, sesion, r);
-          },
-        }),
-      );
-      zona.querySelector("input").focus();
-    },
-    { botonCancelar: h("button", { type: "button", class: "secundario", onclick: () => zona.replaceChildren() }, "Cancelar") },
+function cancelar(panel, zona, sesion, c) {
+  // La guía: «Cancelar certificación», e.firma («Validar»), el mensaje de confirmación en la
+  // «Solicitud de trámite» con «Cancelar» / «Continuar»; solo «Continuar» cancela.
+  zona.replaceChildren(
+    h("h3", {}, "Cancelar certificación"),
+    firmarYConfirmar({
+      rfcSugerido: sesion.rfc,
+      acto: () => ({
+        ruta: `/api/v1/certificaciones/${encodeURIComponent(c.folio)}/cancelacion`,
+        accion: "CANCELAR_CERTIFICACION",
+        terminos: "certificacion-cancelacion",
+        datos: [["folio", c.folio]],
+      }),
+      confirmacion: {
+        titulo: "Solicitud de trámite",
+        id: "confirmacion-cancelacion-certificacion",
+        contenido: (preparado) => [
+          h("p", { class: "importante" }, "¿Estás seguro de cancelar tu certificación? Dejarás de aparecer en el directorio de desarrolladores certificados y las relaciones de confianza que te otorgaron ya no permitirán consultar avisos."),
+          listaDatos([["Folio", c.folio], ["RFC", preparado.cuerpo.rfc], ["Trámite", "Cancelación de la certificación"]]),
+          ...textoDeTerminos(preparado.terminos),
+        ],
+      },
+      alCancelar: () => zona.replaceChildren(),
+      alEnviar: (r) => {
+        guardarAcuse(sesion, r);
+        cancelada(panel, sesion, r);
+      },
+    }),
   );
+  zona.querySelector("input").focus();
 }
 
-/** El acuse de cancelación se ofrece una sola vez: viene en la respuesta y no se guarda. */
+// El acuse de cancelación viene una sola vez en la respuesta; se guarda en sessionStorage (de
+// esta pestaña, se borra al cerrar la sesión) para que una recarga no lo pierda.
+function claveAcuse(sesion) {
+  return `acuse-cancelacion:${sesion.rfc}`;
+}
+
+function guardarAcuse(sesion, r) {
+  try {
+    sessionStorage.setItem(claveAcuse(sesion), JSON.stringify({
+      folio: r.folio, fecha: r.fecha, rfc: r.rfc, nombre: r.nombre,
+      certificacion: { folio: r.certificacion.folio },
+      acuse_cancelacion: { pdf_base64: r.acuse_cancelacion.pdf_base64, aviso: r.acuse_cancelacion.aviso },
+    }));
+  } catch (_) {
+    /* sin espacio: el acuse sigue en pantalla hasta la recarga */
+  }
+}
+
+function acuseGuardado(sesion, cert) {
+  try {
+    const r = JSON.parse(sessionStorage.getItem(claveAcuse(sesion)) || "null");
+    if (r && cert.clave_estatus === "cancelada" && r.certificacion.folio === cert.folio) return r;
+  } catch (_) {
+    /* ilegible: se ignora */
+  }
+  return null;
+}
+
+/** El acuse de cancelación: en la respuesta del acto y, en esta sesión, en sessionStorage. */
 function cancelada(panel, sesion, r) {
   const pdf = Uint8Array.from(atob(r.acuse_cancelacion.pdf_base64), (ch) => ch.charCodeAt(0));
   const boton = h("button", { type: "button", class: "primario", id: "descargar-acuse-cancelacion" }, "Descargar acuse de cancelación");
@@ -376,22 +444,20 @@ function cancelada(panel, sesion, r) {
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
     anunciar("Acuse de cancelación descargado.");
   });
+  // El aviso del servicio ya trae «Para volver a certificar…»: cada frase una vez.
+  const aviso = r.acuse_cancelacion.aviso ||
+    "Descarga el acuse de cancelación, solo se mostrará en esta sesión. Para volver a certificar tendrás que volver a realizar la solicitud.";
   panel.replaceChildren(
     ...encabezado("Seguimiento a Certificación"),
     h(
       "section",
       { class: "tarjeta", "aria-labelledby": "cancelada-titulo" },
       h("h3", { id: "cancelada-titulo", class: "exito" }, "✓ La cancelación de la certificación se realizó con éxito."),
-      h("dl", { class: "datos" },
-        h("dt", {}, "Folio"), h("dd", {}, r.folio),
-        h("dt", {}, "RFC"), h("dd", {}, r.rfc),
-        h("dt", {}, "Razón Social"), h("dd", {}, r.nombre),
-      ),
+      listaDatos([["Folio", r.folio], ["RFC", r.rfc], ["Razón Social", r.nombre]]),
       h("div", { class: "acciones" }, boton),
-      h("div", { class: "importante", role: "note" },
+      h("div", { class: "importante", role: "note", id: "aviso-cancelacion" },
         h("p", {}, h("strong", {}, "Importante")),
-        h("p", {}, r.acuse_cancelacion.aviso || "Descarga el acuse de cancelación, solo se mostrará en esta sesión."),
-        h("p", {}, "Para volver a certificar tendrás que volver a realizar la solicitud."),
+        aviso.split(/(?<=\.)\s+/).map((frase) => h("p", {}, frase)),
       ),
       h("p", {}, "También recibirás un correo con la confirmación de la cancelación de certificación."),
       h("div", { class: "acciones" }, h("button", { type: "button", class: "secundario", onclick: () => solicitud(panel, sesion) }, "Solicitar certificación")),

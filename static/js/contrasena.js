@@ -2,12 +2,12 @@
 // adicionar una relación de confianza. El servicio la genera y la muestra una sola vez.
 
 import { actoFirmado, api, descargar } from "./api.js";
-import { anunciar, confirmar, fechaGuia, h, horaGuia, panelEfirma } from "./ui.js";
+import { anunciar, confirmar, fechaGuia, h, horaGuia, panelEfirma, tituloPestana } from "./ui.js";
 
 export async function mostrar(panel, sesion) {
   if (sesion.rol !== "patron") {
     panel.replaceChildren(
-      h("h2", {}, "Generación de contraseña"),
+      tituloPestana("Generación de contraseña", "contrasena"),
       h("p", {}, "La contraseña del Servicio de Intercomunicación la genera el patrón para autorizar relaciones de confianza. Ingresa con la e.firma de un patrón para generarla."),
     );
     return;
@@ -22,7 +22,7 @@ export async function mostrar(panel, sesion) {
   const generar = h("button", { type: "button", class: "primario" }, estado.estado === "activa" ? "Regenerar contraseña" : "Generar contraseña");
   const cancelar = estado.estado === "activa" ? h("button", { type: "button", class: "secundario" }, "Cancelar contraseña") : null;
   panel.replaceChildren(
-    h("h2", {}, "Generación de contraseña"),
+    tituloPestana("Generación de contraseña", "contrasena"),
     h("p", {}, "La contraseña del servicio se pide al adicionar una relación de confianza. El servicio la genera y ", h("strong", {}, "solo la muestra una vez"), ": guárdala en un lugar seguro. Al regenerarla, la anterior deja de funcionar; tus relaciones no se cancelan."),
     h("p", { class: "tarjeta", id: "estado-contrasena" }, h("strong", {}, "Estatus: "), textoEstado),
     h("div", { class: "acciones" }, generar, cancelar),

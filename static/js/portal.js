@@ -74,6 +74,8 @@ function mostrarIngreso(mensaje) {
           datos: [["rol", rolElegido()]],
           credenciales: cred,
         });
+        // Una sesión nueva no hereda lo guardado por otra (p. ej. el acuse de cancelación).
+        sessionStorage.clear();
         fijarToken(r.token);
         sesion = r.sesion;
         anunciar(`Bienvenido(a), ${sesion.nombre}.`);
@@ -149,6 +151,16 @@ function mostrarServicios() {
   seleccionar(inicial.id);
   notificaciones.actualizarContador().catch(() => {});
 }
+
+// Los enlaces del portal a una pestaña (`#certificacion`, p. ej. desde una notificación).
+window.addEventListener("hashchange", () => {
+  if (!sesion) return;
+  const id = location.hash.slice(1);
+  const actual = document.querySelector('#pestanas [aria-selected="true"]');
+  if (PESTANAS.some((p) => p.id === id && p.roles.includes(sesion.rol)) && (!actual || actual.dataset.id !== id)) {
+    seleccionar(id, { enfocar: true });
+  }
+});
 
 async function inicio() {
   api("/api/v1/salud")

@@ -3,24 +3,28 @@
 
 import { actoFirmado, api, descargar, ErrorApi } from "./api.js";
 import {
-  anunciar, campo, confirmar, errorEn, errorGeneral, fechaGuia, h, horaGuia, limpiarErrores,
-  nuevoId, panelEfirma, puertaTerminos, verTerminos,
+  anunciar, campo, confirmar, errorEn, errorGeneral, fechaGuia, firmarYConfirmar, h, horaGuia,
+  limpiarErrores, listaDatos, nuevoId, puertaTerminos, textoDeTerminos, tituloPestana, verTerminos,
 } from "./ui.js";
 
 const TERMINOS = "relaciones-de-confianza";
+
+const TITULO = "Relaciones de confianza del Servicio de intercomunicación";
 
 export async function mostrar(panel, sesion) {
   if (sesion.rol === "desarrollador") {
     return tabla(panel, sesion);
   }
-  await puertaTerminos(panel, TERMINOS, () => tabla(panel, sesion));
+  const zona = h("div", {});
+  panel.replaceChildren(tituloPestana(TITULO, "relaciones", { id: "relaciones-titulo" }), zona);
+  await puertaTerminos(zona, TERMINOS, () => tabla(panel, sesion));
 }
 
 async function tabla(panel, sesion, pagina = 1) {
   const datos = await api(`/api/v1/relaciones?pagina=${pagina}`);
   const esPatron = datos.rol === "patron";
   const zona = h("div", { id: "zona-relaciones" });
-  const titulo = h("h2", { id: "relaciones-titulo" }, "Relaciones de confianza del Servicio de intercomunicación");
+  const titulo = tituloPestana(TITULO, "relaciones", { id: "relaciones-titulo" });
   const botones = esPatron
     ? h(
         "div",
@@ -30,7 +34,16 @@ async function tabla(panel, sesion, pagina = 1) {
         h("button", { type: "button", class: "primario", onclick: () => formularioAlta(panel, zona, datos, sesion) }, "Adicionar relación"),
       )
     : h("p", {}, "Patrones que te autorizaron a consultar sus avisos (solo lectura).");
-  panel.replaceChildren(titulo, botones, zona, tablaRelaciones(datos, panel, zona, sesion), paginas(datos, panel, sesion));
+  const contenido = h("div", { id: "contenido-tabla" }, tablaRelaciones(datos, panel, zona, sesion), paginas(datos, panel, sesion));
+  panel.replaceChildren(titulo, botones, zona, contenido);
+}
+
+/** Vuelve a leer la tabla bajo el acuse, sin tocar el acuse (nada de «Relaciones (0)» viejo). */
+async function refrescarTabla(panel, zona, sesion) {
+  const contenido = panel.querySelector("#contenido-tabla");
+  if (!contenido) return;
+  const datos = await api("/api/v1/relaciones?pagina=1");
+  contenido.replaceChildren(tablaRelaciones(datos, panel, zona, sesion), paginas(datos, panel, sesion));
 }
 
 // Una respuesta trae a lo más 10,000 relaciones; una tabla mayor se recorre por páginas.
@@ -146,7 +159,8 @@ function formularioAlta(panel, zona, datos, sesion) {
   const nombre = h("input", { type: "text", list: listaNombre, autocomplete: "off" });
   const vigencia = h("select", { required: true, "aria-required": "true" },
     h("option", { value: "" }, "Selecciona"),
-    v.opciones.map((o) => h("option", { value: o.fin_vigencia }, `${o.etiqueta} (hasta el ${o.fin_vigencia_texto})`)),
+    // Las del servicio: de 1 a 24 meses (el ejemplo de la guía es de dos meses).
+    v.opciones.map((o) => h("option", { value: o.fin_vigencia, dataset: { etiqueta: o.etiqueta } }, `${o.etiqueta} (hasta el ${o.fin_vigencia_texto})`)),
   );
   const contrasena = h("input", { type: "password", autocomplete: "off", "aria-required": "true" });
   const controles = { servicio, rfc, vigencia, contrasena };
@@ -219,41 +233,54 @@ function formularioAlta(panel, zona, datos, sesion) {
     }
     bloquear(true);
     const contrasenaServicio = contrasena.value;
+    const desarrollador = resultados.get(rfc.value.trim());
+    const opcion = vigencia.selectedOptions[0];
     efirma.replaceChildren(
-      panelEfirma({
+      firmarYConfirmar({
         rfcSugerido: sesion.rfc,
+        acto: () => ({
+          ruta: "/api/v1/relaciones",
+          accion: "ADICIONAR_RELACION",
+          terminos: TERMINOS,
+          datos: [
+            ["servicio", servicio.value],
+            ["rfc_desarrollador", rfc.value.trim()],
+            ["inicio_vigencia", v.inicio_vigencia],
+            ["fin_vigencia", vigencia.value],
+          ],
+          extra: { contrasena: contrasenaServicio },
+        }),
+        // La guía: «el servicio te mostrará nuevamente los Términos y Condiciones, haz clic en
+        // Continuar para concluir este proceso».
+        confirmacion: {
+          titulo: "Términos y condiciones",
+          id: "confirmacion-alta",
+          contenido: (preparado) => [
+            listaDatos([
+              ["Servicio de Intercomunicación", servicio.value],
+              ["RFC del desarrollador", rfc.value.trim()],
+              ["Nombre del desarrollador", (desarrollador && desarrollador.razon_social) || nombre.value || "—"],
+              ["Vigencia", `${fechaGuia(v.inicio_vigencia)} al ${fechaGuia(vigencia.value)}${opcion ? ` (${opcion.dataset.etiqueta || ""})` : ""}`],
+            ]),
+            ...textoDeTerminos(preparado.terminos),
+          ],
+        },
         alCancelar: () => {
           efirma.replaceChildren();
           bloquear(false);
+          aceptar.focus();
         },
-        alValidar: async (cred) => {
-          let r;
-          try {
-            r = await actoFirmado({
-              ruta: "/api/v1/relaciones",
-              accion: "ADICIONAR_RELACION",
-              terminos: TERMINOS,
-              datos: [
-                ["servicio", servicio.value],
-                ["rfc_desarrollador", rfc.value.trim()],
-                ["inicio_vigencia", v.inicio_vigencia],
-                ["fin_vigencia", vigencia.value],
-              ],
-              extra: { contrasena: contrasenaServicio },
-              credenciales: cred,
-            });
-          } catch (e) {
-            const c = e instanceof ErrorApi && controles[CAMPO_DE_CODIGO[e.codigo]];
-            if (!c) throw e;
-            // Error de un dato del formulario: se regresa al formulario, junto al campo.
-            efirma.replaceChildren();
-            bloquear(false);
-            errorEn(c, e.mensaje);
-            c.focus();
-            return;
-          }
-          acuseAlta(panel, zona, r, sesion);
+        alRechazo: (e) => {
+          const c = e instanceof ErrorApi && controles[CAMPO_DE_CODIGO[e.codigo]];
+          if (!c) return false;
+          // Error de un dato del formulario: se regresa al formulario, junto al campo.
+          efirma.replaceChildren();
+          bloquear(false);
+          errorEn(c, e.mensaje);
+          c.focus();
+          return true;
         },
+        alEnviar: (r) => acuseAlta(panel, zona, r, sesion),
       }),
     );
     efirma.querySelector("input").focus();
@@ -287,6 +314,7 @@ function acuseAlta(panel, zona, r, sesion) {
   );
   anunciar(`Relación de confianza registrada. No. de Caso ${r.folio}.`);
   continuar.focus();
+  refrescarTabla(panel, zona, sesion).catch((e) => anunciar(e.mensaje || String(e)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +322,8 @@ function acuseAlta(panel, zona, r, sesion) {
 // ---------------------------------------------------------------------------------------------
 
 async function borrar(r, { panel, zona, sesion }) {
+  // La guía: confirmación, e.firma («Validar»), «Solicitud de trámite» con «Cancelar» /
+  // «Continuar»; solo «Continuar» envía la cancelación.
   const si = await confirmar({
     titulo: "Cancelación de la relación de confianza",
     mensaje: `¿Deseas cancelar la relación de confianza ${r.no_caso} con ${r.razon_social} (${r.rfc})? El desarrollador dejará de consultar los avisos de tus trabajadores.`,
@@ -301,37 +331,49 @@ async function borrar(r, { panel, zona, sesion }) {
   if (!si) return;
   zona.replaceChildren(
     h("h3", {}, "Cancelar relación de confianza"),
-    panelEfirma({
+    firmarYConfirmar({
       rfcSugerido: sesion.rfc,
+      acto: () => ({
+        ruta: `/api/v1/relaciones/${encodeURIComponent(r.no_caso)}/cancelacion`,
+        accion: "CANCELAR_RELACION",
+        datos: [["no_caso", r.no_caso]],
+      }),
+      confirmacion: {
+        titulo: "Solicitud de trámite",
+        id: "confirmacion-cancelacion",
+        contenido: (preparado) => [
+          h("p", {}, "Se cancelará la siguiente relación de confianza. Desde ese momento el desarrollador no podrá consultar los avisos de tus trabajadores."),
+          listaDatos([
+            ["No. de Caso", r.no_caso],
+            ["RFC", r.rfc],
+            ["Razón social", r.razon_social],
+            ["Servicios de Intercomunicación", r.servicio],
+            ["Vigencia", `${(r.texto && r.texto.fecha_inicio_vigencia) || fechaGuia(r.fecha_inicio_vigencia)} al ${(r.texto && r.texto.fin_vigencia) || fechaGuia(r.fin_vigencia)}`],
+            ["Fecha cancelación anticipada", fechaGuia(preparado.cuerpo.fecha)],
+          ]),
+        ],
+      },
       alCancelar: () => zona.replaceChildren(),
-      alValidar: async (cred) => {
-        const res = await actoFirmado({
-          ruta: `/api/v1/relaciones/${encodeURIComponent(r.no_caso)}/cancelacion`,
-          accion: "CANCELAR_RELACION",
-          datos: [["no_caso", r.no_caso]],
-          credenciales: cred,
-        });
-        const continuar = h("button", { type: "button", class: "primario", onclick: () => tabla(panel, sesion) }, "Continuar");
+      alEnviar: (res) => {
+        // De vuelta en la tabla, con la relación cancelada y su acuse.
         zona.replaceChildren(
           h(
             "section",
-            { class: "tarjeta", "aria-labelledby": "solicitud-titulo" },
-            h("h3", { id: "solicitud-titulo" }, "Solicitud de trámite"),
-            h("p", { class: "exito" }, "La relación de confianza se canceló."),
-            h("dl", { class: "datos" },
-              h("dt", {}, "Folio"), h("dd", {}, res.folio),
-              h("dt", {}, "Fecha"), h("dd", {}, `${fechaGuia(res.fecha)} ${horaGuia(res.fecha)}`),
-              h("dt", {}, "No. de Caso"), h("dd", {}, r.no_caso),
-              h("dt", {}, "Estatus"), h("dd", {}, res.relacion.estatus),
-            ),
+            { class: "tarjeta", "aria-labelledby": "cancelacion-titulo" },
+            h("h3", { id: "cancelacion-titulo" }, "Cancelación de la relación de confianza"),
+            h("p", { class: "exito" }, `La relación de confianza ${r.no_caso} se canceló.`),
+            listaDatos([
+              ["Folio", res.folio],
+              ["Fecha", `${fechaGuia(res.fecha)} ${horaGuia(res.fecha)}`],
+              ["Estatus", res.relacion.estatus],
+            ]),
             h("div", { class: "acciones" },
               h("button", { type: "button", class: "secundario", onclick: () => descargarAcuse(res.acuse, `acuse-${res.folio}.pdf`) }, "Descargar acuse"),
-              continuar,
             ),
           ),
         );
         anunciar(`Relación ${r.no_caso} cancelada. Folio ${res.folio}.`);
-        continuar.focus();
+        refrescarTabla(panel, zona, sesion).catch((e) => anunciar(e.mensaje || String(e)));
       },
     }),
   );

@@ -3,7 +3,7 @@
 // Incluye el registro directo de desarrolladores (REGISTRAR_DESARROLLADOR).
 
 import { actoFirmado, api, descargar, ErrorApi } from "./api.js";
-import { anunciar, campo, errorEn, errorGeneral, fechaGuia, h, limpiarErrores, nuevoId, panelEfirma } from "./ui.js";
+import { anunciar, campo, errorEn, errorGeneral, fechaGuia, h, limpiarErrores, nuevoId, panelEfirma, tituloPestana } from "./ui.js";
 
 const ESTATUS = [
   ["en-analisis", "En análisis"],
@@ -20,7 +20,7 @@ export async function mostrar(panel, sesion, estatus = "en-analisis") {
   const lista = h("div", {});
   filtro.addEventListener("change", () => cargar(lista, zona, panel, sesion, filtro.value));
   panel.replaceChildren(
-    h("h2", {}, "Revisión de certificaciones"),
+    tituloPestana("Revisión de certificaciones", "revision"),
     h("div", { class: "campo" }, h("label", { for: filtro.id }, "Solicitudes con estatus"), filtro),
     lista,
     zona,
@@ -38,7 +38,8 @@ async function cargar(lista, zona, panel, sesion, estatus) {
       h("td", {}, c.razon_social),
       h("td", {}, c.estatus),
       h("td", {}, c.fecha_texto || fechaGuia(c.fecha)),
-      h("td", {}, c.plazo ? c.plazo.vence_texto : ""),
+      // Una revisión pasada de sus 5 días hábiles es retraso del Instituto (nunca «Vencida»).
+      h("td", {}, c.plazo ? c.plazo.vence_texto : "", c.atrasada ? h("span", { class: "motivo atrasada" }, `Atrasada ${c.dias_de_atraso} ${c.dias_de_atraso === 1 ? "día hábil" : "días hábiles"}`) : null),
       h("td", {}, String(c.ronda)),
       h("td", {}, h("button", { type: "button", class: "enlace", "aria-label": `Revisar la solicitud ${c.folio}`, onclick: () => detalle(zona, panel, sesion, c.folio) }, "Revisar")),
     ),
@@ -87,7 +88,7 @@ async function detalle(zona, panel, sesion, folio) {
       h("dt", {}, "Correo"), h("dd", {}, c.correo),
       h("dt", {}, "Estatus"), h("dd", { id: "detalle-estatus" }, c.estatus),
       h("dt", {}, "Ronda"), h("dd", {}, String(c.ronda)),
-      h("dt", {}, "Fecha límite"), h("dd", {}, c.plazo ? `${c.plazo.vence_texto} (${c.plazo.dias_habiles_restantes} días hábiles restantes)` : "—"),
+      h("dt", {}, "Fecha límite"), h("dd", {}, c.plazo ? `${c.plazo.vence_texto} (${c.plazo.dias_habiles_restantes} días hábiles restantes)${c.atrasada ? `; atrasada ${c.dias_de_atraso} ${c.dias_de_atraso === 1 ? "día hábil" : "días hábiles"}` : ""}` : "—"),
     ),
   ];
   if (ev) {

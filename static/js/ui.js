@@ -1,7 +1,7 @@
 // Piezas de interfaz comunes: creación de elementos, fechas como en las guías, avisos para
 // lectores de pantalla, el panel de la e.firma y la lectura/aceptación de términos.
 
-import { api, ErrorApi } from "./api.js";
+import { api, ErrorApi, prepararActo } from "./api.js";
 import { RechazoEfirma, resumenCertificado } from "./efirma.js";
 
 /** Crea un elemento: h("button", { type: "button", onclick }, "Texto", hijo...). */
@@ -33,15 +33,45 @@ const MESES = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "o
 /** `2024-03-07` o `2024-03-07T10:00:00-06:00` → `07/mar/2024` (como en las guías). */
 export function fechaGuia(iso) {
   if (!iso) return "";
+  // Un instante con zona (`…Z`, `…-06:00`): su día en la Ciudad de México.
+  if (/T.*(Z|[+-]\d{2}:?\d{2})$/.test(iso) && !Number.isNaN(Date.parse(iso))) return fechaHoraMexico(iso).split(" ")[0];
   const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
   if (!m) return iso;
   return `${m[3]}/${MESES[Number(m[2]) - 1]}/${m[1]}`;
 }
 
-/** `2024-03-07T11:00:33-06:00` → `11:00:33` (hora del servicio, America/Mexico_City). */
+/** `2024-03-07T11:00:33-06:00` (o en UTC) → `11:00:33`, hora de la Ciudad de México. */
 export function horaGuia(iso) {
+  if (/T.*(Z|[+-]\d{2}:?\d{2})$/.test(iso || "") && !Number.isNaN(Date.parse(iso))) return fechaHoraMexico(iso).split(" ")[1];
   const m = /T(\d{2}:\d{2}:\d{2})/.exec(iso || "");
   return m ? m[1] : "";
+}
+
+const HORA_MEXICO = new Intl.DateTimeFormat("en-CA", {
+  timeZone: "America/Mexico_City",
+  year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+});
+
+/**
+ * Un instante cualquiera (`2026-12-02T13:50:00Z`, `…-06:00`) → `02/dic/2026 07:50:00` en la hora
+ * de la Ciudad de México, como los acuses, sin importar la zona horaria del equipo.
+ */
+export function fechaHoraMexico(iso) {
+  const t = Date.parse(iso || "");
+  if (Number.isNaN(t)) return iso || "";
+  const p = Object.fromEntries(HORA_MEXICO.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return `${p.day}/${MESES[Number(p.month) - 1]}/${p.year} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** El título de una pestaña con su «Guía de usuario» (páginas de ayuda en static/guia/). */
+export function tituloPestana(texto, guia, atributos = {}) {
+  return h(
+    "div",
+    { class: "titulo-pestana" },
+    h("h2", atributos, texto),
+    h("a", { class: "guia", href: `/guia/${guia}.html`, target: "_blank", rel: "noopener", title: "Se abre en otra pestaña" }, "Guía de usuario"),
+  );
 }
 
 /** Mensaje para lectores de pantalla y a la vista (región aria-live de la página). */
@@ -68,7 +98,34 @@ export function campo({ etiqueta, control, ayuda }) {
     describe.push(`${id}-ayuda`);
   }
   control.setAttribute("aria-describedby", describe.join(" "));
-  return h("div", { class: "campo" }, h("label", { for: id }, etiqueta), nodoAyuda, control, error);
+  const nodo = control.type === "file" ? selectorArchivo(control, describe) : control;
+  return h("div", { class: "campo" }, h("label", { for: id, id: `${id}-etiqueta` }, etiqueta), nodoAyuda, nodo, error);
+}
+
+const SIN_ARCHIVO = "No se eligió ningún archivo";
+
+/**
+ * Selector de archivo con las etiquetas de las guías («Elegir archivo», «No se eligió ningún
+ * archivo») en lugar de las del navegador, que cambian con su idioma. El <input type=file> sigue
+ * ahí (con su etiqueta, fuera de la vista y del orden de tabulación); el botón lo abre.
+ */
+function selectorArchivo(input, describe) {
+  const nombre = h("span", { class: "nombre-archivo", id: `${input.id}-nombre` }, SIN_ARCHIVO);
+  const boton = h(
+    "button",
+    { type: "button", class: "secundario", id: `${input.id}-elegir`, "aria-describedby": [`${input.id}-etiqueta`, nombre.id, ...describe].join(" ") },
+    "Elegir archivo",
+  );
+  boton.addEventListener("click", () => input.click());
+  input.classList.add("fuera-de-vista");
+  input.tabIndex = -1;
+  const actualizar = () => {
+    nombre.textContent = input.files && input.files.length ? input.files[0].name : SIN_ARCHIVO;
+  };
+  input.addEventListener("change", actualizar);
+  // Un error del campo devuelve el foco al botón visible.
+  input.addEventListener("focus", () => boton.focus());
+  return h("div", { class: "selector-archivo" }, nombre, boton, input);
 }
 
 /** Muestra `mensaje` junto al control (o lo borra con mensaje vacío). */
@@ -146,6 +203,7 @@ function ponerArchivo(input, archivo) {
   const dt = new DataTransfer();
   dt.items.add(archivo);
   input.files = dt.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
 }
 
 /**
@@ -219,6 +277,8 @@ export function panelEfirma({ titulo = "Agrega los archivos de la e.firma", alVa
     demo.hidden = false;
   });
 
+  // Para mostrar después un rechazo del servicio (tras la pantalla de confirmación).
+  form.mostrarError = (e) => mostrarErrorEfirma(e, controles, general);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     limpiarErrores(form);
@@ -246,6 +306,89 @@ export function panelEfirma({ titulo = "Agrega los archivos de la e.firma", alVa
     }
   });
   return form;
+}
+
+/**
+ * El paso de confirmación de las guías. El panel de la e.firma; «Validar» comprueba la e.firma y
+ * firma en el navegador sin enviar nada; la siguiente pantalla es la de la guía (los términos
+ * otra vez, o la «Solicitud de trámite») con «Cancelar» y «Continuar»: solo «Continuar» envía el
+ * acto; «Cancelar» no envía nada y regresa (el nonce pedido, sin usar, caduca solo).
+ *
+ * - `acto(cred)`: { ruta, accion, datos, terminos, extra } del acto (ver prepararActo);
+ * - `confirmacion`: { titulo, id, contenido(preparado) } de la pantalla siguiente;
+ * - `alEnviar(respuesta)`; `alCancelar()`; `alRechazo(e)`: true si el llamador atendió el error
+ *   (un dato de su formulario); si no, se regresa al panel con el error junto a su campo.
+ * Devuelve el nodo que el llamador coloca donde quiera.
+ */
+export function firmarYConfirmar({ titulo, rfcSugerido, acto, confirmacion, alEnviar, alCancelar, alRechazo }) {
+  const zona = h("div", { class: "firma-y-confirmacion" });
+  const cancelarTodo = () => {
+    zona.replaceChildren();
+    if (alCancelar) alCancelar();
+  };
+  const panel = panelEfirma({
+    titulo,
+    rfcSugerido,
+    alCancelar: cancelarTodo,
+    alValidar: async (cred) => {
+      const preparado = await prepararActo({ ...acto(cred), credenciales: cred });
+      // Firmado: la contraseña ya no hace falta en la página.
+      panel.querySelector('input[type="password"]').value = "";
+      panel.hidden = true;
+      zona.append(pantallaConfirmacion(preparado));
+    },
+  });
+  const pantallaConfirmacion = (preparado) => {
+    const tituloId = nuevoId("confirmacion");
+    const general = errorGeneral();
+    const continuar = h("button", { type: "button", class: "primario" }, "Continuar");
+    const cancelar = h("button", { type: "button", class: "secundario", onclick: cancelarTodo }, "Cancelar");
+    const encabezado = h("h3", { id: tituloId, tabindex: "-1" }, confirmacion.titulo);
+    const seccion = h(
+      "section",
+      { class: "tarjeta ancha confirmacion", id: confirmacion.id || null, "aria-labelledby": tituloId },
+      encabezado,
+      confirmacion.contenido(preparado),
+      h("p", { class: "nota" }, "Tu e.firma ya firmó estos datos en tu equipo; aún no se ha enviado nada. «Continuar» envía el trámite (en los próximos 5 minutos); «Cancelar» no envía nada."),
+      general,
+      h("div", { class: "acciones" }, cancelar, continuar),
+    );
+    continuar.addEventListener("click", async () => {
+      general.textContent = "";
+      ocupado(continuar, true, "Enviando…");
+      cancelar.disabled = true;
+      let respuesta;
+      try {
+        respuesta = await preparado.enviar();
+      } catch (e) {
+        if (alRechazo && alRechazo(e)) return;
+        // Rechazo del servicio (e.firma, nonce caducado, fecha fuera de rango…): de vuelta al
+        // panel, con el mensaje junto a su campo; hay que validar de nuevo.
+        seccion.remove();
+        panel.hidden = false;
+        panel.mostrarError(e);
+        return;
+      }
+      alEnviar(respuesta);
+    });
+    setTimeout(() => encabezado.focus(), 0);
+    return seccion;
+  };
+  zona.append(panel);
+  return zona;
+}
+
+/** Los términos que se firmaron, para la pantalla de confirmación. */
+export function textoDeTerminos(t) {
+  return [
+    h("p", { class: "ayuda" }, `${t.titulo} (versión ${t.version}, vigente desde ${fechaGuia(t.vigente_desde)})`),
+    textoTerminos(t),
+  ];
+}
+
+/** Pares [dato, valor] como lista de definiciones. */
+export function listaDatos(pares) {
+  return h("dl", { class: "datos" }, pares.flatMap(([dt, dd]) => [h("dt", {}, dt), h("dd", {}, dd)]));
 }
 
 /** Pone un error de firma o de la API junto a su campo del panel, o al pie. */

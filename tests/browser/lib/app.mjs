@@ -32,9 +32,13 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
   "--disable-quic",
-  // Controles nativos en español, como en las guías («Elegir archivo»; paquete chromium-l10n).
-  "--lang=es-419",
+  // Un navegador en inglés: lo que se revisa son las etiquetas de la propia página («Elegir
+  // archivo», «No se eligió ningún archivo»…), no las de los controles nativos del navegador.
+  "--lang=en-US",
 ];
+
+/** La zona horaria del navegador: ni la de México ni UTC, para ver que la página no depende de ella. */
+export const ZONA_NAVEGADOR = "Asia/Tokyo";
 
 export function demo(rfc) {
   const dir = join(RAIZ, "static/demo/efirma", rfc);
@@ -99,7 +103,8 @@ export async function iniciarApp(variables = {}) {
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   const url = `http://127.0.0.1:${puerto}`;
-  await esperar(url, 60_000);
+  // A cold host compiles every component first: on a loaded 2-core machine that takes minutes.
+  await esperar(url, 240_000);
   return {
     url,
     db: join(estado, "sqlite_key_value.db"),
@@ -121,10 +126,10 @@ export async function iniciarNavegador() {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: CHROMIUM_ARGS,
-    env: { ...process.env, LANGUAGE: "es_419:es", LANG: "es_MX.UTF-8" },
+    env: { ...process.env, LANGUAGE: "en", LANG: "en_US.UTF-8" },
     acceptDownloads: true,
-    locale: "es-MX",
-    timezoneId: "America/Mexico_City",
+    locale: "en-US",
+    timezoneId: ZONA_NAVEGADOR,
     viewport: { width: 1280, height: 900 },
   });
   const peticiones = [];

@@ -12,6 +12,21 @@ export async function validarEfirma(ambito, { cer, key, password }) {
   return panel;
 }
 
+/**
+ * La pantalla que sigue a «Validar» (los términos otra vez o la «Solicitud de trámite»): espera
+ * su título y devuelve la sección, con sus botones «Cancelar» y «Continuar».
+ */
+export async function pantallaConfirmacion(pagina, titulo) {
+  const seccion = pagina.locator("section.confirmacion").filter({ has: pagina.getByRole("heading", { name: titulo, exact: true }) });
+  await seccion.waitFor();
+  return seccion;
+}
+
+/** Las peticiones POST a `ruta` (p. ej. `/api/v1/relaciones`) registradas desde `desde`. */
+export function envios(peticiones, ruta, desde = 0) {
+  return peticiones.slice(desde).filter((r) => r.metodo === "POST" && new URL(r.url).pathname === ruta);
+}
+
 /** Inicia sesión con un rol y una e.firma; espera a ver las pestañas. */
 export async function ingresar(pagina, url, rol, cred) {
   await pagina.goto(url);

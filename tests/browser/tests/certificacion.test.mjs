@@ -10,8 +10,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ANALISTA, DESARROLLADOR_2, RAIZ, captura, demo, iniciarApp, iniciarNavegador } from "../lib/app.mjs";
-import { errorDe, ingresar, salir, sinSecretos, validarEfirma } from "../lib/portal.mjs";
+import { ANALISTA, DESARROLLADOR_2, RAIZ, ZONA_NAVEGADOR, captura, demo, iniciarApp, iniciarNavegador } from "../lib/app.mjs";
+import { envios, errorDe, ingresar, pantallaConfirmacion, salir, sinSecretos, validarEfirma } from "../lib/portal.mjs";
 import { esperarTexto } from "../lib/espera.mjs";
 
 const CORREO = "certificacion@sistemas-nomina.example";
@@ -60,11 +60,34 @@ test("el desarrollador solicita la certificación y descarga su responsiva y su 
   const p = nav.pagina;
   await ingresar(p, app.url, "Desarrollador de software de nómina", demo(DESARROLLADOR_2));
   await p.getByRole("tab", { name: "Certificación para desarrolladores", selected: true }).waitFor();
+  // «Guía de usuario» junto al título de la pestaña.
+  const guia = p.locator(".titulo-pestana").getByRole("link", { name: "Guía de usuario" });
+  assert.equal(await guia.getAttribute("href"), "/guia/certificacion.html");
+  const ayuda = await (await fetch(`${app.url}/guia/certificacion.html`)).text();
+  assert.match(ayuda, /<h1>Certificación para desarrolladores<\/h1>/);
+
+  // Guía 002, «Solicitud de certificación»: términos con la casilla y «Continuar», e.firma y
+  // «Validar», «Solicitud del Trámite» con «Continuar», «Descargar responsiva».
   await aceptarTerminos(p);
   await p.getByLabel("Correo electrónico*").fill(CORREO);
   await p.getByRole("button", { name: "Continuar" }).click();
+  const desde = nav.peticiones.length;
   await validarEfirma(p.locator("#panel-certificacion"), demo(DESARROLLADOR_2));
-  await p.getByRole("heading", { name: "Solicitud de Trámite" }).waitFor();
+  let confirmacion = await pantallaConfirmacion(p, "Solicitud del Trámite");
+  await confirmacion.getByText(CORREO).waitFor();
+  await confirmacion.getByRole("document").waitFor();
+  // «Cancelar» no envía la solicitud: de vuelta al formulario.
+  await confirmacion.getByRole("button", { name: "Cancelar" }).click();
+  await confirmacion.waitFor({ state: "detached" });
+  assert.deepEqual(envios(nav.peticiones, "/api/v1/certificaciones", desde), [], "«Cancelar» no envió nada");
+  await p.getByRole("button", { name: "Continuar" }).click();
+  await validarEfirma(p.locator("#panel-certificacion"), demo(DESARROLLADOR_2));
+  confirmacion = await pantallaConfirmacion(p, "Solicitud del Trámite");
+  assert.deepEqual(envios(nav.peticiones, "/api/v1/certificaciones", desde), [], "«Validar» no envía el acto");
+  await captura(p, "certificacion-solicitud-tramite");
+  await confirmacion.getByRole("button", { name: "Continuar" }).click();
+  await p.getByRole("heading", { name: "Términos y Condiciones firmados" }).waitFor();
+  assert.equal(envios(nav.peticiones, "/api/v1/certificaciones", desde).length, 1);
   const responsiva = await descarga(p, () => p.getByRole("button", { name: "Descargar responsiva" }).click());
   assert.equal(responsiva.bytes.subarray(0, 5).toString(), "%PDF-");
   await p.getByRole("button", { name: "Continuar" }).click();
@@ -165,14 +188,25 @@ test("el desarrollador firma la aprobación, ve sus notificaciones y cancela su 
   await ingresar(p, app.url, "Desarrollador de software de nómina", demo(DESARROLLADOR_2));
   await esperarTexto(p.locator("#cert-estatus"), "Aprobado");
   await p.getByText("La certificación ha sido aprobada, para completar el trámite da clic en continuar.").waitFor();
+  // Guía 002, «Aprobación de Certificación»: «Continuar», términos con la casilla, e.firma,
+  // los términos otra vez («Solicitud de trámite») y «Continuar».
   await p.getByRole("button", { name: "Continuar" }).click();
   await aceptarTerminos(p);
   await validarEfirma(p.locator("#panel-certificacion"), demo(DESARROLLADOR_2));
+  const aprobacion = await pantallaConfirmacion(p, "Solicitud de trámite");
+  await aprobacion.getByRole("document").waitFor();
+  assert.deepEqual(envios(nav.peticiones, `/api/v1/certificaciones/${folio}/aceptacion`), [], "«Validar» no envía el acto");
+  await captura(p, "certificacion-aprobacion-tramite");
+  await aprobacion.getByRole("button", { name: "Continuar" }).click();
   await p.getByRole("heading", { name: "Certificación autorizada" }).waitFor();
   const responsiva = await descarga(p, () => p.getByRole("button", { name: "Descargar responsiva" }).click());
   assert.equal(responsiva.bytes.subarray(0, 5).toString(), "%PDF-");
   await p.getByRole("button", { name: "Continuar" }).click();
   await esperarTexto(p.locator("#cert-estatus"), "Certificación autorizada");
+  // La pantalla autorizada de la guía: «Descargar responsiva» da la de la aprobación.
+  const autorizada = await descarga(p, () => p.getByRole("button", { name: "Descargar responsiva", exact: true }).click());
+  assert.equal(autorizada.nombre, `responsiva-aprobacion-${folio}.pdf`);
+  assert.deepEqual(autorizada.bytes, responsiva.bytes, "la misma responsiva que se firmó al aprobar");
   await captura(p, "certificacion-autorizada");
 
   // La bandeja de notificaciones: los correos del trámite.
@@ -181,24 +215,80 @@ test("el desarrollador firma la aprobación, ve sus notificaciones y cancela su 
   const asuntos = await p.locator("article.notificacion h3").allTextContents();
   assert.ok(asuntos.length >= 2, `notificaciones: ${asuntos}`);
   assert.ok((await p.locator("article.notificacion").allTextContents()).join(" ").includes(folio));
+  // La hora de cada notificación, en la de la Ciudad de México (como los acuses), aunque el
+  // navegador esté en otra zona y el servicio la dé en UTC.
+  assert.notEqual(await p.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone), "America/Mexico_City");
+  assert.equal(ZONA_NAVEGADOR, await p.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone));
+  const tiempos = await p.locator("article.notificacion time").evaluateAll((ts) => ts.map((t) => [t.getAttribute("datetime"), t.textContent]));
+  assert.ok(tiempos.length >= 2);
+  for (const [iso, texto] of tiempos) assert.equal(texto, horaDeMexico(iso), iso);
+  // Sus enlaces llevan a pantallas del portal, ninguno al JSON de la API.
+  assert.equal(await p.locator('article.notificacion a[href^="/api/"]').count(), 0);
+  const set = await descarga(p, () => p.locator("article.notificacion").getByRole("button", { name: "Descargar set de pruebas" }).first().click());
+  assert.equal(set.bytes.subarray(0, 4).toString("binary"), "PK\x03\x04");
+  // El correo de autorización lleva la responsiva de la aprobación (un acuse en PDF).
+  const autorizacion = p.locator("article.notificacion", { hasText: "Certificación autorizada" });
+  const acuseAutorizacion = await descarga(p, () => autorizacion.getByRole("button", { name: "Descargar acuse" }).click());
+  assert.equal(acuseAutorizacion.bytes.subarray(0, 5).toString(), "%PDF-");
   await captura(p, "notificaciones");
+  const verTramite = p.locator("article.notificacion").getByRole("link", { name: "Ver en «Certificación para desarrolladores»" });
+  if (await verTramite.count()) {
+    await verTramite.first().click();
+    await p.getByRole("tab", { name: "Certificación para desarrolladores", selected: true }).waitFor();
+  }
 
-  // Cancelar certificación: confirmación, términos, e.firma; el acuse se ofrece una vez.
+  // Guía 002, «Cancelación de Certificación»: «Cancelar certificación», e.firma y «Validar», la
+  // «Solicitud de trámite» con «Cancelar» / «Continuar», el acuse. Primero «Cancelar».
+  const rutaCancelacion = `/api/v1/certificaciones/${folio}/cancelacion`;
   await p.getByRole("tab", { name: "Certificación para desarrolladores" }).click();
   await p.getByRole("button", { name: "Cancelar certificación" }).click();
-  await p.getByRole("dialog").getByRole("button", { name: "Continuar" }).click();
-  await aceptarTerminos(p);
   await validarEfirma(p.locator("#panel-certificacion"), demo(DESARROLLADOR_2));
+  let tramite = await pantallaConfirmacion(p, "Solicitud de trámite");
+  await tramite.getByText("¿Estás seguro de cancelar tu certificación?").waitFor();
+  await captura(p, "certificacion-cancelacion-tramite");
+  await tramite.getByRole("button", { name: "Cancelar" }).click();
+  await tramite.waitFor({ state: "detached" });
+  assert.deepEqual(envios(nav.peticiones, rutaCancelacion), [], "«Cancelar» no envió la cancelación");
+  await esperarTexto(p.locator("#cert-estatus"), "Certificación autorizada");
+
+  await p.getByRole("button", { name: "Cancelar certificación" }).click();
+  await validarEfirma(p.locator("#panel-certificacion"), demo(DESARROLLADOR_2));
+  tramite = await pantallaConfirmacion(p, "Solicitud de trámite");
+  assert.deepEqual(envios(nav.peticiones, rutaCancelacion), []);
+  await tramite.getByRole("button", { name: "Continuar" }).click();
   await p.getByRole("heading", { name: /La cancelación de la certificación se realizó con éxito\./ }).waitFor();
+  assert.equal(envios(nav.peticiones, rutaCancelacion).length, 1);
   await p.getByText("solo se mostrará en esta sesión").waitFor();
+  // «Para volver a certificar…» una sola vez.
+  assert.equal(await p.getByText(/Para volver a certificar/).count(), 1);
+  await captura(p, "certificacion-cancelada");
+
+  // El acuse sobrevive a una recarga mientras la sesión sigue.
+  await p.reload();
+  await p.getByRole("heading", { name: /La cancelación de la certificación se realizó con éxito\./ }).waitFor();
   const acuse = await descarga(p, () => p.getByRole("button", { name: "Descargar acuse de cancelación" }).click());
   assert.equal(acuse.bytes.subarray(0, 5).toString(), "%PDF-");
-  await captura(p, "certificacion-cancelada");
-  await p.getByRole("tab", { name: "Certificación para desarrolladores" }).click();
+  assert.equal(acuse.nombre, `acuse-cancelacion-${folio}.pdf`);
+  await salir(p);
+
+  // En otra sesión ya no se ofrece.
+  await ingresar(p, app.url, "Desarrollador de software de nómina", demo(DESARROLLADOR_2));
   await esperarTexto(p.locator("#cert-estatus"), "Cancelada");
   assert.equal(await p.getByRole("button", { name: "Descargar acuse de cancelación" }).count(), 0);
   await salir(p);
 });
+
+/** `2026-12-02T13:50:00Z` → `02/dic/2026 07:50:00`, calculado aquí (Node) de forma independiente. */
+function horaDeMexico(iso) {
+  const partes = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: "America/Mexico_City", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    }).formatToParts(new Date(iso)).map((x) => [x.type, x.value]),
+  );
+  const mes = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"][Number(partes.month) - 1];
+  return `${partes.day}/${mes}/${partes.year} ${partes.hour}:${partes.minute}:${partes.second}`;
+}
 
 test("ninguna petición del trámite llevó la contraseña ni la clave privada", () => {
   for (const cred of [demo(DESARROLLADOR_2), demo(ANALISTA)]) {

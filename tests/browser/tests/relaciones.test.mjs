@@ -12,7 +12,7 @@ import { join } from "node:path";
 import {
   ANALISTA, DESARROLLADOR, PATRON, RAIZ, captura, demo, iniciarApp, iniciarNavegador, sat,
 } from "../lib/app.mjs";
-import { errorDe, ingresar, salir, sinSecretos, validarEfirma } from "../lib/portal.mjs";
+import { envios, errorDe, ingresar, pantallaConfirmacion, salir, sinSecretos, validarEfirma } from "../lib/portal.mjs";
 import { esperarTexto } from "../lib/espera.mjs";
 import { leerXlsx } from "../lib/xlsx.mjs";
 
@@ -48,8 +48,15 @@ test("una contraseña incorrecta y un CSD se rechazan junto a su campo", async (
   const ingreso = p.locator("#pantalla-ingreso");
   await ingreso.getByRole("heading", { name: "Ingresa con tu e.firma" }).waitFor();
   await ingreso.getByText("Tu clave privada y tu contraseña no salen de tu equipo.").waitFor();
+  // Los selectores de archivo dicen lo que dicen las guías, no lo que dice el navegador (en inglés).
+  assert.deepEqual(await ingreso.getByRole("button", { name: "Elegir archivo" }).allTextContents(), ["Elegir archivo", "Elegir archivo"]);
+  assert.equal(await ingreso.getByText("No se eligió ningún archivo", { exact: true }).count(), 2);
+  const nativo = await ingreso.getByLabel("Certificado (.cer)*").boundingBox();
+  assert.ok(!nativo || nativo.width <= 1, `el control nativo no se ve: ${JSON.stringify(nativo)}`);
+  assert.equal(await p.evaluate(() => navigator.language), "en-US");
 
   await validarEfirma(ingreso, { ...demo(PATRON), password: "no-es-la-contrasena" });
+  assert.deepEqual(await ingreso.locator(".nombre-archivo").allTextContents(), ["certificado.cer", "clave.key"]);
   const pw = ingreso.getByLabel("Contraseña de la e.firma*");
   await esperarTexto(await errorDe(pw), /contraseña/i);
   assert.equal(await pw.getAttribute("aria-invalid"), "true");
@@ -141,31 +148,70 @@ test("el patrón genera la contraseña, adiciona una relación, descarga su acus
   for (const b of ["Ver Términos y condiciones", "Exportar tabla", "Adicionar relación"]) {
     await p.getByRole("button", { name: b }).waitFor();
   }
+  // «Guía de usuario» junto al título de la pestaña: una página de ayuda legible.
+  const titulo = p.locator(".titulo-pestana", { has: p.getByRole("heading", { name: "Relaciones de confianza del Servicio de intercomunicación" }) });
+  const guia = titulo.getByRole("link", { name: "Guía de usuario" });
+  assert.equal(await guia.getAttribute("href"), "/guia/relaciones.html");
+  const [ayuda] = await Promise.all([p.context().waitForEvent("page"), guia.click()]);
+  await ayuda.getByRole("heading", { name: "Relaciones de confianza", level: 1 }).waitFor();
+  await ayuda.getByRole("heading", { name: "Adicionar una relación" }).waitFor();
+  await ayuda.close();
   await p.getByRole("button", { name: "Ver Términos y condiciones" }).click();
   const dlg = p.getByRole("dialog");
   await dlg.getByText("Relación de confianza").first().waitFor();
   await dlg.getByRole("button", { name: "Cerrar" }).click();
 
-  // Adicionar relación: primero con una contraseña del servicio equivocada.
+  // Adicionar relación (guía 000, paso c): el formulario; la vigencia admite los valores de la
+  // guía (su ejemplo es de dos meses).
   await p.getByRole("button", { name: "Adicionar relación" }).click();
   const form = p.locator("#form-alta");
   await form.getByLabel("RFC del desarrollador*").fill(DESARROLLADOR);
-  await form.getByLabel("Vigencia*").selectOption({ index: 1 });
+  const vigencia = form.getByLabel("Vigencia*");
+  const opciones = await vigencia.locator("option").allTextContents();
+  assert.ok(opciones.some((o) => o.startsWith("2 meses (hasta el ")), opciones.join(" | "));
+  await vigencia.selectOption({ label: opciones.find((o) => o.startsWith("2 meses")) });
   const pwServicio = form.getByLabel("Contraseña del servicio*");
-  await pwServicio.fill("AAAAA-BBBBB-CCCCC-DDDDD");
-  await form.getByRole("button", { name: "Aceptar" }).click();
-  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
-  // El mensaje del servicio, tal cual, junto a la contraseña del servicio.
-  await esperarTexto(await errorDe(pwServicio), /contraseña/i);
   await pwServicio.fill(contrasena);
   await captura(p, "relaciones-adicionar");
+
+  // «Aceptar» → e.firma → «Validar» → los términos otra vez; «Cancelar» no envía nada.
+  const zona = p.locator("#zona-relaciones");
+  let desde = nav.peticiones.length;
   await form.getByRole("button", { name: "Aceptar" }).click();
-  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  await validarEfirma(zona, demo(PATRON));
+  let confirmacion = await pantallaConfirmacion(p, "Términos y condiciones");
+  await confirmacion.getByText("Relación de confianza").first().waitFor();
+  await confirmacion.getByText(DESARROLLADOR).waitFor();
+  await captura(p, "relaciones-confirmacion");
+  await confirmacion.getByRole("button", { name: "Cancelar" }).click();
+  await confirmacion.waitFor({ state: "detached" });
+  assert.equal(await form.getByRole("button", { name: "Aceptar" }).isEnabled(), true);
+  assert.deepEqual(envios(nav.peticiones, "/api/v1/relaciones", desde), [], "«Cancelar» no envió el acto");
+
+  // Con una contraseña del servicio equivocada, el rechazo (tras «Continuar») queda junto al campo.
+  await pwServicio.fill("AAAAA-BBBBB-CCCCC-DDDDD");
+  await form.getByRole("button", { name: "Aceptar" }).click();
+  await validarEfirma(zona, demo(PATRON));
+  confirmacion = await pantallaConfirmacion(p, "Términos y condiciones");
+  assert.deepEqual(envios(nav.peticiones, "/api/v1/relaciones", desde), [], "«Validar» no envía el acto");
+  await confirmacion.getByRole("button", { name: "Continuar" }).click();
+  await esperarTexto(await errorDe(pwServicio), /contraseña/i);
+  assert.equal(envios(nav.peticiones, "/api/v1/relaciones", desde).length, 1);
+
+  // Ahora sí: «Continuar» registra la relación.
+  await pwServicio.fill(contrasena);
+  await form.getByRole("button", { name: "Aceptar" }).click();
+  await validarEfirma(zona, demo(PATRON));
+  confirmacion = await pantallaConfirmacion(p, "Términos y condiciones");
+  await confirmacion.getByRole("button", { name: "Continuar" }).click();
   await p.getByRole("heading", { name: "Registro de Relaciones de Confianza" }).waitFor();
   noCaso = (await p.locator("#acuse-folio").textContent()).trim();
   assert.match(noCaso, /^\d{10}$/);
+  // La tabla bajo el acuse ya la muestra (no «Relaciones de confianza (0)»).
+  await p.locator(`#tabla-relaciones tr[data-caso="${noCaso}"]`).waitFor();
+  assert.equal(await p.locator("#tabla-relaciones caption").textContent(), "Relaciones de confianza (1)");
   await captura(p, "relaciones-acuse");
-  const acuse = await descarga(p, () => p.getByRole("button", { name: "Descargar acuse" }).click());
+  const acuse = await descarga(p, () => p.getByRole("button", { name: "Descargar acuse", exact: true }).click());
   assert.equal(acuse.nombre, `acuse-${noCaso}.pdf`);
   assert.equal(acuse.bytes.subarray(0, 5).toString(), "%PDF-");
   await p.getByRole("button", { name: "Continuar" }).click();
@@ -199,17 +245,34 @@ test("el patrón genera la contraseña, adiciona una relación, descarga su acus
   assert.equal(filas[1].B, DESARROLLADOR);
   assert.equal(filas[1].H, "Relación Vigente");
 
-  // Borrar: confirmación, e.firma, «Solicitud de trámite», Continuar.
+  // Borrar (guía 000, cancelación): confirmación «Continuar», e.firma «Validar», «Solicitud de
+  // trámite» con «Cancelar» / «Continuar». Primero «Cancelar»: nada se envía.
+  const rutaCancelacion = `/api/v1/relaciones/${noCaso}/cancelacion`;
+  desde = nav.peticiones.length;
+  await fila.getByRole("button", { name: `Borrar la relación ${noCaso}` }).click();
+  await p.getByRole("dialog").getByRole("button", { name: "Continuar" }).click();
+  await p.getByRole("heading", { name: "Cancelar relación de confianza" }).waitFor();
+  await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  confirmacion = await pantallaConfirmacion(p, "Solicitud de trámite");
+  await confirmacion.getByText(noCaso).waitFor();
+  await captura(p, "relaciones-solicitud-cancelacion");
+  await confirmacion.getByRole("button", { name: "Cancelar" }).click();
+  await confirmacion.waitFor({ state: "detached" });
+  assert.deepEqual(envios(nav.peticiones, rutaCancelacion, desde), [], "«Cancelar» no envió la cancelación");
+  assert.equal(await fila.locator("td").nth(6).textContent(), "Relación Vigente");
+
   await fila.getByRole("button", { name: `Borrar la relación ${noCaso}` }).click();
   await p.getByRole("dialog").getByRole("button", { name: "Continuar" }).click();
   await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
-  await p.getByRole("heading", { name: "Solicitud de trámite" }).waitFor();
-  await p.getByRole("button", { name: "Continuar" }).click();
+  confirmacion = await pantallaConfirmacion(p, "Solicitud de trámite");
+  assert.deepEqual(envios(nav.peticiones, rutaCancelacion, desde), []);
+  await confirmacion.getByRole("button", { name: "Continuar" }).click();
   const cancelada = p.locator(`#tabla-relaciones tr[data-caso="${noCaso}"]`);
   await esperarTexto(cancelada, "Relación cancelada por usuario");
   const tras = await cancelada.locator("th, td").allTextContents();
   assert.match(tras[6], /^\d{2}\/[a-z]{3}\/\d{4}$/, "fecha de cancelación anticipada");
   assert.equal(await cancelada.getByRole("button", { name: /^Borrar/ }).count(), 0);
+  assert.equal(envios(nav.peticiones, rutaCancelacion, desde).length, 1);
   const acuseCancel = await descarga(p, () => cancelada.getByRole("button", { name: /acuse de cancelación/ }).click());
   assert.equal(acuseCancel.bytes.subarray(0, 5).toString(), "%PDF-");
   await captura(p, "relaciones-cancelada");
@@ -267,6 +330,7 @@ test("una relación otorgada con una certificación cancelada queda «Relación 
   await alta.getByLabel("Contraseña del servicio*").fill(contrasenaServicio);
   await alta.getByRole("button", { name: "Aceptar" }).click();
   await validarEfirma(p.locator("#zona-relaciones"), demo(PATRON));
+  await (await pantallaConfirmacion(p, "Términos y condiciones")).getByRole("button", { name: "Continuar" }).click();
   await p.getByRole("heading", { name: "Registro de Relaciones de Confianza" }).waitFor();
   const caso = (await p.locator("#acuse-folio").textContent()).trim();
   await p.getByRole("button", { name: "Continuar" }).click();
@@ -300,7 +364,7 @@ test("una relación otorgada con una certificación cancelada queda «Relación 
   assert.match(celdas[7], /^Relación no vigente/);
   assert.match(
     await fila.locator(".motivo").textContent(),
-    /^La certificación del desarrollador con la que se otorgó fue cancelada\. El desarrollador se certificó de nuevo/,
+    /^La certificación del desarrollador con la que se otorgó fue cancelada el \d{2}\/[a-z]{3}\/\d{4}\. El desarrollador se certificó de nuevo/,
   );
   assert.equal(await fila.getByRole("button", { name: `Borrar la relación ${caso}` }).count(), 1);
   await captura(p, "relaciones-no-vigente");
