@@ -410,7 +410,7 @@ fn a_cancellation_interrupted_after_its_commit_is_finished_by_its_retry() {
                 Some(&b""[..])
             );
             assert_eq!(
-                crate::index::read(&kv2, "certificaciones:estatus:autorizada").unwrap(),
+                avisos_kv::index::read(&kv2, "certificaciones:estatus:autorizada").unwrap(),
                 Vec::<String>::new()
             );
             break;

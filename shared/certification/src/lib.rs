@@ -53,7 +53,6 @@
 
 pub mod blob;
 pub mod deadline;
-pub mod index;
 pub mod notify;
 pub mod record;
 pub mod status;

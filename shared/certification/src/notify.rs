@@ -33,7 +33,7 @@ use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::index;
+use avisos_kv::index;
 
 /// Notifications per inbox page.
 pub const PAGE_SIZE: usize = 20;
@@ -205,9 +205,9 @@ pub fn enqueue(
         en_envio: None,
     };
     kv.set_json(&key(&id), &n)?;
-    index::add(kv, &inbox_key(&n.rfc), &id)?;
+    index::add(kv, &inbox_key(&n.rfc), &[&id])?;
     if queue {
-        index::add(kv, QUEUE, &id)?;
+        index::add(kv, QUEUE, &[&id])?;
     }
     Ok(n)
 }

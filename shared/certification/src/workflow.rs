@@ -9,7 +9,7 @@ use avisos_acts::{VerifiedAct, folio};
 use avisos_calendar::Calendar;
 use avisos_evidence::{Rejection, workbook};
 use avisos_http::ApiError;
-use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_kv::{KeyValue, KeyValueJson, index};
 use avisos_relations::directory::{self, CertStatus, Developer};
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use crate::notify::{self, Evento, NewNotification, Notification};
 use crate::record::{self, Certification, Dictamen, Plazo, Resultado, Ronda, StoredEvidence};
 use crate::status::{Estatus, Stored};
 use crate::view::{self, CertificationView, Viewer};
-use crate::{blob, index, today};
+use crate::{blob, today};
 
 /// Fields of `SOLICITAR_CERTIFICACION`, in cadena order.
 pub const REQUEST_FIELDS: [&str; 2] = ["razon_social", "correo"];
@@ -189,8 +189,8 @@ fn validate_email(s: &str) -> Result<String, ApiError> {
 /// nothing readers rely on: trays check every entry against its record, and the directory
 /// follows the request's record (`avisos_relations::directory::load`).
 pub fn settle(kv: &dyn KeyValue, c: &Certification) -> Result<(), ApiError> {
-    index::add(kv, &developer_index(&c.rfc), &c.folio)?;
-    index::add(kv, &status_index(c.estatus), &c.folio)?;
+    index::add(kv, &developer_index(&c.rfc), &[&c.folio])?;
+    index::add(kv, &status_index(c.estatus), &[&c.folio])?;
     for s in Stored::ALL.into_iter().filter(|s| *s != c.estatus) {
         index::remove(kv, &status_index(s), &c.folio)?;
     }
@@ -337,8 +337,8 @@ pub fn request(
     }
     let pending = record::encode(&c)?;
     kv.set(&record::key(&folio), &pending)?;
-    index::add(kv, &developer_index(&rfc), &folio)?;
-    index::add(kv, &status_index(Stored::EnEspera), &folio)?;
+    index::add(kv, &developer_index(&rfc), &[&folio])?;
+    index::add(kv, &status_index(Stored::EnEspera), &[&folio])?;
     // The commit point.
     if !kv.compare_and_swap(&claim, held.as_deref(), folio.as_bytes())? {
         // Another request of the same developer won the race.
@@ -510,7 +510,7 @@ pub fn upload(
         calificacion: grading,
     });
     // Listed in the analysts' tray before the commit (the tray shows what the record says).
-    index::add(kv, &status_index(Stored::EnAnalisis), folio)?;
+    index::add(kv, &status_index(Stored::EnAnalisis), &[folio]).map_err(ApiError::from)?;
     match record::swap(kv, &raw, &next) {
         Ok(()) => {}
         Err(e) => {
@@ -688,7 +688,7 @@ pub fn dictaminar(
         correccion.correo = Some(n.id.clone());
         next.plazo = Some(correccion);
     }
-    index::add(kv, &status_index(next.estatus), folio)?;
+    index::add(kv, &status_index(next.estatus), &[folio])?;
     record::swap(kv, &raw, &next)?;
     settle_quietly(kv, &next);
     Ok(Done {
@@ -764,7 +764,7 @@ pub fn accept(
     // Before the commit: the tray entry, and the directory record naming this request, which
     // readers take for the one it replaces until the request says `autorizada` (grant last:
     // the record's swap is what opens access).
-    index::add(kv, &status_index(Stored::Autorizada), folio)?;
+    index::add(kv, &status_index(Stored::Autorizada), &[folio])?;
     directory::grant_pending(
         kv,
         &c.folio,
@@ -875,7 +875,7 @@ pub fn cancel(
         queue_mail,
         now,
     )?;
-    index::add(kv, &status_index(Stored::Cancelada), folio)?;
+    index::add(kv, &status_index(Stored::Cancelada), &[folio])?;
     // The commit point: from here the request is cancelled, its developer out of the directory
     // (which follows this record) and its claim free (a cancelled holder does not count).
     record::swap(kv, &raw, &next)?;

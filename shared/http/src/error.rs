@@ -96,6 +96,16 @@ impl ApiError {
         )
     }
 
+    /// One value (an index, a directory bucket) was changed by others on every attempt
+    /// ([`KvError::Busy`]): this request wrote nothing.
+    pub fn store_busy() -> Self {
+        Self::new(
+            503,
+            "ALMACEN_OCUPADO",
+            "Hay muchas solicitudes a la vez sobre los mismos registros: tu solicitud no tuvo efecto. Intenta de nuevo en unos segundos.",
+        )
+    }
+
     pub fn internal(detail: &str) -> Self {
         // The detail is for logs only; users get a generic message.
         let _ = detail;
@@ -123,6 +133,7 @@ impl From<KvError> for ApiError {
         match e {
             KvError::Unavailable(_) | KvError::AccessDenied => ApiError::store_unavailable(),
             KvError::Full(_) => ApiError::store_full(),
+            KvError::Busy(_) => ApiError::store_busy(),
             KvError::Corrupt { key, reason } => {
                 ApiError::internal(&format!("corrupt value at {key}: {reason}"))
             }
@@ -157,6 +168,9 @@ mod tests {
         assert_eq!(ApiError::from(KvError::AccessDenied).status, 503);
         let full = ApiError::from(KvError::Full("OOM".into()));
         assert_eq!((full.status, &*full.codigo), (503, "ALMACEN_LLENO"));
+        let busy = ApiError::from(KvError::Busy("certificaciones:estatus:en-analisis".into()));
+        assert_eq!((busy.status, &*busy.codigo), (503, "ALMACEN_OCUPADO"));
+        assert!(!busy.mensaje.contains("certificaciones"));
         let corrupt = ApiError::from(KvError::Corrupt {
             key: "k".into(),
             reason: "r".into(),

@@ -9,8 +9,10 @@ pub mod checked;
 pub mod envelope;
 pub mod expiring;
 pub mod faults;
+pub mod index;
 mod memory;
 pub mod simulated;
+pub mod swap;
 
 pub use checked::CheckedKv;
 pub use memory::MemoryKv;
@@ -32,6 +34,10 @@ pub enum KvError {
     AccessDenied,
     #[error("stored value under {key} is not valid: {reason}")]
     Corrupt { key: String, reason: String },
+    /// A value changed by compare-and-swap ([`swap::update`]) kept being changed by others for
+    /// every attempt: nothing was written; the request may be tried again.
+    #[error("{0} is being changed by too many requests at once")]
+    Busy(String),
 }
 
 impl KvError {

@@ -30,7 +30,7 @@ use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
 use avisos_http::ApiError;
-use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_kv::{KeyValue, KeyValueJson, KvError, swap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +44,6 @@ pub const MAX_RESULTS: usize = 20;
 pub const MAX_NAME_CHARS: usize = 254;
 /// Words not indexed on their own (the whole name and the RFC always are).
 pub const STOP_WORDS: &[&str] = &["SAB", "SAPI", "DEL", "LAS", "LOS", "CIA", "SOC", "COOP"];
-/// Bounded retries of a bucket's compare-and-swap under contention.
-const CAS_ATTEMPTS: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CertStatus {
@@ -190,25 +188,21 @@ fn record_cancellation(
     fecha: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let k = cancellations_key(rfc);
-    for _ in 0..CAS_ATTEMPTS {
-        let before = kv.get(&k)?;
-        let mut list: Vec<Cancelacion> = match &before {
+    swap::update(kv, &k, |before| {
+        let mut list: Vec<Cancelacion> = match before {
             None => Vec::new(),
             Some(b) => serde_json::from_slice(b)
                 .map_err(|_| ApiError::internal("corrupt cancellation list"))?,
         };
         if list.iter().any(|c| c.generacion == generacion) {
-            return Ok(());
+            return Ok(None);
         }
         list.push(Cancelacion { generacion, fecha });
         let excess = list.len().saturating_sub(MAX_CANCELACIONES);
         list.drain(..excess);
         let after = serde_json::to_vec(&list).map_err(|e| ApiError::internal(&e.to_string()))?;
-        if kv.compare_and_swap(&k, before.as_deref(), &after)? {
-            return Ok(());
-        }
-    }
-    Err(busy())
+        Ok(Some(after))
+    })
 }
 
 fn bucket_key(bucket: &str) -> String {
@@ -395,36 +389,21 @@ fn update_bucket(
     bucket: &str,
     change: impl Fn(&mut Vec<Entry>),
 ) -> Result<(), ApiError> {
-    let k = bucket_key(bucket);
-    for _ in 0..CAS_ATTEMPTS {
-        let before = kv.get(&k)?;
-        let mut entries: Vec<Entry> = match &before {
+    swap::update(kv, &bucket_key(bucket), |before| {
+        let mut entries: Vec<Entry> = match before {
             None => Vec::new(),
             Some(b) => serde_json::from_slice(b)
                 .map_err(|_| ApiError::internal("corrupt directory bucket"))?,
         };
         change(&mut entries);
         let after = serde_json::to_vec(&entries).map_err(|e| ApiError::internal(&e.to_string()))?;
-        if before.as_deref() == Some(after.as_slice()) {
-            return Ok(());
-        }
-        if kv.compare_and_swap(&k, before.as_deref(), &after)? {
-            return Ok(());
-        }
-    }
-    Err(ApiError::new(
-        503,
-        "DIRECTORIO_OCUPADO",
-        "El directorio se está actualizando por muchas solicitudes a la vez. Intenta de nuevo en unos segundos.",
-    ))
+        Ok(Some(after))
+    })
 }
 
-fn busy() -> ApiError {
-    ApiError::new(
-        503,
-        "DIRECTORIO_OCUPADO",
-        "El directorio se está actualizando por muchas solicitudes a la vez. Intenta de nuevo en unos segundos.",
-    )
+/// Another writer kept winning for every attempt (see [`swap::update`]).
+fn busy(key: &str) -> ApiError {
+    KvError::Busy(key.to_owned()).into()
 }
 
 /// The buckets a stored record should be listed in: its own while authorised, and those of the
@@ -460,7 +439,7 @@ fn put_entry(entries: &mut Vec<Entry>, entry: &Entry) {
 /// changes of one developer leave its buckets as its last record says.
 fn sync_bucket(kv: &dyn KeyValue, bucket: &str, rfc: &str) -> Result<(), ApiError> {
     let k = bucket_key(bucket);
-    for _ in 0..CAS_ATTEMPTS {
+    for _ in 0..swap::ATTEMPTS {
         let before = kv.get(&k)?;
         let wanted = load_stored(kv, rfc)?
             .map(|(d, _)| wanted_buckets(&d))
@@ -484,7 +463,7 @@ fn sync_bucket(kv: &dyn KeyValue, bucket: &str, rfc: &str) -> Result<(), ApiErro
         let bytes = serde_json::to_vec(&after).map_err(|e| ApiError::internal(&e.to_string()))?;
         kv.compare_and_swap(&k, before.as_deref(), &bytes)?;
     }
-    Err(busy())
+    Err(busy(&k))
 }
 
 /// Changes a developer's record with compare-and-swap: `change` sees the record as stored
@@ -499,7 +478,7 @@ pub fn update(
     change: impl Fn(Option<&Developer>) -> Option<Developer>,
 ) -> Result<Option<Developer>, ApiError> {
     let k = key(rfc);
-    for _ in 0..CAS_ATTEMPTS {
+    for _ in 0..swap::ATTEMPTS {
         let stored = load_stored(kv, rfc)?;
         let previous = match &stored {
             None => None,
@@ -549,7 +528,7 @@ pub fn update(
         }
         return Ok(Some(next));
     }
-    Err(busy())
+    Err(busy(&k))
 }
 
 /// Sets a developer's certification status as an analyst does: whatever was stored, unlinked

@@ -48,15 +48,12 @@ use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::{Role, Session};
 use avisos_acts::{ActSpec, Mode, VerifiedAct, folio};
 use avisos_http::ApiError;
-use avisos_kv::KeyValue;
+use avisos_kv::{KeyValue, index, swap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{CertStatus, Developer};
 use crate::{Servicio, directory, password, vigencia};
-
-/// Bounded retries of an index append under contention.
-const CAS_ATTEMPTS: usize = 64;
 
 /// Title of the acuse of an addition, as the guide shows it.
 pub const ACUSE_ALTA: &str = "Registro de Relaciones de Confianza";
@@ -607,7 +604,7 @@ fn take_claim(
 ) -> Result<Vec<u8>, ApiError> {
     let today = crate::today(now);
     let ours = format!("{no_caso}|{}", now.timestamp()).into_bytes();
-    for _ in 0..CAS_ATTEMPTS {
+    for _ in 0..swap::ATTEMPTS {
         let current = kv.get(k)?;
         // Our own earlier swap landed although it was reported lost (see avisos_kv::checked).
         if current.as_deref() == Some(ours.as_slice()) {
@@ -644,49 +641,6 @@ fn release_claim(kv: &dyn KeyValue, k: &str, ours: &[u8]) {
     // Best effort: a claim left behind points to a cancelled or deleted relation, which the
     // next addition treats as free.
     let _ = kv.compare_and_swap(k, Some(ours), b"");
-}
-
-/// Appends `no_casos` to a comma-separated index with compare-and-swap (already present ones are
-/// skipped, so a retried append is harmless).
-fn append_index(kv: &dyn KeyValue, k: &str, no_casos: &[&str]) -> Result<(), ApiError> {
-    for _ in 0..CAS_ATTEMPTS {
-        let before = kv.get(k)?;
-        let mut after = before.clone().unwrap_or_default();
-        let present: std::collections::HashSet<&[u8]> = before
-            .as_deref()
-            .unwrap_or_default()
-            .split(|b| *b == b',')
-            .collect();
-        let mut changed = false;
-        for no_caso in no_casos {
-            if present.contains(no_caso.as_bytes()) {
-                continue;
-            }
-            if !after.is_empty() {
-                after.push(b',');
-            }
-            after.extend_from_slice(no_caso.as_bytes());
-            changed = true;
-        }
-        if !changed || kv.compare_and_swap(k, before.as_deref(), &after)? {
-            return Ok(());
-        }
-    }
-    Err(ApiError::new(
-        503,
-        "RELACIONES_OCUPADO",
-        "Tu tabla de relaciones se está actualizando por muchas solicitudes a la vez; esta no tuvo efecto. Intenta de nuevo.",
-    ))
-}
-
-fn read_index(kv: &dyn KeyValue, k: &str) -> Result<Vec<String>, ApiError> {
-    let bytes = kv.get(k)?.unwrap_or_default();
-    let text = String::from_utf8(bytes).map_err(|_| ApiError::internal("corrupt index"))?;
-    Ok(text
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect())
 }
 
 /// `ADICIONAR_RELACION`. The act is already verified (signature, nonce) and its signer is the
@@ -763,8 +717,9 @@ pub fn add(
     };
 
     // 4. The indexes, employer's last; 5. the commit.
-    let indexed = append_index(kv, &developer_index(&developer.rfc), &[&no_caso])
-        .and_then(|()| append_index(kv, &patron_index(&patron), &[&no_caso]))
+    let indexed = index::add(kv, &developer_index(&developer.rfc), &[&no_caso])
+        .and_then(|()| index::add(kv, &patron_index(&patron), &[&no_caso]))
+        .map_err(ApiError::from)
         .and_then(|()| {
             // Still ours (not taken over as abandoned): commit.
             if kv.get(&ck)?.as_deref() != Some(ours.as_slice()) {
@@ -1002,7 +957,7 @@ pub fn page(
     now: DateTime<Utc>,
     page: Page,
 ) -> Result<Listing, ApiError> {
-    let mut index = read_index(kv, &index_of(rfc, perspective))?;
+    let mut index = index::read(kv, &index_of(rfc, perspective))?;
     index.reverse();
     let total = index.len();
     let start = page
@@ -1038,7 +993,7 @@ fn list_at_most(
     now: DateTime<Utc>,
     max: usize,
 ) -> Result<Vec<Row>, ApiError> {
-    let mut index = read_index(kv, &index_of(rfc, perspective))?;
+    let mut index = index::read(kv, &index_of(rfc, perspective))?;
     if index.len() > max {
         return Err(ApiError::new(
             422,
@@ -1092,11 +1047,11 @@ pub fn import(
     }
     for (rfc, list) in &by_developer {
         let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-        append_index(kv, &developer_index(rfc), &refs)?;
+        index::add(kv, &developer_index(rfc), &refs)?;
     }
     for (rfc, list) in &by_patron {
         let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-        append_index(kv, &patron_index(rfc), &refs)?;
+        index::add(kv, &patron_index(rfc), &refs)?;
     }
     Ok(out)
 }
