@@ -36,6 +36,12 @@ pub fn mexico_city() -> chrono::FixedOffset {
     chrono::FixedOffset::west_opt(6 * 3600).expect("UTC-06:00 is a valid offset")
 }
 
+/// Today's date in America/Mexico_City: the day the guides' deadlines, vigencias and acuses
+/// count in. The one definition; the domain crates re-export it.
+pub fn today(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    now.with_timezone(&mexico_city()).date_naive()
+}
+
 pub(crate) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
@@ -47,4 +53,24 @@ pub(crate) fn b64url() -> base64::engine::GeneralPurpose {
 pub(crate) fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
     efirma::to_hex(&sha2::Sha256::digest(data))
+}
+
+// The unit-test helpers of the domain crates (their dev-dependency's `testutil` feature); never
+// in a production build.
+#[cfg(any(test, feature = "testutil"))]
+pub mod testutil;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    #[test]
+    fn today_is_mexico_city() {
+        // 05:59 UTC is still the previous day in UTC−06:00.
+        let now: DateTime<Utc> = "2026-11-24T05:59:00Z".parse().unwrap();
+        assert_eq!(today(now), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        let now: DateTime<Utc> = "2026-11-24T06:00:00Z".parse().unwrap();
+        assert_eq!(today(now), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
+    }
 }

@@ -386,9 +386,9 @@ mod tests {
     /// a retry ends as the publication.
     #[test]
     fn a_publication_is_whole_or_absent_at_every_step() {
+        use avisos_acts::testutil::{ANALISTA, PATRON, act, seal, t0};
         use avisos_kv::faults::{Fault, walk};
         use avisos_kv::{KeyValue, MemoryKv};
-        use avisos_relations::testutil::{ANALISTA, PATRON, act, seal, t0};
 
         let d = "2026-11-02".parse().unwrap();
         let publish_rows = |kv: &dyn KeyValue, rows: &[Value]| {

@@ -66,17 +66,9 @@ use avisos_acts::act::{ActSpec, SignedActRequest};
 use avisos_acts::config::ServiceConfig;
 use avisos_acts::session::{Role, Session};
 use avisos_http::ApiError;
-use chrono::{DateTime, NaiveDate, Utc};
 
-/// Today's date in America/Mexico_City.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&avisos_acts::mexico_city()).date_naive()
-}
-
-/// `07/mar/2024`, as the guide prints dates.
-pub fn fecha_guia(date: NaiveDate) -> String {
-    avisos_acts::pdf::fecha_guia(date)
-}
+pub use avisos_acts::pdf::fecha_guia;
+pub use avisos_acts::today;
 
 /// The request of `folio` for its owner (a developer session with the same RFC). Someone else's
 /// folio answers exactly like a missing one.

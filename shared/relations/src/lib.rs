@@ -41,7 +41,6 @@ pub mod vigencia;
 
 use avisos_acts::session::{Role, Session};
 use avisos_http::ApiError;
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use relation::{Relation, Status};
@@ -83,15 +82,8 @@ impl Servicio {
     }
 }
 
-/// Today's date in America/Mexico_City.
-pub fn today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&avisos_acts::mexico_city()).date_naive()
-}
-
-/// `07/mar/2024`, as the guide prints dates.
-pub fn fecha_guia(date: NaiveDate) -> String {
-    avisos_acts::pdf::fecha_guia(date)
-}
+pub use avisos_acts::pdf::fecha_guia;
+pub use avisos_acts::today;
 
 /// An act needs the signer's own session too, in the role the act is for: the session shows who
 /// is at the keyboard, the signature what they agreed to. Both must name the same RFC.
@@ -143,10 +135,8 @@ pub fn split_password(body: &[u8]) -> Result<(avisos_acts::SignedActRequest, Str
     Ok((act, password))
 }
 
-// Also for the unit tests of the crates above (avisos-certification), through the `testutil`
-// feature of their dev-dependency; never in a production build.
-#[cfg(any(test, feature = "testutil"))]
-pub mod testutil;
+#[cfg(test)]
+use avisos_acts::testutil;
 
 #[cfg(test)]
 mod fault_tests;
@@ -162,15 +152,6 @@ mod tests {
             Servicio::parse("Nómina").unwrap_err().codigo,
             "SERVICIO_INVALIDO"
         );
-    }
-
-    #[test]
-    fn today_is_mexico_city() {
-        // 05:59 UTC is still the previous day in UTC−06:00.
-        let now: DateTime<Utc> = "2026-11-24T05:59:00Z".parse().unwrap();
-        assert_eq!(today(now), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
-        let now: DateTime<Utc> = "2026-11-24T06:00:00Z".parse().unwrap();
-        assert_eq!(today(now), NaiveDate::from_ymd_opt(2026, 11, 24).unwrap());
     }
 
     #[test]

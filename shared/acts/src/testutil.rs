@@ -1,11 +1,11 @@
-//! Helpers for the unit tests: verified acts without a real signature (the signature pipeline is
-//! tested in avisos-acts and end to end), a test seal, a fixed clock.
-//! Public behind the `testutil` feature so that avisos-certification's unit tests use the same ones.
+//! Helpers for the unit tests of the domain crates (relations, certification, avisos): verified
+//! acts without a real signature (the signature pipeline is tested here and end to end), a test
+//! seal, a fixed clock. Public behind the `testutil` feature, only ever a dev-dependency feature.
 
-use avisos_acts::act::{ActSpec, VerifiedAct};
-use avisos_acts::seal::ServiceSeal;
-use avisos_acts::session::{Role, Session};
-use avisos_acts::terms::{self, TermsId};
+use crate::act::{ActSpec, VerifiedAct};
+use crate::seal::ServiceSeal;
+use crate::session::{Role, Session};
+use crate::terms::{self, TermsId};
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Duration, Utc};
 use efirma::{Persona, VerifiedIdentity};
@@ -26,7 +26,7 @@ pub fn days(n: i64) -> Duration {
 }
 
 pub fn seal() -> ServiceSeal {
-    static PEM: &str = include_str!("../../acts/testdata/sello-pruebas.pem");
+    static PEM: &str = include_str!("../testdata/sello-pruebas.pem");
     ServiceSeal::from_pem(PEM).unwrap()
 }
 
