@@ -16,13 +16,9 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get])?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
-    let folio = match req.segments_after("/api/v1/acuses").as_slice() {
-        [folio] => folio.clone(),
-        _ => return Err(ApiError::not_found()),
-    };
+    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let record = acuse::load_for_owner(env.kv(), &folio, &session)?;
     match req.query_param("formato").as_deref() {
         Some("json") => Ok(HttpResponse::json(200, &record)),

@@ -32,13 +32,7 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 }
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let folio = match req
-        .segments_after("/api/v1/analistas/certificaciones")
-        .as_slice()
-    {
-        [folio, what] if what == "dictamen" => folio.clone(),
-        _ => return Err(ApiError::not_found()),
-    };
+    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let signer = ActSigner::analyst(&folio);
     let SignedAct { seal, act, .. } = env.signed_act(

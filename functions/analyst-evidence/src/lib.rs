@@ -16,13 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let folio = match req
-        .segments_after("/api/v1/analistas/certificaciones")
-        .as_slice()
-    {
-        [folio, what] if what == "evidencia" => folio.clone(),
-        _ => return Err(ApiError::not_found()),
-    };
+    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
     env.config.require_analyst(&session)?;

@@ -17,7 +17,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get])?;
     let pagina = req.query_number("pagina", 1, 1_000_000)?;
     let por_pagina = req.query_number(
         "por_pagina",

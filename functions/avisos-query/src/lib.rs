@@ -19,7 +19,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Post])?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Consultas)?;
     session.require_role(&[Role::Desarrollador])?;

@@ -37,10 +37,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let year = match req.segments_after("/api/v1/calendario").as_slice() {
-        [anio] => deadline::parse_year(anio)?,
-        _ => return Err(ApiError::not_found()),
-    };
+    let year = deadline::parse_year(&req.param("anio").ok_or_else(ApiError::not_found)?)?;
     let env = Env::load()?;
     let adicionales = if req.method == Method::Put {
         let session = env.require_session(&req)?;

@@ -16,10 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let folio = match req.segments_after("/api/v1/certificaciones").as_slice() {
-        [folio, what] if what == "acuse-cancelacion" => folio.clone(),
-        _ => return Err(ApiError::not_found()),
-    };
+    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
     let token = req.query_param("token").unwrap_or_default();

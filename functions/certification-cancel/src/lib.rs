@@ -34,10 +34,7 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 }
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let folio = match req.segments_after("/api/v1/certificaciones").as_slice() {
-        [folio, what] if what == "cancelacion" => folio.clone(),
-        _ => return Err(ApiError::not_found()),
-    };
+    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let signer = ActSigner::developer(Some(&folio));
     let SignedAct { session, seal, act } = env.signed_act(

@@ -17,7 +17,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get])?;
     let env = Env::load()?;
     env.limited_read(&req, Bucket::Directorio)?;
     let q = req.query_param("q").unwrap_or_default();

@@ -20,7 +20,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Post])?;
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     env.config.require_analyst(&session)?;

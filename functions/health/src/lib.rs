@@ -12,7 +12,7 @@ const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, ENDPOINT, |request| {
+    serve(req, out, ENDPOINT, |_request| {
         let version = avisos_spin::variable("app_version")?;
         let kv = open_kv().map_err(ApiError::from);
         let kv_ref = kv
@@ -29,7 +29,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
         }
         let config = avisos_portal::configuration_check();
         health::handle(
-            &request,
             kv_ref,
             avisos_spin::now(),
             &version,

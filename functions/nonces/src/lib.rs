@@ -26,7 +26,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Post])?;
     let body: NonceRequest = req.json()?;
     let env = Env::load()?;
     let rfc = validate_actor_rfc(&body.rfc, env.config.mode)?;

@@ -20,11 +20,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Post])?;
-    let no_caso = match req.segments_after("/api/v1/relaciones").as_slice() {
-        [no_caso, action] if action == "cancelacion" => no_caso.clone(),
-        _ => return Err(ApiError::not_found()),
-    };
+    let no_caso = req.param("no_caso").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     session.require_role(&[Role::Patron])?;

@@ -17,7 +17,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get])?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Tablas)?;
     let perspective = Perspective::of(&session)?;

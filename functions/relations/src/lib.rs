@@ -25,7 +25,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Post])?;
     let env = Env::load()?;
     let hoy = today(env.now);
     if req.method == Method::Get {

@@ -15,7 +15,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Head])?;
     let env = Env::load()?;
     let seal = env.seal()?;
     match req.query_param("formato").as_deref() {

@@ -18,7 +18,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Post])?;
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     session.require_role(&[Role::Patron])?;

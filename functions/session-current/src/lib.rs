@@ -16,7 +16,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Delete])?;
     let env = Env::load()?;
     let current = env.require_session(&req)?;
     if req.method == Method::Delete {

@@ -19,7 +19,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Post])?;
     let body: SignedActRequest = req.json()?;
     let spec = ActSpec::from_datos(actions::INICIO_SESION, None, &["rol"], &body.datos)?;
     let rol = spec.field("rol").and_then(Role::parse).ok_or_else(|| {

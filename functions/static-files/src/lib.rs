@@ -21,7 +21,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Head])?;
     // The route is `/...` at base `/`, so the path is the file path. (Not `spin-path-info`: real
     // Spin also passes a client-sent header of that name through.)
     let relative = files::resolve(&req.path).map_err(|refusal| match refusal {

@@ -35,18 +35,16 @@ fn key(rfc: &str, id: TermsId) -> String {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Post])?;
-    let id = match req.segments_after("/api/v1/terminos").as_slice() {
-        [slug, _] => TermsId::from_slug(slug),
-        _ => None,
-    }
-    .ok_or_else(|| {
-        ApiError::new(
-            404,
-            "TERMINOS_NO_ENCONTRADOS",
-            "No existen esos términos y condiciones.",
-        )
-    })?;
+    let id = req
+        .param("id")
+        .and_then(|slug| TermsId::from_slug(&slug))
+        .ok_or_else(|| {
+            ApiError::new(
+                404,
+                "TERMINOS_NO_ENCONTRADOS",
+                "No existen esos términos y condiciones.",
+            )
+        })?;
     let env = Env::load()?;
     let current = terms::current(id);
     if req.method == Method::Get {

@@ -14,8 +14,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Head])?;
-    match req.segments_after("/api/v1/terminos").as_slice() {
+    match req.wildcard_segments().as_slice() {
         [] => {
             let all: Vec<_> = TermsId::ALL.into_iter().map(terms::current).collect();
             Ok(HttpResponse::json(200, &all))

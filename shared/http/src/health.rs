@@ -5,7 +5,7 @@ use avisos_kv::KeyValue;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::{ApiError, HttpRequest, HttpResponse, Method};
+use crate::{ApiError, HttpResponse};
 
 /// Prefix of the probe keys; each check writes its own key and deletes it, so concurrent checks
 /// never read each other's value and the store does not grow.
@@ -109,14 +109,12 @@ pub fn check(
 /// The handler: 200 when healthy, 503 (same body) when the store fails or the configuration
 /// would refuse requests, so load balancers notice.
 pub fn handle(
-    req: &HttpRequest,
     kv: Result<&dyn KeyValue, ApiError>,
     now: DateTime<Utc>,
     version: &str,
     probe_id: &str,
     configuracion: ConfigCheck,
 ) -> Result<HttpResponse, ApiError> {
-    req.require_method(&[Method::Get, Method::Head])?;
     let report = match kv {
         Ok(kv) => check(kv, now, version, probe_id, configuracion),
         Err(_) => HealthReport {
@@ -159,8 +157,7 @@ mod tests {
     #[test]
     fn healthy_store_gives_200_with_version_and_local_time() {
         let kv = MemoryKv::new();
-        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Ok(&kv), at(), "1.2.3", "p1", valid()).unwrap();
+        let r = handle(Ok(&kv), at(), "1.2.3", "p1", valid()).unwrap();
         assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "ok");
@@ -177,8 +174,7 @@ mod tests {
     fn failing_store_gives_503() {
         let kv = MemoryKv::new();
         kv.set_failing(true);
-        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
-        let r = handle(&req, Ok(&kv), at(), "1", "p2", valid()).unwrap();
+        let r = handle(Ok(&kv), at(), "1", "p2", valid()).unwrap();
         assert_eq!(r.status, 503);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "degradado");
@@ -187,9 +183,7 @@ mod tests {
 
     #[test]
     fn unopenable_store_gives_503() {
-        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
         let r = handle(
-            &req,
             Err(ApiError::store_unavailable()),
             at(),
             "1",
@@ -203,9 +197,8 @@ mod tests {
     #[test]
     fn a_configuration_problem_gives_503_naming_the_variable() {
         let kv = MemoryKv::new();
-        let req = HttpRequest::new(Method::Get, "/api/v1/salud");
         let config = ConfigCheck::new(None, &["modo", "llave_sello"]);
-        let r = handle(&req, Ok(&kv), at(), "1", "p5", config).unwrap();
+        let r = handle(Ok(&kv), at(), "1", "p5", config).unwrap();
         assert_eq!(r.status, 503);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "degradado");
@@ -215,18 +208,6 @@ mod tests {
         assert_eq!(
             v["configuracion"]["problemas"][1]["variable"],
             "llave_sello"
-        );
-    }
-
-    #[test]
-    fn post_is_refused() {
-        let kv = MemoryKv::new();
-        let req = HttpRequest::new(Method::Post, "/api/v1/salud");
-        assert_eq!(
-            handle(&req, Ok(&kv), at(), "1", "p4", valid())
-                .unwrap_err()
-                .status,
-            405
         );
     }
 }

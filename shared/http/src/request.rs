@@ -128,25 +128,23 @@ impl HttpRequest {
         }
     }
 
-    /// The path segments after `prefix` (percent-decoded), e.g. `["0500000001"]` for
-    /// `/api/v1/acuses/0500000001` with prefix `/api/v1/acuses`. Empty when the path is the prefix.
-    pub fn segments_after(&self, prefix: &str) -> Vec<String> {
-        self.path
-            .strip_prefix(prefix)
-            .unwrap_or("")
+    /// A route parameter (`:folio` in `/api/v1/acuses/:folio`), percent-decoded, as the
+    /// platform matched it: Spin sends each as `spin-path-match-<name>` (appended after any header
+    /// the client sent, and `avisos_spin` keeps only Spin's; `crates/trigger-http/src/headers.rs`,
+    /// `prepare_request_headers`). `None` when the route has no such parameter.
+    pub fn param(&self, name: &str) -> Option<String> {
+        let header = format!("spin-path-match-{}", name.to_ascii_lowercase());
+        self.header(&header).map(percent_decode)
+    }
+
+    /// The segments of a trailing wildcard (`/api/v1/terminos/...`), percent-decoded: Spin's
+    /// `spin-path-info`. Empty when the path is the route's prefix.
+    pub fn wildcard_segments(&self) -> Vec<String> {
+        self.path_info
             .split('/')
             .filter(|s| !s.is_empty())
             .map(percent_decode)
             .collect()
-    }
-
-    /// Refuses any method not in `allowed` with 405.
-    pub fn require_method(&self, allowed: &[Method]) -> Result<(), ApiError> {
-        if allowed.contains(&self.method) {
-            Ok(())
-        } else {
-            Err(ApiError::method_not_allowed(allowed))
-        }
     }
 
     /// Parses the body as JSON, with a Spanish message that says what is wrong.
@@ -236,16 +234,13 @@ mod tests {
     }
 
     #[test]
-    fn segments_after_prefix() {
-        let r = HttpRequest::new(
-            Method::Get,
-            "/api/v1/terminos/certificacion-solicitud/aceptaciones?x=1",
-        );
-        assert_eq!(
-            r.segments_after("/api/v1/terminos"),
-            vec!["certificacion-solicitud", "aceptaciones"]
-        );
-        assert!(r.segments_after("/otra").is_empty());
+    fn params_and_wildcards_come_from_the_platform() {
+        let mut r = HttpRequest::new(Method::Get, "/api/v1/terminos/certificacion-solicitud");
+        r.path_info = "/certificacion-solicitud/".into();
+        assert_eq!(r.wildcard_segments(), vec!["certificacion-solicitud"]);
+        let r = r.with_header("Spin-Path-Match-Folio", "05%2000001");
+        assert_eq!(r.param("folio").as_deref(), Some("05 00001"));
+        assert_eq!(r.param("no_caso"), None);
     }
 
     #[test]
@@ -257,9 +252,9 @@ mod tests {
     }
 
     #[test]
-    fn method_check_gives_405_with_allowed_list() {
-        let r = HttpRequest::new(Method::Post, "/x");
-        let e = r.require_method(&[Method::Get, Method::Head]).unwrap_err();
+    fn method_refusal_gives_405_with_allowed_list() {
+        // `avisos_spin::serve` is the one method check; this is its answer.
+        let e = ApiError::method_not_allowed(&[Method::Get, Method::Head]);
         assert_eq!(e.status, 405);
         assert!(e.mensaje.contains("GET, HEAD"));
     }
