@@ -28,13 +28,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             let _ = expiring::sweep(kv, now, expiring::SLOTS_PER_HEALTH_CHECK);
         }
         let config = avisos_portal::configuration_check();
-        health::handle(
-            kv_ref,
-            avisos_spin::now(),
-            &version,
-            &probe_id,
-            config,
-        )
+        health::handle(kv_ref, avisos_spin::now(), &version, &probe_id, config)
     })
     .await
 }

@@ -89,12 +89,6 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     )?;
     Ok(HttpResponse::json(
         201,
-        &json!({
-            "folio": folio,
-            "fecha": avisos_acts::iso(record.fecha),
-            "rfc": record.rfc,
-            "nombre": record.nombre,
-            "acuse": format!("/api/v1/acuses/{folio}"),
-        }),
+        &avisos_acts::acuse::Receipt::of(&record),
     ))
 }

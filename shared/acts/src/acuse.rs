@@ -60,6 +60,36 @@ pub struct AcuseRecord {
     pub sello_huella: String,
 }
 
+/// The answer every act gives about its acuse, on its own or flattened into a larger answer
+/// (schema `ActoRegistrado`): the one place its shape and the acuse's URL are written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub folio: String,
+    /// ISO 8601, America/Mexico_City.
+    pub fecha: String,
+    pub rfc: String,
+    pub nombre: String,
+    /// Where the acuse is downloaded (`GET`, PDF or `?formato=json`).
+    pub acuse: String,
+}
+
+impl Receipt {
+    pub fn of(record: &AcuseRecord) -> Receipt {
+        Receipt {
+            folio: record.folio.clone(),
+            fecha: crate::iso(record.fecha),
+            rfc: record.rfc.clone(),
+            nombre: record.nombre.clone(),
+            acuse: url(&record.folio),
+        }
+    }
+}
+
+/// The URL of an acuse.
+pub fn url(folio: &str) -> String {
+    format!("/api/v1/acuses/{folio}")
+}
+
 impl AcuseRecord {
     /// Recomputes the seal cadena from the record's fields.
     pub fn expected_cadena_sello(&self) -> String {

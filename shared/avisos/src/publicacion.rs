@@ -195,11 +195,8 @@ pub fn validate_rows(rows: &[Value]) -> (Vec<Aviso>, Vec<RowError>) {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Publicacion {
-    pub folio: String,
-    pub fecha: String,
-    pub rfc: String,
-    pub nombre: String,
-    pub acuse: String,
+    #[serde(flatten)]
+    pub registro: avisos_acts::acuse::Receipt,
     pub rfc_patron: String,
     pub recibidos: usize,
     pub nuevos: usize,
@@ -293,11 +290,7 @@ pub fn publish(
     let index = store::commit(kv, patron, before, merge, now)?;
     let (errores, errores_omitidos) = truncate(errors);
     Ok(Resultado::Publicada(Publicacion {
-        folio: acuse.folio.clone(),
-        fecha: avisos_acts::iso(acuse.fecha),
-        rfc: acuse.rfc.clone(),
-        nombre: acuse.nombre.clone(),
-        acuse: format!("/api/v1/acuses/{}", acuse.folio),
+        registro: avisos_acts::acuse::Receipt::of(&acuse),
         rfc_patron: patron.to_string(),
         recibidos: rows.len(),
         nuevos,

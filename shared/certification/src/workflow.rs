@@ -127,11 +127,8 @@ impl Done {
 /// The answer body of an act (schema `CertificacionRegistrada`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Registered {
-    pub folio: String,
-    pub fecha: String,
-    pub rfc: String,
-    pub nombre: String,
-    pub acuse: String,
+    #[serde(flatten)]
+    pub registro: acuse::Receipt,
     pub certificacion: CertificationView,
     pub notificaciones: Vec<Notification>,
 }
@@ -143,11 +140,7 @@ impl Registered {
         notificaciones: Vec<Notification>,
     ) -> Registered {
         Registered {
-            folio: acuse.folio.clone(),
-            fecha: avisos_acts::iso(acuse.fecha),
-            rfc: acuse.rfc.clone(),
-            nombre: acuse.nombre.clone(),
-            acuse: format!("/api/v1/acuses/{}", acuse.folio),
+            registro: acuse::Receipt::of(acuse),
             certificacion,
             notificaciones,
         }

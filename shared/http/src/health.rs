@@ -183,14 +183,7 @@ mod tests {
 
     #[test]
     fn unopenable_store_gives_503() {
-        let r = handle(
-            Err(ApiError::store_unavailable()),
-            at(),
-            "1",
-            "p3",
-            valid(),
-        )
-        .unwrap();
+        let r = handle(Err(ApiError::store_unavailable()), at(), "1", "p3", valid()).unwrap();
         assert_eq!(r.status, 503);
     }
 

@@ -659,7 +659,7 @@ pub fn register(
     act: &VerifiedAct,
     registration: &Registration,
     now: DateTime<Utc>,
-) -> Result<crate::relation::Registered, ApiError> {
+) -> Result<avisos_acts::acuse::Receipt, ApiError> {
     let folio = folio::allocate(kv)?;
     let record = acuse::issue(
         kv,
@@ -688,7 +688,7 @@ pub fn register(
             anterior: None,
         },
     )?;
-    Ok(crate::relation::Registered::from_acuse(&record))
+    Ok(avisos_acts::acuse::Receipt::of(&record))
 }
 
 #[cfg(test)]

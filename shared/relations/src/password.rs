@@ -121,11 +121,8 @@ pub struct Replaced {
 pub struct Generated {
     pub contrasena: String,
     pub generacion: u32,
-    pub folio: String,
-    pub fecha: String,
-    pub rfc: String,
-    pub nombre: String,
-    pub acuse: String,
+    #[serde(flatten)]
+    pub registro: avisos_acts::acuse::Receipt,
     pub aviso: &'static str,
     /// The generation this one replaced, if any.
     pub anterior: Option<Replaced>,
@@ -379,11 +376,7 @@ pub fn generate(
     Ok(Generated {
         contrasena: secret,
         generacion,
-        fecha: avisos_acts::iso(record.fecha),
-        rfc,
-        nombre: record.nombre,
-        acuse: format!("/api/v1/acuses/{folio}"),
-        folio,
+        registro: avisos_acts::acuse::Receipt::of(&record),
         aviso: "Esta es la única vez que se muestra la contraseña: guárdala en un lugar seguro y compártela solo con el desarrollador que autorices.",
         anterior,
     })
@@ -395,7 +388,7 @@ pub fn cancel(
     seal: &ServiceSeal,
     act: &VerifiedAct,
     now: DateTime<Utc>,
-) -> Result<crate::relation::Registered, ApiError> {
+) -> Result<avisos_acts::acuse::Receipt, ApiError> {
     let rfc = act.identity.rfc.to_uppercase();
     let k = key(&rfc);
     let before = kv.get(&k)?;
@@ -438,7 +431,7 @@ pub fn cancel(
     if !kv.compare_and_swap(&k, before.as_deref(), &bytes)? {
         return Err(concurrent_change());
     }
-    Ok(crate::relation::Registered::from_acuse(&record))
+    Ok(avisos_acts::acuse::Receipt::of(&record))
 }
 
 #[cfg(test)]
@@ -529,7 +522,7 @@ mod tests {
         // Nothing stored contains the password.
         let stored = String::from_utf8(kv.get(&key(PATRON)).unwrap().unwrap()).unwrap();
         assert!(!stored.contains(&normalize_input(&first.contrasena)));
-        let acuse = acuse_json(&kv, &first.folio);
+        let acuse = acuse_json(&kv, &first.registro.folio);
         assert!(!acuse.contains(&normalize_input(&first.contrasena)));
         assert!(acuse.contains("Generación de Contraseña"));
 

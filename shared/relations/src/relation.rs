@@ -43,7 +43,7 @@
 //! issued, then the record is swapped (compare-and-swap, so of two concurrent cancellations one
 //! wins and the other is told it was already cancelled), then the claim is released.
 
-use avisos_acts::acuse::{self, AcuseRecord, Dato};
+use avisos_acts::acuse::{self, Dato, Receipt};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::{Role, Session};
 use avisos_acts::{ActSpec, Mode, VerifiedAct, folio};
@@ -260,28 +260,6 @@ fn certification_reason(
     }
 }
 
-/// The common answer of an act: its folio and acuse.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Registered {
-    pub folio: String,
-    pub fecha: String,
-    pub rfc: String,
-    pub nombre: String,
-    pub acuse: String,
-}
-
-impl Registered {
-    pub fn from_acuse(r: &AcuseRecord) -> Registered {
-        Registered {
-            folio: r.folio.clone(),
-            fecha: avisos_acts::iso(r.fecha),
-            rfc: r.rfc.clone(),
-            nombre: r.nombre.clone(),
-            acuse: format!("/api/v1/acuses/{}", r.folio),
-        }
-    }
-}
-
 /// Whose table: the employer's own, or the developer's read-only view of what it was granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Perspective {
@@ -376,7 +354,7 @@ impl Row {
             fecha_cancelacion_anticipada: cancel_date,
             estatus: status.texto(),
             motivo,
-            acuse: own.then(|| format!("/api/v1/acuses/{}", r.no_caso)),
+            acuse: own.then(|| avisos_acts::acuse::url(&r.no_caso)),
             acuse_cancelacion: r
                 .cancelacion
                 .as_ref()
@@ -398,7 +376,7 @@ impl Row {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Added {
     #[serde(flatten)]
-    pub registro: Registered,
+    pub registro: Receipt,
     pub relacion: Row,
 }
 
@@ -406,7 +384,7 @@ pub struct Added {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cancelled {
     #[serde(flatten)]
-    pub registro: Registered,
+    pub registro: Receipt,
     pub relacion: Row,
 }
 
@@ -733,7 +711,7 @@ pub fn add(
         return Err(e);
     }
     Ok(Added {
-        registro: Registered::from_acuse(&acuse),
+        registro: Receipt::of(&acuse),
         relacion: Row::with_developer(&relation, today, Perspective::Patron, Some(&developer)),
     })
 }
@@ -851,7 +829,7 @@ pub fn cancel(
         release_claim(kv, &ck, &v);
     }
     Ok(Cancelled {
-        registro: Registered::from_acuse(&acuse),
+        registro: Receipt::of(&acuse),
         relacion: Row::new(&cancelled, today, Perspective::Patron),
     })
 }
