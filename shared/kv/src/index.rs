@@ -28,10 +28,12 @@ pub fn add(kv: &dyn KeyValue, key: &str, ids: &[&str]) -> Result<(), KvError> {
             None => Vec::new(),
             Some(bytes) => parse(key, bytes)?.collect(),
         };
+        // A set, not a scan of `after` per id: a bulk import appends thousands at once.
+        let mut seen: std::collections::HashSet<&str> = present.iter().copied().collect();
         let mut after = present.join(",");
         let mut changed = false;
         for id in ids {
-            if after.split(',').any(|x| x == *id) {
+            if !seen.insert(id) {
                 continue;
             }
             if !after.is_empty() {
