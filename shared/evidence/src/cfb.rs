@@ -137,23 +137,7 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
     let n_sectors = bytes.len().checked_div(sector_size)?.checked_sub(1)?;
     let sector = |id: u32| sector(bytes, sector_size, id);
 
-    // DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
-    let mut difat: Vec<u32> = entries(bytes.get(0x4C..0x200)?).collect();
-    let mut next = u32_at(bytes, 0x44)?;
-    let mut hops = 0usize;
-    while next < MAXREGSECT {
-        hops = hops.checked_add(1)?;
-        if hops > n_sectors.checked_add(1)? {
-            return None;
-        }
-        let mut more: Vec<u32> = entries(sector(next)?).collect();
-        next = more.pop()?;
-        difat.extend(more);
-    }
-    let mut fat = Vec::new();
-    for id in difat.into_iter().filter(|id| *id < MAXREGSECT) {
-        fat.extend(entries(sector(id)?));
-    }
+    let fat = read_fat(bytes, sector_size, n_sectors)?;
     if fat.is_empty() {
         return None;
     }
@@ -190,9 +174,59 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
         }
     }
     let mini_limit = ministream.len() / MINI_SECTOR;
-    let mut streams = Vec::new();
+    let streams = stream_entries(
+        &dir,
+        size_of,
+        &fat,
+        &mini_fat,
+        n_sectors,
+        mini_limit,
+        sector_size,
+    )?;
+    Some(Container {
+        bytes,
+        sector_size,
+        fat,
+        mini_fat,
+        ministream,
+        streams,
+    })
+}
 
-    // Every stream's chain, in the table it is read through.
+/// The FAT, from the DIFAT: 109 entries in the header, then a chain of DIFAT sectors.
+fn read_fat(bytes: &[u8], sector_size: usize, n_sectors: usize) -> Option<Vec<u32>> {
+    let sector = |id: u32| sector(bytes, sector_size, id);
+    let mut difat: Vec<u32> = entries(bytes.get(0x4C..0x200)?).collect();
+    let mut next = u32_at(bytes, 0x44)?;
+    let mut hops = 0usize;
+    while next < MAXREGSECT {
+        hops = hops.checked_add(1)?;
+        if hops > n_sectors.checked_add(1)? {
+            return None;
+        }
+        let mut more: Vec<u32> = entries(sector(next)?).collect();
+        next = more.pop()?;
+        difat.extend(more);
+    }
+    let mut fat = Vec::new();
+    for id in difat.into_iter().filter(|id| *id < MAXREGSECT) {
+        fat.extend(entries(sector(id)?));
+    }
+    Some(fat)
+}
+
+/// Every stream's (name, start, size, in the mini stream), its chain checked in the table it
+/// is read through.
+fn stream_entries(
+    dir: &[u8],
+    size_of: impl Fn(&[u8]) -> Option<u64>,
+    fat: &[u32],
+    mini_fat: &[u32],
+    n_sectors: usize,
+    mini_limit: usize,
+    sector_size: usize,
+) -> Option<Vec<(String, u32, u64, bool)>> {
+    let mut streams = Vec::new();
     for entry in dir.chunks_exact(128) {
         if entry.get(0x42) != Some(&2) {
             continue;
@@ -203,11 +237,11 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
             continue;
         }
         let chain = if size < MINI_CUTOFF {
-            walk(start, &mini_fat, mini_limit)?
+            walk(start, mini_fat, mini_limit)?
                 .len()
                 .checked_mul(MINI_SECTOR)?
         } else {
-            walk(start, &fat, n_sectors)?
+            walk(start, fat, n_sectors)?
                 .len()
                 .checked_mul(sector_size)?
         };
@@ -228,14 +262,7 @@ pub fn parse(bytes: &[u8]) -> Option<Container<'_>> {
             size < MINI_CUTOFF,
         ));
     }
-    Some(Container {
-        bytes,
-        sector_size,
-        fat,
-        mini_fat,
-        ministream,
-        streams,
-    })
+    Some(streams)
 }
 
 #[cfg(test)]
