@@ -923,10 +923,15 @@ fn every_error_code_is_documented_with_its_status_where_it_can_happen() {
 
 /// The codes of the evidence check's `problemas` (inside `EVIDENCIA_RECHAZADA`).
 fn evidence_problem_codes() -> BTreeSet<String> {
-    let workbook = without_tests(&read("shared/evidence/src/workbook.rs"));
-    calls_of(&workbook, "Problem::new")
+    server_sources()
         .into_iter()
-        .filter_map(|p| call_args(&workbook, p).get(2).and_then(|a| code_literal(a)))
+        .filter(|(file, _)| file.starts_with("shared/evidence/src/workbook/"))
+        .flat_map(|(_, workbook)| {
+            calls_of(&workbook, "Problem::new")
+                .into_iter()
+                .filter_map(|p| call_args(&workbook, p).get(2).and_then(|a| code_literal(a)))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 

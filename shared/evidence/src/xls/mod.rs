@@ -188,3 +188,13 @@ impl Workbook {
     clippy::panic
 )]
 mod tests;
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+mod pictures_tests;

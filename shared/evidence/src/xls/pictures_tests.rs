@@ -1,5 +1,6 @@
 //! The pictures of the drawing store, of a sheet's drawing and of IMDATA records.
 
+use super::tests::{bof, number, rec, stream};
 use super::*;
 
 /// A drawing group holding one blip record of `typ`/`instance` with `len` data bytes,
@@ -251,7 +252,7 @@ fn drawing_shapes_show_the_store_pictures_they_name() {
 
 #[test]
 fn the_fixture_shows_its_picture_on_tab_three_only() {
-    let book = open(include_bytes!("../../../testdata/evidencias.xls")).expect("opens");
+    let book = open(include_bytes!("../../testdata/evidencias.xls")).expect("opens");
     for name in book.sheet_names() {
         let want: &[&str] = if name == "3 Pantallas" { &["png"] } else { &[] };
         assert_eq!(

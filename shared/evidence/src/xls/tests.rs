@@ -4,16 +4,14 @@ use super::*;
 use calamine::{CellErrorType, Data};
 use std::collections::BTreeMap;
 
-mod pictures;
-
-fn rec(typ: u16, data: &[u8]) -> Vec<u8> {
+pub(super) fn rec(typ: u16, data: &[u8]) -> Vec<u8> {
     let mut out = typ.to_le_bytes().to_vec();
     out.extend_from_slice(&(data.len() as u16).to_le_bytes());
     out.extend_from_slice(data);
     out
 }
 
-fn bof(dt: u16) -> Vec<u8> {
+pub(super) fn bof(dt: u16) -> Vec<u8> {
     let mut d = 0x0600u16.to_le_bytes().to_vec();
     d.extend_from_slice(&dt.to_le_bytes());
     d.extend_from_slice(&[0; 12]);
@@ -27,7 +25,7 @@ fn at(row: u16, col: u16) -> Vec<u8> {
     d
 }
 
-fn number(row: u16, col: u16, v: f64) -> Vec<u8> {
+pub(super) fn number(row: u16, col: u16, v: f64) -> Vec<u8> {
     let mut d = at(row, col);
     d.extend_from_slice(&v.to_le_bytes());
     rec(NUMBER, &d)
@@ -47,7 +45,7 @@ fn label_sst(row: u16, col: u16, index: u32) -> Vec<u8> {
 }
 
 /// Globals (BOF, `extra`, one BOUNDSHEET per sheet, EOF), then each sheet's substream.
-fn stream(extra: &[Vec<u8>], sheets: &[(&str, Vec<Vec<u8>>)]) -> Vec<u8> {
+pub(super) fn stream(extra: &[Vec<u8>], sheets: &[(&str, Vec<Vec<u8>>)]) -> Vec<u8> {
     let mut globals = bof(0x0005);
     for r in extra {
         globals.extend_from_slice(r);
@@ -88,7 +86,7 @@ fn cells(book: &Workbook, name: &str) -> BTreeMap<(u32, u32), Data> {
 #[test]
 fn the_fixture_reads_as_calamine_reads_it() {
     use calamine::Reader;
-    let bytes = include_bytes!("../../../testdata/evidencias.xls");
+    let bytes = include_bytes!("../../testdata/evidencias.xls");
     let ours = open(bytes).expect("the fixture opens");
     let mut theirs: calamine::Xls<_> =
         calamine::Xls::new(std::io::Cursor::new(&bytes[..])).expect("calamine opens it");
