@@ -232,6 +232,11 @@ fn main() {
         format!("{} bytes", generate(&set.id).package_zip().len())
     }));
 
+    print_table(rows);
+}
+
+/// The rows as the Markdown table of BENCHMARKS.md.
+fn print_table(rows: Vec<Row>) {
     println!("| operation | input | median ms | best ms | peak heap | allocations | outcome |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     for r in rows {

@@ -176,41 +176,7 @@ fn build(
     }
     if included(2) {
         let ws = wb.add_worksheet().set_name(TAB_NAMES[1])?;
-        results_header(ws, &bold)?;
-        let mut row = 1;
-        for tipo in [TipoCaso::Muestra, TipoCaso::Evaluacion] {
-            ws.write_string_with_format(row, 0, section_title(tipo), &bold)?;
-            row += 1;
-            for caso in set.casos.iter().filter(|c| c.tipo == tipo) {
-                let Some(calculo) = set.calculo(caso) else {
-                    continue;
-                };
-                let mut total = calculo.total;
-                if options.wrong_amount_case.as_deref() == Some(caso.id.as_str()) {
-                    total += 100;
-                }
-                ws.write_string(row, 0, &caso.id)?;
-                ws.write_string(row, 1, caso.tipo.as_str())?;
-                ws.write_number(row, 2, total as f64 / 100.0)?;
-                if tipo == TipoCaso::Muestra {
-                    let mut col = 3u16;
-                    for paso in &calculo.pasos {
-                        ws.write_string(row, col, format!("{}: {}", paso.bimestre, paso.detalle))?;
-                        col += 1;
-                    }
-                    ws.write_string(
-                        row,
-                        col,
-                        format!(
-                            "Seguro de daños: {} ; total {}",
-                            money::format(calculo.seguro_danos),
-                            money::format(total)
-                        ),
-                    )?;
-                }
-                row += 1;
-            }
-        }
+        results_rows(ws, set, options, &bold)?;
     }
     if included(3) {
         let ws = wb.add_worksheet().set_name(TAB_NAMES[2])?;
@@ -231,6 +197,51 @@ fn build(
         }
     }
     wb.save_to_buffer()
+}
+
+/// Tab 2 of a sample: the header, then each section's cases (muestras with their steps).
+fn results_rows(
+    ws: &mut Worksheet,
+    set: &TestSet,
+    options: &SampleOptions,
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    results_header(ws, bold)?;
+    let mut row = 1;
+    for tipo in [TipoCaso::Muestra, TipoCaso::Evaluacion] {
+        ws.write_string_with_format(row, 0, section_title(tipo), bold)?;
+        row += 1;
+        for caso in set.casos.iter().filter(|c| c.tipo == tipo) {
+            let Some(calculo) = set.calculo(caso) else {
+                continue;
+            };
+            let mut total = calculo.total;
+            if options.wrong_amount_case.as_deref() == Some(caso.id.as_str()) {
+                total += 100;
+            }
+            ws.write_string(row, 0, &caso.id)?;
+            ws.write_string(row, 1, caso.tipo.as_str())?;
+            ws.write_number(row, 2, total as f64 / 100.0)?;
+            if tipo == TipoCaso::Muestra {
+                let mut col = 3u16;
+                for paso in &calculo.pasos {
+                    ws.write_string(row, col, format!("{}: {}", paso.bimestre, paso.detalle))?;
+                    col += 1;
+                }
+                ws.write_string(
+                    row,
+                    col,
+                    format!(
+                        "Seguro de daños: {} ; total {}",
+                        money::format(calculo.seguro_danos),
+                        money::format(total)
+                    ),
+                )?;
+            }
+            row += 1;
+        }
+    }
+    Ok(())
 }
 
 /// The inner zip of tab 1 for the options.
