@@ -10,7 +10,7 @@
 //! panic (the lints below; every number parsed with `checked_*`, references bounded to Excel's
 //! 1,048,576 rows × 16,384 columns), allocates nothing from a declared count, and keeps shared
 //! strings within [`MAX_SHARED_STRINGS`] and [`MAX_SHARED_TEXT`]. Parts are streamed from the
-//! zip (whose directory `workbook::Package` judged first), never read whole.
+//! zip (whose directory `workbook::guard::Package` judged first), never read whole.
 //!
 //! What it reads, by local name (any namespace prefix, as Excel and LibreOffice write): the
 //! package relationships (`officeDocument` → the workbook part), the workbook's `sheet`
