@@ -19,7 +19,7 @@ use avisos_http::ApiError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Note, Workbook,
-    XlsxError,
+    Worksheet, XlsxError,
 };
 
 use crate::relation::{MOTIVO_CERTIFICACION_CANCELADA, Row};
@@ -96,57 +96,69 @@ pub fn xlsx(rows: &[Row], now: DateTime<Utc>) -> Result<Vec<u8>, ApiError> {
 
     for (i, r) in rows.iter().enumerate() {
         let row = u32::try_from(i + 1).map_err(|_| ApiError::internal("too many rows"))?;
-        let strings: [(u16, &str); 5] = [
-            (0, &r.no_caso),
-            (1, &r.rfc),
-            (2, &r.razon_social),
-            (3, r.servicio),
-            (7, r.estatus),
-        ];
-        for (col, value) in strings {
-            sheet
-                .write_string_with_format(row, col, value, &text)
-                .map_err(xlsx_error)?;
-        }
-        if let Some(m) = r
-            .motivo
-            .as_ref()
-            .filter(|m| m.codigo == MOTIVO_CERTIFICACION_CANCELADA)
-        {
-            let note = Note::new(&m.texto).add_author_prefix(false);
-            sheet.insert_note(row, 7, &note).map_err(xlsx_error)?;
-        }
-        sheet
-            .write_datetime_with_format(row, 4, excel_date(r.fecha_inicio_vigencia)?, &date)
-            .map_err(xlsx_error)?;
-        sheet
-            .write_datetime_with_format(row, 5, excel_date(r.fin_vigencia)?, &date)
-            .map_err(xlsx_error)?;
-        match r.fecha_cancelacion_anticipada {
-            Some(d) => sheet.write_datetime_with_format(row, 6, excel_date(d)?, &date),
-            None => sheet.write_blank(row, 6, &date),
-        }
-        .map_err(xlsx_error)?;
-        let folio_of = |path: &Option<String>| {
-            path.as_deref()
-                .and_then(|p| p.rsplit('/').next())
-                .unwrap_or("")
-                .to_string()
-        };
-        for (col, value) in [(8, folio_of(&r.acuse)), (9, folio_of(&r.acuse_cancelacion))] {
-            if value.is_empty() {
-                sheet.write_blank(row, col, &text)
-            } else {
-                sheet.write_string_with_format(row, col, value, &text)
-            }
-            .map_err(xlsx_error)?;
-        }
+        write_row(sheet, row, r, &text, &date)?;
     }
     let last_row = u32::try_from(rows.len()).map_err(|_| ApiError::internal("too many rows"))?;
     sheet
         .autofilter(0, 0, last_row, (COLUMNS.len() - 1) as u16)
         .map_err(xlsx_error)?;
     workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+/// One relation's row of the sheet (`row` counts from 1, below the header).
+fn write_row(
+    sheet: &mut Worksheet,
+    row: u32,
+    r: &Row,
+    text: &Format,
+    date: &Format,
+) -> Result<(), ApiError> {
+    let strings: [(u16, &str); 5] = [
+        (0, &r.no_caso),
+        (1, &r.rfc),
+        (2, &r.razon_social),
+        (3, r.servicio),
+        (7, r.estatus),
+    ];
+    for (col, value) in strings {
+        sheet
+            .write_string_with_format(row, col, value, text)
+            .map_err(xlsx_error)?;
+    }
+    if let Some(m) = r
+        .motivo
+        .as_ref()
+        .filter(|m| m.codigo == MOTIVO_CERTIFICACION_CANCELADA)
+    {
+        let note = Note::new(&m.texto).add_author_prefix(false);
+        sheet.insert_note(row, 7, &note).map_err(xlsx_error)?;
+    }
+    sheet
+        .write_datetime_with_format(row, 4, excel_date(r.fecha_inicio_vigencia)?, date)
+        .map_err(xlsx_error)?;
+    sheet
+        .write_datetime_with_format(row, 5, excel_date(r.fin_vigencia)?, date)
+        .map_err(xlsx_error)?;
+    match r.fecha_cancelacion_anticipada {
+        Some(d) => sheet.write_datetime_with_format(row, 6, excel_date(d)?, date),
+        None => sheet.write_blank(row, 6, date),
+    }
+    .map_err(xlsx_error)?;
+    let folio_of = |path: &Option<String>| {
+        path.as_deref()
+            .and_then(|p| p.rsplit('/').next())
+            .unwrap_or("")
+            .to_string()
+    };
+    for (col, value) in [(8, folio_of(&r.acuse)), (9, folio_of(&r.acuse_cancelacion))] {
+        if value.is_empty() {
+            sheet.write_blank(row, col, text)
+        } else {
+            sheet.write_string_with_format(row, col, value, text)
+        }
+        .map_err(xlsx_error)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

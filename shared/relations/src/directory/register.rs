@@ -1,0 +1,86 @@
+//! `REGISTRAR_DESARROLLADOR`: analysts set a developer's status directly, with an acuse.
+
+use avisos_acts::acuse::{self, Dato};
+use avisos_acts::seal::ServiceSeal;
+use avisos_acts::{VerifiedAct, folio};
+use avisos_http::ApiError;
+use avisos_kv::KeyValue;
+use chrono::{DateTime, Utc};
+
+use super::{CertStatus, Developer, set_status};
+use crate::text;
+
+/// Longest accepted razón social (SAT allows 254).
+pub const MAX_NAME_CHARS: usize = 254;
+
+/// The data of `REGISTRAR_DESARROLLADOR`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registration {
+    pub rfc: String,
+    pub razon_social: String,
+    pub estatus: CertStatus,
+}
+
+impl Registration {
+    /// From the act's fields `rfc_desarrollador`, `razon_social`, `estatus`.
+    pub fn parse(
+        rfc: &str,
+        razon_social: &str,
+        estatus: &str,
+        mode: avisos_acts::Mode,
+    ) -> Result<Registration, ApiError> {
+        let rfc = avisos_acts::act::validate_actor_rfc(rfc, mode)?;
+        let razon_social = text::clean_name(razon_social, MAX_NAME_CHARS).ok_or_else(|| {
+            ApiError::bad_request(
+                "RAZON_SOCIAL_INVALIDA",
+                format!(
+                    "La razón social es obligatoria, de hasta {MAX_NAME_CHARS} caracteres y sin caracteres de control."
+                ),
+            )
+        })?;
+        Ok(Registration {
+            rfc,
+            razon_social,
+            estatus: CertStatus::parse(estatus)?,
+        })
+    }
+}
+
+/// `REGISTRAR_DESARROLLADOR` (analysts): sets a developer's status, with its acuse.
+pub fn register(
+    kv: &dyn KeyValue,
+    seal: &ServiceSeal,
+    act: &VerifiedAct,
+    registration: &Registration,
+    now: DateTime<Utc>,
+) -> Result<avisos_acts::acuse::Receipt, ApiError> {
+    let folio = folio::allocate(kv)?;
+    let record = acuse::issue(
+        kv,
+        seal,
+        act,
+        &folio,
+        "Registro de Desarrollador Certificado",
+        vec![
+            Dato::new("RFC del desarrollador", &registration.rfc),
+            Dato::new("Razón social", &registration.razon_social),
+            Dato::new("Estatus", registration.estatus.texto()),
+        ],
+        now,
+    )?;
+    set_status(
+        kv,
+        Developer {
+            rfc: registration.rfc.clone(),
+            razon_social: registration.razon_social.clone(),
+            estatus: registration.estatus,
+            actualizado: record.fecha,
+            folio: folio.clone(),
+            registrado_por: record.rfc.clone(),
+            generacion: 0,
+            certificacion: None,
+            anterior: None,
+        },
+    )?;
+    Ok(avisos_acts::acuse::Receipt::of(&record))
+}
