@@ -530,20 +530,6 @@ fn inputs_are_validated_before_anything_is_written() {
     );
     assert!(kv.get("folio:secuencia").unwrap().is_none());
     assert_eq!(
-        check_upload_headers(Some("a.xls"), "text/plain")
-            .unwrap_err()
-            .status,
-        415
-    );
-    assert_eq!(
-        check_upload_headers(None, XLSX).unwrap_err().codigo,
-        "NOMBRE_ARCHIVO_REQUERIDO"
-    );
-    assert_eq!(
-        check_upload_headers(Some("C:\\x\\ev.xls"), "application/vnd.ms-excel").unwrap(),
-        "ev.xls"
-    );
-    assert_eq!(
         dictamen(
             &kv,
             "0500000001",
