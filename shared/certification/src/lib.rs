@@ -1,7 +1,7 @@
 //! Certificación para desarrolladores (seed 002): everything a payroll-software developer does in
 //! the tab «Certificación para desarrolladores», and what the institute's analyst does with it.
 //!
-//! - [`status`]: the state machine. Stored states `En espera de documentos` → `En análisis` →
+//! - [`status`]: the request's estatus. Stored states `En espera de documentos` → `En análisis` →
 //!   `Aprobado` → `Certificación autorizada`, `En análisis` → (inconsistencias) → `En espera de
 //!   documentos` with a new test set, `Cancelada` from any live state. **`Vencida` is computed on
 //!   read** when the developer's own deadline ([`record::Plazo`]) has passed; no job rewrites
@@ -65,7 +65,7 @@ pub mod view;
 pub mod workflow;
 
 pub use record::Certification;
-pub use status::{Estatus, Stored};
+pub use status::{Estatus, StoredEstatus};
 
 use avisos_acts::act::{ActSpec, SignedActRequest};
 use avisos_acts::config::ServiceConfig;

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::deadline::DIAS_ANALISIS;
 use crate::record::{Certification, Dictamen, Plazo, Resultado, Ronda, StoredEvidence};
-use crate::status::Stored;
+use crate::status::StoredEstatus;
 
 /// Who asks for a new request, as the act `SOLICITAR_CERTIFICACION` states it.
 #[derive(Debug, Clone)]
@@ -35,7 +35,7 @@ pub fn requested(
         nombre: who.nombre,
         razon_social: who.razon_social,
         correo: who.correo,
-        estatus: Stored::EnEspera,
+        estatus: StoredEstatus::EnEspera,
         solicitada: fecha,
         actualizada: fecha,
         rondas: vec![Ronda {
@@ -69,7 +69,7 @@ pub fn uploaded(
     now: DateTime<Utc>,
 ) -> Certification {
     let mut next = c.clone();
-    next.estatus = Stored::EnAnalisis;
+    next.estatus = StoredEstatus::EnAnalisis;
     next.actualizada = now;
     next.plazo = Some(Plazo::from(hoy, DIAS_ANALISIS));
     next.ronda_actual_mut().evidencia = Some(evidence);
@@ -92,11 +92,11 @@ pub fn dictaminated(
     next.ronda_actual_mut().dictamen = Some(dictamen);
     match resultado {
         Resultado::Aprobar => {
-            next.estatus = Stored::Aprobado;
+            next.estatus = StoredEstatus::Aprobado;
             next.plazo = None;
         }
         Resultado::Inconsistencias => {
-            next.estatus = Stored::EnEspera;
+            next.estatus = StoredEstatus::EnEspera;
             next.rondas.push(Ronda {
                 ronda: c.ronda_actual().ronda + 1,
                 semilla,
@@ -113,7 +113,7 @@ pub fn dictaminated(
 /// The developer signed the approval: `Certificación autorizada` (acuse `folio_acuse`).
 pub fn accepted(c: &Certification, folio_acuse: &str, now: DateTime<Utc>) -> Certification {
     let mut next = c.clone();
-    next.estatus = Stored::Autorizada;
+    next.estatus = StoredEstatus::Autorizada;
     next.actualizada = now;
     next.plazo = None;
     next.folio_aceptacion = Some(folio_acuse.to_string());
@@ -128,7 +128,7 @@ pub fn cancelled(
     now: DateTime<Utc>,
 ) -> Certification {
     let mut next = c.clone();
-    next.estatus = Stored::Cancelada;
+    next.estatus = StoredEstatus::Cancelada;
     next.actualizada = now;
     next.plazo = None;
     next.cancelada = Some(fecha);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::record::{Certification, Resultado};
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlazoView {
@@ -90,7 +90,7 @@ pub fn view(
 ) -> CertificationView {
     let today = crate::today(now);
     let estatus = c.estatus(cal, today);
-    let review = c.estatus == Stored::EnAnalisis;
+    let review = c.estatus == StoredEstatus::EnAnalisis;
     let plazo = c
         .plazo
         .as_ref()

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::{ACUSE_APROBACION, Done, calendar_of, emails, settle_quietly, status_index};
 use crate::notify;
 use crate::record;
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 use crate::today;
 use crate::transition;
 
@@ -28,7 +28,7 @@ pub fn accept(
 ) -> Result<Done, ApiError> {
     let folio = act.spec.field("folio").unwrap_or_default();
     let (c, raw) = crate::require_owner(kv, session, folio)?;
-    if c.estatus != Stored::Aprobado {
+    if c.estatus != StoredEstatus::Aprobado {
         settle_quietly(kv, &c);
         let cal = calendar_of(kv, &c)?;
         return Err(ApiError::new(
@@ -60,7 +60,7 @@ pub fn accept(
     // Before the commit: the tray entry, and the directory record naming this request, which
     // readers take for the one it replaces until the request says `autorizada` (grant last:
     // the record's swap is what opens access).
-    index::add(kv, &status_index(Stored::Autorizada), &[folio])?;
+    index::add(kv, &status_index(StoredEstatus::Autorizada), &[folio])?;
     directory::grant_pending(
         kv,
         &c.folio,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{ACUSE_CANCELACION, Done, calendar_of, emails, settle_quietly, status_index};
 use crate::notify;
 use crate::record;
-use crate::status::Stored;
+use crate::status::StoredEstatus;
 use crate::today;
 use crate::transition;
 
@@ -87,7 +87,7 @@ pub fn cancel(
     )?;
     let next = transition::cancelled(&c, &folio_acuse, acuse.fecha, now);
     let n = notify::enqueue(kv, emails::cancellation(&c, &folio_acuse), queue_mail, now)?;
-    index::add(kv, &status_index(Stored::Cancelada), &[folio])?;
+    index::add(kv, &status_index(StoredEstatus::Cancelada), &[folio])?;
     // The commit point: from here the request is cancelled, its developer out of the directory
     // (which follows this record) and its claim free (a cancelled holder does not count).
     record::swap(kv, &raw, &next)?;

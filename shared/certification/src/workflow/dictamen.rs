@@ -13,7 +13,7 @@ use super::{
 use crate::deadline::{self, DIAS_CORRECCION};
 use crate::notify;
 use crate::record::{self, Certification, Dictamen, Plazo, Resultado};
-use crate::status::Stored;
+use crate::status::StoredEstatus;
 use crate::today;
 use crate::transition;
 
@@ -30,7 +30,7 @@ pub fn dictaminar(
     let folio = act.spec.field("folio").unwrap_or_default();
     let (resultado, observaciones) = dictamen_fields(act)?;
     let (c, raw) = record::load_raw(kv, folio)?.ok_or_else(record::not_found)?;
-    if c.estatus != Stored::EnAnalisis {
+    if c.estatus != StoredEstatus::EnAnalisis {
         settle_quietly(kv, &c);
         let cal = calendar_of(kv, &c)?;
         return Err(ApiError::new(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{LIST_PAGE, MAX_LISTED, developer_index, status_index};
 use crate::deadline;
 use crate::record::{self, Certification};
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 use crate::today;
 use crate::view::{self, CertificationView, Viewer};
 
@@ -49,14 +49,14 @@ pub fn list(
     pagina: usize,
     now: DateTime<Utc>,
 ) -> Result<Tray, ApiError> {
-    let sources: Vec<Stored> = match estatus {
+    let sources: Vec<StoredEstatus> = match estatus {
         // Only the developer's own deadline expires a request (a late review stays `En análisis`).
-        Estatus::Vencida => vec![Stored::EnEspera],
-        Estatus::EnEspera => vec![Stored::EnEspera],
-        Estatus::EnAnalisis => vec![Stored::EnAnalisis],
-        Estatus::Aprobado => vec![Stored::Aprobado],
-        Estatus::Autorizada => vec![Stored::Autorizada],
-        Estatus::Cancelada => vec![Stored::Cancelada],
+        Estatus::Vencida => vec![StoredEstatus::EnEspera],
+        Estatus::EnEspera => vec![StoredEstatus::EnEspera],
+        Estatus::EnAnalisis => vec![StoredEstatus::EnAnalisis],
+        Estatus::Aprobado => vec![StoredEstatus::Aprobado],
+        Estatus::Autorizada => vec![StoredEstatus::Autorizada],
+        Estatus::Cancelada => vec![StoredEstatus::Cancelada],
     };
     let mut folios: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();

@@ -3,13 +3,13 @@
 //! record [`crate::transition`] builds. Every function receives the store, the clock (and the
 //! seal, randomness) from the component; see the crate documentation for the write order.
 //!
-//! - [`request`](mod@request): `SOLICITAR_CERTIFICACION`;
-//! - [`upload`](mod@upload): «Enviar archivo» and the stored workbook;
-//! - [`dictamen`]: `DICTAMINAR_CERTIFICACION`;
-//! - [`accept`](mod@accept): `ACEPTAR_APROBACION`;
-//! - [`cancel`](mod@cancel): `CANCELAR_CERTIFICACION` and the one-time acuse de cancelación;
-//! - [`listing`]: the developer's latest request and the analyst's tray;
-//! - [`emails`]: what each act writes to the developer.
+//! - `SOLICITAR_CERTIFICACION` in [`request`](mod@request);
+//! - «Enviar archivo» and the stored workbook in [`upload`](mod@upload);
+//! - `DICTAMINAR_CERTIFICACION` in [`dictamen`];
+//! - `ACEPTAR_APROBACION` in [`accept`](mod@accept);
+//! - `CANCELAR_CERTIFICACION` and the one-time acuse de cancelación in [`cancel`](mod@cancel);
+//! - the developer's latest request and the analyst's tray in [`listing`];
+//! - what each act writes to the developer in [`emails`].
 
 use avisos_acts::acuse::AcuseRecord;
 use avisos_calendar::Calendar;
@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use crate::deadline;
 use crate::notify::{self, Notification};
 use crate::record::{self, Certification};
-use crate::status::Stored;
+use crate::status::StoredEstatus;
 use crate::view::{self, CertificationView, Viewer};
 
 pub mod accept;
@@ -57,7 +57,7 @@ pub const ACUSE_DICTAMEN: &str = "Dictamen de Certificación";
 pub const ACUSE_APROBACION: &str = "Aprobación de Certificación";
 pub const ACUSE_CANCELACION: &str = "Acuse de Cancelación de Certificación";
 
-fn status_index(s: Stored) -> String {
+fn status_index(s: StoredEstatus) -> String {
     format!("certificaciones:estatus:{}", s.clave())
 }
 
@@ -136,13 +136,13 @@ impl Done {
 pub fn settle(kv: &dyn KeyValue, c: &Certification) -> Result<(), ApiError> {
     index::add(kv, &developer_index(&c.rfc), &[&c.folio])?;
     index::add(kv, &status_index(c.estatus), &[&c.folio])?;
-    for s in Stored::ALL.into_iter().filter(|s| *s != c.estatus) {
+    for s in StoredEstatus::ALL.into_iter().filter(|s| *s != c.estatus) {
         index::remove(kv, &status_index(s), &c.folio)?;
     }
-    if c.estatus == Stored::Autorizada {
+    if c.estatus == StoredEstatus::Autorizada {
         directory::confirm(kv, &c.rfc, &c.folio)?;
     }
-    if c.estatus == Stored::Cancelada {
+    if c.estatus == StoredEstatus::Cancelada {
         // Free the claim only if it still names this request.
         kv.compare_and_swap(&record::claim_key(&c.rfc), Some(c.folio.as_bytes()), b"")?;
         if let Some(fc) = &c.folio_cancelacion {

@@ -14,7 +14,7 @@ use super::{
 use crate::deadline::{self, DIAS_EVIDENCIA};
 use crate::notify;
 use crate::record::{self, Certification, Plazo};
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 use crate::today;
 use crate::transition::{self, Applicant};
 
@@ -160,7 +160,7 @@ fn commit(
     let pending = record::encode(&c)?;
     kv.set(&record::key(&folio), &pending)?;
     index::add(kv, &developer_index(&c.rfc), &[&folio])?;
-    index::add(kv, &status_index(Stored::EnEspera), &[&folio])?;
+    index::add(kv, &status_index(StoredEstatus::EnEspera), &[&folio])?;
     // The commit point.
     if !kv.compare_and_swap(claim, held, folio.as_bytes())? {
         // Another request of the same developer won the race.

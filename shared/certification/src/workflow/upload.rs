@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{calendar_of, settle_quietly, status_index};
 use crate::blob;
 use crate::record::{self, Certification, StoredEvidence};
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 use crate::today;
 use crate::transition;
 
@@ -69,7 +69,7 @@ pub fn upload(
     };
     let next = transition::uploaded(&c, stored, hoy, now);
     // Listed in the analysts' tray before the commit (the tray shows what the record says).
-    index::add(kv, &status_index(Stored::EnAnalisis), &[folio]).map_err(ApiError::from)?;
+    index::add(kv, &status_index(StoredEstatus::EnAnalisis), &[folio]).map_err(ApiError::from)?;
     match record::swap(kv, &raw, &next) {
         Ok(()) => {}
         Err(e) => {
