@@ -2,11 +2,24 @@
 
 use super::*;
 
+/// The whole state machine on one request, step by step: each step checks what it did and
+/// hands the next one what it needs.
 #[test]
 fn the_whole_state_machine() {
     let kv = MemoryKv::new();
     let t = t0();
-    let done = solicitar(&kv, DEV, t).unwrap();
+    let folio = requested_and_rejected(&kv, t);
+    uploaded_with_inconsistencies(&kv, &folio, t);
+    let later = t + Duration::days(1);
+    approved_and_accepted(&kv, &folio, later);
+    cancelled_once(&kv, &folio, later);
+}
+
+/// A request, the second one refused, a rejected workbook that changes nothing, and someone
+/// else's folio that looks missing.
+fn requested_and_rejected(kv: &MemoryKv, t: DateTime<Utc>) -> String {
+    let kv: &dyn KeyValue = kv;
+    let done = solicitar(kv, DEV, t).unwrap();
     let folio = done.certification.folio.clone();
     assert_eq!(done.certification.estatus, StoredEstatus::EnEspera);
     assert_eq!(done.notifications[0].evento, Evento::SetDePruebas);
@@ -14,62 +27,68 @@ fn the_whole_state_machine() {
         done.acuse.terminos.is_some(),
         "the responsiva carries the terms"
     );
-    let zip = test_set_attachment(&kv, &done.notifications[0]).expect("the set travels attached");
+    let zip = test_set_attachment(kv, &done.notifications[0]).expect("the set travels attached");
     assert_eq!(
         zip.contenido,
         avisos_evidence::generate(&done.certification.test_set_id()).package_zip()
     );
     assert_eq!(
-        solicitar(&kv, DEV, t).unwrap_err().codigo,
+        solicitar(kv, DEV, t).unwrap_err().codigo,
         "CERTIFICACION_EN_CURSO"
     );
 
     // A rejected workbook changes nothing.
     let before = kv.get(&record::key(&folio)).unwrap();
     let bad = workbook(
-        &kv,
+        kv,
         &folio,
         &SampleOptions {
             omit_tab: Some(2),
             ..Default::default()
         },
     );
-    match subir(&kv, DEV, &folio, &bad, t) {
+    match subir(kv, DEV, &folio, &bad, t) {
         Err(UploadError::Rejected(r)) => assert!(r.problems.iter().any(|p| p.pestana == 2)),
         other => panic!("expected a rejection, got {other:?}"),
     }
     assert_eq!(kv.get(&record::key(&folio)).unwrap(), before);
     // Someone else's folio looks missing.
-    match subir(&kv, DEV_2, &folio, &bad, t) {
+    match subir(kv, DEV_2, &folio, &bad, t) {
         Err(UploadError::Api(e)) => assert_eq!(e.codigo, "CERTIFICACION_NO_ENCONTRADA"),
         other => panic!("{other:?}"),
     }
+    folio
+}
 
+/// Accepted with a wrong amount (graded, «En análisis»), then inconsistencias: a new round.
+fn uploaded_with_inconsistencies(kv: &MemoryKv, folio: &str, t: DateTime<Utc>) {
+    let kv: &dyn KeyValue = kv;
+    let folio = folio.to_string();
     // Accepted with a wrong amount: graded, «En análisis».
     let first_case =
-        avisos_evidence::generate(&record::load(&kv, &folio).unwrap().unwrap().test_set_id()).casos
+        avisos_evidence::generate(&record::load(kv, &folio).unwrap().unwrap().test_set_id()).casos
             [0]
         .id
         .clone();
     let wb = workbook(
-        &kv,
+        kv,
         &folio,
         &SampleOptions {
             wrong_amount_case: Some(first_case),
             ..Default::default()
         },
     );
-    let c = subir(&kv, DEV, &folio, &wb, t).unwrap();
+    let c = subir(kv, DEV, &folio, &wb, t).unwrap();
     assert_eq!(c.estatus, StoredEstatus::EnAnalisis);
     let e = c.ronda_actual().evidencia.clone().unwrap();
     assert_eq!(e.calificacion.correctos + 1, e.calificacion.total);
-    assert_eq!(stored_workbook(&kv, &c, None).unwrap().1, wb);
+    assert_eq!(stored_workbook(kv, &c, None).unwrap().1, wb);
     assert_eq!(
-        list(&kv, Estatus::EnAnalisis, 1, t).unwrap().solicitudes[0].folio,
+        list(kv, Estatus::EnAnalisis, 1, t).unwrap().solicitudes[0].folio,
         folio
     );
     assert!(
-        list(&kv, Estatus::EnEspera, 1, t)
+        list(kv, Estatus::EnEspera, 1, t)
             .unwrap()
             .solicitudes
             .is_empty()
@@ -77,12 +96,12 @@ fn the_whole_state_machine() {
 
     // Inconsistencias: a new round with 10 business days.
     assert_eq!(
-        dictamen(&kv, &folio, "inconsistencias", "", t)
+        dictamen(kv, &folio, "inconsistencias", "", t)
             .unwrap_err()
             .codigo,
         "OBSERVACIONES_REQUERIDAS"
     );
-    let d = dictamen(&kv, &folio, "inconsistencias", "Revisa el caso 1.", t).unwrap();
+    let d = dictamen(kv, &folio, "inconsistencias", "Revisa el caso 1.", t).unwrap();
     assert_eq!(d.certification.estatus, StoredEstatus::EnEspera);
     assert_eq!(d.certification.rondas.len(), 2);
     assert_eq!(
@@ -92,21 +111,24 @@ fn the_whole_state_machine() {
     assert_eq!(d.notifications[0].evento, Evento::Inconsistencias);
     assert!(d.notifications[0].texto.contains("Revisa el caso 1."));
     assert_ne!(d.certification.test_set_id(), c.test_set_id());
+}
 
-    // Correct evidence for round 2, approval, acceptance → directory.
-    let later = t + Duration::days(1);
-    let wb = workbook(&kv, &folio, &SampleOptions::default());
-    subir(&kv, DEV, &folio, &wb, later).unwrap();
-    let d = dictamen(&kv, &folio, "aprobar", "", later).unwrap();
+/// Correct evidence for round 2, approval, acceptance → directory.
+fn approved_and_accepted(kv: &MemoryKv, folio: &str, later: DateTime<Utc>) {
+    let kv: &dyn KeyValue = kv;
+    let folio = folio.to_string();
+    let wb = workbook(kv, &folio, &SampleOptions::default());
+    subir(kv, DEV, &folio, &wb, later).unwrap();
+    let d = dictamen(kv, &folio, "aprobar", "", later).unwrap();
     assert_eq!(d.certification.estatus, StoredEstatus::Aprobado);
     assert_eq!(d.notifications[0].evento, Evento::Aprobacion);
     assert!(
-        directory::load(&kv, DEV).unwrap().is_none(),
+        directory::load(kv, DEV).unwrap().is_none(),
         "not listed before signing"
     );
     let s = session(DEV, Role::Desarrollador);
     let a = accept(
-        &kv,
+        kv,
         &seal(),
         &s,
         &folio_act(
@@ -127,25 +149,30 @@ fn the_whole_state_machine() {
         a.notifications[0].acto.as_deref(),
         Some(a.acuse.folio.as_str())
     );
-    assert!(notify::confirmed(&kv, &a.notifications[0]).unwrap());
+    assert!(notify::confirmed(kv, &a.notifications[0]).unwrap());
     assert!(
-        notify::queued(&kv, 10)
+        notify::queued(kv, 10)
             .unwrap()
             .contains(&a.notifications[0].id)
     );
-    let d = directory::load(&kv, DEV).unwrap().unwrap();
+    let d = directory::load(kv, DEV).unwrap().unwrap();
     assert_eq!(
         (d.estatus, d.folio.as_str()),
         (CertStatus::Autorizada, a.acuse.folio.as_str())
     );
     assert_eq!(
-        solicitar(&kv, DEV, later).unwrap_err().codigo,
+        solicitar(kv, DEV, later).unwrap_err().codigo,
         "CERTIFICACION_EN_CURSO"
     );
+}
 
-    // Cancellation: out of the directory, claim free, acuse handed over once.
+/// Cancellation: out of the directory, claim free, acuse handed over once; a new request.
+fn cancelled_once(kv: &MemoryKv, folio: &str, later: DateTime<Utc>) {
+    let kv: &dyn KeyValue = kv;
+    let folio = folio.to_string();
+    let s = session(DEV, Role::Desarrollador);
     let c = cancel(
-        &kv,
+        kv,
         &seal(),
         &s,
         &folio_act(
@@ -161,7 +188,7 @@ fn the_whole_state_machine() {
     .unwrap();
     assert_eq!(c.certification.estatus, StoredEstatus::Cancelada);
     assert_eq!(
-        directory::load(&kv, DEV).unwrap().unwrap().estatus,
+        directory::load(kv, DEV).unwrap().unwrap().estatus,
         CertStatus::Cancelada
     );
     assert!(
@@ -172,32 +199,32 @@ fn the_whole_state_machine() {
     let mut other_session = s.clone();
     other_session.sid = "otra".into();
     assert_eq!(
-        take_cancellation_receipt(&kv, &other_session, &folio, "tok")
+        take_cancellation_receipt(kv, &other_session, &folio, "tok")
             .unwrap_err()
             .codigo,
         "ACUSE_NO_ENCONTRADO"
     );
     assert_eq!(
-        take_cancellation_receipt(&kv, &s, &folio, "mal")
+        take_cancellation_receipt(kv, &s, &folio, "mal")
             .unwrap_err()
             .codigo,
         "ACUSE_NO_ENCONTRADO"
     );
     assert_eq!(
-        take_cancellation_receipt(&kv, &s, &folio, "tok")
+        take_cancellation_receipt(kv, &s, &folio, "tok")
             .unwrap()
             .folio,
         c.acuse.folio
     );
     assert_eq!(
-        take_cancellation_receipt(&kv, &s, &folio, "tok")
+        take_cancellation_receipt(kv, &s, &folio, "tok")
             .unwrap_err()
             .status,
         410
     );
     assert_eq!(
         cancel(
-            &kv,
+            kv,
             &seal(),
             &s,
             &folio_act(
@@ -215,15 +242,15 @@ fn the_whole_state_machine() {
         "CERTIFICACION_NO_VIGENTE"
     );
     assert_eq!(
-        list(&kv, Estatus::Cancelada, 1, later)
+        list(kv, Estatus::Cancelada, 1, later)
             .unwrap()
             .solicitudes
             .len(),
         1
     );
-    let again = solicitar(&kv, DEV, later).unwrap();
+    let again = solicitar(kv, DEV, later).unwrap();
     assert_ne!(again.certification.folio, folio);
-    assert_eq!(current(&kv, &s).unwrap().folio, again.certification.folio);
+    assert_eq!(current(kv, &s).unwrap().folio, again.certification.folio);
 }
 
 #[test]
