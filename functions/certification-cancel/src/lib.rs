@@ -5,9 +5,10 @@
 use avisos_acts::act::actions;
 use avisos_acts::terms::TermsId;
 use avisos_certification::ActSigner;
+use avisos_certification::answer::AVISO_CANCELACION;
 use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
-use avisos_certification::workflow::{self, AVISO_CANCELACION, FOLIO_FIELDS};
+use avisos_certification::workflow::{self, FOLIO_FIELDS};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, SignedAct};
 use avisos_spin::optional_variable;

@@ -1,7 +1,7 @@
 //! Certificación para desarrolladores (seed 002): everything a payroll-software developer does in
 //! the tab «Certificación para desarrolladores», and what the institute's analyst does with it.
 //!
-//! - [`status`]: the state machine. Stored states `En espera de documentos` → `En análisis` →
+//! - [`status`]: the request's estatus. Stored states `En espera de documentos` → `En análisis` →
 //!   `Aprobado` → `Certificación autorizada`, `En análisis` → (inconsistencias) → `En espera de
 //!   documentos` with a new test set, `Cancelada` from any live state. **`Vencida` is computed on
 //!   read** when the developer's own deadline ([`record::Plazo`]) has passed; no job rewrites
@@ -12,13 +12,16 @@
 //!   `avisos-calendar`, plus the days the institute declares non-working,
 //!   stored per year and editable by analysts. Deadlines are recomputed on every read from where
 //!   they started, so a day declared later moves every running deadline.
+//! - [`transition`]: the state machine on records, pure: the record each act commits.
 //! - [`workflow`]: the acts (`SOLICITAR_CERTIFICACION`, `DICTAMINAR_CERTIFICACION`,
-//!   `ACEPTAR_APROBACION`, `CANCELAR_CERTIFICACION`) and the evidence upload.
+//!   `ACEPTAR_APROBACION`, `CANCELAR_CERTIFICACION`) and the evidence upload: their checks and
+//!   write order, and the e-mails they write.
 //! - [`blob`]: the uploaded workbook, in chunks of at most [`blob::CHUNK_BYTES`].
 //! - [`notify`]: the outbox of e-mails (set de pruebas, inconsistencias, aprobación, cancelación):
 //!   every notification is stored for the recipient's portal inbox and, when a mail API is
 //!   configured, sent through it; its `estado` records the outcome (no silent drop).
-//! - [`view`]: the JSON the developer and the analyst see.
+//! - [`view`]: the JSON the developer and the analyst see of a request; [`answer`]: the other
+//!   bodies the endpoints answer (an act's, a rejected workbook's).
 //!
 //! Nothing here knows about Spin: time, randomness, storage and outbound sending are parameters.
 //!
@@ -51,16 +54,18 @@
 //! an act refused because the record is already past it runs again. A failure before the commit
 //! leaves a sealed acuse no record names (evidence of a signed request that took no effect).
 
+pub mod answer;
 pub mod blob;
 pub mod deadline;
 pub mod notify;
 pub mod record;
 pub mod status;
+pub mod transition;
 pub mod view;
 pub mod workflow;
 
 pub use record::Certification;
-pub use status::{Estatus, Stored};
+pub use status::{Estatus, StoredEstatus};
 
 use avisos_acts::act::{ActSpec, SignedActRequest};
 use avisos_acts::config::ServiceConfig;

@@ -7,7 +7,7 @@ use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 
 /// A deadline: `dias` business days after `desde` (which is not counted).
 ///
@@ -125,7 +125,7 @@ pub struct Certification {
     pub nombre: String,
     pub razon_social: String,
     pub correo: String,
-    pub estatus: Stored,
+    pub estatus: StoredEstatus,
     pub solicitada: DateTime<Utc>,
     pub actualizada: DateTime<Utc>,
     /// Rounds, oldest first; the last is the current test set.
@@ -176,7 +176,7 @@ impl Certification {
     /// the analyst as late, never held against the developer.
     pub fn dias_de_atraso(&self, cal: &Calendar, today: NaiveDate) -> u32 {
         match (&self.estatus, &self.plazo) {
-            (Stored::EnAnalisis, Some(p)) => p.dias_de_atraso(cal, today),
+            (StoredEstatus::EnAnalisis, Some(p)) => p.dias_de_atraso(cal, today),
             _ => 0,
         }
     }

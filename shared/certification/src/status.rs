@@ -1,10 +1,17 @@
-//! The states of a request: what is stored, and what is shown (stored + the clock).
+//! The status of a request (the guides' «estatus»): what is stored, and what is shown (stored +
+//! the clock).
+//!
+//! One concept, one word: the request's status is its `estatus` everywhere in this crate.
+//! [`Estatus`] is the status as shown (what the guides list, `Vencida` included);
+//! [`StoredEstatus`] is its stored form (the record's `estatus` field and the key of its index).
+//! The directory's copy of a developer's status, `avisos_relations::directory::CertStatus`, lives
+//! in avisos-relations.
 
 use serde::{Deserialize, Serialize};
 
-/// What the record stores. `Vencida` is never stored: see [`Estatus`].
+/// The request's estatus as the record stores it. `Vencida` is never stored: see [`Estatus`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Stored {
+pub enum StoredEstatus {
     #[serde(rename = "en-espera")]
     EnEspera,
     #[serde(rename = "en-analisis")]
@@ -17,40 +24,40 @@ pub enum Stored {
     Cancelada,
 }
 
-impl Stored {
-    pub const ALL: [Stored; 5] = [
-        Stored::EnEspera,
-        Stored::EnAnalisis,
-        Stored::Aprobado,
-        Stored::Autorizada,
-        Stored::Cancelada,
+impl StoredEstatus {
+    pub const ALL: [StoredEstatus; 5] = [
+        StoredEstatus::EnEspera,
+        StoredEstatus::EnAnalisis,
+        StoredEstatus::Aprobado,
+        StoredEstatus::Autorizada,
+        StoredEstatus::Cancelada,
     ];
 
     /// The key segment of its index (and the `estatus` query value).
     pub fn clave(self) -> &'static str {
         match self {
-            Stored::EnEspera => "en-espera",
-            Stored::EnAnalisis => "en-analisis",
-            Stored::Aprobado => "aprobado",
-            Stored::Autorizada => "autorizada",
-            Stored::Cancelada => "cancelada",
+            StoredEstatus::EnEspera => "en-espera",
+            StoredEstatus::EnAnalisis => "en-analisis",
+            StoredEstatus::Aprobado => "aprobado",
+            StoredEstatus::Autorizada => "autorizada",
+            StoredEstatus::Cancelada => "cancelada",
         }
     }
 
     /// Whether a deadline runs in this state: the developer's (upload) or the institute's
     /// (review).
     pub fn has_deadline(self) -> bool {
-        matches!(self, Stored::EnEspera | Stored::EnAnalisis)
+        matches!(self, StoredEstatus::EnEspera | StoredEstatus::EnAnalisis)
     }
 
     /// Whether a passed deadline makes it `Vencida`: only the developer's own. A review that
     /// runs late is the institute's delay (shown to the analyst as late), never the developer's.
     pub fn can_expire(self) -> bool {
-        self == Stored::EnEspera
+        self == StoredEstatus::EnEspera
     }
 }
 
-/// The status as shown: the stored one, or `Vencida` when its deadline has passed.
+/// The request's estatus as shown: the stored one, or `Vencida` when its deadline has passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Estatus {
     #[serde(rename = "En espera de documentos")]
@@ -78,14 +85,14 @@ impl Estatus {
         Estatus::Vencida,
     ];
 
-    pub fn from_stored(s: Stored, expired: bool) -> Estatus {
+    pub fn from_stored(s: StoredEstatus, expired: bool) -> Estatus {
         match s {
             _ if expired && s.can_expire() => Estatus::Vencida,
-            Stored::EnEspera => Estatus::EnEspera,
-            Stored::EnAnalisis => Estatus::EnAnalisis,
-            Stored::Aprobado => Estatus::Aprobado,
-            Stored::Autorizada => Estatus::Autorizada,
-            Stored::Cancelada => Estatus::Cancelada,
+            StoredEstatus::EnEspera => Estatus::EnEspera,
+            StoredEstatus::EnAnalisis => Estatus::EnAnalisis,
+            StoredEstatus::Aprobado => Estatus::Aprobado,
+            StoredEstatus::Autorizada => Estatus::Autorizada,
+            StoredEstatus::Cancelada => Estatus::Cancelada,
         }
     }
 
@@ -140,25 +147,25 @@ mod tests {
     #[test]
     fn vencida_only_where_a_deadline_runs() {
         assert_eq!(
-            Estatus::from_stored(Stored::EnEspera, true),
+            Estatus::from_stored(StoredEstatus::EnEspera, true),
             Estatus::Vencida
         );
         // A late review is the institute's: never `Vencida`.
         assert_eq!(
-            Estatus::from_stored(Stored::EnAnalisis, true),
+            Estatus::from_stored(StoredEstatus::EnAnalisis, true),
             Estatus::EnAnalisis
         );
         assert_eq!(
-            Estatus::from_stored(Stored::Aprobado, true),
+            Estatus::from_stored(StoredEstatus::Aprobado, true),
             Estatus::Aprobado
         );
         assert_eq!(
-            Estatus::from_stored(Stored::Cancelada, true),
+            Estatus::from_stored(StoredEstatus::Cancelada, true),
             Estatus::Cancelada
         );
         assert!(!Estatus::Vencida.is_live());
         assert!(Estatus::Autorizada.is_live());
-        for s in Stored::ALL {
+        for s in StoredEstatus::ALL {
             let e = Estatus::from_stored(s, false);
             assert_eq!(e.clave(), s.clave());
             assert_eq!(Estatus::parse_clave(e.clave()), Some(e));

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::record::{Certification, Resultado};
-use crate::status::{Estatus, Stored};
+use crate::status::{Estatus, StoredEstatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlazoView {
@@ -82,6 +82,7 @@ pub enum Viewer {
     Analista,
 }
 
+/// The request `c` as `who` sees it at `now`.
 pub fn view(
     c: &Certification,
     cal: &Calendar,
@@ -90,9 +91,50 @@ pub fn view(
 ) -> CertificationView {
     let today = crate::today(now);
     let estatus = c.estatus(cal, today);
-    let review = c.estatus == Stored::EnAnalisis;
-    let plazo = c
-        .plazo
+    let plazo = plazo_view(c, cal, today);
+    let vence = plazo
+        .as_ref()
+        .map(|p| p.vence_texto.clone())
+        .unwrap_or_default();
+    let dias_de_atraso = c.dias_de_atraso(cal, today);
+    let (siguiente_paso, acciones) = next_step(estatus, plazo.as_ref(), &vence, dias_de_atraso);
+    let fecha = crate::today(c.solicitada);
+    CertificationView {
+        folio: c.folio.clone(),
+        rfc: c.rfc.clone(),
+        razon_social: c.razon_social.clone(),
+        correo: c.correo.clone(),
+        estatus: estatus.texto(),
+        clave_estatus: estatus.clave(),
+        fecha,
+        fecha_texto: crate::fecha_guia(fecha),
+        ronda: c.ronda_actual().ronda,
+        plazo,
+        observaciones: observaciones(c),
+        siguiente_paso,
+        acciones,
+        atrasada: dias_de_atraso > 0,
+        dias_de_atraso,
+        set_de_pruebas: estatus
+            .is_live()
+            .then(|| format!("/api/v1/certificaciones/{}/set-de-pruebas", c.folio)),
+        responsiva: format!(
+            "/api/v1/acuses/{}",
+            c.folio_aceptacion.as_deref().unwrap_or(&c.folio)
+        ),
+        responsiva_solicitud: format!("/api/v1/acuses/{}", c.folio),
+        responsiva_aprobacion: c
+            .folio_aceptacion
+            .as_ref()
+            .map(|f| format!("/api/v1/acuses/{f}")),
+        evidencia: evidencia_view(c, who),
+    }
+}
+
+/// The deadline running in the current state, in words too.
+fn plazo_view(c: &Certification, cal: &Calendar, today: NaiveDate) -> Option<PlazoView> {
+    let review = c.estatus == StoredEstatus::EnAnalisis;
+    c.plazo
         .as_ref()
         .filter(|_| c.estatus.has_deadline())
         .map(|p| {
@@ -123,15 +165,19 @@ pub fn view(
                     None => format!("{de} (aún no entregado)"),
                 },
             }
-        });
-    let vence = plazo
-        .as_ref()
-        .map(|p| p.vence_texto.clone())
-        .unwrap_or_default();
-    let dias_de_atraso = c.dias_de_atraso(cal, today);
-    let (siguiente_paso, acciones): (String, Vec<&'static str>) = match estatus {
+        })
+}
+
+/// What the developer does next, and the actions the page offers.
+fn next_step(
+    estatus: Estatus,
+    plazo: Option<&PlazoView>,
+    vence: &str,
+    dias_de_atraso: u32,
+) -> (String, Vec<&'static str>) {
+    match estatus {
         Estatus::EnEspera => (
-            match plazo.as_ref().filter(|p| p.iniciado) {
+            match plazo.filter(|p| p.iniciado) {
                 Some(_) => format!(
                     "Descarga el set de pruebas, impleméntalo en tu sistema de control de nómina y envía el archivo .xls con los resultados (máximo 5 MB) a más tardar el {vence}."
                 ),
@@ -167,9 +213,12 @@ pub fn view(
             format!("El plazo venció el {vence}. Para certificarte tendrás que realizar una nueva solicitud."),
             vec!["solicitar"],
         ),
-    };
-    let observaciones = c
-        .rondas
+    }
+}
+
+/// The inconsistencies of every round, oldest first.
+fn observaciones(c: &Certification) -> Vec<Observacion> {
+    c.rondas
         .iter()
         .filter_map(|r| {
             let d = r.dictamen.as_ref()?;
@@ -179,9 +228,12 @@ pub fn view(
                 texto: d.observaciones.clone(),
             })
         })
-        .collect();
-    let evidencia = c
-        .rondas
+        .collect()
+}
+
+/// The last accepted workbook (its grading for analysts only).
+fn evidencia_view(c: &Certification, who: Viewer) -> Option<EvidenciaView> {
+    c.rondas
         .iter()
         .rev()
         .find_map(|r| r.evidencia.as_ref().map(|e| (r.ronda, e)))
@@ -194,36 +246,5 @@ pub fn view(
             resumen: serde_json::to_value(&e.resumen).unwrap_or(Value::Null),
             calificacion: (who == Viewer::Analista)
                 .then(|| serde_json::to_value(&e.calificacion).unwrap_or(Value::Null)),
-        });
-    let fecha = crate::today(c.solicitada);
-    CertificationView {
-        folio: c.folio.clone(),
-        rfc: c.rfc.clone(),
-        razon_social: c.razon_social.clone(),
-        correo: c.correo.clone(),
-        estatus: estatus.texto(),
-        clave_estatus: estatus.clave(),
-        fecha,
-        fecha_texto: crate::fecha_guia(fecha),
-        ronda: c.ronda_actual().ronda,
-        plazo,
-        observaciones,
-        siguiente_paso,
-        acciones,
-        atrasada: dias_de_atraso > 0,
-        dias_de_atraso,
-        set_de_pruebas: estatus
-            .is_live()
-            .then(|| format!("/api/v1/certificaciones/{}/set-de-pruebas", c.folio)),
-        responsiva: format!(
-            "/api/v1/acuses/{}",
-            c.folio_aceptacion.as_deref().unwrap_or(&c.folio)
-        ),
-        responsiva_solicitud: format!("/api/v1/acuses/{}", c.folio),
-        responsiva_aprobacion: c
-            .folio_aceptacion
-            .as_ref()
-            .map(|f| format!("/api/v1/acuses/{f}")),
-        evidencia,
-    }
+        })
 }
