@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::acceso::{self, Refusal};
-use crate::aviso::{self, Aviso, TipoAviso};
+use crate::aviso::{self, Aviso, Nrp, TipoAviso};
 use crate::bimestre;
 use crate::bitacora::{self, Filtros};
 use crate::store::{self, RowFilter};
@@ -112,11 +112,8 @@ pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consu
         }
     };
     let nrp = match req.nrp.map(|n| n.trim().to_uppercase()) {
-        Some(n) if !aviso::nrp_is_well_formed(&n) => {
-            return Err(bad(
-                "NRP_INVALIDO",
-                "El NRP (registro patronal) debe tener 11 caracteres: una letra o dígito y 10 dígitos.",
-            ));
+        Some(n) if !Nrp::is_well_formed(&n) => {
+            return Err(bad("NRP_INVALIDO", Nrp::RULE));
         }
         n => n,
     };

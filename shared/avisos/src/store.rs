@@ -22,7 +22,7 @@ use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aviso::Aviso;
+use crate::aviso::{Aviso, FolioAviso};
 use crate::bimestre::Bimestre;
 
 /// Avisos per page: a page stays around 200 KB of JSON.
@@ -111,7 +111,7 @@ pub struct Merge {
 /// Merges `incoming` (valid, folios unique within the batch) into the employer's current avisos
 /// (all of them: a folio is unique per employer whatever its date, and may move bimester).
 pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
-    let mut by_folio: HashMap<String, Aviso> = current
+    let mut by_folio: HashMap<FolioAviso, Aviso> = current
         .into_iter()
         .map(|a| (a.folio_aviso.clone(), a))
         .collect();
@@ -137,7 +137,7 @@ pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
     let mut nrps: Vec<String> = Vec::new();
     let total = by_folio.len();
     for a in by_folio.into_values() {
-        nrps.push(a.nrp.clone());
+        nrps.push(a.nrp.to_string());
         if let Some(v) = rewrite.get_mut(&Bimestre::of(a.fecha_aviso)) {
             v.push(a);
         }
@@ -272,9 +272,9 @@ impl RowFilter {
     }
 
     fn accepts(&self, a: &Aviso) -> bool {
-        self.nrp.as_ref().is_none_or(|n| *n == a.nrp)
+        self.nrp.as_ref().is_none_or(|n| n == a.nrp.as_str())
             && self.tipo_aviso.is_none_or(|t| t == a.tipo_aviso)
-            && self.nss.as_ref().is_none_or(|n| *n == a.nss)
+            && self.nss.as_ref().is_none_or(|n| n == a.nss.as_str())
     }
 }
 
@@ -450,7 +450,7 @@ mod tests {
 
         let nss = all[1234].nss.clone();
         let f = RowFilter {
-            nss: Some(nss.clone()),
+            nss: Some(nss.to_string()),
             ..Default::default()
         };
         let s = query(&kv, &index, d0(), "2026-12-31".parse().unwrap(), &f, 0, 10).unwrap();
