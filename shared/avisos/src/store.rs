@@ -172,6 +172,34 @@ fn concurrent() -> ApiError {
     )
 }
 
+/// Writes the rewritten bimesters' pages of generation `generation`, noting each key in
+/// `written` as soon as it is set (so a failure can delete them) and its reference in `fresh`.
+fn write_pages(
+    kv: &dyn KeyValue,
+    patron: &str,
+    generation: i64,
+    rewrite: &BTreeMap<Bimestre, Vec<Aviso>>,
+    written: &mut Vec<String>,
+    fresh: &mut BTreeMap<Bimestre, Vec<PageRef>>,
+) -> Result<(), ApiError> {
+    for (b, avisos) in rewrite {
+        let refs = fresh.entry(*b).or_default();
+        for (k, chunk) in avisos.chunks(PAGE_SIZE).enumerate() {
+            let clave = page_key(patron, generation, *b, k);
+            kv.set_json(&clave, chunk)?;
+            written.push(clave.clone());
+            refs.push(PageRef {
+                clave,
+                bimestre: *b,
+                n: chunk.len(),
+                desde: chunk[0].fecha_aviso,
+                hasta: chunk[chunk.len() - 1].fecha_aviso,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Writes the pages of a merge and swaps the index (see the module docs). `before` is the index
 /// exactly as read when the merge was computed.
 pub fn commit(
@@ -188,24 +216,14 @@ pub fn commit(
     let generation = kv.increment(&generation_key(patron), 1)?;
     let mut written: Vec<String> = Vec::new();
     let mut fresh: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
-    let result = (|| -> Result<(), ApiError> {
-        for (b, avisos) in &merge.rewrite {
-            let refs = fresh.entry(*b).or_default();
-            for (k, chunk) in avisos.chunks(PAGE_SIZE).enumerate() {
-                let clave = page_key(patron, generation, *b, k);
-                kv.set_json(&clave, chunk)?;
-                written.push(clave.clone());
-                refs.push(PageRef {
-                    clave,
-                    bimestre: *b,
-                    n: chunk.len(),
-                    desde: chunk[0].fecha_aviso,
-                    hasta: chunk[chunk.len() - 1].fecha_aviso,
-                });
-            }
-        }
-        Ok(())
-    })();
+    let result = write_pages(
+        kv,
+        patron,
+        generation,
+        &merge.rewrite,
+        &mut written,
+        &mut fresh,
+    );
     let rollback = |written: &[String]| {
         for k in written {
             let _ = kv.delete(k);
