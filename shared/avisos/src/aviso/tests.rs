@@ -105,3 +105,72 @@ fn identifiers_are_normalised_and_dates_ordered() {
     got.sort();
     assert_eq!(got, ["fecha_inicio_descuento", "rfc_trabajador"]);
 }
+
+/// One refusal per check of each field's `parse`, with its exact message.
+#[test]
+fn each_field_parse_refuses_with_its_message() {
+    let err = |r: Result<(), String>| r.unwrap_err();
+    let ok = |r: Result<(), String>| r.unwrap();
+    assert_eq!(err(Nrp::parse("Y54").map(drop)), Nrp::RULE);
+    assert_eq!(err(Nrp::parse("-5412345106").map(drop)), Nrp::RULE);
+    assert_eq!(err(Nrp::parse("Y541234510A").map(drop)), Nrp::RULE);
+    assert_eq!(Nrp::parse(" y5412345106 ").unwrap().as_str(), "Y5412345106");
+    assert_eq!(
+        err(Nss::parse("1234567890A").map(drop)),
+        "El NSS debe tener 11 dígitos."
+    );
+    assert_eq!(
+        err(Nss::parse("12345678904").map(drop)),
+        "El dígito verificador del NSS no es correcto."
+    );
+    ok(Nss::parse("12345678903").map(drop));
+    assert_eq!(
+        err(RfcTrabajador::parse("EDE200101AB0").map(drop)),
+        "El RFC del trabajador debe tener 13 caracteres (persona física)."
+    );
+    assert!(
+        err(RfcTrabajador::parse("GOMA801301X01").map(drop))
+            .starts_with("El RFC del trabajador no es válido: ")
+    );
+    assert_eq!(
+        err(Curp::parse("HEGG560427MVZRRL0").map(drop)),
+        "La CURP debe tener 18 caracteres."
+    );
+    assert!(err(Curp::parse("HEGG560427MZZRRL04").map(drop)).starts_with("La CURP no tiene"));
+    assert_eq!(
+        err(FolioAviso::parse("AV-00000000001").map(drop)),
+        "El folio del aviso debe tener 14 letras o dígitos."
+    );
+    assert_eq!(
+        err(NumCredito::parse("150000000").map(drop)),
+        "El número de crédito debe tener 10 dígitos."
+    );
+    assert!(err(TipoAviso::parse_field("99").map(drop)).starts_with("El tipo de aviso «99»"));
+    assert_eq!(
+        err(parse_fecha("fecha_aviso", "1971-12-31").map(drop)),
+        "«fecha_aviso» debe ser una fecha AAAA-MM-DD entre 1972 y 2100 (p. ej. 2026-11-23)."
+    );
+    assert!(err(check_fechas(d("2024-01-15"), d("2024-01-14"))).starts_with("La fecha de inicio"));
+    ok(check_fechas(d("2024-01-15"), d("2024-01-15")));
+    assert_eq!(
+        err(TipoCredito::parse("01").map(drop)),
+        "El tipo de crédito debe ser una clave de 3 dígitos."
+    );
+    assert_eq!(
+        err(EstatusCredito::parse("VI-").map(drop)),
+        "El estatus del crédito debe ser una clave de 3 letras o dígitos."
+    );
+    assert!(err(TipoDescuento::parse_field("4").map(drop)).starts_with("El tipo de descuento"));
+    let valor = |v: &str, t: Option<TipoAviso>| {
+        ValorDescuento::parse(v, TipoDescuento::Porcentaje, t).map(drop)
+    };
+    assert_eq!(
+        err(valor("1.234", None)),
+        "El valor de descuento «1.234» no corresponde al tipo de descuento 1: porcentaje, hasta 2 enteros y 2 decimales (p. ej. 25.00)."
+    );
+    assert_eq!(
+        err(valor("0.00", Some(TipoAviso::InicioCredito))),
+        "El valor de descuento debe ser mayor que cero (solo una suspensión puede llevar cero)."
+    );
+    ok(valor("0.00", Some(TipoAviso::Suspension)));
+}
