@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::acceso::{self, Refusal};
-use crate::aviso::{self, Aviso, TipoAviso};
+use crate::aviso::{self, Aviso, Nrp, TipoAviso};
 use crate::bimestre;
 use crate::bitacora::{self, Filtros};
 use crate::store::{self, RowFilter};
@@ -87,6 +87,60 @@ fn date(name: &str, v: &str) -> Result<NaiveDate, ApiError> {
         })
 }
 
+fn nrp_filter(nrp: Option<String>) -> Result<Option<String>, ApiError> {
+    match nrp.map(|n| n.trim().to_uppercase()) {
+        Some(n) if !Nrp::is_well_formed(&n) => Err(bad("NRP_INVALIDO", Nrp::RULE)),
+        n => Ok(n),
+    }
+}
+
+fn tipo_aviso_filter(tipo: Option<String>) -> Result<Option<TipoAviso>, ApiError> {
+    match tipo {
+        None => Ok(None),
+        Some(t) => Ok(Some(TipoAviso::parse(&t).ok_or_else(|| {
+            bad(
+                "TIPO_AVISO_INVALIDO",
+                "El tipo de aviso no está en el catálogo (15, 16, 17, 18, 19 o 20).",
+            )
+        })?)),
+    }
+}
+
+fn nss_filter(nss: Option<String>) -> Result<Option<String>, ApiError> {
+    match nss.map(|n| n.trim().to_string()) {
+        Some(n) if !aviso::nss_is_valid(&n) => Err(bad(
+            "NSS_INVALIDO",
+            "El NSS debe tener 11 dígitos con su dígito verificador correcto.",
+        )),
+        n => Ok(n),
+    }
+}
+
+/// (`pagina`, `por_pagina`), defaulted and bounded; `pagina` is checked first.
+fn paging(pagina: Option<u64>, por_pagina: Option<u64>) -> Result<(usize, usize), ApiError> {
+    let pagina = match pagina {
+        None => 1,
+        Some(p) if (1..=1_000_000).contains(&p) => p as usize,
+        Some(_) => {
+            return Err(bad(
+                "PAGINA_INVALIDA",
+                "«pagina» debe ser un número entero de 1 en adelante.",
+            ));
+        }
+    };
+    let por_pagina = match por_pagina {
+        None => DEFAULT_POR_PAGINA,
+        Some(p) if (1..=MAX_POR_PAGINA as u64).contains(&p) => p as usize,
+        Some(_) => {
+            return Err(bad(
+                "POR_PAGINA_INVALIDO",
+                format!("«por_pagina» debe estar entre 1 y {MAX_POR_PAGINA}."),
+            ));
+        }
+    };
+    Ok((pagina, por_pagina))
+}
+
 /// Validates the body on `today` (America/Mexico_City). Cheap, reads nothing.
 pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consulta, ApiError> {
     let patron = req.rfc_patron.as_deref().unwrap_or("").trim();
@@ -111,15 +165,7 @@ pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consu
             ));
         }
     };
-    let nrp = match req.nrp.map(|n| n.trim().to_uppercase()) {
-        Some(n) if !aviso::nrp_is_well_formed(&n) => {
-            return Err(bad(
-                "NRP_INVALIDO",
-                "El NRP (registro patronal) debe tener 11 caracteres: una letra o dígito y 10 dígitos.",
-            ));
-        }
-        n => n,
-    };
+    let nrp = nrp_filter(req.nrp)?;
     let (default_desde, default_hasta) = bimestre::default_range(today);
     let desde = match &req.fecha_desde {
         Some(v) => date("fecha_desde", v)?,
@@ -135,44 +181,9 @@ pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consu
             "La fecha inicial del rango no puede ser posterior a la final.",
         ));
     }
-    let tipo_aviso = match req.tipo_aviso {
-        None => None,
-        Some(t) => Some(TipoAviso::parse(&t).ok_or_else(|| {
-            bad(
-                "TIPO_AVISO_INVALIDO",
-                "El tipo de aviso no está en el catálogo (15, 16, 17, 18, 19 o 20).",
-            )
-        })?),
-    };
-    let nss = match req.nss.map(|n| n.trim().to_string()) {
-        Some(n) if !aviso::nss_is_valid(&n) => {
-            return Err(bad(
-                "NSS_INVALIDO",
-                "El NSS debe tener 11 dígitos con su dígito verificador correcto.",
-            ));
-        }
-        n => n,
-    };
-    let pagina = match req.pagina {
-        None => 1,
-        Some(p) if (1..=1_000_000).contains(&p) => p as usize,
-        Some(_) => {
-            return Err(bad(
-                "PAGINA_INVALIDA",
-                "«pagina» debe ser un número entero de 1 en adelante.",
-            ));
-        }
-    };
-    let por_pagina = match req.por_pagina {
-        None => DEFAULT_POR_PAGINA,
-        Some(p) if (1..=MAX_POR_PAGINA as u64).contains(&p) => p as usize,
-        Some(_) => {
-            return Err(bad(
-                "POR_PAGINA_INVALIDO",
-                format!("«por_pagina» debe estar entre 1 y {MAX_POR_PAGINA}."),
-            ));
-        }
-    };
+    let tipo_aviso = tipo_aviso_filter(req.tipo_aviso)?;
+    let nss = nss_filter(req.nss)?;
+    let (pagina, por_pagina) = paging(req.pagina, req.por_pagina)?;
     Ok(Consulta {
         patron,
         contrasena,

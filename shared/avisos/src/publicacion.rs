@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::aviso::{self, Aviso, FieldError};
+use crate::aviso::{self, Aviso, FieldError, FolioAviso};
 use crate::rawjson;
 use crate::store::{self, Outcome};
 
@@ -156,7 +156,7 @@ pub struct RowError {
 pub fn validate_rows(rows: &[Value]) -> (Vec<Aviso>, Vec<RowError>) {
     let mut good = Vec::with_capacity(rows.len());
     let mut errors = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<FolioAviso, usize> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         let folio = row
             .get("folio_aviso")

@@ -22,7 +22,7 @@ use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aviso::Aviso;
+use crate::aviso::{Aviso, FolioAviso};
 use crate::bimestre::Bimestre;
 
 /// Avisos per page: a page stays around 200 KB of JSON.
@@ -111,7 +111,7 @@ pub struct Merge {
 /// Merges `incoming` (valid, folios unique within the batch) into the employer's current avisos
 /// (all of them: a folio is unique per employer whatever its date, and may move bimester).
 pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
-    let mut by_folio: HashMap<String, Aviso> = current
+    let mut by_folio: HashMap<FolioAviso, Aviso> = current
         .into_iter()
         .map(|a| (a.folio_aviso.clone(), a))
         .collect();
@@ -137,7 +137,7 @@ pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
     let mut nrps: Vec<String> = Vec::new();
     let total = by_folio.len();
     for a in by_folio.into_values() {
-        nrps.push(a.nrp.clone());
+        nrps.push(a.nrp.to_string());
         if let Some(v) = rewrite.get_mut(&Bimestre::of(a.fecha_aviso)) {
             v.push(a);
         }
@@ -172,6 +172,34 @@ fn concurrent() -> ApiError {
     )
 }
 
+/// Writes the rewritten bimesters' pages of generation `generation`, noting each key in
+/// `written` as soon as it is set (so a failure can delete them) and its reference in `fresh`.
+fn write_pages(
+    kv: &dyn KeyValue,
+    patron: &str,
+    generation: i64,
+    rewrite: &BTreeMap<Bimestre, Vec<Aviso>>,
+    written: &mut Vec<String>,
+    fresh: &mut BTreeMap<Bimestre, Vec<PageRef>>,
+) -> Result<(), ApiError> {
+    for (b, avisos) in rewrite {
+        let refs = fresh.entry(*b).or_default();
+        for (k, chunk) in avisos.chunks(PAGE_SIZE).enumerate() {
+            let clave = page_key(patron, generation, *b, k);
+            kv.set_json(&clave, chunk)?;
+            written.push(clave.clone());
+            refs.push(PageRef {
+                clave,
+                bimestre: *b,
+                n: chunk.len(),
+                desde: chunk[0].fecha_aviso,
+                hasta: chunk[chunk.len() - 1].fecha_aviso,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Writes the pages of a merge and swaps the index (see the module docs). `before` is the index
 /// exactly as read when the merge was computed.
 pub fn commit(
@@ -188,24 +216,14 @@ pub fn commit(
     let generation = kv.increment(&generation_key(patron), 1)?;
     let mut written: Vec<String> = Vec::new();
     let mut fresh: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
-    let result = (|| -> Result<(), ApiError> {
-        for (b, avisos) in &merge.rewrite {
-            let refs = fresh.entry(*b).or_default();
-            for (k, chunk) in avisos.chunks(PAGE_SIZE).enumerate() {
-                let clave = page_key(patron, generation, *b, k);
-                kv.set_json(&clave, chunk)?;
-                written.push(clave.clone());
-                refs.push(PageRef {
-                    clave,
-                    bimestre: *b,
-                    n: chunk.len(),
-                    desde: chunk[0].fecha_aviso,
-                    hasta: chunk[chunk.len() - 1].fecha_aviso,
-                });
-            }
-        }
-        Ok(())
-    })();
+    let result = write_pages(
+        kv,
+        patron,
+        generation,
+        &merge.rewrite,
+        &mut written,
+        &mut fresh,
+    );
     let rollback = |written: &[String]| {
         for k in written {
             let _ = kv.delete(k);
@@ -272,9 +290,9 @@ impl RowFilter {
     }
 
     fn accepts(&self, a: &Aviso) -> bool {
-        self.nrp.as_ref().is_none_or(|n| *n == a.nrp)
+        self.nrp.as_ref().is_none_or(|n| n == a.nrp.as_str())
             && self.tipo_aviso.is_none_or(|t| t == a.tipo_aviso)
-            && self.nss.as_ref().is_none_or(|n| *n == a.nss)
+            && self.nss.as_ref().is_none_or(|n| n == a.nss.as_str())
     }
 }
 
@@ -450,7 +468,7 @@ mod tests {
 
         let nss = all[1234].nss.clone();
         let f = RowFilter {
-            nss: Some(nss.clone()),
+            nss: Some(nss.to_string()),
             ..Default::default()
         };
         let s = query(&kv, &index, d0(), "2026-12-31".parse().unwrap(), &f, 0, 10).unwrap();
