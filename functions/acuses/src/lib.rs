@@ -4,7 +4,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_acts::{acuse, pdf};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -15,7 +15,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
     let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
@@ -30,9 +30,9 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
                     &format!("attachment; filename=\"acuse-{folio}.pdf\""),
                 ),
         ),
-        Some(_) => Err(ApiError::bad_request(
-            "FORMATO_INVALIDO",
-            "El formato debe ser «pdf» o «json».",
-        )),
+        Some(_) => Err(RequestError::FormatInvalid {
+            expected: "«pdf» o «json»",
+        }
+        .into()),
     }
 }

@@ -5,7 +5,7 @@ use avisos_certification::record;
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -16,7 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let session = env.require_session(&req)?;

@@ -5,7 +5,7 @@ use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_avisos::bitacora;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -16,7 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let pagina = req.query_number("pagina", 1, 1_000_000)?;
     let por_pagina = req.query_number(
         "por_pagina",

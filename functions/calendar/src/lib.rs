@@ -4,7 +4,7 @@
 
 use avisos_certification::deadline;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -36,7 +36,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let year = deadline::parse_year(&req.param("anio").ok_or_else(ApiError::not_found)?)?;
     let env = Env::load()?;
     let adicionales = if req.method == Method::Put {

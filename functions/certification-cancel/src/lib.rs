@@ -10,7 +10,7 @@ use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, SignedAct};
+use avisos_portal::{ActRoute, Env, Error, SignedAct};
 use avisos_spin::optional_variable;
 use base64::Engine;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -34,7 +34,7 @@ async fn send(m: MailRequest) -> Result<u16, String> {
     avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
 }
 
-async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let signer = ActSigner::developer(Some(&folio));

@@ -6,7 +6,7 @@ use avisos_acts::act::{actions, validate_actor_rfc};
 use avisos_acts::limits::{Bucket, rfc_and_client};
 use avisos_acts::nonce;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, random};
+use avisos_portal::{Env, Error, random};
 use serde::Deserialize;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -25,19 +25,12 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let body: NonceRequest = req.json()?;
     let env = Env::load()?;
     let rfc = validate_actor_rfc(&body.rfc, env.config.mode)?;
     if !actions::is_known(&body.accion) {
-        return Err(ApiError::bad_request(
-            "ACCION_DESCONOCIDA",
-            format!(
-                "La acción «{}» no existe. Acciones válidas: {}.",
-                body.accion,
-                actions::ALL.join(", ")
-            ),
-        ));
+        return Err(ActError::UnknownAction(body.accion).into());
     }
     // Nobody has proven to be `rfc` yet: the client pays, never the RFC (anyone can type it).
     let limits = &env.config.limits;

@@ -4,7 +4,7 @@
 use avisos_certification::notify::{self, MailConfig, MailRequest};
 use avisos_certification::workflow;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -20,7 +20,7 @@ async fn send(m: MailRequest) -> Result<u16, String> {
     avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
 }
 
-async fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     env.config.require_analyst(&session)?;

@@ -5,7 +5,7 @@
 use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
 use avisos_acts::session::Role;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use avisos_relations::relation;
 use avisos_relations::require_actor;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -19,7 +19,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let no_caso = req.param("no_caso").ok_or_else(ApiError::not_found)?;
     let env = Env::load()?;
     let session = env.require_session(&req)?;

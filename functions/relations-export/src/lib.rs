@@ -3,7 +3,7 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use avisos_relations::relation::{self, Perspective};
 use avisos_relations::{export, today};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -16,7 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Tablas)?;
     let perspective = Perspective::of(&session)?;

@@ -9,7 +9,7 @@ use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Perspective};
 use avisos_relations::{Servicio, export, require_actor, split_password, today, vigencia};
 use serde_json::json;
@@ -24,7 +24,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let hoy = today(env.now);
     if req.method == Method::Get {

@@ -2,7 +2,7 @@
 //! `?formato=pem` returns the PEM alone.
 
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -14,7 +14,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let seal = env.seal()?;
     match req.query_param("formato").as_deref() {
@@ -31,9 +31,9 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
                 "huella_sha256": seal.fingerprint(),
             }),
         )),
-        Some(_) => Err(ApiError::bad_request(
-            "FORMATO_INVALIDO",
-            "El formato debe ser «json» o «pem».",
-        )),
+        Some(_) => Err(RequestError::FormatInvalid {
+            expected: "«json» o «pem»",
+        }
+        .into()),
     }
 }

@@ -5,7 +5,7 @@
 use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
 use avisos_acts::session::Role;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, random};
+use avisos_portal::{Env, Error, random};
 use avisos_relations::{password, require_actor};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -18,7 +18,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     session.require_role(&[Role::Patron])?;

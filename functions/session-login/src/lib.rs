@@ -5,7 +5,7 @@
 use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
 use avisos_acts::session::{self, Role};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, random};
+use avisos_portal::{Env, Error, random};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -18,22 +18,16 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let body: SignedActRequest = req.json()?;
     let spec = ActSpec::from_datos(actions::INICIO_SESION, None, &["rol"], &body.datos)?;
-    let rol = spec.field("rol").and_then(Role::parse).ok_or_else(|| {
-        ApiError::bad_request(
-            "ROL_INVALIDO",
-            "El rol debe ser «patron», «desarrollador» o «analista».",
-        )
-    })?;
+    let rol = spec
+        .field("rol")
+        .and_then(Role::parse)
+        .ok_or(ActError::RoleInvalid)?;
     let env = Env::load()?;
     if rol == Role::Analista && !env.config.is_analyst(&body.rfc) {
-        return Err(ApiError::new(
-            403,
-            "ROL_NO_PERMITIDO",
-            "Tu RFC no está registrado como analista del Instituto.",
-        ));
+        return Err(ActError::NotAnAnalyst.into());
     }
     let key = env.session_key()?;
     let act = verify_signed_act(&env.act_context(&req), &body, spec)?;

@@ -7,7 +7,7 @@
 //! page, which probes `/demo/LEEME.txt`, then does not offer them.
 
 use avisos_http::files::{self, PathRefusal};
-use avisos_http::mode::Mode;
+use avisos_acts::Mode;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_spin::serve;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -24,9 +24,7 @@ fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     // The route is `/...` at base `/`, so the path is the file path. (Not `spin-path-info`: real
     // Spin also passes a client-sent header of that name through.)
     let relative = files::resolve(&req.path).map_err(|refusal| match refusal {
-        PathRefusal::Traversal => {
-            ApiError::bad_request("RUTA_INVALIDA", "La ruta solicitada no es válida.")
-        }
+        PathRefusal::Traversal => RequestError::PathInvalid.into(),
         PathRefusal::Hidden => ApiError::not_found(),
     })?;
     // The page is the same in every mode; only the demo directory depends on it, so a bad `modo`
@@ -34,7 +32,7 @@ fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     if files::is_demo(&relative) {
         let modo = avisos_spin::optional_variable("modo").unwrap_or_default();
         let mode = Mode::parse(&modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
-        if !files::allowed(&relative, mode) {
+        if !files::allowed(&relative, mode == Mode::Demo) {
             return Err(ApiError::not_found());
         }
     }

@@ -8,7 +8,7 @@ use avisos_acts::folio;
 use avisos_acts::terms::{self, TermsId};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_kv::KeyValueJson;
-use avisos_portal::Env;
+use avisos_portal::{Env, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -34,17 +34,11 @@ fn key(rfc: &str, id: TermsId) -> String {
     format!("terminos:aceptacion:{rfc}:{}", id.slug())
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let id = req
         .param("id")
         .and_then(|slug| TermsId::from_slug(&slug))
-        .ok_or_else(|| {
-            ApiError::new(
-                404,
-                "TERMINOS_NO_ENCONTRADOS",
-                "No existen esos términos y condiciones.",
-            )
-        })?;
+        .ok_or(ActError::TermsNotFound { slug: None })?;
     let env = Env::load()?;
     let current = terms::current(id);
     if req.method == Method::Get {

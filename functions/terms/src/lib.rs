@@ -2,6 +2,7 @@
 //! condiciones"): the current text, version and SHA-256 that a signed act must carry.
 
 use avisos_acts::terms::{self, TermsId};
+use avisos_portal::Error;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -13,22 +14,18 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     match req.wildcard_segments().as_slice() {
         [] => {
             let all: Vec<_> = TermsId::ALL.into_iter().map(terms::current).collect();
             Ok(HttpResponse::json(200, &all))
         }
         [slug] => {
-            let id = TermsId::from_slug(slug).ok_or_else(|| {
-                ApiError::new(
-                    404,
-                    "TERMINOS_NO_ENCONTRADOS",
-                    format!("No existen términos y condiciones «{slug}»."),
-                )
+            let id = TermsId::from_slug(slug).ok_or_else(|| ActError::TermsNotFound {
+                slug: Some(slug.clone()),
             })?;
             Ok(HttpResponse::json(200, &terms::current(id)))
         }
-        _ => Err(ApiError::not_found()),
+        _ => Err(ApiError::not_found().into()),
     }
 }

@@ -11,11 +11,11 @@
 //! datum of the act, in the act's documented order, with values exactly as sent in `datos`.
 //! Example: `||AVISOS|1|INICIO_SESION|EDE200101AB0|2026-11-23T12:00:00-06:00|q3…|rol=patron||`.
 
-use avisos_http::ApiError;
+use crate::ActError;
 use avisos_kv::KeyValue;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use efirma::{EfirmaError, VerifiedIdentity, VerifyRequest};
+use efirma::{VerifiedIdentity, VerifyRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -63,28 +63,19 @@ impl ActSpec {
         terms: Option<TermsId>,
         names: &[&'static str],
         datos: &Map<String, Value>,
-    ) -> Result<ActSpec, ApiError> {
+    ) -> Result<ActSpec, ActError> {
         if let Some(extra) = datos.keys().find(|k| !names.contains(&k.as_str())) {
-            return Err(ApiError::bad_request(
-                "DATO_NO_ESPERADO",
-                format!("El dato «{extra}» no forma parte de este trámite."),
-            ));
+            return Err(ActError::UnexpectedField(extra.clone()));
         }
         let mut fields = Vec::with_capacity(names.len());
         for name in names {
             match datos.get(*name) {
                 Some(Value::String(v)) => fields.push((*name, v.clone())),
                 Some(_) => {
-                    return Err(ApiError::bad_request(
-                        "DATO_INVALIDO",
-                        format!("El dato «{name}» debe ser texto."),
-                    ));
+                    return Err(ActError::FieldNotText(name));
                 }
                 None => {
-                    return Err(ApiError::bad_request(
-                        "DATO_FALTANTE",
-                        format!("Falta el dato obligatorio «{name}»."),
-                    ));
+                    return Err(ActError::MissingField(name));
                 }
             }
         }
@@ -145,50 +136,29 @@ pub fn verify_signed_act(
     ctx: &ActContext<'_>,
     req: &SignedActRequest,
     spec: ActSpec,
-) -> Result<VerifiedAct, ApiError> {
+) -> Result<VerifiedAct, ActError> {
     let rfc = req.rfc.trim();
     if rfc.is_empty() || rfc != rfc.to_uppercase() {
-        return Err(ApiError::bad_request(
-            "RFC_INVALIDO",
-            "El RFC del firmante es obligatorio y debe ir en mayúsculas.",
-        ));
+        return Err(ActError::SignerRfc);
     }
     let terms = match spec.terms {
         None => None,
         Some(id) => {
             let current = terms::current(id);
             if !req.acepto_terminos {
-                return Err(ApiError::bad_request(
-                    "TERMINOS_NO_ACEPTADOS",
-                    format!(
-                        "Para continuar debes marcar «{}».",
-                        terms::ACCEPTANCE_LEGEND
-                    ),
-                ));
+                return Err(ActError::TermsNotAccepted);
             }
             if req.terminos_sha256.as_deref() != Some(current.sha256.as_str()) {
-                return Err(ApiError::new(
-                    409,
-                    "TERMINOS_DESACTUALIZADOS",
-                    "Los términos y condiciones que aceptaste no son los vigentes. Vuelve a leerlos y firma de nuevo.",
-                ));
+                return Err(ActError::TermsOutdated);
             }
             Some(current)
         }
     };
     let fecha = DateTime::parse_from_rfc3339(req.fecha.trim())
-        .map_err(|_| {
-            ApiError::bad_request(
-                "FECHA_INVALIDA",
-                "La fecha firmada debe estar en formato ISO 8601 con zona horaria (p. ej. 2026-11-23T12:00:00-06:00).",
-            )
-        })?
+        .map_err(|_| ActError::DateInvalid)?
         .with_timezone(&Utc);
     if (ctx.now - fecha).abs() > Duration::seconds(MAX_SKEW_SECONDS) {
-        return Err(ApiError::bad_request(
-            "FECHA_FUERA_DE_RANGO",
-            "La fecha firmada difiere más de 5 minutos de la hora del servicio. Revisa el reloj de tu equipo.",
-        ));
+        return Err(ActError::DateOutOfRange);
     }
     // Until a signature verifies, nothing is charged to the RFC (anyone can type it): the
     // client pays for its requests, and the pair RFC + client for its refused signatures.
@@ -230,16 +200,13 @@ fn verify_signature(
     req: &SignedActRequest,
     rfc: &str,
     cadena: &str,
-) -> Result<VerifiedIdentity, ApiError> {
-    let certificate = crate::b64().decode(req.certificado.trim()).map_err(|_| {
-        ApiError::bad_request(
-            "CERTIFICADO_INVALIDO",
-            "El certificado debe enviarse como base64 del archivo .cer.",
-        )
-    })?;
-    let signature = crate::b64().decode(req.firma.trim()).map_err(|_| {
-        ApiError::bad_request("FIRMA_MALFORMADA", "La firma debe enviarse en base64.")
-    })?;
+) -> Result<VerifiedIdentity, ActError> {
+    let certificate = crate::b64()
+        .decode(req.certificado.trim())
+        .map_err(|_| ActError::CertificateEncoding)?;
+    let signature = crate::b64()
+        .decode(req.firma.trim())
+        .map_err(|_| ActError::SignatureEncoding)?;
     let request = VerifyRequest::new(
         &certificate,
         &ctx.config.trust,
@@ -249,16 +216,7 @@ fn verify_signature(
         &signature,
     )
     .expected_rfc(rfc);
-    efirma::verify(&request).map_err(efirma_error)
-}
-
-/// e.firma refusals: 400 when the input cannot be read, 403 when it is readable but refused.
-pub fn efirma_error(e: EfirmaError) -> ApiError {
-    let status = match e {
-        EfirmaError::MalformedCertificate(_) | EfirmaError::MalformedKey(_) => 400,
-        _ => 403,
-    };
-    ApiError::new(status, e.codigo(), e.mensaje())
+    efirma::verify(&request).map_err(ActError::Efirma)
 }
 
 #[cfg(test)]
@@ -287,7 +245,7 @@ mod tests {
         assert_eq!(
             validate_actor_rfc("EDE200101AB1", Mode::Produccion)
                 .unwrap_err()
-                .codigo,
+                .codigo(),
             "RFC_DIGITO_VERIFICADOR"
         );
         assert!(validate_actor_rfc("AAA010101AAA", Mode::Demo).is_ok());
@@ -303,7 +261,7 @@ mod tests {
         let code = |v: Value| {
             ActSpec::from_datos("X", None, &names, v.as_object().unwrap())
                 .unwrap_err()
-                .codigo
+                .codigo()
         };
         assert_eq!(code(json!({"a": "1"})), "DATO_FALTANTE");
         assert_eq!(code(json!({"a": "1", "b": 2})), "DATO_INVALIDO");
@@ -369,13 +327,13 @@ pub mod actions {
 
 /// Validates an actor's RFC as typed (upper case, format and check digit). SAT's test RFCs are
 /// accepted only in demo mode; generic RFCs never identify an actor.
-pub fn validate_actor_rfc(rfc: &str, mode: crate::config::Mode) -> Result<String, ApiError> {
+pub fn validate_actor_rfc(rfc: &str, mode: crate::config::Mode) -> Result<String, ActError> {
     let normalized = efirma::rfc::normalize_rfc(rfc);
     let policy = match mode {
         crate::config::Mode::Demo => efirma::rfc::RfcPolicy::TEST,
         crate::config::Mode::Produccion => efirma::rfc::RfcPolicy::STRICT,
     };
     efirma::rfc::validate_rfc(&normalized, policy)
-        .map_err(|e| ApiError::bad_request(e.codigo(), e.mensaje()))?;
+        .map_err(ActError::Rfc)?;
     Ok(normalized)
 }

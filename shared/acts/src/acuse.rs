@@ -6,7 +6,7 @@
 //! título, fecha (ISO 8601, America/Mexico_City), RFC, nombre, número de certificado, one
 //! `etiqueta=valor` per datum, the act's cadena original, the actor's signature (base64).
 
-use avisos_http::ApiError;
+use crate::ActError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -136,7 +136,7 @@ pub fn issue(
     titulo: &str,
     datos: Vec<Dato>,
     now: DateTime<Utc>,
-) -> Result<AcuseRecord, ApiError> {
+) -> Result<AcuseRecord, ActError> {
     let mut record = AcuseRecord {
         folio: folio.to_string(),
         titulo: titulo.to_string(),
@@ -170,14 +170,8 @@ pub fn load_for_owner(
     kv: &dyn KeyValue,
     folio: &str,
     session: &Session,
-) -> Result<AcuseRecord, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            404,
-            "ACUSE_NO_ENCONTRADO",
-            "No existe un acuse con ese folio entre tus trámites.",
-        )
-    };
+) -> Result<AcuseRecord, ActError> {
+    let not_found = || ActError::AcuseNotFound;
     if !crate::folio::is_well_formed(folio) {
         return Err(not_found());
     }

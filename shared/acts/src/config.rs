@@ -11,7 +11,7 @@
 //! naming the variable. A `modo` that is neither is refused at every request. [`diagnose`] lists
 //! every problem at once for `/api/v1/salud`.
 
-use avisos_http::ApiError;
+use crate::ActError;
 use efirma::{RevocationList, TrustAnchors, TrustBundle};
 
 use crate::session::{Role, Session};
@@ -26,7 +26,7 @@ pub const PRODUCTION_TRUST: &str = "sat-produccion";
 /// The demo analyst (tests/demo-pki), who an empty `analistas` names in demo mode only.
 pub const DEMO_ANALYST: &str = "AIGL850215QR5";
 
-pub use avisos_http::mode::Mode;
+pub use crate::mode::Mode;
 
 /// Variable values as read (empty string = unset).
 #[derive(Debug, Clone, Default)]
@@ -56,8 +56,8 @@ pub struct ServiceConfig {
 }
 
 impl ServiceConfig {
-    pub fn from_raw(raw: &RawConfig) -> Result<ServiceConfig, ApiError> {
-        let mode = Mode::parse(&raw.modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
+    pub fn from_raw(raw: &RawConfig) -> Result<ServiceConfig, ActError> {
+        let mode = Mode::parse(&raw.modo).ok_or_else(|| ActError::Misconfigured("modo"))?;
         let (trust, trust_names) = trust(&raw.confianza_efirma, mode)?;
         let revocations = RevocationList::from_numbers(split_list(&raw.efirma_revocados));
         let analysts = match (raw.analistas.trim(), mode) {
@@ -82,14 +82,16 @@ impl ServiceConfig {
     /// before it is the client's to choose); otherwise, or when the proxy sent none, the
     /// `spin-client-addr` Spin appended. Without the port; [`crate::limits::UNKNOWN_CLIENT`]
     /// when the platform gave none (all such requests then share one budget).
-    pub fn client_address(&self, req: &avisos_http::HttpRequest) -> String {
+    ///
+    /// `last_header(name)` is the last value of a request header.
+    pub fn client_address<'a>(&self, last_header: impl Fn(&str) -> Option<&'a str>) -> String {
         let from_proxy = self.client_header.as_deref().and_then(|h| {
-            req.last_header(h)
+            last_header(h)
                 .and_then(|v| v.rsplit(',').next())
                 .and_then(|v| crate::limits::client_address(Some(v)))
         });
         from_proxy
-            .or_else(|| crate::limits::client_address(req.last_header("spin-client-addr")))
+            .or_else(|| crate::limits::client_address(last_header("spin-client-addr")))
             .unwrap_or_else(|| crate::limits::UNKNOWN_CLIENT.to_owned())
     }
 
@@ -101,14 +103,10 @@ impl ServiceConfig {
 
     /// An analyst's session: role analista and an RFC still listed in `analistas` (a session
     /// outlives a removal from the list by at most its lifetime otherwise).
-    pub fn require_analyst(&self, session: &Session) -> Result<(), ApiError> {
+    pub fn require_analyst(&self, session: &Session) -> Result<(), ActError> {
         session.require_role(&[Role::Analista])?;
         if !self.is_analyst(&session.rfc) {
-            return Err(ApiError::new(
-                403,
-                "ROL_NO_PERMITIDO",
-                "Tu RFC ya no está registrado como analista del Instituto.",
-            ));
+            return Err(ActError::AnalystRevoked);
         }
         Ok(())
     }
@@ -121,7 +119,7 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// `confianza_efirma` (empty = the mode's default): the trust anchors and their names.
-fn trust(confianza: &str, mode: Mode) -> Result<(TrustAnchors, Vec<String>), ApiError> {
+fn trust(confianza: &str, mode: Mode) -> Result<(TrustAnchors, Vec<String>), ActError> {
     let confianza = match (confianza.trim(), mode) {
         ("", Mode::Demo) => DEMO_TRUST,
         ("", Mode::Produccion) => PRODUCTION_TRUST,
@@ -145,28 +143,28 @@ fn trust(confianza: &str, mode: Mode) -> Result<(TrustAnchors, Vec<String>), Api
             ("demo", Mode::Demo) => {
                 trust
                     .extend(&[DEMO_CA_DER])
-                    .map_err(|_| ApiError::misconfigured("confianza_efirma"))?;
+                    .map_err(|_| ActError::Misconfigured("confianza_efirma"))?;
             }
             // Production never trusts test or demo authorities, whatever the variable says.
-            _ => return Err(ApiError::misconfigured("confianza_efirma")),
+            _ => return Err(ActError::Misconfigured("confianza_efirma")),
         }
         names.push(name);
     }
     if trust.is_empty() {
-        return Err(ApiError::misconfigured("confianza_efirma"));
+        return Err(ActError::Misconfigured("confianza_efirma"));
     }
     Ok((trust, names))
 }
 
 /// `cabecera_cliente`: a header name, lower case, and never one of Spin's own (a client can
 /// send those too); empty = none.
-fn client_header(raw: &str) -> Result<Option<String>, ApiError> {
+fn client_header(raw: &str) -> Result<Option<String>, ActError> {
     match raw.trim().to_ascii_lowercase() {
         h if h.is_empty() => Ok(None),
         h if h.starts_with("spin-")
             || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
         {
-            Err(ApiError::misconfigured("cabecera_cliente"))
+            Err(ActError::Misconfigured("cabecera_cliente"))
         }
         h => Ok(Some(h)),
     }
@@ -215,8 +213,8 @@ pub struct Diagnosis {
 pub(crate) fn demo_secret(
     kv: &dyn avisos_kv::KeyValue,
     key: &str,
-    generate: impl FnOnce() -> Result<Vec<u8>, ApiError>,
-) -> Result<Vec<u8>, ApiError> {
+    generate: impl FnOnce() -> Result<Vec<u8>, ActError>,
+) -> Result<Vec<u8>, ActError> {
     if let Some(existing) = kv.get(key)? {
         return Ok(existing);
     }
@@ -230,7 +228,9 @@ pub(crate) fn demo_secret(
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    Err(ApiError::store_unavailable())
+    Err(ActError::Store(avisos_kv::KvError::Unavailable(
+        "the demo secret could not be stored".into(),
+    )))
 }
 
 #[cfg(test)]
@@ -249,31 +249,32 @@ mod tests {
 
     #[test]
     fn the_client_address_comes_from_spin_or_from_the_trusted_proxy() {
-        let req = avisos_http::HttpRequest::new(avisos_http::Method::Post, "/x")
-            .with_header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
-            .with_header("spin-client-addr", "10.0.0.5:41000");
+        let req = |name: &str| match name {
+            "x-forwarded-for" => Some("6.6.6.6, 203.0.113.9"),
+            "spin-client-addr" => Some("10.0.0.5:41000"),
+            _ => None,
+        };
         let spin_only = ServiceConfig::from_raw(&raw("demo", "demo")).unwrap();
-        assert_eq!(spin_only.client_address(&req), "10.0.0.5");
+        assert_eq!(spin_only.client_address(req), "10.0.0.5");
         let behind_proxy = ServiceConfig::from_raw(&RawConfig {
             cabecera_cliente: "X-Forwarded-For".into(),
             ..raw("demo", "demo")
         })
         .unwrap();
         assert_eq!(
-            behind_proxy.client_address(&req),
+            behind_proxy.client_address(req),
             "203.0.113.9",
             "the address the proxy appended, not the client's own"
         );
-        let no_header = avisos_http::HttpRequest::new(avisos_http::Method::Post, "/x")
-            .with_header("spin-client-addr", "10.0.0.5:41000");
-        assert_eq!(behind_proxy.client_address(&no_header), "10.0.0.5");
+        let no_header = |name: &str| (name == "spin-client-addr").then_some("10.0.0.5:41000");
+        assert_eq!(behind_proxy.client_address(no_header), "10.0.0.5");
         for bad in ["spin-client-addr", "x forwarded", "x_forwarded"] {
             let e = ServiceConfig::from_raw(&RawConfig {
                 cabecera_cliente: bad.into(),
                 ..raw("demo", "demo")
             })
             .unwrap_err();
-            assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{bad}");
+            assert_eq!(e.codigo(), "CONFIGURACION_INVALIDA", "{bad}");
         }
     }
 
@@ -309,7 +310,7 @@ mod tests {
             ("EDE200101AB0", Role::Analista),
         ] {
             let e = c.require_analyst(&session(rfc, rol)).unwrap_err();
-            assert_eq!((e.status, &*e.codigo), (403, "ROL_NO_PERMITIDO"), "{rfc}");
+            assert_eq!(e.codigo(), "ROL_NO_PERMITIDO", "{rfc}");
         }
     }
 
@@ -317,7 +318,7 @@ mod tests {
     fn production_refuses_demo_and_test_authorities() {
         for confianza in ["demo", "sat-pruebas", "sat-produccion,demo"] {
             let e = ServiceConfig::from_raw(&raw("produccion", confianza)).unwrap_err();
-            assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{confianza}");
+            assert_eq!(e.codigo(), "CONFIGURACION_INVALIDA", "{confianza}");
         }
         let c = ServiceConfig::from_raw(&raw("produccion", "sat-produccion")).unwrap();
         let demo = efirma::Certificate::parse(DEMO_CA_DER).unwrap();
@@ -343,7 +344,7 @@ mod tests {
         // Asking an unset mode for the demo authority is refused like production's.
         for confianza in ["demo", "sat-pruebas"] {
             let e = ServiceConfig::from_raw(&raw("", confianza)).unwrap_err();
-            assert_eq!((e.status, &*e.codigo), (503, "CONFIGURACION_INVALIDA"));
+            assert_eq!(e.codigo(), "CONFIGURACION_INVALIDA");
         }
         for modo in ["", " ", "PRODUCCION", "producción"] {
             assert_eq!(Mode::parse(modo), Some(Mode::Produccion), "{modo:?}");

@@ -1,6 +1,6 @@
 //! Folios (`No. de Caso`): 10-digit case numbers, unique under concurrency (one atomic counter).
 
-use avisos_http::ApiError;
+use crate::ActError;
 use avisos_kv::KeyValue;
 
 const COUNTER: &str = "folio:secuencia";
@@ -8,7 +8,7 @@ const COUNTER: &str = "folio:secuencia";
 /// 9.5 billion acts.
 const BASE: i64 = 500_000_000;
 
-pub fn allocate(kv: &dyn KeyValue) -> Result<String, ApiError> {
+pub fn allocate(kv: &dyn KeyValue) -> Result<String, ActError> {
     let n = kv.increment(COUNTER, 1)?;
     Ok(format!("{:010}", BASE + n))
 }

@@ -13,8 +13,10 @@
 pub mod act;
 pub mod acuse;
 pub mod config;
+pub mod error;
 pub mod folio;
 pub mod limits;
+pub mod mode;
 pub mod nonce;
 pub mod pdf;
 pub mod seal;
@@ -23,6 +25,7 @@ pub mod terms;
 
 pub use act::{ActSpec, SignedActRequest, VerifiedAct, verify_signed_act};
 pub use config::{Mode, ServiceConfig};
+pub use error::ActError;
 pub use session::{Role, Session};
 
 /// The instant formatting every act uses: ISO 8601 with offset, seconds precision.

@@ -38,7 +38,7 @@
 //! pays too), then to the session's RFC, which the session proves (it was opened by a verified
 //! signature): `avisos_portal::Env::limited_read`.
 
-use avisos_http::ApiError;
+use crate::ActError;
 use avisos_kv::{KeyValue, expiring};
 use chrono::{DateTime, Utc};
 
@@ -176,14 +176,14 @@ impl Default for Limits {
 impl Limits {
     /// Parses the `limites` variable: `bucket=max/seconds` entries separated by commas,
     /// semicolons or spaces; empty = defaults. Anything else is a configuration error.
-    pub fn parse(s: &str) -> Result<Limits, ApiError> {
+    pub fn parse(s: &str) -> Result<Limits, ActError> {
         let mut limits = Limits::default();
         for entry in s
             .split([',', ';', '\n', ' '])
             .map(str::trim)
             .filter(|e| !e.is_empty())
         {
-            let bad = || ApiError::misconfigured("limites");
+            let bad = || ActError::Misconfigured("limites");
             let (name, value) = entry.split_once('=').ok_or_else(bad)?;
             let (max, window) = value.split_once('/').ok_or_else(bad)?;
             let max: i64 = max.trim().parse().map_err(|_| bad())?;
@@ -243,7 +243,7 @@ impl Limits {
         bucket: Bucket,
         subject: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ActError> {
         let (limit, window, key) = self.window(bucket, subject, now);
         let n = kv.increment(&key(window), 1)?;
         if n == 1 {
@@ -265,7 +265,7 @@ impl Limits {
         bucket: Bucket,
         subject: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ActError> {
         let (limit, window, key) = self.window(bucket, subject, now);
         if !kv.exists(&key(window))? {
             return Ok(());
@@ -292,19 +292,15 @@ impl Limits {
         })
     }
 
-    fn refusal(&self, bucket: Bucket, limit: Limit, window: i64, now: DateTime<Utc>) -> ApiError {
+    fn refusal(&self, bucket: Bucket, limit: Limit, window: i64, now: DateTime<Utc>) -> ActError {
         let t = now.timestamp();
         let retry = ((window + 1) * limit.window_seconds - t).max(1);
-        ApiError::too_many_requests(
-            "LIMITE_EXCEDIDO",
-            format!(
-                "Demasiadas solicitudes: se permiten {} {} cada {} segundos. Intenta de nuevo en {retry} segundos.",
-                limit.max,
-                bucket.what(),
-                limit.window_seconds
-            ),
-            u32::try_from(retry).unwrap_or(u32::MAX),
-        )
+        ActError::RateLimited {
+            max: limit.max,
+            what: bucket.what(),
+            window_seconds: limit.window_seconds,
+            retry_after: u32::try_from(retry).unwrap_or(u32::MAX),
+        }
     }
 }
 
@@ -355,7 +351,7 @@ mod tests {
             "otros=1/1",
         ] {
             let e = Limits::parse(bad).unwrap_err();
-            assert_eq!(e.codigo, "CONFIGURACION_INVALIDA", "{bad}");
+            assert_eq!(e.codigo(), "CONFIGURACION_INVALIDA", "{bad}");
         }
     }
 
@@ -402,11 +398,11 @@ mod tests {
         let e = l
             .admit(&kv, Bucket::Consultas, "NDE190512XY6", now)
             .unwrap_err();
-        assert_eq!((e.status, e.retry_after), (429, Some(60)));
+        assert!(matches!(e, ActError::RateLimited { retry_after: 60, .. }));
         assert!(
-            e.mensaje.contains("2 consultas de avisos por RFC"),
+            e.mensaje().contains("2 consultas de avisos por RFC"),
             "{}",
-            e.mensaje
+            e.mensaje()
         );
         // The client's reads are a bucket of their own.
         l.admit(&kv, Bucket::LecturasCliente, "NDE190512XY6", now)
@@ -426,10 +422,13 @@ mod tests {
         let e = limits
             .admit(&kv, Bucket::Actos, "ede200101ab0", now)
             .unwrap_err();
-        assert_eq!((e.status, e.codigo.as_ref()), (429, "LIMITE_EXCEDIDO"));
-        assert_eq!(e.retry_after, Some(15), "the rest of the window");
+        assert_eq!(e.codigo(), "LIMITE_EXCEDIDO");
         assert!(
-            e.mensaje
+            matches!(e, ActError::RateLimited { retry_after: 15, .. }),
+            "the rest of the window"
+        );
+        assert!(
+            e.mensaje()
                 .contains("3 actos firmados por RFC cada 60 segundos")
         );
         // Another RFC and another bucket are unaffected.
@@ -478,11 +477,11 @@ mod tests {
         let e = limits
             .check(&kv, Bucket::FirmasFallidas, &pair, now)
             .unwrap_err();
-        assert_eq!(e.codigo, "LIMITE_EXCEDIDO");
+        assert_eq!(e.codigo(), "LIMITE_EXCEDIDO");
         assert!(
-            e.mensaje.contains("desde un mismo equipo cliente"),
+            e.mensaje().contains("desde un mismo equipo cliente"),
             "{}",
-            e.mensaje
+            e.mensaje()
         );
         // The same RFC from another client is not affected.
         let other = rfc_and_client("EDE200101AB0", "10.0.0.2");
@@ -519,7 +518,7 @@ mod tests {
         let e = Limits::default()
             .admit(&kv, Bucket::Actos, "X", at("2026-11-23T18:00:00Z"))
             .unwrap_err();
-        assert_eq!(e.status, 503);
+        assert!(matches!(e, ActError::Store(_)), "{e:?}");
     }
 
     #[test]

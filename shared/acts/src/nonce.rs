@@ -8,7 +8,7 @@
 //! deletes the record; a spent nonce is known by its use counter until then (`NONCE_USADO`),
 //! and a deleted one is unknown: refused either way.
 
-use avisos_http::ApiError;
+use crate::ActError;
 use avisos_kv::{KeyValue, KeyValueJson, expiring};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,7 @@ pub fn issue(
     accion: &str,
     now: DateTime<Utc>,
     random: [u8; 24],
-) -> Result<IssuedNonce, ApiError> {
+) -> Result<IssuedNonce, ActError> {
     use base64::Engine;
     let nonce = crate::b64url().encode(random);
     let record = NonceRecord {
@@ -78,12 +78,12 @@ pub fn consume(
     rfc: &str,
     accion: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), ActError> {
     let Some(record) = kv
         .get_json::<NonceRecord>(&key(nonce))
         .map_err(|e| match e {
             avisos_kv::KvError::Corrupt { .. } => unknown(),
-            other => ApiError::from(other),
+            other => ActError::from(other),
         })?
     else {
         // Spent nonces lose their record (below); their use counter still tells.
@@ -94,25 +94,16 @@ pub fn consume(
         };
     };
     if record.accion != accion {
-        return Err(ApiError::bad_request(
-            "NONCE_OTRA_ACCION",
-            format!(
-                "El nonce se emitió para la acción «{}» y no puede usarse para «{accion}». Solicita uno nuevo.",
-                record.accion
-            ),
-        ));
+        return Err(ActError::NonceOtherAction {
+            issued_for: record.accion,
+            used_for: accion.to_owned(),
+        });
     }
     if !record.rfc.eq_ignore_ascii_case(rfc) {
-        return Err(ApiError::bad_request(
-            "NONCE_OTRO_RFC",
-            "El nonce se emitió para otro RFC. Solicita uno nuevo.",
-        ));
+        return Err(ActError::NonceOtherRfc);
     }
     if now > record.expira {
-        return Err(ApiError::bad_request(
-            "NONCE_EXPIRADO",
-            "El nonce expiró (vale 5 minutos). Solicita uno nuevo y firma de nuevo.",
-        ));
+        return Err(ActError::NonceExpired);
     }
     if kv.increment(&use_counter(nonce), 1)? == 1 {
         // Best effort: the use counter alone refuses it from now on.
@@ -123,19 +114,12 @@ pub fn consume(
     }
 }
 
-fn unknown() -> ApiError {
-    ApiError::bad_request(
-        "NONCE_DESCONOCIDO",
-        "El nonce no existe. Solicita uno nuevo en /api/v1/nonces.",
-    )
+fn unknown() -> ActError {
+    ActError::NonceUnknown
 }
 
-fn used() -> ApiError {
-    ApiError::new(
-        409,
-        "NONCE_USADO",
-        "El nonce ya se utilizó. Cada firma requiere un nonce nuevo.",
-    )
+fn used() -> ActError {
+    ActError::NonceUsed
 }
 
 #[cfg(test)]
@@ -155,8 +139,7 @@ mod tests {
         assert_eq!(n.nonce.len(), 32);
         consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap();
         let e = consume(&kv, &n.nonce, "EDE200101AB0", "X", t0()).unwrap_err();
-        assert_eq!(e.codigo, "NONCE_USADO");
-        assert_eq!(e.status, 409);
+        assert_eq!(e, ActError::NonceUsed);
     }
 
     #[test]
@@ -164,7 +147,7 @@ mod tests {
         let kv = MemoryKv::new();
         let n = issue(&kv, "EDE200101AB0", "X", t0(), [2; 24]).unwrap();
         let code = |nonce: &str, rfc: &str, acc: &str, at| {
-            consume(&kv, nonce, rfc, acc, at).unwrap_err().codigo
+            consume(&kv, nonce, rfc, acc, at).unwrap_err().codigo()
         };
         assert_eq!(code("nope", "EDE200101AB0", "X", t0()), "NONCE_DESCONOCIDO");
         assert_eq!(
@@ -195,7 +178,7 @@ mod tests {
             // Other clients' nonces keep the sweep going.
             issue(&kv, "DELP900303MN5", "X", at, [step; 24]).unwrap();
             let e = consume(&kv, &n.nonce, "EDE200101AB0", "X", at).unwrap_err();
-            seen.insert(e.codigo.to_string());
+            seen.insert(e.codigo().to_string());
         }
         assert!(seen.contains("NONCE_USADO"), "{seen:?}");
         assert!(seen.contains("NONCE_DESCONOCIDO"), "{seen:?}");

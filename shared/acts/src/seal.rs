@@ -2,7 +2,7 @@
 //! PEM) that signs every acuse's cadena with PKCS#1 v1.5 SHA-256. Its public half is published
 //! (`GET /api/v1/sello`), so anyone can check an acuse offline (`efirma verificar-acuse`).
 
-use avisos_http::ApiError;
+use crate::ActError;
 use avisos_kv::KeyValue;
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{
@@ -35,19 +35,19 @@ impl std::fmt::Debug for ServiceSeal {
 
 impl ServiceSeal {
     /// Loads a PKCS#8 PEM private key.
-    pub fn from_pem(pem: &str) -> Result<ServiceSeal, ApiError> {
+    pub fn from_pem(pem: &str) -> Result<ServiceSeal, ActError> {
         let key = RsaPrivateKey::from_pkcs8_pem(pem.trim())
-            .map_err(|_| ApiError::misconfigured("llave_sello"))?;
+            .map_err(|_| ActError::Misconfigured("llave_sello"))?;
         if (key.n().bits_vartime() as usize) < MIN_BITS {
-            return Err(ApiError::misconfigured("llave_sello"));
+            return Err(ActError::Misconfigured("llave_sello"));
         }
         let public = key.to_public_key();
         let der = public
             .to_public_key_der()
-            .map_err(|_| ApiError::misconfigured("llave_sello"))?;
+            .map_err(|_| ActError::Misconfigured("llave_sello"))?;
         let public_pem = public
             .to_public_key_pem(LineEnding::LF)
-            .map_err(|_| ApiError::misconfigured("llave_sello"))?;
+            .map_err(|_| ActError::Misconfigured("llave_sello"))?;
         Ok(ServiceSeal {
             signer: SigningKey::<Sha256>::new(key),
             public_pem,
@@ -55,11 +55,11 @@ impl ServiceSeal {
         })
     }
 
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ApiError> {
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ActError> {
         self.signer
             .try_sign(message)
             .map(|s| s.to_vec())
-            .map_err(|_| ApiError::internal("seal signing failed"))
+            .map_err(|_| ActError::Internal("seal signing failed".into()))
     }
 
     /// SubjectPublicKeyInfo PEM of the seal key.
@@ -90,11 +90,11 @@ pub fn verify(public_pem: &str, message: &[u8], seal: &[u8]) -> bool {
 pub fn generate_pem<R: rsa::rand_core::CryptoRng + ?Sized>(
     rng: &mut R,
     bits: usize,
-) -> Result<String, ApiError> {
-    let key = RsaPrivateKey::new(rng, bits).map_err(|_| ApiError::internal("keygen failed"))?;
+) -> Result<String, ActError> {
+    let key = RsaPrivateKey::new(rng, bits).map_err(|_| ActError::Internal("keygen failed".into()))?;
     key.to_pkcs8_pem(LineEnding::LF)
         .map(|pem| pem.to_string())
-        .map_err(|_| ApiError::internal("pem encoding failed"))
+        .map_err(|_| ActError::Internal("pem encoding failed".into()))
 }
 
 const DEMO_KEY: &str = "config:demo:llave-sello";
@@ -105,13 +105,13 @@ pub fn resolve(
     kv: &dyn KeyValue,
     mode: Mode,
     configured_pem: &str,
-    generate: impl FnOnce() -> Result<String, ApiError>,
-) -> Result<ServiceSeal, ApiError> {
+    generate: impl FnOnce() -> Result<String, ActError>,
+) -> Result<ServiceSeal, ActError> {
     if !configured_pem.trim().is_empty() {
         return ServiceSeal::from_pem(configured_pem);
     }
     if mode == Mode::Produccion {
-        return Err(ApiError::misconfigured("llave_sello"));
+        return Err(ActError::Misconfigured("llave_sello"));
     }
     let pem = crate::config::demo_secret(kv, DEMO_KEY, || generate().map(String::into_bytes))?;
     ServiceSeal::from_pem(&String::from_utf8_lossy(&pem))
@@ -141,7 +141,7 @@ pub(crate) mod tests {
     fn production_requires_the_variable_and_demo_keeps_the_first_key() {
         let kv = MemoryKv::new();
         let e = resolve(&kv, Mode::Produccion, "", || unreachable!()).unwrap_err();
-        assert_eq!(e.codigo, "CONFIGURACION_INVALIDA");
+        assert_eq!(e.codigo(), "CONFIGURACION_INVALIDA");
         assert!(ServiceSeal::from_pem("not a key").is_err());
         let a = resolve(&kv, Mode::Demo, "", || Ok(TEST_SEAL_PEM.to_string())).unwrap();
         let b = resolve(&kv, Mode::Demo, "", || panic!("must not generate twice")).unwrap();

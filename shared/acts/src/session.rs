@@ -4,7 +4,7 @@
 //!
 //! Token: `v1.<base64url(JSON payload)>.<base64url(HMAC-SHA256(key, "v1." + payload))>`.
 
-use avisos_http::{ApiError, HttpRequest};
+use crate::ActError;
 use avisos_kv::{KeyValue, KeyValueJson, expiring};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -62,17 +62,21 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+    /// The signer of an act is this session's owner, in `role`: the e.firma that signed is the
+    /// RFC that logged in.
+    pub fn require_signer(&self, role: Role, signer_rfc: &str) -> Result<(), ActError> {
+        self.require_role(&[role])?;
+        if !self.rfc.eq_ignore_ascii_case(signer_rfc.trim()) {
+            return Err(ActError::SignerNotSession);
+        }
+        Ok(())
+    }
+
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ActError> {
         if roles.contains(&self.rol) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                403,
-                "ROL_NO_PERMITIDO",
-                format!(
-                    "Tu sesión es de {}; esta operación no está disponible para ese rol.",
-                    self.rol.as_str()
-                ),
+            Err(ActError::RoleNotAllowed(self.rol
             ))
         }
     }
@@ -114,7 +118,7 @@ pub fn verify(
     token: &str,
     kv: &dyn KeyValue,
     now: DateTime<Utc>,
-) -> Result<Session, ApiError> {
+) -> Result<Session, ActError> {
     let mut parts = token.trim().split('.');
     let (Some("v1"), Some(payload), Some(tag), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -129,18 +133,10 @@ pub fn verify(
     let json = crate::b64url().decode(payload).map_err(|_| invalid())?;
     let session: Session = serde_json::from_slice(&json).map_err(|_| invalid())?;
     if now >= session.expira {
-        return Err(ApiError::new(
-            401,
-            "SESION_EXPIRADA",
-            "Tu sesión expiró. Vuelve a ingresar con tu e.firma.",
-        ));
+        return Err(ActError::SessionExpired);
     }
     if kv.exists(&revocation_key(&session.sid))? {
-        return Err(ApiError::new(
-            401,
-            "SESION_CERRADA",
-            "La sesión se cerró. Vuelve a ingresar con tu e.firma.",
-        ));
+        return Err(ActError::SessionClosed);
     }
     Ok(session)
 }
@@ -148,7 +144,7 @@ pub fn verify(
 /// Ends a session before its expiry. The revocation is kept only until the session would
 /// have expired anyway (then [`verify`] refuses it as expired): it is registered to expire with
 /// it (`avisos_kv::expiring`), so logouts do not pile up in the store.
-pub fn revoke(kv: &dyn KeyValue, session: &Session, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub fn revoke(kv: &dyn KeyValue, session: &Session, now: DateTime<Utc>) -> Result<(), ActError> {
     let key = revocation_key(&session.sid);
     expiring::expire(kv, &[&key], session.expira.timestamp(), now.timestamp())?;
     kv.set_json(&key, &session.expira)?;
@@ -159,17 +155,14 @@ fn revocation_key(sid: &str) -> String {
     format!("sesion:revocada:{sid}")
 }
 
-fn invalid() -> ApiError {
-    ApiError::new(
-        401,
-        "SESION_INVALIDA",
-        "La sesión no es válida. Ingresa con tu e.firma.",
-    )
+fn invalid() -> ActError {
+    ActError::SessionInvalid
 }
 
-/// The session token of a request: `Authorization: Bearer …` or the session cookie.
-pub fn token_from_request(req: &HttpRequest) -> Option<String> {
-    if let Some(auth) = req.header("authorization") {
+/// The session token of a request, given its `Authorization` and `Cookie` headers:
+/// `Authorization: Bearer …` or the session cookie.
+pub fn token_from_headers(authorization: Option<&str>, cookie: Option<&str>) -> Option<String> {
+    if let Some(auth) = authorization {
         let mut it = auth.trim().splitn(2, ' ');
         if let (Some(scheme), Some(token)) = (it.next(), it.next())
             && scheme.eq_ignore_ascii_case("bearer")
@@ -177,7 +170,7 @@ pub fn token_from_request(req: &HttpRequest) -> Option<String> {
             return Some(token.trim().to_string());
         }
     }
-    req.header("cookie").and_then(|cookies| {
+    cookie.and_then(|cookies| {
         cookies.split(';').find_map(|c| {
             let (name, value) = c.trim().split_once('=')?;
             (name == COOKIE_NAME).then(|| value.to_string())
@@ -185,21 +178,15 @@ pub fn token_from_request(req: &HttpRequest) -> Option<String> {
     })
 }
 
-/// Requires a valid session on a request (401 otherwise).
+/// Requires a valid session, given the request's token ([`token_from_headers`]).
 pub fn require(
-    req: &HttpRequest,
+    token: Option<&str>,
     key: &[u8],
     kv: &dyn KeyValue,
     now: DateTime<Utc>,
-) -> Result<Session, ApiError> {
-    let token = token_from_request(req).ok_or_else(|| {
-        ApiError::new(
-            401,
-            "SESION_REQUERIDA",
-            "Esta consulta requiere una sesión. Ingresa con tu e.firma.",
-        )
-    })?;
-    verify(key, &token, kv, now)
+) -> Result<Session, ActError> {
+    let token = token.ok_or(ActError::SessionRequired)?;
+    verify(key, token, kv, now)
 }
 
 pub fn set_cookie(token: &str) -> String {
@@ -221,7 +208,7 @@ pub fn resolve_key(
     mode: Mode,
     configured: &str,
     random: [u8; 32],
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, ActError> {
     if !configured.trim().is_empty() || mode == Mode::Produccion {
         return configured_key(configured);
     }
@@ -229,10 +216,10 @@ pub fn resolve_key(
 }
 
 /// A configured `clave_sesion`: present and at least [`MIN_KEY_BYTES`] long.
-pub fn configured_key(configured: &str) -> Result<Vec<u8>, ApiError> {
+pub fn configured_key(configured: &str) -> Result<Vec<u8>, ActError> {
     let configured = configured.trim();
     if configured.len() < MIN_KEY_BYTES {
-        return Err(ApiError::misconfigured("clave_sesion"));
+        return Err(ActError::Misconfigured("clave_sesion"));
     }
     Ok(configured.as_bytes().to_vec())
 }
@@ -240,7 +227,6 @@ pub fn configured_key(configured: &str) -> Result<Vec<u8>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use avisos_http::Method;
     use avisos_kv::MemoryKv;
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
@@ -258,7 +244,7 @@ mod tests {
         assert_eq!(back, s);
         let late = t0() + Duration::seconds(TTL_SECONDS);
         assert_eq!(
-            verify(KEY, &token, &kv, late).unwrap_err().codigo,
+            verify(KEY, &token, &kv, late).unwrap_err().codigo(),
             "SESION_EXPIRADA"
         );
     }
@@ -271,7 +257,7 @@ mod tests {
         assert_eq!(
             verify(b"another-key-another-key-another-k", &token, &kv, t0())
                 .unwrap_err()
-                .codigo,
+                .codigo(),
             "SESION_INVALIDA"
         );
         // Payload changed to another role, tag kept.
@@ -285,12 +271,12 @@ mod tests {
             parts[2]
         );
         assert_eq!(
-            verify(KEY, &forged, &kv, t0()).unwrap_err().codigo,
+            verify(KEY, &forged, &kv, t0()).unwrap_err().codigo(),
             "SESION_INVALIDA"
         );
         for bad in ["", "v1", "v1.a.b.c", "v2.a.b", "v1.%%%.abc"] {
             assert_eq!(
-                verify(KEY, bad, &kv, t0()).unwrap_err().codigo,
+                verify(KEY, bad, &kv, t0()).unwrap_err().codigo(),
                 "SESION_INVALIDA"
             );
         }
@@ -302,7 +288,7 @@ mod tests {
         let (token, s) = issue(KEY, "EDE200101AB0", "E", Role::Patron, t0(), [9; 16]);
         revoke(&kv, &s, t0()).unwrap();
         assert_eq!(
-            verify(KEY, &token, &kv, t0()).unwrap_err().codigo,
+            verify(KEY, &token, &kv, t0()).unwrap_err().codigo(),
             "SESION_CERRADA"
         );
     }
@@ -323,7 +309,7 @@ mod tests {
             for (token, s) in sessions.iter().rev().take(5) {
                 if at < s.expira {
                     assert_eq!(
-                        verify(KEY, token, &kv, at).unwrap_err().codigo,
+                        verify(KEY, token, &kv, at).unwrap_err().codigo(),
                         "SESION_CERRADA"
                     );
                 }
@@ -344,15 +330,18 @@ mod tests {
 
     #[test]
     fn token_from_bearer_or_cookie() {
-        let r = HttpRequest::new(Method::Get, "/").with_header("Authorization", "Bearer abc");
-        assert_eq!(token_from_request(&r).as_deref(), Some("abc"));
-        let r =
-            HttpRequest::new(Method::Get, "/").with_header("Cookie", "x=1; avisos_sesion=tok; y=2");
-        assert_eq!(token_from_request(&r).as_deref(), Some("tok"));
-        let r = HttpRequest::new(Method::Get, "/");
         assert_eq!(
-            require(&r, KEY, &MemoryKv::new(), t0()).unwrap_err().codigo,
-            "SESION_REQUERIDA"
+            token_from_headers(Some("Bearer abc"), None).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            token_from_headers(None, Some("x=1; avisos_sesion=tok; y=2")).as_deref(),
+            Some("tok")
+        );
+        assert_eq!(token_from_headers(None, None), None);
+        assert_eq!(
+            require(None, KEY, &MemoryKv::new(), t0()).unwrap_err(),
+            ActError::SessionRequired
         );
     }
 
@@ -376,7 +365,7 @@ mod tests {
         assert_eq!(
             resolve_key(&kv, Mode::Produccion, "", [1; 32])
                 .unwrap_err()
-                .codigo,
+                .codigo(),
             "CONFIGURACION_INVALIDA"
         );
         assert!(resolve_key(&kv, Mode::Produccion, "short", [1; 32]).is_err());

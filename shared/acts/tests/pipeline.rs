@@ -147,10 +147,8 @@ fn valid_act_yields_a_sealed_acuse_whose_pdf_shows_the_folio() {
     let (_, other) = session::issue(b"k", "DELP900303MN5", "L", Role::Patron, now(), [2; 16]);
     assert_eq!(acuse::load_for_owner(&kv, &folio, &owner).unwrap(), record);
     assert_eq!(
-        acuse::load_for_owner(&kv, &folio, &other)
-            .unwrap_err()
-            .status,
-        404
+        acuse::load_for_owner(&kv, &folio, &other).unwrap_err(),
+        avisos_acts::ActError::AcuseNotFound
     );
 
     // Tampering with the stored data breaks the seal.
@@ -181,8 +179,8 @@ fn refuse(kv: &MemoryKv, req: &SignedActRequest, spec: ActSpec, at: DateTime<Utc
     };
     verify_signed_act(&ctx, req, spec)
         .unwrap_err()
-        .codigo
-        .into_owned()
+        .codigo()
+        .to_owned()
 }
 
 #[test]

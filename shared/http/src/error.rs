@@ -43,101 +43,44 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(codigo: &'static str, mensaje: impl Into<String>) -> Self {
-        Self::new(400, codigo, mensaje)
-    }
-
     pub fn not_found() -> Self {
-        Self::new(
-            404,
-            "RECURSO_NO_ENCONTRADO",
-            "El recurso solicitado no existe.",
-        )
+        RequestError::NotFound.into()
     }
 
-    pub fn method_not_allowed(allowed: &[Method]) -> Self {
-        let list: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
-        Self::new(
-            405,
-            "METODO_NO_PERMITIDO",
-            format!(
-                "Método HTTP no permitido para este recurso. Permitidos: {}.",
-                list.join(", ")
-            ),
-        )
+    pub fn method_not_allowed(allowed: &'static [Method]) -> Self {
+        RequestError::MethodNotAllowed(allowed).into()
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
-        Self::new(
-            413,
-            "CUERPO_DEMASIADO_GRANDE",
-            format!(
-                "El cuerpo de la solicitud excede el máximo permitido de {} bytes.",
-                limit
-            ),
-        )
+        RequestError::BodyTooLarge(limit).into()
     }
 
     pub fn store_unavailable() -> Self {
-        Self::new(
-            503,
-            "ALMACEN_NO_DISPONIBLE",
-            "El almacenamiento no está disponible en este momento y no se pudo confirmar tu solicitud. Intenta de nuevo en unos minutos: un trámite nunca queda a medias ni se registra dos veces, y si ya había quedado registrado la respuesta te lo dirá.",
-        )
+        KvError::Unavailable(String::new()).into()
     }
 
-    /// 503: the store refuses writes because it is full (Redis at `maxmemory` with
-    /// `noeviction`): nothing of the request was written and nothing stored was dropped.
-    pub fn store_full() -> Self {
-        Self::new(
-            503,
-            "ALMACEN_LLENO",
-            "El almacenamiento del servicio está lleno y no admite nuevos registros: tu solicitud no se registró, y nada de lo ya registrado se perdió. Intenta de nuevo más tarde.",
-        )
-    }
-
-    /// One value (an index, a directory bucket) was changed by others on every attempt
-    /// ([`KvError::Busy`]): this request wrote nothing.
-    pub fn store_busy() -> Self {
-        Self::new(
-            503,
-            "ALMACEN_OCUPADO",
-            "Hay muchas solicitudes a la vez sobre los mismos registros: tu solicitud no tuvo efecto. Intenta de nuevo en unos segundos.",
-        )
-    }
-
+    /// A fault of ours: the detail is for logs only; users get a generic message.
     pub fn internal(detail: &str) -> Self {
-        // The detail is for logs only; users get a generic message.
         let _ = detail;
-        Self::new(
-            500,
-            "ERROR_INTERNO",
-            "Ocurrió un error interno. Intenta de nuevo; si persiste, comunícate con soporte.",
-        )
+        RequestError::Internal.into()
     }
 
     /// 503: the deployment, not the request, is at fault, and it lasts until an operator fixes
     /// the variable (`/api/v1/salud` lists every such problem).
     pub fn misconfigured(variable: &str) -> Self {
-        Self::new(
-            503,
-            "CONFIGURACION_INVALIDA",
-            format!("El servicio no está configurado correctamente (variable «{variable}")
-                + "»). Comunícate con soporte.",
-        )
+        RequestError::Misconfigured(variable.to_owned()).into()
     }
 }
 
 impl From<KvError> for ApiError {
     fn from(e: KvError) -> Self {
-        match e {
-            KvError::Unavailable(_) | KvError::AccessDenied => ApiError::store_unavailable(),
-            KvError::Full(_) => ApiError::store_full(),
-            KvError::Busy(_) => ApiError::store_busy(),
-            KvError::Corrupt { key, reason } => {
-                ApiError::internal(&format!("corrupt value at {key}: {reason}"))
+        let status = match e {
+            KvError::Corrupt { .. } => 500,
+            KvError::Unavailable(_) | KvError::AccessDenied | KvError::Full(_) | KvError::Busy(_) => {
+                503
             }
-        }
+        };
+        ApiError::new(status, e.codigo(), e.mensaje())
     }
 }
 
@@ -149,7 +92,7 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-use crate::Method;
+use crate::{Method, RequestError};
 
 #[cfg(test)]
 mod tests {
@@ -157,7 +100,7 @@ mod tests {
 
     #[test]
     fn serialises_only_codigo_and_mensaje() {
-        let e = ApiError::bad_request("X", "y");
+        let e = ApiError::new(400, "X", "y");
         let json = serde_json::to_value(&e).unwrap();
         assert_eq!(json, serde_json::json!({"codigo": "X", "mensaje": "y"}));
     }

@@ -3,7 +3,6 @@
 //! Spin's own fileserver is downloaded at `spin up` time, which offline machines cannot do, so the
 //! app serves its page with a component of its own; the path rules live here to be tested natively.
 
-use crate::mode::Mode;
 
 /// Why a path cannot be served.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,10 +49,11 @@ pub fn is_demo(relative: &str) -> bool {
         .is_some_and(|first| first.eq_ignore_ascii_case(DEMO_DIR))
 }
 
-/// Whether a resolved path may be served in `mode`: production never offers the demo
-/// credentials (its answer is the same 404 as a missing file, so nothing leaks).
-pub fn allowed(relative: &str, mode: Mode) -> bool {
-    mode == Mode::Demo || !is_demo(relative)
+/// Whether a resolved path may be served, `demo` telling whether the service runs in demo mode:
+/// production never offers the demo credentials (its answer is the same 404 as a missing file,
+/// so nothing leaks).
+pub fn allowed(relative: &str, demo: bool) -> bool {
+    demo || !is_demo(relative)
 }
 
 /// The content type for a file name, by extension. Text types carry charset=utf-8.
@@ -149,8 +149,8 @@ mod tests {
         ] {
             let relative = resolve(p).unwrap();
             assert!(is_demo(&relative), "{p}");
-            assert!(!allowed(&relative, Mode::Produccion), "{p}");
-            assert!(allowed(&relative, Mode::Demo), "{p}");
+            assert!(!allowed(&relative, false), "{p}");
+            assert!(allowed(&relative, true), "{p}");
         }
         for p in [
             "/",
@@ -164,7 +164,7 @@ mod tests {
         ] {
             let relative = resolve(p).unwrap();
             assert!(!is_demo(&relative), "{p}");
-            assert!(allowed(&relative, Mode::Produccion), "{p}");
+            assert!(allowed(&relative, false), "{p}");
         }
     }
 

@@ -7,10 +7,11 @@
 pub mod error;
 pub mod files;
 pub mod health;
-pub mod mode;
 pub mod request;
+pub mod refusal;
 pub mod response;
 
 pub use error::ApiError;
+pub use refusal::RequestError;
 pub use request::{HttpRequest, Method};
 pub use response::HttpResponse;

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::ApiError;
+use crate::{ApiError, RequestError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -120,10 +120,11 @@ impl HttpRequest {
                 .ok()
                 .filter(|n| (1..=max).contains(n))
                 .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "PARAMETRO_INVALIDO",
-                        format!("«{name}» debe ser un número entero entre 1 y {max}."),
-                    )
+                    RequestError::ParameterInvalid {
+                        name: name.to_owned(),
+                        max,
+                    }
+                    .into()
                 }),
         }
     }
@@ -150,17 +151,9 @@ impl HttpRequest {
     /// Parses the body as JSON, with a Spanish message that says what is wrong.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.body.is_empty() {
-            return Err(ApiError::bad_request(
-                "CUERPO_VACIO",
-                "La solicitud no trae cuerpo; se esperaba un documento JSON.",
-            ));
+            return Err(RequestError::BodyEmpty.into());
         }
-        serde_json::from_slice(&self.body).map_err(|e| {
-            ApiError::bad_request(
-                "JSON_INVALIDO",
-                format!("El cuerpo no es un JSON válido para esta operación: {e}."),
-            )
-        })
+        serde_json::from_slice(&self.body).map_err(|e| RequestError::JsonInvalid(e.to_string()).into())
     }
 }
 

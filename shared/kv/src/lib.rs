@@ -19,7 +19,7 @@ pub use memory::MemoryKv;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-/// Why a storage operation failed. Callers map every variant to "store unavailable" (503) except
+/// Why a storage operation failed. At the edge every variant is a 503 except
 /// [`KvError::Corrupt`], which is an internal invariant violation (500).
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum KvError {
@@ -41,6 +41,27 @@ pub enum KvError {
 }
 
 impl KvError {
+    /// The stable code of the error contract (`{ "codigo", "mensaje" }`).
+    pub fn codigo(&self) -> &'static str {
+        match self {
+            KvError::Unavailable(_) | KvError::AccessDenied => "ALMACEN_NO_DISPONIBLE",
+            KvError::Full(_) => "ALMACEN_LLENO",
+            KvError::Busy(_) => "ALMACEN_OCUPADO",
+            KvError::Corrupt { .. } => "ERROR_INTERNO",
+        }
+    }
+
+    /// The message for people, in Spanish: never the store's own text (it is for logs).
+    pub fn mensaje(&self) -> String {
+        match self {
+            KvError::Unavailable(_) | KvError::AccessDenied => "El almacenamiento no está disponible en este momento y no se pudo confirmar tu solicitud. Intenta de nuevo en unos minutos: un trámite nunca queda a medias ni se registra dos veces, y si ya había quedado registrado la respuesta te lo dirá.",
+            KvError::Full(_) => "El almacenamiento del servicio está lleno y no admite nuevos registros: tu solicitud no se registró, y nada de lo ya registrado se perdió. Intenta de nuevo más tarde.",
+            KvError::Busy(_) => "Hay muchas solicitudes a la vez sobre los mismos registros: tu solicitud no tuvo efecto. Intenta de nuevo en unos segundos.",
+            KvError::Corrupt { .. } => "Ocurrió un error interno. Intenta de nuevo; si persiste, comunícate con soporte.",
+        }
+        .to_owned()
+    }
+
     /// A store's own error message, as Spin hands it to a component: [`KvError::Full`] when the
     /// store says it is out of memory or disk, [`KvError::Unavailable`] otherwise. Redis answers
     /// `OOM command not allowed when used memory > 'maxmemory'` (Spin passes redis-rs's text of

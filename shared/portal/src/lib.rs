@@ -6,12 +6,14 @@
 //! component that receives a signed act gets it checked and verified by [`Env::signed_act`].
 
 mod act;
+mod error;
 
-pub use act::{ActRoute, SignedAct};
+pub use act::{ActRoute, SignedAct, no_owner, no_read, split_password};
+pub use error::{Error, efirma_status};
 use avisos_acts::config::{RawConfig, ServiceConfig};
 use avisos_acts::seal::{self, ServiceSeal};
 use avisos_acts::session::{self, Session};
-use avisos_http::{ApiError, HttpRequest};
+use avisos_http::HttpRequest;
 use avisos_kv::KeyValue;
 pub use avisos_spin::random;
 use avisos_spin::{SpinKv, open_kv, optional_variable};
@@ -34,7 +36,7 @@ fn raw_config() -> RawConfig {
 pub fn configuration_check() -> avisos_http::health::ConfigCheck {
     let var = |name| optional_variable(name).unwrap_or_default();
     let d = avisos_acts::config::diagnose(&raw_config(), &var("clave_sesion"), &var("llave_sello"));
-    avisos_http::health::ConfigCheck::new(d.mode, &d.problems)
+    avisos_http::health::ConfigCheck::new(d.mode.map(avisos_acts::Mode::as_str), &d.problems)
 }
 
 pub struct Env {
@@ -45,7 +47,7 @@ pub struct Env {
 
 impl Env {
     /// Opens the default store and reads the configuration variables.
-    pub fn load() -> Result<Env, ApiError> {
+    pub fn load() -> Result<Env, Error> {
         let config = ServiceConfig::from_raw(&raw_config())?;
         let kv = open_kv()?;
         Ok(Env {
@@ -65,23 +67,35 @@ impl Env {
             kv: &self.kv,
             config: &self.config,
             now: self.now,
-            client: self.config.client_address(req),
+            client: self.client_address(req),
         }
     }
 
+    /// The address `req` came from, for per-client limits (`ServiceConfig::client_address`).
+    pub fn client_address(&self, req: &HttpRequest) -> String {
+        self.config.client_address(|name| req.last_header(name))
+    }
+
     /// The HMAC key for session tokens.
-    pub fn session_key(&self) -> Result<Vec<u8>, ApiError> {
-        session::resolve_key(
+    pub fn session_key(&self) -> Result<Vec<u8>, Error> {
+        Ok(session::resolve_key(
             &self.kv,
             self.config.mode,
             &optional_variable("clave_sesion").unwrap_or_default(),
             random(),
-        )
+        )?)
     }
 
-    /// The session of the request (401 when absent, invalid or expired).
-    pub fn require_session(&self, req: &HttpRequest) -> Result<Session, ApiError> {
-        session::require(req, &self.session_key()?, &self.kv, self.now)
+    /// The session of the request (401 when absent, invalid or expired): its token from
+    /// `Authorization: Bearer …` or the session cookie.
+    pub fn require_session(&self, req: &HttpRequest) -> Result<Session, Error> {
+        let token = session::token_from_headers(req.header("authorization"), req.header("cookie"));
+        Ok(session::require(
+            token.as_deref(),
+            &self.session_key()?,
+            &self.kv,
+            self.now,
+        )?)
     }
 
     /// The session of a read that costs or writes (a consultation, a search, a download, an
@@ -92,9 +106,9 @@ impl Env {
         &self,
         req: &HttpRequest,
         bucket: avisos_acts::limits::Bucket,
-    ) -> Result<Session, ApiError> {
+    ) -> Result<Session, Error> {
         let limits = &self.config.limits;
-        let client = self.config.client_address(req);
+        let client = self.client_address(req);
         limits.admit(
             &self.kv,
             avisos_acts::limits::Bucket::LecturasCliente,
@@ -107,8 +121,8 @@ impl Env {
     }
 
     /// The service's seal key.
-    pub fn seal(&self) -> Result<ServiceSeal, ApiError> {
-        seal::resolve(
+    pub fn seal(&self) -> Result<ServiceSeal, Error> {
+        Ok(seal::resolve(
             &self.kv,
             self.config.mode,
             &optional_variable("llave_sello").unwrap_or_default(),
@@ -116,6 +130,6 @@ impl Env {
                 let mut rng = rsa::rand_core::UnwrapErr(getrandom::SysRng);
                 seal::generate_pem(&mut rng, 2048)
             },
-        )
+        )?)
     }
 }

@@ -85,56 +85,6 @@ impl Servicio {
 pub use avisos_acts::pdf::fecha_guia;
 pub use avisos_acts::today;
 
-/// An act needs the signer's own session too, in the role the act is for: the session shows who
-/// is at the keyboard, the signature what they agreed to. Both must name the same RFC.
-pub fn require_actor(session: &Session, role: Role, signer_rfc: &str) -> Result<(), ApiError> {
-    session.require_role(&[role])?;
-    if !session.rfc.eq_ignore_ascii_case(signer_rfc.trim()) {
-        return Err(ApiError::new(
-            403,
-            "SESION_NO_COINCIDE",
-            "La e.firma con la que firmaste no corresponde al RFC de tu sesión.",
-        ));
-    }
-    Ok(())
-}
-
-/// Reads `contrasena` (the service password, which must never enter the cadena original or the
-/// acuse) out of an act's JSON body, and returns the rest for [`avisos_acts::SignedActRequest`].
-pub fn split_password(body: &[u8]) -> Result<(avisos_acts::SignedActRequest, String), ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "CUERPO_VACIO",
-            "La solicitud no trae cuerpo; se esperaba un documento JSON.",
-        ));
-    }
-    let invalid = |e: serde_json::Error| {
-        ApiError::bad_request(
-            "JSON_INVALIDO",
-            format!("El cuerpo no es un JSON válido para esta operación: {e}."),
-        )
-    };
-    let mut map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(invalid)?;
-    let password = match map.remove("contrasena") {
-        Some(serde_json::Value::String(p)) => p,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "CONTRASENA_FALTANTE",
-                "La contraseña del servicio debe enviarse como texto en «contrasena».",
-            ));
-        }
-        None => {
-            return Err(ApiError::bad_request(
-                "CONTRASENA_FALTANTE",
-                "Ingresa la contraseña que generaste en la pestaña «Generación de contraseña».",
-            ));
-        }
-    };
-    let act = serde_json::from_value(serde_json::Value::Object(map)).map_err(invalid)?;
-    Ok((act, password))
-}
-
 #[cfg(test)]
 use avisos_acts::testutil;
 

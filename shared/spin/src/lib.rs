@@ -9,7 +9,7 @@ mod kv;
 
 pub use kv::{SpinKv, open_default as open_kv};
 
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method, response::respond};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, Method, RequestError, response::respond};
 use futures::StreamExt;
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 
@@ -35,9 +35,10 @@ impl Endpoint {
 
 /// Checks the method, reads the request (refusing bodies over the limit before reading them
 /// whole), runs `handler` and writes its response. Errors become the JSON error contract.
-pub async fn serve<F>(req: IncomingRequest, out: ResponseOutparam, endpoint: Endpoint, handler: F)
+pub async fn serve<F, E>(req: IncomingRequest, out: ResponseOutparam, endpoint: Endpoint, handler: F)
 where
-    F: FnOnce(HttpRequest) -> Result<HttpResponse, ApiError>,
+    F: FnOnce(HttpRequest) -> Result<HttpResponse, E>,
+    E: Into<ApiError>,
 {
     let method = Method::parse(&req.method().to_string());
     let response = if !endpoint.methods.contains(&method) {
@@ -45,7 +46,7 @@ where
             .with_header("allow", &allow_header(endpoint.methods))
     } else {
         match read_request(req, endpoint.body_limit).await {
-            Ok(request) => respond(handler(request)),
+            Ok(request) => respond(handler(request).map_err(Into::into)),
             Err(e) => respond(Err(e)),
         }
     };
@@ -53,14 +54,15 @@ where
 }
 
 /// [`serve`] for handlers that await (outbound HTTP): same method and body checks first.
-pub async fn serve_async<F, Fut>(
+pub async fn serve_async<F, Fut, E>(
     req: IncomingRequest,
     out: ResponseOutparam,
     endpoint: Endpoint,
     handler: F,
 ) where
     F: FnOnce(HttpRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<HttpResponse, ApiError>>,
+    Fut: std::future::Future<Output = Result<HttpResponse, E>>,
+    E: Into<ApiError>,
 {
     let method = Method::parse(&req.method().to_string());
     let response = if !endpoint.methods.contains(&method) {
@@ -68,7 +70,7 @@ pub async fn serve_async<F, Fut>(
             .with_header("allow", &allow_header(endpoint.methods))
     } else {
         match read_request(req, endpoint.body_limit).await {
-            Ok(request) => respond(handler(request).await),
+            Ok(request) => respond(handler(request).await.map_err(Into::into)),
             Err(e) => respond(Err(e)),
         }
     };
@@ -140,12 +142,7 @@ pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequ
     let mut body = Vec::new();
     let mut stream = req.into_body_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::bad_request(
-                "CUERPO_INCOMPLETO",
-                "No se pudo leer completo el cuerpo de la solicitud.",
-            )
-        })?;
+        let chunk = chunk.map_err(|_| ApiError::from(RequestError::BodyIncomplete))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }

@@ -1562,8 +1562,8 @@ fn every_enum_equals_the_servers_list() {
         (
             "/components/schemas/Salud/properties/configuracion/properties/modo/oneOf/0",
             [
-                avisos_http::mode::Mode::Demo,
-                avisos_http::mode::Mode::Produccion,
+                avisos_acts::Mode::Demo,
+                avisos_acts::Mode::Produccion,
             ]
             .iter()
             .map(|m| m.as_str().to_string())

@@ -1,5 +1,5 @@
-//! The service mode (`modo` Spin variable). Here, below every other crate, so the page's files
-//! and the acts read it with one rule. **It fails closed**: only an explicit `demo` is demo.
+//! The service mode (`modo` Spin variable), read with one rule by the acts and by the page's
+//! files. **It fails closed**: only an explicit `demo` is demo.
 
 /// Demo (the project's demo CA and credentials, generated secrets) or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
