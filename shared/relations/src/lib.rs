@@ -45,6 +45,10 @@ use serde::{Deserialize, Serialize};
 
 pub use relation::{Relation, Status};
 
+/// Placeholder while the crate moves to its own error enum (issue 17 item 2): the enum will keep
+/// this name and its `codigo()` / `mensaje()` methods.
+pub type RelationError = avisos_http::ApiError;
+
 /// The Servicios de Intercomunicación a relation can grant. The guide offers one: Avisos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Servicio {

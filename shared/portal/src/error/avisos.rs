@@ -1,0 +1,1 @@
+//! How the refusals of `avisos-avisos` travel: filled in by issue 17 item 2.
