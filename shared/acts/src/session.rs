@@ -236,6 +236,16 @@ mod tests {
     }
 
     #[test]
+    fn the_signer_must_be_the_session_in_the_acts_role() {
+        let s = crate::testutil::session("EDE200101AB0", Role::Patron);
+        assert!(s.require_signer(Role::Patron, " ede200101ab0 ").is_ok());
+        let other = s.require_signer(Role::Patron, "DELP900303MN5").unwrap_err();
+        assert_eq!(other.codigo(), "SESION_NO_COINCIDE");
+        let role = s.require_signer(Role::Analista, "EDE200101AB0").unwrap_err();
+        assert_eq!(role.codigo(), "ROL_NO_PERMITIDO");
+    }
+
+    #[test]
     fn round_trip_and_expiry() {
         let kv = MemoryKv::new();
         let (token, s) = issue(KEY, "ede200101ab0", "EMPRESA", Role::Patron, t0(), [7; 16]);

@@ -15,7 +15,7 @@
 //! the rows themselves), so 10,000 relations stay in the tens of megabytes; BENCHMARKS.md has the
 //! measurements.
 
-use avisos_http::ApiError;
+use crate::RelationError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Note, Workbook,
@@ -42,12 +42,12 @@ pub const COLUMNS: [(&str, f64); 10] = [
 /// `07/mar/2024` with Spanish (Mexico, LCID 080A) month abbreviations.
 pub const DATE_FORMAT: &str = "[$-80A]dd/mmm/yyyy";
 
-fn xlsx_error(e: XlsxError) -> ApiError {
-    ApiError::internal(&format!("xlsx: {e}"))
+fn xlsx_error(e: XlsxError) -> RelationError {
+    RelationError::internal(format!("xlsx: {e}"))
 }
 
-fn excel_date(d: NaiveDate) -> Result<ExcelDateTime, ApiError> {
-    let year = u16::try_from(d.year()).map_err(|_| ApiError::internal("date out of range"))?;
+fn excel_date(d: NaiveDate) -> Result<ExcelDateTime, RelationError> {
+    let year = u16::try_from(d.year()).map_err(|_| RelationError::internal("date out of range"))?;
     ExcelDateTime::from_ymd(year, d.month() as u8, d.day() as u8).map_err(xlsx_error)
 }
 
@@ -58,7 +58,7 @@ pub fn file_name(rfc: &str, today: NaiveDate) -> String {
 }
 
 /// Builds the workbook. `rows` in the order shown in the table.
-pub fn xlsx(rows: &[Row], now: DateTime<Utc>) -> Result<Vec<u8>, ApiError> {
+pub fn xlsx(rows: &[Row], now: DateTime<Utc>) -> Result<Vec<u8>, RelationError> {
     let mut workbook = Workbook::new();
     let created = ExcelDateTime::from_timestamp(now.timestamp()).map_err(xlsx_error)?;
     workbook.set_properties(
@@ -95,10 +95,10 @@ pub fn xlsx(rows: &[Row], now: DateTime<Utc>) -> Result<Vec<u8>, ApiError> {
     sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
 
     for (i, r) in rows.iter().enumerate() {
-        let row = u32::try_from(i + 1).map_err(|_| ApiError::internal("too many rows"))?;
+        let row = u32::try_from(i + 1).map_err(|_| RelationError::internal("too many rows"))?;
         write_row(sheet, row, r, &text, &date)?;
     }
-    let last_row = u32::try_from(rows.len()).map_err(|_| ApiError::internal("too many rows"))?;
+    let last_row = u32::try_from(rows.len()).map_err(|_| RelationError::internal("too many rows"))?;
     sheet
         .autofilter(0, 0, last_row, (COLUMNS.len() - 1) as u16)
         .map_err(xlsx_error)?;
@@ -112,7 +112,7 @@ fn write_row(
     r: &Row,
     text: &Format,
     date: &Format,
-) -> Result<(), ApiError> {
+) -> Result<(), RelationError> {
     let strings: [(u16, &str); 5] = [
         (0, &r.no_caso),
         (1, &r.rfc),

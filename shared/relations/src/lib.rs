@@ -32,6 +32,9 @@
 //! | `relaciones:patron:<RFC>` | index: the employer's case numbers, comma separated, oldest first |
 //! | `relaciones:desarrollador:<RFC>` | index: the case numbers granted to a developer |
 
+mod error;
+pub use error::RelationError;
+
 pub mod directory;
 pub mod export;
 pub mod password;
@@ -39,15 +42,11 @@ pub mod relation;
 pub mod text;
 pub mod vigencia;
 
-use avisos_acts::session::{Role, Session};
-use avisos_http::ApiError;
+
 use serde::{Deserialize, Serialize};
 
 pub use relation::{Relation, Status};
 
-/// Placeholder while the crate moves to its own error enum (issue 17 item 2): the enum will keep
-/// this name and its `codigo()` / `mensaje()` methods.
-pub type RelationError = avisos_http::ApiError;
 
 /// The Servicios de Intercomunicación a relation can grant. The guide offers one: Avisos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,15 +65,12 @@ impl Servicio {
     }
 
     /// Accepts the name as shown, case-insensitively.
-    pub fn parse(s: &str) -> Result<Servicio, ApiError> {
+    pub fn parse(s: &str) -> Result<Servicio, RelationError> {
         Servicio::ALL
             .into_iter()
             .find(|x| x.nombre().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
-                ApiError::bad_request(
-                    "SERVICIO_INVALIDO",
-                    "El Servicio de Intercomunicación debe ser «Avisos».",
-                )
+                RelationError::ServiceInvalid
             })
     }
 
@@ -103,42 +99,8 @@ mod tests {
     fn servicio_parses_the_shown_name() {
         assert_eq!(Servicio::parse(" avisos ").unwrap(), Servicio::Avisos);
         assert_eq!(
-            Servicio::parse("Nómina").unwrap_err().codigo,
+            Servicio::parse("Nómina").unwrap_err().codigo(),
             "SERVICIO_INVALIDO"
-        );
-    }
-
-    #[test]
-    fn password_is_split_out_of_the_act() {
-        let body = br#"{"rfc":"EDE200101AB0","nonce":"n","fecha":"f","certificado":"c","firma":"s","contrasena":"abc"}"#;
-        let (act, pw) = split_password(body).unwrap();
-        assert_eq!(pw, "abc");
-        assert_eq!(act.rfc, "EDE200101AB0");
-        let missing = br#"{"rfc":"X","nonce":"n","fecha":"f","certificado":"c","firma":"s"}"#;
-        assert_eq!(
-            split_password(missing).unwrap_err().codigo,
-            "CONTRASENA_FALTANTE"
-        );
-        let extra = br#"{"rfc":"X","nonce":"n","fecha":"f","certificado":"c","firma":"s","contrasena":"a","otro":1}"#;
-        assert_eq!(split_password(extra).unwrap_err().codigo, "JSON_INVALIDO");
-        assert_eq!(split_password(b"").unwrap_err().codigo, "CUERPO_VACIO");
-    }
-
-    #[test]
-    fn actor_must_match_the_session() {
-        let s = testutil::session("EDE200101AB0", Role::Patron);
-        assert!(require_actor(&s, Role::Patron, "EDE200101AB0").is_ok());
-        assert_eq!(
-            require_actor(&s, Role::Patron, "DELP900303MN5")
-                .unwrap_err()
-                .codigo,
-            "SESION_NO_COINCIDE"
-        );
-        assert_eq!(
-            require_actor(&s, Role::Analista, "EDE200101AB0")
-                .unwrap_err()
-                .codigo,
-            "ROL_NO_PERMITIDO"
         );
     }
 }

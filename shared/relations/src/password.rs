@@ -30,7 +30,7 @@
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -144,7 +144,7 @@ pub fn mark_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) {
 }
 
 /// Whether generation `generacion` of `rfc`'s password was ever checked successfully.
-fn was_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) -> Result<bool, ApiError> {
+fn was_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) -> Result<bool, RelationError> {
     Ok(kv
         .get(&used_key(rfc))?
         .and_then(|b| String::from_utf8(b).ok())
@@ -178,9 +178,9 @@ pub fn normalize_input(s: &str) -> String {
         .collect()
 }
 
-fn argon2(params: HashParams) -> Result<argon2::Argon2<'static>, ApiError> {
+fn argon2(params: HashParams) -> Result<argon2::Argon2<'static>, RelationError> {
     let p = argon2::Params::new(params.m_kib, params.t, params.p, Some(32))
-        .map_err(|_| ApiError::internal("invalid argon2 parameters"))?;
+        .map_err(|_| RelationError::internal("invalid argon2 parameters"))?;
     Ok(argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
@@ -189,11 +189,11 @@ fn argon2(params: HashParams) -> Result<argon2::Argon2<'static>, ApiError> {
 }
 
 /// Hashes a (normalised) password.
-pub fn hash(password: &str, salt: [u8; 16], params: HashParams) -> Result<PasswordHash, ApiError> {
+pub fn hash(password: &str, salt: [u8; 16], params: HashParams) -> Result<PasswordHash, RelationError> {
     let mut out = [0u8; 32];
     argon2(params)?
         .hash_password_into(password.as_bytes(), &salt, &mut out)
-        .map_err(|_| ApiError::internal("argon2 failed"))?;
+        .map_err(|_| RelationError::internal("argon2 failed"))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     Ok(PasswordHash {
         algoritmo: "argon2id-v19".into(),
@@ -204,9 +204,9 @@ pub fn hash(password: &str, salt: [u8; 16], params: HashParams) -> Result<Passwo
 }
 
 /// Checks a typed password against a stored hash (constant-time comparison).
-pub fn verify_hash(stored: &PasswordHash, typed: &str) -> Result<bool, ApiError> {
+pub fn verify_hash(stored: &PasswordHash, typed: &str) -> Result<bool, RelationError> {
     let b64 = base64::engine::general_purpose::STANDARD;
-    let corrupt = || ApiError::internal("stored password hash is not valid");
+    let corrupt = || RelationError::internal("stored password hash is not valid");
     if stored.algoritmo != "argon2id-v19" {
         return Err(corrupt());
     }
@@ -233,11 +233,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<PasswordRecord>, ApiError> {
+pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<PasswordRecord>, RelationError> {
     Ok(kv.get_json(&key(rfc))?)
 }
 
-pub fn status(kv: &dyn KeyValue, rfc: &str) -> Result<PasswordStatus, ApiError> {
+pub fn status(kv: &dyn KeyValue, rfc: &str) -> Result<PasswordStatus, RelationError> {
     let rfc = rfc.to_uppercase();
     Ok(match load(kv, &rfc)? {
         None => PasswordStatus {
@@ -267,7 +267,7 @@ pub fn status(kv: &dyn KeyValue, rfc: &str) -> Result<PasswordStatus, ApiError> 
 }
 
 /// Checks the employer's current password. Returns the generation it belongs to.
-pub fn check(kv: &dyn KeyValue, rfc: &str, typed: &str) -> Result<u32, ApiError> {
+pub fn check(kv: &dyn KeyValue, rfc: &str, typed: &str) -> Result<u32, RelationError> {
     let record = load(kv, rfc)?;
     let (generacion, hash) = match record {
         Some(PasswordRecord {
@@ -277,31 +277,19 @@ pub fn check(kv: &dyn KeyValue, rfc: &str, typed: &str) -> Result<u32, ApiError>
             ..
         }) => (generacion, h),
         _ => {
-            return Err(ApiError::new(
-                409,
-                "CONTRASENA_NO_GENERADA",
-                "No tienes una contraseña del servicio vigente. Genérala en la pestaña «Generación de contraseña».",
-            ));
+            return Err(RelationError::PasswordNotGenerated { to_cancel: false });
         }
     };
     if verify_hash(&hash, typed)? {
         mark_used(kv, rfc, generacion);
         Ok(generacion)
     } else {
-        Err(ApiError::new(
-            403,
-            "CONTRASENA_INCORRECTA",
-            "La contraseña del servicio no es correcta. Ingresa la que generaste en la pestaña «Generación de contraseña».",
-        ))
+        Err(RelationError::PasswordWrong)
     }
 }
 
-fn concurrent_change() -> ApiError {
-    ApiError::new(
-        409,
-        "CONTRASENA_MODIFICADA",
-        "La contraseña se modificó al mismo tiempo desde otra solicitud; esta no tuvo efecto. Consulta su estado e intenta de nuevo.",
-    )
+fn concurrent_change() -> RelationError {
+    RelationError::PasswordChanged
 }
 
 /// `GENERAR_CONTRASENA`: generates (or regenerates) the password of the act's signer.
@@ -318,7 +306,7 @@ pub fn generate(
     now: DateTime<Utc>,
     random: impl FnMut() -> [u8; 32],
     salt: [u8; 16],
-) -> Result<Generated, ApiError> {
+) -> Result<Generated, RelationError> {
     let rfc = act.identity.rfc.to_uppercase();
     let k = key(&rfc);
     let before = kv.get(&k)?;
@@ -326,7 +314,7 @@ pub fn generate(
         None => None,
         Some(bytes) => Some(
             serde_json::from_slice(bytes)
-                .map_err(|_| ApiError::internal("corrupt password record"))?,
+                .map_err(|_| RelationError::internal("corrupt password record"))?,
         ),
     };
     let generacion = previous.as_ref().map_or(1, |p| p.generacion + 1);
@@ -369,7 +357,7 @@ pub fn generate(
         cancelada: None,
         folio_cancelacion: None,
     };
-    let bytes = serde_json::to_vec(&new).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let bytes = serde_json::to_vec(&new).map_err(|e| RelationError::internal(e.to_string()))?;
     if !kv.compare_and_swap(&k, before.as_deref(), &bytes)? {
         return Err(concurrent_change());
     }
@@ -388,7 +376,7 @@ pub fn cancel(
     seal: &ServiceSeal,
     act: &VerifiedAct,
     now: DateTime<Utc>,
-) -> Result<avisos_acts::acuse::Receipt, ApiError> {
+) -> Result<avisos_acts::acuse::Receipt, RelationError> {
     let rfc = act.identity.rfc.to_uppercase();
     let k = key(&rfc);
     let before = kv.get(&k)?;
@@ -396,17 +384,11 @@ pub fn cancel(
         None => None,
         Some(bytes) => Some(
             serde_json::from_slice::<PasswordRecord>(bytes)
-                .map_err(|_| ApiError::internal("corrupt password record"))?,
+                .map_err(|_| RelationError::internal("corrupt password record"))?,
         ),
     }
     .filter(|r| r.estado == PasswordState::Activa)
-    .ok_or_else(|| {
-        ApiError::new(
-            409,
-            "CONTRASENA_NO_GENERADA",
-            "No tienes una contraseña del servicio vigente que cancelar.",
-        )
-    })?;
+    .ok_or(RelationError::PasswordNotGenerated { to_cancel: true })?;
     let folio = folio::allocate(kv)?;
     let record = acuse::issue(
         kv,
@@ -427,7 +409,7 @@ pub fn cancel(
         folio_cancelacion: Some(folio.clone()),
         ..current
     };
-    let bytes = serde_json::to_vec(&new).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let bytes = serde_json::to_vec(&new).map_err(|e| RelationError::internal(e.to_string()))?;
     if !kv.compare_and_swap(&k, before.as_deref(), &bytes)? {
         return Err(concurrent_change());
     }
@@ -506,7 +488,7 @@ mod tests {
         let act = act(PATRON, "GENERAR_CONTRASENA", &[]);
         assert_eq!(status(&kv, PATRON).unwrap().estado, "sin_generar");
         assert_eq!(
-            check(&kv, PATRON, "x").unwrap_err().codigo,
+            check(&kv, PATRON, "x").unwrap_err().codigo(),
             "CONTRASENA_NO_GENERADA"
         );
 
@@ -516,7 +498,7 @@ mod tests {
         assert_eq!(
             check(&kv, PATRON, "AAAAA-AAAAA-AAAAA-AAAAA")
                 .unwrap_err()
-                .codigo,
+                .codigo(),
             "CONTRASENA_INCORRECTA"
         );
         // Nothing stored contains the password.
@@ -531,7 +513,7 @@ mod tests {
         assert_eq!(second.generacion, 2);
         assert_ne!(first.contrasena, second.contrasena);
         assert_eq!(
-            check(&kv, PATRON, &first.contrasena).unwrap_err().codigo,
+            check(&kv, PATRON, &first.contrasena).unwrap_err().codigo(),
             "CONTRASENA_INCORRECTA"
         );
         assert_eq!(check(&kv, PATRON, &second.contrasena).unwrap(), 2);
@@ -542,11 +524,11 @@ mod tests {
         let c = cancel(&kv, &seal, &act, t0()).unwrap();
         assert_eq!(c.folio.len(), 10);
         assert_eq!(
-            check(&kv, PATRON, &second.contrasena).unwrap_err().codigo,
+            check(&kv, PATRON, &second.contrasena).unwrap_err().codigo(),
             "CONTRASENA_NO_GENERADA"
         );
         assert_eq!(
-            cancel(&kv, &seal, &act, t0()).unwrap_err().codigo,
+            cancel(&kv, &seal, &act, t0()).unwrap_err().codigo(),
             "CONTRASENA_NO_GENERADA"
         );
         let st = status(&kv, PATRON).unwrap();
@@ -563,7 +545,7 @@ mod tests {
         let act = act(PATRON, "GENERAR_CONTRASENA", &[]);
         kv.set_failing(true);
         let e = generate(&kv, &seal(), &act, t0(), counter_random(1), [1; 16]).unwrap_err();
-        assert_eq!(e.codigo, "ALMACEN_NO_DISPONIBLE");
+        assert_eq!(e.codigo(), "ALMACEN_NO_DISPONIBLE");
         kv.set_failing(false);
         assert!(kv.is_empty());
     }

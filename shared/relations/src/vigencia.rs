@@ -11,7 +11,7 @@
 //!   example is two months; a month later means the same day number, or the month's last day
 //!   when it has fewer days) and the server accepts any date in range.
 
-use avisos_http::ApiError;
+use crate::RelationError;
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
 
@@ -76,7 +76,7 @@ pub fn options(today: NaiveDate) -> Options {
 }
 
 /// Parses an ISO date (`2026-11-23`) sent in `datos`.
-pub fn parse_date(name: &str, value: &str) -> Result<NaiveDate, ApiError> {
+pub fn parse_date(name: &str, value: &str) -> Result<NaiveDate, RelationError> {
     let v = value.trim();
     // chrono accepts some variants (e.g. `+2026-…`); require exactly YYYY-MM-DD.
     if v.len() != 10 || v.as_bytes()[4] != b'-' || v.as_bytes()[7] != b'-' {
@@ -85,11 +85,10 @@ pub fn parse_date(name: &str, value: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| bad_date(name))
 }
 
-fn bad_date(name: &str) -> ApiError {
-    ApiError::bad_request(
-        "FECHA_VIGENCIA_INVALIDA",
-        format!("«{name}» debe ser una fecha en formato AAAA-MM-DD (por ejemplo 2026-11-23)."),
-    )
+fn bad_date(name: &str) -> RelationError {
+    RelationError::DateInvalid {
+        campo: name.to_owned(),
+    }
 }
 
 /// Validates a requested vigencia on `today` and returns (start, end).
@@ -97,34 +96,19 @@ pub fn validate(
     today: NaiveDate,
     inicio: NaiveDate,
     fin: NaiveDate,
-) -> Result<(NaiveDate, NaiveDate), ApiError> {
+) -> Result<(NaiveDate, NaiveDate), RelationError> {
     if inicio != today {
-        return Err(ApiError::bad_request(
-            "VIGENCIA_INICIO_INVALIDA",
-            format!(
-                "La vigencia inicia el día del registro ({}). Actualiza la fecha de inicio y firma de nuevo.",
-                crate::fecha_guia(today)
-            ),
-        ));
+        return Err(RelationError::StartNotToday { hoy: today });
     }
     if fin < today {
-        return Err(ApiError::bad_request(
-            "VIGENCIA_FIN_PASADA",
-            format!(
-                "El fin de vigencia ({}) ya pasó. Elige una fecha a partir de hoy.",
-                crate::fecha_guia(fin)
-            ),
-        ));
+        return Err(RelationError::EndPassed { fin });
     }
     let max = max_end(today);
     if fin > max {
-        return Err(ApiError::bad_request(
-            "VIGENCIA_EXCEDE_MAXIMO",
-            format!(
-                "La vigencia máxima de una relación de confianza es de {MAX_MONTHS} meses: el fin de vigencia puede ser a más tardar el {}.",
-                crate::fecha_guia(max)
-            ),
-        ));
+        return Err(RelationError::TooLong {
+            meses: MAX_MONTHS,
+            max,
+        });
     }
     Ok((inicio, fin))
 }
@@ -175,7 +159,7 @@ mod tests {
         let today = d(2026, 11, 23);
         assert!(validate(today, today, today).is_ok(), "one-day relation");
         assert!(validate(today, today, d(2028, 11, 23)).is_ok(), "maximum");
-        let code = |i, f| validate(today, i, f).unwrap_err().codigo;
+        let code = |i, f| validate(today, i, f).unwrap_err().codigo();
         assert_eq!(code(today, d(2026, 11, 22)), "VIGENCIA_FIN_PASADA");
         assert_eq!(code(today, d(2028, 11, 24)), "VIGENCIA_EXCEDE_MAXIMO");
         assert_eq!(
@@ -196,7 +180,7 @@ mod tests {
             "hoy",
         ] {
             assert_eq!(
-                parse_date("f", bad).unwrap_err().codigo,
+                parse_date("f", bad).unwrap_err().codigo(),
                 "FECHA_VIGENCIA_INVALIDA",
                 "{bad}"
             );

@@ -35,7 +35,7 @@ mod search;
 #[cfg(test)]
 mod tests;
 
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,14 +66,11 @@ impl CertStatus {
     }
 
     /// `autorizada` or `cancelada` (as sent in `datos.estatus`).
-    pub fn parse(s: &str) -> Result<CertStatus, ApiError> {
+    pub fn parse(s: &str) -> Result<CertStatus, RelationError> {
         match s.trim().to_lowercase().as_str() {
             "autorizada" => Ok(CertStatus::Autorizada),
             "cancelada" => Ok(CertStatus::Cancelada),
-            _ => Err(ApiError::bad_request(
-                "ESTATUS_INVALIDO",
-                "El estatus de la certificación debe ser «autorizada» o «cancelada».",
-            )),
+            _ => Err(RelationError::CertStatusInvalid),
         }
     }
 }
@@ -146,7 +143,7 @@ enum Grant {
     Revoked(Option<DateTime<Utc>>),
 }
 
-fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, ApiError> {
+fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, RelationError> {
     #[derive(Deserialize)]
     struct Request {
         estatus: String,
@@ -167,19 +164,19 @@ fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, ApiError> {
 }
 
 /// The record as stored, with its exact bytes (for compare-and-swap).
-fn load_stored(kv: &dyn KeyValue, rfc: &str) -> Result<Option<(Developer, Vec<u8>)>, ApiError> {
+fn load_stored(kv: &dyn KeyValue, rfc: &str) -> Result<Option<(Developer, Vec<u8>)>, RelationError> {
     let Some(raw) = kv.get(&key(rfc))? else {
         return Ok(None);
     };
     let d =
-        serde_json::from_slice(&raw).map_err(|_| ApiError::internal("corrupt developer record"))?;
+        serde_json::from_slice(&raw).map_err(|_| RelationError::internal("corrupt developer record"))?;
     Ok(Some((d, raw)))
 }
 
 /// A stored record as readers see it: one written by the certification workflow is what its
 /// request says (see [`Developer::certificacion`]); one whose approval is still being signed is
 /// the record it replaced.
-fn resolve(kv: &dyn KeyValue, d: Developer) -> Result<Option<Developer>, ApiError> {
+fn resolve(kv: &dyn KeyValue, d: Developer) -> Result<Option<Developer>, RelationError> {
     let Some(folio) = d.certificacion.clone() else {
         return Ok(Some(d));
     };
@@ -202,7 +199,7 @@ fn resolve(kv: &dyn KeyValue, d: Developer) -> Result<Option<Developer>, ApiErro
 /// The developer's record as it stands: one written by the certification workflow is what its
 /// request says (authorised only while the request says `autorizada`; while its approval is
 /// still being signed, the record it replaced). `estatus` is what access follows.
-pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<Developer>, ApiError> {
+pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<Developer>, RelationError> {
     match load_stored(kv, rfc)? {
         None => Ok(None),
         Some((d, _)) => resolve(kv, d),
@@ -210,16 +207,11 @@ pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<Developer>, ApiError>
 }
 
 /// The developer, if its certification is authorised.
-pub fn require_certified(kv: &dyn KeyValue, rfc: &str) -> Result<Developer, ApiError> {
+pub fn require_certified(kv: &dyn KeyValue, rfc: &str) -> Result<Developer, RelationError> {
     match load(kv, rfc)? {
         Some(d) if d.estatus == CertStatus::Autorizada => Ok(d),
-        _ => Err(ApiError::new(
-            409,
-            "DESARROLLADOR_NO_CERTIFICADO",
-            format!(
-                "El desarrollador {} no se encuentra certificado: no puedes crear una relación de confianza con él.",
-                rfc.to_uppercase()
-            ),
-        )),
+        _ => Err(RelationError::DeveloperNotCertified {
+            rfc: rfc.to_uppercase(),
+        }),
     }
 }

@@ -1,7 +1,7 @@
 //! Changes of a developer's record, by compare-and-swap in the write order of the
 //! [module docs](super), and the dates its authorised generations ended.
 
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::{KeyValue, KeyValueJson, KvError, swap};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub fn cancelled_on(
     kv: &dyn KeyValue,
     rfc: &str,
     generacion: u32,
-) -> Result<Option<DateTime<Utc>>, ApiError> {
+) -> Result<Option<DateTime<Utc>>, RelationError> {
     let list: Vec<Cancelacion> = kv.get_json(&cancellations_key(rfc))?.unwrap_or_default();
     Ok(list
         .iter()
@@ -48,13 +48,13 @@ fn record_cancellation(
     rfc: &str,
     generacion: u32,
     fecha: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), RelationError> {
     let k = cancellations_key(rfc);
     swap::update(kv, &k, |before| {
         let mut list: Vec<Cancelacion> = match before {
             None => Vec::new(),
             Some(b) => serde_json::from_slice(b)
-                .map_err(|_| ApiError::internal("corrupt cancellation list"))?,
+                .map_err(|_| RelationError::internal("corrupt cancellation list"))?,
         };
         if list.iter().any(|c| c.generacion == generacion) {
             return Ok(None);
@@ -62,13 +62,13 @@ fn record_cancellation(
         list.push(Cancelacion { generacion, fecha });
         let excess = list.len().saturating_sub(MAX_CANCELACIONES);
         list.drain(..excess);
-        let after = serde_json::to_vec(&list).map_err(|e| ApiError::internal(&e.to_string()))?;
+        let after = serde_json::to_vec(&list).map_err(|e| RelationError::internal(e.to_string()))?;
         Ok(Some(after))
     })
 }
 
 /// Another writer kept winning for every attempt (see [`swap::update`]).
-pub(super) fn busy(key: &str) -> ApiError {
+pub(super) fn busy(key: &str) -> RelationError {
     KvError::Busy(key.to_owned()).into()
 }
 
@@ -82,7 +82,7 @@ pub fn update(
     kv: &dyn KeyValue,
     rfc: &str,
     change: impl Fn(Option<&Developer>) -> Option<Developer>,
-) -> Result<Option<Developer>, ApiError> {
+) -> Result<Option<Developer>, RelationError> {
     let k = key(rfc);
     for _ in 0..swap::ATTEMPTS {
         let stored = load_stored(kv, rfc)?;
@@ -98,7 +98,7 @@ pub fn update(
             ..next
         };
         let raw = stored.as_ref().map(|(_, raw)| raw.as_slice());
-        let bytes = serde_json::to_vec(&next).map_err(|e| ApiError::internal(&e.to_string()))?;
+        let bytes = serde_json::to_vec(&next).map_err(|e| RelationError::internal(e.to_string()))?;
         if raw == Some(bytes.as_slice()) {
             return Ok(Some(next));
         }
@@ -139,7 +139,7 @@ pub fn update(
 
 /// Sets a developer's certification status as an analyst does: whatever was stored, unlinked
 /// from any certification request (see [`update`]).
-pub fn set_status(kv: &dyn KeyValue, developer: Developer) -> Result<Developer, ApiError> {
+pub fn set_status(kv: &dyn KeyValue, developer: Developer) -> Result<Developer, RelationError> {
     let rfc = developer.rfc.clone();
     let written = update(kv, &rfc, |_| {
         Some(Developer {
@@ -148,7 +148,7 @@ pub fn set_status(kv: &dyn KeyValue, developer: Developer) -> Result<Developer, 
             ..developer.clone()
         })
     })?;
-    written.ok_or_else(|| ApiError::internal("directory update wrote nothing"))
+    written.ok_or_else(|| RelationError::internal("directory update wrote nothing"))
 }
 
 /// The approval of certification request `folio` being signed: the developer's record names the
@@ -159,7 +159,7 @@ pub fn grant_pending(
     kv: &dyn KeyValue,
     folio: &str,
     developer: Developer,
-) -> Result<Developer, ApiError> {
+) -> Result<Developer, RelationError> {
     let rfc = developer.rfc.clone();
     let written = update(kv, &rfc, |stored| {
         // A retry keeps what the first attempt replaced.
@@ -178,13 +178,13 @@ pub fn grant_pending(
             ..developer.clone()
         })
     })?;
-    written.ok_or_else(|| ApiError::internal("directory update wrote nothing"))
+    written.ok_or_else(|| RelationError::internal("directory update wrote nothing"))
 }
 
 /// After the approval of certification request `folio` was signed (which already authorised the
 /// developer, see [`load`]): forgets the record it replaced, and with it that record's search
 /// entries. Nothing when the record no longer names the request.
-pub fn confirm(kv: &dyn KeyValue, rfc: &str, folio: &str) -> Result<(), ApiError> {
+pub fn confirm(kv: &dyn KeyValue, rfc: &str, folio: &str) -> Result<(), RelationError> {
     update(kv, rfc, |stored| match stored {
         Some(d) if d.certificacion.as_deref() == Some(folio) && d.anterior.is_some() => {
             Some(Developer {
@@ -206,7 +206,7 @@ pub fn revoke(
     folio: &str,
     act_folio: &str,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), RelationError> {
     update(kv, rfc, |stored| match stored {
         Some(d)
             if d.certificacion.as_deref() == Some(folio)

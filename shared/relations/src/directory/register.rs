@@ -3,7 +3,7 @@
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Utc};
 
@@ -28,15 +28,10 @@ impl Registration {
         razon_social: &str,
         estatus: &str,
         mode: avisos_acts::Mode,
-    ) -> Result<Registration, ApiError> {
+    ) -> Result<Registration, RelationError> {
         let rfc = avisos_acts::act::validate_actor_rfc(rfc, mode)?;
-        let razon_social = text::clean_name(razon_social, MAX_NAME_CHARS).ok_or_else(|| {
-            ApiError::bad_request(
-                "RAZON_SOCIAL_INVALIDA",
-                format!(
-                    "La razón social es obligatoria, de hasta {MAX_NAME_CHARS} caracteres y sin caracteres de control."
-                ),
-            )
+        let razon_social = text::clean_name(razon_social, MAX_NAME_CHARS).ok_or(RelationError::NameInvalid {
+            max_chars: MAX_NAME_CHARS,
         })?;
         Ok(Registration {
             rfc,
@@ -53,7 +48,7 @@ pub fn register(
     act: &VerifiedAct,
     registration: &Registration,
     now: DateTime<Utc>,
-) -> Result<avisos_acts::acuse::Receipt, ApiError> {
+) -> Result<avisos_acts::acuse::Receipt, RelationError> {
     let folio = folio::allocate(kv)?;
     let record = acuse::issue(
         kv,

@@ -1,7 +1,7 @@
 //! The search: prefix buckets `directorio:prefijo:<2 chars>` of authorised developers, kept in
 //! step with their records (see the [module docs](super)).
 
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::{KeyValue, KeyValueJson, swap};
 use serde::{Deserialize, Serialize};
 
@@ -74,13 +74,10 @@ pub fn matches(query: &str, rfc: &str, razon_social: &str) -> bool {
 }
 
 /// Searches authorised developers by RFC or name prefix.
-pub fn search(kv: &dyn KeyValue, query: &str) -> Result<SearchResult, ApiError> {
+pub fn search(kv: &dyn KeyValue, query: &str) -> Result<SearchResult, RelationError> {
     let q = text::fold(query);
     if q.chars().count() < BUCKET_CHARS {
-        return Err(ApiError::bad_request(
-            "BUSQUEDA_CORTA",
-            "Escribe al menos dos letras o números del RFC o del nombre del desarrollador.",
-        ));
+        return Err(RelationError::SearchTooShort);
     }
     let bucket: Vec<Entry> = kv
         .get_json(&bucket_key(&text::prefix(&q, BUCKET_CHARS)))?
@@ -122,11 +119,11 @@ pub fn search(kv: &dyn KeyValue, query: &str) -> Result<SearchResult, ApiError> 
 }
 
 /// A bucket's entries as stored (`None`: empty).
-fn read_bucket(before: Option<&[u8]>) -> Result<Vec<Entry>, ApiError> {
+fn read_bucket(before: Option<&[u8]>) -> Result<Vec<Entry>, RelationError> {
     match before {
         None => Ok(Vec::new()),
         Some(b) => {
-            serde_json::from_slice(b).map_err(|_| ApiError::internal("corrupt directory bucket"))
+            serde_json::from_slice(b).map_err(|_| RelationError::internal("corrupt directory bucket"))
         }
     }
 }
@@ -136,11 +133,11 @@ pub(super) fn update_bucket(
     kv: &dyn KeyValue,
     bucket: &str,
     change: impl Fn(&mut Vec<Entry>),
-) -> Result<(), ApiError> {
+) -> Result<(), RelationError> {
     swap::update(kv, &bucket_key(bucket), |before| {
         let mut entries = read_bucket(before)?;
         change(&mut entries);
-        let after = serde_json::to_vec(&entries).map_err(|e| ApiError::internal(&e.to_string()))?;
+        let after = serde_json::to_vec(&entries).map_err(|e| RelationError::internal(e.to_string()))?;
         Ok(Some(after))
     })
 }
@@ -176,13 +173,13 @@ pub(super) fn put_entry(entries: &mut Vec<Entry>, entry: &Entry) {
 /// record on every pass and passing again after each swap: a writer whose swap was based on a
 /// record replaced meanwhile is followed by a pass of the replacing writer, so concurrent
 /// changes of one developer leave its buckets as its last record says.
-pub(super) fn sync_bucket(kv: &dyn KeyValue, bucket: &str, rfc: &str) -> Result<(), ApiError> {
+pub(super) fn sync_bucket(kv: &dyn KeyValue, bucket: &str, rfc: &str) -> Result<(), RelationError> {
     let k = bucket_key(bucket);
     for _ in 0..swap::ATTEMPTS {
         // Whether the last pass of `swap::update` (which reads the bucket before `change` reads
         // the record) wrote: then pass again.
         let mut wrote = false;
-        swap::update::<ApiError>(kv, &k, |before| {
+        swap::update::<RelationError>(kv, &k, |before| {
             wrote = false;
             let wanted = load_stored(kv, rfc)?
                 .map(|(d, _)| wanted_buckets(&d))
@@ -201,7 +198,7 @@ pub(super) fn sync_bucket(kv: &dyn KeyValue, bucket: &str, rfc: &str) -> Result<
             }
             wrote = true;
             let bytes =
-                serde_json::to_vec(&after).map_err(|e| ApiError::internal(&e.to_string()))?;
+                serde_json::to_vec(&after).map_err(|e| RelationError::internal(e.to_string()))?;
             Ok(Some(bytes))
         })?;
         if !wrote {

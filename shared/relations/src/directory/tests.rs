@@ -73,8 +73,8 @@ fn search_by_rfc_name_or_word_prefix_ignoring_case_and_accents() {
         s("nomina").resultados[0].estatus,
         "Certificación autorizada"
     );
-    assert_eq!(search(&kv, "n").unwrap_err().codigo, "BUSQUEDA_CORTA");
-    assert_eq!(search(&kv, " ¿? ").unwrap_err().codigo, "BUSQUEDA_CORTA");
+    assert_eq!(search(&kv, "n").unwrap_err().codigo(), "BUSQUEDA_CORTA");
+    assert_eq!(search(&kv, " ¿? ").unwrap_err().codigo(), "BUSQUEDA_CORTA");
 }
 
 #[test]
@@ -95,11 +95,11 @@ fn only_authorised_developers_appear_and_can_be_chosen() {
     assert_eq!(rfcs(&search(&kv, "nomina").unwrap()), [DEV]);
     assert!(require_certified(&kv, DEV).is_ok());
     assert_eq!(
-        require_certified(&kv, DEV_2).unwrap_err().codigo,
+        require_certified(&kv, DEV_2).unwrap_err().codigo(),
         "DESARROLLADOR_NO_CERTIFICADO"
     );
     assert_eq!(
-        require_certified(&kv, "XYZ010101AB1").unwrap_err().codigo,
+        require_certified(&kv, "XYZ010101AB1").unwrap_err().codigo(),
         "DESARROLLADOR_NO_CERTIFICADO"
     );
     // Cancelling removes it from every bucket; authorising again brings it back.
@@ -218,7 +218,7 @@ fn registration_act_validates_and_issues_an_acuse() {
     let bad = |rfc: &str, name: &str, st: &str| {
         Registration::parse(rfc, name, st, Mode::Demo)
             .unwrap_err()
-            .codigo
+            .codigo()
     };
     assert_eq!(
         bad("NDE190512XY7", "X", "autorizada"),

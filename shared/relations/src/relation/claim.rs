@@ -5,7 +5,7 @@
 use avisos_acts::acuse::{self, AcuseRecord, Dato, Receipt};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{ActSpec, Mode, VerifiedAct, folio};
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::{KeyValue, index, swap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -48,16 +48,11 @@ pub struct AddRequest {
 impl AddRequest {
     /// Validates the act's fields on `today` (before any signature work: these refusals are
     /// cheap and leave the nonce unused).
-    pub fn parse(spec: &ActSpec, mode: Mode, today: NaiveDate) -> Result<AddRequest, ApiError> {
+    pub fn parse(spec: &ActSpec, mode: Mode, today: NaiveDate) -> Result<AddRequest, RelationError> {
         let field = |n: &str| spec.field(n).unwrap_or_default();
         let servicio = Servicio::parse(field("servicio"))?;
         let desarrollador = avisos_acts::act::validate_actor_rfc(field("rfc_desarrollador"), mode)
-            .map_err(|e| {
-                ApiError::bad_request(
-                    "RFC_DESARROLLADOR_INVALIDO",
-                    format!("El RFC del desarrollador no es válido: {}", e.mensaje),
-                )
-            })?;
+            .map_err(RelationError::DeveloperRfcInvalid)?;
         let inicio = vigencia::parse_date("inicio_vigencia", field("inicio_vigencia"))?;
         let fin = vigencia::parse_date("fin_vigencia", field("fin_vigencia"))?;
         let (inicio_vigencia, fin_vigencia) = vigencia::validate(today, inicio, fin)?;
@@ -79,37 +74,28 @@ fn claim_since(v: &[u8]) -> Option<i64> {
     std::str::from_utf8(v).ok()?.split_once('|')?.1.parse().ok()
 }
 
-fn duplicate(existing: &Relation) -> ApiError {
-    ApiError::new(
-        409,
-        "RELACION_DUPLICADA",
-        format!(
-            "Ya tienes una relación de confianza vigente con el desarrollador {} para el servicio {} (No. de Caso {}, vigente hasta el {}). Para registrar otra, primero cancela la existente.",
-            existing.desarrollador_rfc,
-            existing.servicio.nombre(),
-            existing.no_caso,
-            crate::fecha_guia(existing.fin_vigencia)
-        ),
-    )
+fn duplicate(existing: &Relation) -> RelationError {
+    RelationError::Duplicate {
+        desarrollador: existing.desarrollador_rfc.clone(),
+        servicio: existing.servicio.nombre(),
+        no_caso: existing.no_caso.clone(),
+        fin_vigencia: existing.fin_vigencia,
+    }
 }
 
-fn duplicate_in_progress() -> ApiError {
-    ApiError::new(
-        409,
-        "RELACION_DUPLICADA",
-        "Se está registrando en este momento otra relación con el mismo desarrollador y servicio. Consulta tu tabla de relaciones.",
-    )
+fn duplicate_in_progress() -> RelationError {
+    RelationError::DuplicateInProgress
 }
 
 /// Parses a claim value `<No. de Caso>|<unix seconds>`; `None` when free (empty).
-fn parse_claim(v: &[u8]) -> Result<Option<String>, ApiError> {
+fn parse_claim(v: &[u8]) -> Result<Option<String>, RelationError> {
     if v.is_empty() {
         return Ok(None);
     }
-    let s = std::str::from_utf8(v).map_err(|_| ApiError::internal("corrupt relation claim"))?;
+    let s = std::str::from_utf8(v).map_err(|_| RelationError::internal("corrupt relation claim"))?;
     let (no_caso, _since) = s
         .split_once('|')
-        .ok_or_else(|| ApiError::internal("corrupt relation claim"))?;
+        .ok_or_else(|| RelationError::internal("corrupt relation claim"))?;
     Ok(Some(no_caso.to_string()))
 }
 
@@ -119,7 +105,7 @@ fn claim_holder(
     kv: &dyn KeyValue,
     value: Option<&[u8]>,
     today: NaiveDate,
-) -> Result<Option<Relation>, ApiError> {
+) -> Result<Option<Relation>, RelationError> {
     let Some(no_caso) = value.map(parse_claim).transpose()?.flatten() else {
         return Ok(None);
     };
@@ -144,7 +130,7 @@ pub fn live_relation(
     desarrollador: &str,
     servicio: Servicio,
     now: DateTime<Utc>,
-) -> Result<Option<Relation>, ApiError> {
+) -> Result<Option<Relation>, RelationError> {
     let Some(developer) = directory::load(kv, desarrollador)? else {
         return Ok(None);
     };
@@ -164,7 +150,7 @@ pub fn authorizes(
     desarrollador: &str,
     servicio: Servicio,
     now: DateTime<Utc>,
-) -> Result<Option<Relation>, ApiError> {
+) -> Result<Option<Relation>, RelationError> {
     live_relation(kv, patron, desarrollador, servicio, now)
 }
 
@@ -176,7 +162,7 @@ pub(super) fn take_claim(
     no_caso: &str,
     now: DateTime<Utc>,
     developer: Option<&Developer>,
-) -> Result<Vec<u8>, ApiError> {
+) -> Result<Vec<u8>, RelationError> {
     let today = crate::today(now);
     let ours = format!("{no_caso}|{}", now.timestamp()).into_bytes();
     for _ in 0..swap::ATTEMPTS {
@@ -234,7 +220,7 @@ fn check_addition(
     patron: &str,
     typed_password: &str,
     today: NaiveDate,
-) -> Result<Checked, ApiError> {
+) -> Result<Checked, RelationError> {
     vigencia::validate(today, request.inicio_vigencia, request.fin_vigencia)?;
     let developer = directory::require_certified(kv, &request.desarrollador)?;
     let claim = claim_key(patron, &developer.rfc, request.servicio);
@@ -262,7 +248,7 @@ fn issue_addition_acuse(
     request: &AddRequest,
     developer: &Developer,
     now: DateTime<Utc>,
-) -> Result<AcuseRecord, ApiError> {
+) -> Result<AcuseRecord, RelationError> {
     acuse::issue(
         kv,
         seal,
@@ -282,6 +268,7 @@ fn issue_addition_acuse(
         ],
         now,
     )
+    .map_err(RelationError::from)
 }
 
 /// The record of an addition, from its request, its checks and its acuse.
@@ -316,7 +303,7 @@ fn index_and_commit(
     claim: &str,
     ours: &[u8],
     committed: &[u8],
-) -> Result<(), ApiError> {
+) -> Result<(), RelationError> {
     let no_caso = relation.no_caso.as_str();
     index::add(
         kv,
@@ -324,7 +311,7 @@ fn index_and_commit(
         &[no_caso],
     )
     .and_then(|()| index::add(kv, &patron_index(&relation.patron_rfc), &[no_caso]))
-    .map_err(ApiError::from)
+    .map_err(RelationError::from)
     .and_then(|()| {
         // Still ours (not taken over as abandoned): commit.
         if kv.get(claim)?.as_deref() != Some(ours) {
@@ -343,7 +330,7 @@ pub fn add(
     request: &AddRequest,
     typed_password: &str,
     now: DateTime<Utc>,
-) -> Result<Added, ApiError> {
+) -> Result<Added, RelationError> {
     let patron = act.identity.rfc.to_uppercase();
     let today = crate::today(now);
     // 1. Checks, nothing written.
@@ -354,7 +341,7 @@ pub fn add(
     let acuse = issue_addition_acuse(kv, seal, act, &no_caso, request, &checked.developer, now)?;
     let relation = new_relation(&no_caso, &patron, request, &checked, &acuse);
     let committed =
-        serde_json::to_vec(&relation).map_err(|e| ApiError::internal(&e.to_string()))?;
+        serde_json::to_vec(&relation).map_err(|e| RelationError::internal(e.to_string()))?;
     kv.set(&key(&no_caso), &[PENDING, &committed].concat())?;
 
     // 3. The claim.
@@ -384,30 +371,17 @@ pub fn add(
     })
 }
 
-fn refuse_if_not_live(r: &Relation, today: NaiveDate) -> Result<(), ApiError> {
+fn refuse_if_not_live(r: &Relation, today: NaiveDate) -> Result<(), RelationError> {
     match r.status(today) {
         Status::Vigente => Ok(()),
-        Status::CanceladaPorUsuario => Err(ApiError::new(
-            409,
-            "RELACION_YA_CANCELADA",
-            format!(
-                "La relación {} ya fue cancelada el {}.",
-                r.no_caso,
-                r.cancelacion
-                    .as_ref()
-                    .map(|c| crate::fecha_guia(c.fecha))
-                    .unwrap_or_default()
-            ),
-        )),
-        Status::NoVigente => Err(ApiError::new(
-            409,
-            "RELACION_NO_VIGENTE",
-            format!(
-                "La relación {} ya no está vigente (su vigencia terminó el {}); no hay nada que cancelar.",
-                r.no_caso,
-                crate::fecha_guia(r.fin_vigencia)
-            ),
-        )),
+        Status::CanceladaPorUsuario => Err(RelationError::AlreadyCancelled {
+            no_caso: r.no_caso.clone(),
+            fecha: r.cancelacion.as_ref().map(|c| c.fecha),
+        }),
+        Status::NoVigente => Err(RelationError::NotLive {
+            no_caso: r.no_caso.clone(),
+            fin_vigencia: r.fin_vigencia,
+        }),
     }
 }
 
@@ -418,7 +392,7 @@ pub fn cancel(
     act: &VerifiedAct,
     no_caso: &str,
     now: DateTime<Utc>,
-) -> Result<Cancelled, ApiError> {
+) -> Result<Cancelled, RelationError> {
     let patron = act.identity.rfc.to_uppercase();
     let today = crate::today(now);
     let k = key(no_caso);
@@ -426,7 +400,7 @@ pub fn cancel(
     let relation: Relation = match &before {
         Some(bytes) if folio::is_well_formed(no_caso) && !bytes.starts_with(PENDING) => {
             serde_json::from_slice(bytes)
-                .map_err(|_| ApiError::internal("corrupt relation record"))?
+                .map_err(|_| RelationError::internal("corrupt relation record"))?
         }
         _ => return Err(not_found()),
     };
@@ -467,12 +441,12 @@ pub fn cancel(
         }),
         ..relation.clone()
     };
-    let bytes = serde_json::to_vec(&cancelled).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let bytes = serde_json::to_vec(&cancelled).map_err(|e| RelationError::internal(e.to_string()))?;
     if !kv.compare_and_swap(&k, before.as_deref(), &bytes)? {
         // Someone changed it meanwhile: the only change a relation admits is a cancellation.
         let now_stored = load_own(kv, no_caso, &patron)?;
         refuse_if_not_live(&now_stored, today)?;
-        return Err(ApiError::internal("relation changed concurrently"));
+        return Err(RelationError::internal("relation changed concurrently"));
     }
     let ck = claim_key(&patron, &relation.desarrollador_rfc, relation.servicio);
     if let Ok(Some(v)) = kv.get(&ck)

@@ -1,7 +1,7 @@
 //! Bulk import without acts (the `import` feature).
 
 use avisos_acts::folio;
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Utc};
 
@@ -19,7 +19,7 @@ pub fn import(
     kv: &dyn KeyValue,
     relations: Vec<Relation>,
     now: DateTime<Utc>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, RelationError> {
     let today = crate::today(now);
     let mut by_patron: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     let mut by_developer: std::collections::BTreeMap<String, Vec<String>> = Default::default();

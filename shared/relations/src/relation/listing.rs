@@ -1,7 +1,7 @@
 //! The tables: one index per owner (`relaciones:patron:<RFC>`, `relaciones:desarrollador:<RFC>`,
 //! oldest first), read a page at a time newest first, and the rows the guide shows.
 
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -148,7 +148,7 @@ fn rows_of(
     no_casos: &[String],
     perspective: Perspective,
     now: DateTime<Utc>,
-) -> Result<Vec<Row>, ApiError> {
+) -> Result<Vec<Row>, RelationError> {
     let today = crate::today(now);
     let mut developers: std::collections::HashMap<String, Option<Developer>> = Default::default();
     // When each (developer, generation) was cancelled, read once.
@@ -205,7 +205,7 @@ pub fn page(
     perspective: Perspective,
     now: DateTime<Utc>,
     page: Page,
-) -> Result<Listing, ApiError> {
+) -> Result<Listing, RelationError> {
     let mut index = index::read(kv, &index_of(rfc, perspective))?;
     index.reverse();
     let total = index.len();
@@ -231,7 +231,7 @@ pub fn list(
     rfc: &str,
     perspective: Perspective,
     now: DateTime<Utc>,
-) -> Result<Vec<Row>, ApiError> {
+) -> Result<Vec<Row>, RelationError> {
     list_at_most(kv, rfc, perspective, now, MAX_FILAS_EXPORTACION)
 }
 
@@ -241,17 +241,13 @@ pub(super) fn list_at_most(
     perspective: Perspective,
     now: DateTime<Utc>,
     max: usize,
-) -> Result<Vec<Row>, ApiError> {
+) -> Result<Vec<Row>, RelationError> {
     let mut index = index::read(kv, &index_of(rfc, perspective))?;
     if index.len() > max {
-        return Err(ApiError::new(
-            422,
-            "TABLA_DEMASIADO_GRANDE",
-            format!(
-                "La tabla tiene {} relaciones y «Exportar tabla» admite hasta {max} en un archivo. Consulta la tabla por páginas en la API (parámetros «pagina» y «por_pagina»).",
-                index.len()
-            ),
-        ));
+        return Err(RelationError::TableTooLarge {
+            filas: index.len(),
+            max,
+        });
     }
     index.reverse();
     rows_of(kv, &index, perspective, now)

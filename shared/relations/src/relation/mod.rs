@@ -56,7 +56,7 @@ mod record;
 mod tests;
 
 use avisos_acts::session::{Role, Session};
-use avisos_http::ApiError;
+use crate::RelationError;
 
 use crate::Servicio;
 
@@ -91,7 +91,7 @@ pub enum Perspective {
 }
 
 impl Perspective {
-    pub fn of(session: &Session) -> Result<Perspective, ApiError> {
+    pub fn of(session: &Session) -> Result<Perspective, RelationError> {
         session.require_role(&[Role::Patron, Role::Desarrollador])?;
         Ok(match session.rol {
             Role::Desarrollador => Perspective::Desarrollador,

@@ -2,7 +2,7 @@
 //! how it is read (a record still pending its commit reads as absent).
 
 use avisos_acts::folio;
-use avisos_http::ApiError;
+use crate::RelationError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -171,7 +171,7 @@ pub fn cancellation_date(
     kv: &dyn KeyValue,
     r: &Relation,
     developer: &Developer,
-) -> Result<Option<NaiveDate>, ApiError> {
+) -> Result<Option<NaiveDate>, RelationError> {
     let generacion = r.generacion_certificacion.unwrap_or(0);
     let at = if developer.estatus == CertStatus::Cancelada && developer.generacion == generacion {
         Some(developer.actualizado)
@@ -202,7 +202,7 @@ fn certification_reason(
     }
 }
 
-pub fn load(kv: &dyn KeyValue, no_caso: &str) -> Result<Option<Relation>, ApiError> {
+pub fn load(kv: &dyn KeyValue, no_caso: &str) -> Result<Option<Relation>, RelationError> {
     match read_record(kv, no_caso)? {
         Record::Committed(r) => Ok(Some(r)),
         Record::Pending | Record::Missing => Ok(None),
@@ -219,7 +219,7 @@ pub(super) enum Record {
     Missing,
 }
 
-pub(super) fn read_record(kv: &dyn KeyValue, no_caso: &str) -> Result<Record, ApiError> {
+pub(super) fn read_record(kv: &dyn KeyValue, no_caso: &str) -> Result<Record, RelationError> {
     if !folio::is_well_formed(no_caso) {
         return Ok(Record::Missing);
     }
@@ -228,20 +228,16 @@ pub(super) fn read_record(kv: &dyn KeyValue, no_caso: &str) -> Result<Record, Ap
         Some(b) if b.starts_with(PENDING) => Ok(Record::Pending),
         Some(b) => serde_json::from_slice(&b)
             .map(Record::Committed)
-            .map_err(|_| ApiError::internal("corrupt relation record")),
+            .map_err(|_| RelationError::internal("corrupt relation record")),
     }
 }
 
-pub(super) fn not_found() -> ApiError {
-    ApiError::new(
-        404,
-        "RELACION_NO_ENCONTRADA",
-        "No existe una relación de confianza con ese No. de Caso entre tus relaciones.",
-    )
+pub(super) fn not_found() -> RelationError {
+    RelationError::NotFound
 }
 
 /// Loads a relation for its employer. Someone else's answers exactly like a missing one.
-pub fn load_own(kv: &dyn KeyValue, no_caso: &str, patron: &str) -> Result<Relation, ApiError> {
+pub fn load_own(kv: &dyn KeyValue, no_caso: &str, patron: &str) -> Result<Relation, RelationError> {
     match load(kv, no_caso)? {
         Some(r) if r.patron_rfc.eq_ignore_ascii_case(patron) => Ok(r),
         _ => Err(not_found()),

@@ -69,7 +69,7 @@ fn add_registers_a_live_relation_with_its_acuse_and_rows() {
 #[test]
 fn refusals_of_an_addition() {
     let w = world();
-    let code = |r: Result<Added, ApiError>| r.unwrap_err().codigo;
+    let code = |r: Result<Added, RelationError>| r.unwrap_err().codigo();
     certify(&*w.kv, "PME380607P35", CertStatus::Cancelada);
     assert_eq!(
         code(w.add("PME380607P35", "2027-01-01")),
@@ -89,7 +89,7 @@ fn refusals_of_an_addition() {
     // Wrong start (signed yesterday's date).
     let act = add_act(PATRON, DEV, "2026-11-22", "2027-01-01");
     assert_eq!(
-        request(&act, t0()).unwrap_err().codigo,
+        request(&act, t0()).unwrap_err().codigo(),
         "VIGENCIA_INICIO_INVALIDA"
     );
     // Another service.
@@ -104,14 +104,14 @@ fn refusals_of_an_addition() {
             ("fin_vigencia", "2027-01-01"),
         ],
     );
-    assert_eq!(request(&act, t0()).unwrap_err().codigo, "SERVICIO_INVALIDO");
+    assert_eq!(request(&act, t0()).unwrap_err().codigo(), "SERVICIO_INVALIDO");
     // Employer without a password.
     let act = add_act(PATRON_2, DEV, "2026-11-23", "2027-01-01");
     let req = request(&act, t0()).unwrap();
     assert_eq!(
         add(&*w.kv, &w.seal, &act, &req, "x", t0())
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "CONTRASENA_NO_GENERADA"
     );
     // Nothing was registered by any refusal.
@@ -127,7 +127,7 @@ fn duplicate_until_cancelled_or_expired() {
     let w = world();
     let first = w.add(DEV, "2027-01-31").unwrap();
     assert_eq!(
-        w.add(DEV, "2027-03-01").unwrap_err().codigo,
+        w.add(DEV, "2027-03-01").unwrap_err().codigo(),
         "RELACION_DUPLICADA"
     );
     // Another developer is fine.
@@ -191,7 +191,7 @@ fn regenerating_the_password_keeps_relations_but_needs_the_new_one() {
         "Relación Vigente"
     );
     assert_eq!(
-        w.add(DEV_2, "2027-11-23").unwrap_err().codigo,
+        w.add(DEV_2, "2027-11-23").unwrap_err().codigo(),
         "CONTRASENA_INCORRECTA"
     );
     let r = w.add_at(DEV_2, "2027-11-23", t0(), &g.contrasena).unwrap();

@@ -18,7 +18,7 @@ fn status_is_computed_from_the_clock() {
     assert_eq!(
         w.cancel_at(PATRON, &added.registro.folio, t0() + days(9))
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "RELACION_NO_VIGENTE"
     );
 }
@@ -30,15 +30,15 @@ fn cancellation_rules() {
     let no_caso = added.registro.folio.clone();
     // Someone else's relation, or a missing one: the same 404.
     assert_eq!(
-        w.cancel_at(PATRON_2, &no_caso, t0()).unwrap_err().codigo,
+        w.cancel_at(PATRON_2, &no_caso, t0()).unwrap_err().codigo(),
         "RELACION_NO_ENCONTRADA"
     );
     assert_eq!(
-        w.cancel_at(PATRON, "0599999999", t0()).unwrap_err().codigo,
+        w.cancel_at(PATRON, "0599999999", t0()).unwrap_err().codigo(),
         "RELACION_NO_ENCONTRADA"
     );
     assert_eq!(
-        w.cancel_at(PATRON, "../x", t0()).unwrap_err().codigo,
+        w.cancel_at(PATRON, "../x", t0()).unwrap_err().codigo(),
         "RELACION_NO_ENCONTRADA"
     );
     let later = t0() + days(3);
@@ -56,7 +56,7 @@ fn cancellation_rules() {
     assert!(!c.relacion.cancelable);
     assert!(acuse_json(&*w.kv, &c.registro.folio).contains(ACUSE_CANCELACION));
     assert_eq!(
-        w.cancel_at(PATRON, &no_caso, later).unwrap_err().codigo,
+        w.cancel_at(PATRON, &no_caso, later).unwrap_err().codigo(),
         "RELACION_YA_CANCELADA"
     );
     assert!(

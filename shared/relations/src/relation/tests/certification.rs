@@ -104,7 +104,7 @@ fn a_new_relation_after_the_new_certification(w: &World, old: &str) {
     assert_eq!(access(w, t0()).unwrap().no_caso, new.registro.folio);
     // The new one does.
     assert_eq!(
-        w.add(DEV, "2027-01-31").unwrap_err().codigo,
+        w.add(DEV, "2027-01-31").unwrap_err().codigo(),
         "RELACION_DUPLICADA"
     );
     // «Borrar» on the old one still works and leaves the new one alone.

@@ -14,7 +14,7 @@ fn concurrent_additions_of_the_same_relation_have_one_winner() {
     assert_eq!(wins.len(), 1, "{results:?}");
     for r in &results {
         if let Err(e) = r {
-            assert_eq!(e.codigo, "RELACION_DUPLICADA");
+            assert_eq!(e.codigo(), "RELACION_DUPLICADA");
         }
     }
     let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
@@ -74,7 +74,7 @@ fn stale_claims_are_taken_over_and_failures_roll_back() {
     w.kv.set(&claim_key(PATRON, DEV_2, Servicio::Avisos), b"basura")
         .unwrap();
     assert_eq!(
-        w.add(DEV_2, "2027-11-23").unwrap_err().codigo,
+        w.add(DEV_2, "2027-11-23").unwrap_err().codigo(),
         "ERROR_INTERNO"
     );
 }
@@ -149,7 +149,7 @@ fn a_failure_at_any_write_leaves_no_visible_relation() {
         let act = add_act(PATRON, DEV, "2026-11-23", "2027-11-23");
         let req = request(&act, t0()).unwrap();
         let e = add(&kv, &base.seal, &act, &req, &g.contrasena, t0()).unwrap_err();
-        assert_eq!(e.codigo, "ALMACEN_NO_DISPONIBLE", "cut at {cut}");
+        assert_eq!(e.codigo(), "ALMACEN_NO_DISPONIBLE", "cut at {cut}");
         *kv.writes_left.lock().unwrap() = usize::MAX;
         assert!(
             list(&kv, PATRON, Perspective::Patron, t0())
@@ -190,8 +190,8 @@ fn claims_on_pending_records() {
     kv.set(&key("0500000001"), b"pendiente:{}").unwrap();
     kv.set(ck, claim("0500000001", now).as_bytes()).unwrap();
     let e = take_claim(&kv, ck, "0500000002", now, None).unwrap_err();
-    assert_eq!(e.codigo, "RELACION_DUPLICADA");
-    assert!(e.mensaje.contains("en este momento"), "{}", e.mensaje);
+    assert_eq!(e.codigo(), "RELACION_DUPLICADA");
+    assert!(e.mensaje().contains("en este momento"), "{}", e.mensaje());
     // The pending record is invisible to readers.
     assert_eq!(load(&kv, "0500000001").unwrap(), None);
     // Abandoned (older than the grace period): taken over.

@@ -15,13 +15,13 @@ fn import_lists_in_order_and_keeps_uniqueness() {
     let listed: Vec<&str> = rows.iter().map(|r| r.no_caso.as_str()).collect();
     assert_eq!(listed, [&ids[2], &ids[1], &ids[0]]);
     assert_eq!(
-        w.add(DEV, "2027-01-01").unwrap_err().codigo,
+        w.add(DEV, "2027-01-01").unwrap_err().codigo(),
         "RELACION_DUPLICADA"
     );
     assert_eq!(
         import(&*w.kv, vec![mk(DEV_2, false)], t0())
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "RELACION_DUPLICADA"
     );
     assert_eq!(
@@ -78,8 +78,8 @@ fn pages_are_newest_first_and_the_export_is_capped() {
 
     // The export reads no record of a table over its cap.
     let e = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 6).unwrap_err();
-    assert_eq!((e.status, &*e.codigo), (422, "TABLA_DEMASIADO_GRANDE"));
-    assert!(e.mensaje.contains("tiene 7 relaciones"), "{}", e.mensaje);
+    assert_eq!(e.codigo(), "TABLA_DEMASIADO_GRANDE");
+    assert!(e.mensaje().contains("tiene 7 relaciones"), "{}", e.mensaje());
     let rows = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 7).unwrap();
     assert_eq!(rows.len(), 6);
 }

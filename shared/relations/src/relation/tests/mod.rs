@@ -84,7 +84,7 @@ fn add_act(patron: &str, dev: &str, inicio: &str, fin: &str) -> VerifiedAct {
     )
 }
 
-fn request(act: &VerifiedAct, now: DateTime<Utc>) -> Result<AddRequest, ApiError> {
+fn request(act: &VerifiedAct, now: DateTime<Utc>) -> Result<AddRequest, RelationError> {
     AddRequest::parse(&act.spec, Mode::Demo, crate::today(now))
 }
 
@@ -95,14 +95,14 @@ impl World {
         fin: &str,
         now: DateTime<Utc>,
         pw: &str,
-    ) -> Result<Added, ApiError> {
+    ) -> Result<Added, RelationError> {
         let inicio = crate::today(now).to_string();
         let act = add_act(PATRON, dev, &inicio, fin);
         let req = request(&act, now)?;
         add(&*self.kv, &self.seal, &act, &req, pw, now)
     }
 
-    fn add(&self, dev: &str, fin: &str) -> Result<Added, ApiError> {
+    fn add(&self, dev: &str, fin: &str) -> Result<Added, RelationError> {
         self.add_at(dev, fin, t0(), &self.password)
     }
 
@@ -111,7 +111,7 @@ impl World {
         rfc: &str,
         no_caso: &str,
         now: DateTime<Utc>,
-    ) -> Result<Cancelled, ApiError> {
+    ) -> Result<Cancelled, RelationError> {
         let act = act(rfc, "CANCELAR_RELACION", &[("no_caso", no_caso)]);
         cancel(&*self.kv, &self.seal, &act, no_caso, now)
     }
