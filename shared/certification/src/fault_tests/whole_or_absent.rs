@@ -132,7 +132,7 @@ fn a_cancellation_interrupted_after_its_commit_is_finished_by_its_retry() {
                 now(),
             )
             .unwrap_err();
-            assert_eq!(e.codigo, "CERTIFICACION_NO_VIGENTE");
+            assert_eq!(e.codigo(), "CERTIFICACION_NO_VIGENTE");
             let raw = kv2.get(&format!("desarrollador:{DEV}")).unwrap().unwrap();
             let stored: directory::Developer = serde_json::from_slice(&raw).unwrap();
             assert_eq!(stored.estatus, CertStatus::Cancelada);
