@@ -1,5 +1,5 @@
 //! The JSON bodies the certification endpoints answer beyond the request itself
-//! ([`crate::view`]): an act's answer, the 422 of a rejected workbook, and the words shown next
+//! ([`crate::view`]): an act's answer, the body of a rejected workbook, and the words shown next
 //! to the acuse de cancelación.
 
 use avisos_acts::acuse::{self, AcuseRecord};

@@ -52,7 +52,7 @@ pub enum CertificationError {
     NotLive(Estatus),
 
     // Evidence.
-    /// The workbook has `problems` problems (the 422 body lists them): nothing changed.
+    /// The workbook has `problems` problems (the rejection body lists them): nothing changed.
     EvidenceRejected { problems: usize },
     /// No accepted evidence in the round asked for.
     EvidenceNotFound,

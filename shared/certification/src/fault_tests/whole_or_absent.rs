@@ -34,7 +34,7 @@ fn an_acceptance_is_whole_or_absent_at_every_step() {
 }
 
 /// The defect of issue 15: a cancellation interrupted after its record but before the directory
-/// left the developer authorised, and its retry answered 409.
+/// left the developer authorised, and its retry was refused as not live.
 #[test]
 fn a_cancellation_is_whole_or_absent_at_every_step() {
     let s = stages();
