@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use crate::status::Estatus;
 use crate::workflow::MAX_OBSERVACIONES;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}", self.mensaje())]
 pub enum CertificationError {
     // The request and its owner.
