@@ -1,11 +1,12 @@
 //! The JSON bodies the certification endpoints answer beyond the request itself
-//! ([`crate::view`]): an act's answer, the 422 of a rejected workbook, and the words shown next
+//! ([`crate::view`]): an act's answer, the body of a rejected workbook, and the words shown next
 //! to the acuse de cancelación.
 
 use avisos_acts::acuse::{self, AcuseRecord};
 use avisos_evidence::Rejection;
 use serde::Serialize;
 
+use crate::error::CertificationError;
 use crate::notify::Notification;
 use crate::view::CertificationView;
 
@@ -35,14 +36,15 @@ impl Registered {
     }
 }
 
-/// The 422 body: `{codigo, mensaje, problemas}`.
+/// The body of a rejected workbook ([`CertificationError::EvidenceRejected`]):
+/// `{codigo, mensaje, problemas}`.
 pub fn rejection_body(r: &Rejection) -> serde_json::Value {
+    let e = CertificationError::EvidenceRejected {
+        problems: r.problems.len(),
+    };
     serde_json::json!({
-        "codigo": "EVIDENCIA_RECHAZADA",
-        "mensaje": format!(
-            "El archivo de evidencias tiene {} problema(s); corrígelos y envíalo de nuevo. No se registró ningún cambio.",
-            r.problems.len()
-        ),
+        "codigo": e.codigo(),
+        "mensaje": e.mensaje(),
         "problemas": r.problems,
     })
 }

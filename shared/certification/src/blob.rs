@@ -1,8 +1,9 @@
 //! Uploaded workbooks, stored in chunks: some key-value backends limit a value's size, and a
 //! workbook may be 5 MiB.
 
-use avisos_http::ApiError;
 use avisos_kv::KeyValue;
+
+use crate::error::CertificationError;
 
 /// Largest chunk.
 pub const CHUNK_BYTES: usize = 512 * 1024;
@@ -17,7 +18,7 @@ pub fn prefix(folio: &str, ronda: u32, carga: &str) -> String {
 }
 
 /// Writes `bytes` in chunks; returns how many.
-pub fn write(kv: &dyn KeyValue, prefix: &str, bytes: &[u8]) -> Result<u32, ApiError> {
+pub fn write(kv: &dyn KeyValue, prefix: &str, bytes: &[u8]) -> Result<u32, CertificationError> {
     let mut n = 0u32;
     for chunk in bytes.chunks(CHUNK_BYTES) {
         kv.set(&chunk_key(prefix, n), chunk)?;
@@ -27,12 +28,12 @@ pub fn write(kv: &dyn KeyValue, prefix: &str, bytes: &[u8]) -> Result<u32, ApiEr
 }
 
 /// Reads the chunks back; a missing chunk is an internal fault.
-pub fn read(kv: &dyn KeyValue, prefix: &str, chunks: u32) -> Result<Vec<u8>, ApiError> {
+pub fn read(kv: &dyn KeyValue, prefix: &str, chunks: u32) -> Result<Vec<u8>, CertificationError> {
     let mut out = Vec::new();
     for n in 0..chunks {
         let part = kv
             .get(&chunk_key(prefix, n))?
-            .ok_or_else(|| ApiError::internal("missing evidence chunk"))?;
+            .ok_or_else(|| CertificationError::internal("missing evidence chunk"))?;
         out.extend_from_slice(&part);
     }
     Ok(out)
@@ -65,6 +66,9 @@ mod tests {
         }
         assert_eq!(read(&kv, &p, n).unwrap(), data);
         delete(&kv, &p, n);
-        assert_eq!(read(&kv, &p, n).unwrap_err().status, 500);
+        assert_eq!(
+            read(&kv, &p, n).unwrap_err(),
+            CertificationError::Internal("missing evidence chunk".into())
+        );
     }
 }

@@ -9,9 +9,10 @@
 use std::collections::BTreeSet;
 
 use avisos_calendar::Calendar;
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{Datelike, NaiveDate};
+
+use crate::error::CertificationError;
 
 /// Business days to upload the evidence after the e-mail with the test set is delivered.
 pub const DIAS_EVIDENCIA: u32 = 45;
@@ -29,13 +30,17 @@ fn key(year: i32) -> String {
 }
 
 /// The extra non-working days of one year.
-pub fn extra_days(kv: &dyn KeyValue, year: i32) -> Result<Vec<NaiveDate>, ApiError> {
+pub fn extra_days(kv: &dyn KeyValue, year: i32) -> Result<Vec<NaiveDate>, CertificationError> {
     Ok(kv.get_json(&key(year))?.unwrap_or_default())
 }
 
 /// The calendar for deadlines that start in `first..=last` (a 45-business-day deadline ends at
 /// most a few months later: the following year is loaded too).
-pub fn calendar_for(kv: &dyn KeyValue, first: i32, last: i32) -> Result<Calendar, ApiError> {
+pub fn calendar_for(
+    kv: &dyn KeyValue,
+    first: i32,
+    last: i32,
+) -> Result<Calendar, CertificationError> {
     let mut days = Vec::new();
     for year in first..=last.saturating_add(1) {
         days.extend(extra_days(kv, year)?);
@@ -48,32 +53,19 @@ pub fn set_extra_days(
     kv: &dyn KeyValue,
     year: i32,
     days: &[String],
-) -> Result<Vec<NaiveDate>, ApiError> {
+) -> Result<Vec<NaiveDate>, CertificationError> {
     if !YEARS.contains(&year) {
-        return Err(ApiError::bad_request(
-            "ANIO_INVALIDO",
-            "El año debe estar entre 2000 y 2100.",
-        ));
+        return Err(CertificationError::YearInvalid);
     }
     if days.len() > MAX_EXTRA_DAYS {
-        return Err(ApiError::bad_request(
-            "DEMASIADOS_DIAS",
-            format!("Se admiten a lo más {MAX_EXTRA_DAYS} días inhábiles adicionales por año."),
-        ));
+        return Err(CertificationError::TooManyDays);
     }
     let mut set = BTreeSet::new();
     for d in days {
-        let date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").map_err(|_| {
-            ApiError::bad_request(
-                "FECHA_INVALIDA",
-                format!("«{d}» no es una fecha AAAA-MM-DD."),
-            )
-        })?;
+        let date = NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+            .map_err(|_| CertificationError::DateInvalid(d.clone()))?;
         if date.year() != year {
-            return Err(ApiError::bad_request(
-                "FECHA_FUERA_DEL_ANIO",
-                format!("El día {date} no pertenece al año {year}."),
-            ));
+            return Err(CertificationError::DateOutsideYear { date, year });
         }
         set.insert(date);
     }
@@ -83,13 +75,11 @@ pub fn set_extra_days(
 }
 
 /// Parses the `anio` path segment.
-pub fn parse_year(s: &str) -> Result<i32, ApiError> {
+pub fn parse_year(s: &str) -> Result<i32, CertificationError> {
     s.parse::<i32>()
         .ok()
         .filter(|y| YEARS.contains(y))
-        .ok_or_else(|| {
-            ApiError::bad_request("ANIO_INVALIDO", "El año debe estar entre 2000 y 2100.")
-        })
+        .ok_or(CertificationError::YearInvalid)
 }
 
 #[cfg(test)]
@@ -114,7 +104,7 @@ mod tests {
         assert_eq!(extra_days(&kv, 2026).unwrap(), got);
         let code = |days: &[&str], year| {
             let days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
-            set_extra_days(&kv, year, &days).unwrap_err().codigo
+            set_extra_days(&kv, year, &days).unwrap_err().codigo()
         };
         assert_eq!(code(&["2027-01-04"], 2026), "FECHA_FUERA_DEL_ANIO");
         assert_eq!(code(&["24/12/2026"], 2026), "FECHA_INVALIDA");
@@ -123,7 +113,7 @@ mod tests {
             .map(|i| format!("2026-01-{:02}", i % 28 + 1))
             .collect();
         assert_eq!(
-            set_extra_days(&kv, 2026, &many).unwrap_err().codigo,
+            set_extra_days(&kv, 2026, &many).unwrap_err().codigo(),
             "DEMASIADOS_DIAS"
         );
         // Refusals changed nothing.

@@ -57,6 +57,7 @@
 pub mod answer;
 pub mod blob;
 pub mod deadline;
+pub mod error;
 pub mod notify;
 pub mod record;
 pub mod status;
@@ -64,13 +65,13 @@ pub mod transition;
 pub mod view;
 pub mod workflow;
 
+pub use error::CertificationError;
 pub use record::Certification;
 pub use status::{Estatus, StoredEstatus};
 
 use avisos_acts::act::{ActSpec, SignedActRequest};
 use avisos_acts::config::ServiceConfig;
 use avisos_acts::session::{Role, Session};
-use avisos_http::ApiError;
 
 pub use avisos_acts::pdf::fecha_guia;
 pub use avisos_acts::today;
@@ -81,28 +82,29 @@ pub fn require_owner(
     kv: &dyn avisos_kv::KeyValue,
     session: &Session,
     folio: &str,
-) -> Result<(Certification, Vec<u8>), ApiError> {
+) -> Result<(Certification, Vec<u8>), CertificationError> {
     session.require_role(&[Role::Desarrollador])?;
     match record::load_raw(kv, folio)? {
         Some((c, raw)) if c.rfc.eq_ignore_ascii_case(&session.rfc) => Ok((c, raw)),
-        _ => Err(record::not_found()),
+        _ => Err(CertificationError::NotFound),
     }
 }
 
 /// An act needs the signer's own session too, in the act's role, with the same RFC.
-pub fn require_signer(session: &Session, role: Role, signer_rfc: &str) -> Result<(), ApiError> {
-    avisos_relations::require_actor(session, role, signer_rfc)
+pub fn require_signer(
+    session: &Session,
+    role: Role,
+    signer_rfc: &str,
+) -> Result<(), CertificationError> {
+    Ok(session.require_signer(role, signer_rfc)?)
 }
 
 /// The folio signed in `datos.folio` must be the one in the route.
-pub fn require_folio(spec: &avisos_acts::ActSpec, folio: &str) -> Result<(), ApiError> {
+pub fn require_folio(spec: &avisos_acts::ActSpec, folio: &str) -> Result<(), CertificationError> {
     if spec.field("folio") == Some(folio) {
         Ok(())
     } else {
-        Err(ApiError::bad_request(
-            "FOLIO_NO_COINCIDE",
-            "El folio firmado no corresponde al de la solicitud de la ruta.",
-        ))
+        Err(CertificationError::FolioMismatch)
     }
 }
 
@@ -136,10 +138,10 @@ impl<'a> ActSigner<'a> {
     pub fn authorize(
         self,
         config: &ServiceConfig,
-    ) -> impl FnOnce(&Session) -> Result<(), ApiError> {
+    ) -> impl FnOnce(&Session) -> Result<(), CertificationError> {
         move |session| match self.role {
-            Role::Analista => config.require_analyst(session),
-            role => session.require_role(&[role]),
+            Role::Analista => Ok(config.require_analyst(session)?),
+            role => Ok(session.require_role(&[role])?),
         }
     }
 
@@ -149,7 +151,7 @@ impl<'a> ActSigner<'a> {
     pub fn check(
         self,
         kv: &dyn avisos_kv::KeyValue,
-    ) -> impl FnOnce(&Session, &SignedActRequest, &ActSpec) -> Result<(), ApiError> {
+    ) -> impl FnOnce(&Session, &SignedActRequest, &ActSpec) -> Result<(), CertificationError> {
         move |session, body, spec| {
             if let Some(folio) = self.folio {
                 require_folio(spec, folio)?;

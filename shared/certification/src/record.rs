@@ -2,11 +2,11 @@
 
 use avisos_calendar::Calendar;
 use avisos_evidence::{Evidence, Grading, TestSetId};
-use avisos_http::ApiError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::error::CertificationError;
 use crate::status::{Estatus, StoredEstatus};
 
 /// A deadline: `dias` business days after `desde` (which is not counted).
@@ -82,14 +82,11 @@ pub enum Resultado {
 }
 
 impl Resultado {
-    pub fn parse(s: &str) -> Result<Resultado, ApiError> {
+    pub fn parse(s: &str) -> Result<Resultado, CertificationError> {
         match s.trim() {
             "aprobar" => Ok(Resultado::Aprobar),
             "inconsistencias" => Ok(Resultado::Inconsistencias),
-            _ => Err(ApiError::bad_request(
-                "RESULTADO_INVALIDO",
-                "El resultado del dictamen debe ser «aprobar» o «inconsistencias».",
-            )),
+            _ => Err(CertificationError::ResultadoInvalid),
         }
     }
 }
@@ -213,19 +210,15 @@ pub fn claim_key(rfc: &str) -> String {
     format!("certificacion:vigente:{}", rfc.to_uppercase())
 }
 
-pub fn not_found() -> ApiError {
-    ApiError::new(
-        404,
-        "CERTIFICACION_NO_ENCONTRADA",
-        "No existe una solicitud de certificación con ese folio entre tus trámites.",
-    )
+pub fn not_found() -> CertificationError {
+    CertificationError::NotFound
 }
 
 /// The record and its exact stored bytes (for compare-and-swap).
 pub fn load_raw(
     kv: &dyn KeyValue,
     folio: &str,
-) -> Result<Option<(Certification, Vec<u8>)>, ApiError> {
+) -> Result<Option<(Certification, Vec<u8>)>, CertificationError> {
     if !avisos_acts::folio::is_well_formed(folio) {
         return Ok(None);
     }
@@ -233,7 +226,7 @@ pub fn load_raw(
         None => Ok(None),
         Some(raw) => {
             let mut c: Certification = serde_json::from_slice(&raw)
-                .map_err(|_| ApiError::internal("corrupt certification record"))?;
+                .map_err(|_| CertificationError::internal("corrupt certification record"))?;
             if c.pendiente {
                 // Committed once the claim names it; otherwise its request is still running or
                 // gave up, and readers see nothing.
@@ -251,7 +244,7 @@ pub fn load_raw(
 /// Starts a deadline that waits for its e-mail once the outbox records that e-mail as sent
 /// (see [`Plazo`]). Read-only: the record keeps `desde` empty until its next transition writes
 /// it, and every load reaches the same answer.
-pub fn resolve_plazo(kv: &dyn KeyValue, c: &mut Certification) -> Result<(), ApiError> {
+pub fn resolve_plazo(kv: &dyn KeyValue, c: &mut Certification) -> Result<(), CertificationError> {
     if let Some(p) = c.plazo.as_mut()
         && p.desde.is_none()
         && let Some(id) = &p.correo
@@ -262,24 +255,25 @@ pub fn resolve_plazo(kv: &dyn KeyValue, c: &mut Certification) -> Result<(), Api
     Ok(())
 }
 
-pub fn load(kv: &dyn KeyValue, folio: &str) -> Result<Option<Certification>, ApiError> {
+pub fn load(kv: &dyn KeyValue, folio: &str) -> Result<Option<Certification>, CertificationError> {
     Ok(load_raw(kv, folio)?.map(|(c, _)| c))
 }
 
-pub fn encode(c: &Certification) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(c).map_err(|e| ApiError::internal(&e.to_string()))
+pub fn encode(c: &Certification) -> Result<Vec<u8>, CertificationError> {
+    serde_json::to_vec(c).map_err(|e| CertificationError::internal(e.to_string()))
 }
 
 /// Replaces the record only if it still has the bytes `before` (someone else's concurrent
-/// transition answers 409: the caller re-reads and the user retries).
-pub fn swap(kv: &dyn KeyValue, before: &[u8], after: &Certification) -> Result<(), ApiError> {
+/// transition is refused with [`CertificationError::Modified`]: the caller re-reads and the user
+/// retries).
+pub fn swap(
+    kv: &dyn KeyValue,
+    before: &[u8],
+    after: &Certification,
+) -> Result<(), CertificationError> {
     if kv.compare_and_swap(&key(&after.folio), Some(before), &encode(after)?)? {
         Ok(())
     } else {
-        Err(ApiError::new(
-            409,
-            "CERTIFICACION_MODIFICADA",
-            "La solicitud cambió mientras se procesaba tu trámite. Consulta su estatus e intenta de nuevo.",
-        ))
+        Err(CertificationError::Modified)
     }
 }

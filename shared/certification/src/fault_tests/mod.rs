@@ -150,7 +150,7 @@ fn observe(kv: &MemoryKv) -> Value {
         let evidencia = c.rondas.iter().any(|r| r.evidencia.is_some()).then(|| {
             stored_workbook(kv, &c, None)
                 .map(|(_, bytes)| bytes.len())
-                .map_err(|e| e.codigo)
+                .map_err(|e| e.codigo())
         });
         json!([
             crate::view::view(&c, &cal, now(), crate::view::Viewer::Desarrollador),
@@ -208,7 +208,7 @@ fn observe(kv: &MemoryKv) -> Value {
         );
         request(&copy, &seal(), &act, 1, false, now())
             .map(|_| ())
-            .map_err(|e| e.codigo)
+            .map_err(|e| e.codigo())
     };
     normalize(json!({
         "actual": actual,

@@ -34,7 +34,7 @@ fn an_acceptance_is_whole_or_absent_at_every_step() {
 }
 
 /// The defect of issue 15: a cancellation interrupted after its record but before the directory
-/// left the developer authorised, and its retry answered 409.
+/// left the developer authorised, and its retry was refused as not live.
 #[test]
 fn a_cancellation_is_whole_or_absent_at_every_step() {
     let s = stages();
@@ -132,7 +132,7 @@ fn a_cancellation_interrupted_after_its_commit_is_finished_by_its_retry() {
                 now(),
             )
             .unwrap_err();
-            assert_eq!(e.codigo, "CERTIFICACION_NO_VIGENTE");
+            assert_eq!(e.codigo(), "CERTIFICACION_NO_VIGENTE");
             let raw = kv2.get(&format!("desarrollador:{DEV}")).unwrap().unwrap();
             let stored: directory::Developer = serde_json::from_slice(&raw).unwrap();
             assert_eq!(stored.estatus, CertStatus::Cancelada);

@@ -1,10 +1,10 @@
 //! The recipient's inbox in the portal.
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use serde::Serialize;
 
 use super::{Notification, PAGE_SIZE, inbox_key, load};
+use crate::error::CertificationError;
 
 /// One page of a recipient's inbox, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,7 +15,7 @@ pub struct Inbox {
     pub notificaciones: Vec<Notification>,
 }
 
-pub fn inbox(kv: &dyn KeyValue, rfc: &str, pagina: usize) -> Result<Inbox, ApiError> {
+pub fn inbox(kv: &dyn KeyValue, rfc: &str, pagina: usize) -> Result<Inbox, CertificationError> {
     let pagina = pagina.max(1);
     let ids = index::read(kv, &inbox_key(rfc))?;
     let skip = (pagina - 1) * PAGE_SIZE;
@@ -52,7 +52,7 @@ pub fn inbox(kv: &dyn KeyValue, rfc: &str, pagina: usize) -> Result<Inbox, ApiEr
 }
 
 /// Parses `pagina` (default 1).
-pub fn parse_page(s: Option<&str>) -> Result<usize, ApiError> {
+pub fn parse_page(s: Option<&str>) -> Result<usize, CertificationError> {
     match s {
         None => Ok(1),
         Some(v) => v
@@ -60,11 +60,6 @@ pub fn parse_page(s: Option<&str>) -> Result<usize, ApiError> {
             .parse::<usize>()
             .ok()
             .filter(|p| (1..=10_000).contains(p))
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "PAGINA_INVALIDA",
-                    "La página debe ser un número entre 1 y 10000.",
-                )
-            }),
+            .ok_or(CertificationError::PageInvalid),
     }
 }

@@ -26,10 +26,11 @@
 //! ([`confirmed`]): the inbox and the sender skip it until then, so a store failure between the
 //! notification and the record leaves nothing a reader sees.
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson, index};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::error::CertificationError;
 
 mod inbox;
 mod send;
@@ -159,7 +160,7 @@ pub fn enqueue(
     new: NewNotification,
     queue: bool,
     now: DateTime<Utc>,
-) -> Result<Notification, ApiError> {
+) -> Result<Notification, CertificationError> {
     let id = format!("{:010}", kv.increment(COUNTER, 1)?);
     let n = Notification {
         id: id.clone(),
@@ -187,12 +188,12 @@ pub fn enqueue(
     Ok(n)
 }
 
-pub fn load(kv: &dyn KeyValue, id: &str) -> Result<Option<Notification>, ApiError> {
+pub fn load(kv: &dyn KeyValue, id: &str) -> Result<Option<Notification>, CertificationError> {
     Ok(kv.get_json(&key(id))?)
 }
 
 /// Whether the act `n` belongs to took effect: its request's record lists the act.
-pub fn confirmed(kv: &dyn KeyValue, n: &Notification) -> Result<bool, ApiError> {
+pub fn confirmed(kv: &dyn KeyValue, n: &Notification) -> Result<bool, CertificationError> {
     let Some(acto) = &n.acto else {
         return Ok(true);
     };
@@ -200,14 +201,18 @@ pub fn confirmed(kv: &dyn KeyValue, n: &Notification) -> Result<bool, ApiError> 
         .is_some_and(|c| c.act_folios().any(|f| f == acto.as_str())))
 }
 
-fn load_raw(kv: &dyn KeyValue, id: &str) -> Result<Option<(Notification, Vec<u8>)>, ApiError> {
+fn load_raw(
+    kv: &dyn KeyValue,
+    id: &str,
+) -> Result<Option<(Notification, Vec<u8>)>, CertificationError> {
     let Some(raw) = kv.get(&key(id))? else {
         return Ok(None);
     };
-    let n = serde_json::from_slice(&raw).map_err(|_| ApiError::internal("corrupt notification"))?;
+    let n = serde_json::from_slice(&raw)
+        .map_err(|_| CertificationError::internal("corrupt notification"))?;
     Ok(Some((n, raw)))
 }
 
-fn encode(n: &Notification) -> Result<Vec<u8>, ApiError> {
-    serde_json::to_vec(n).map_err(|e| ApiError::internal(&e.to_string()))
+fn encode(n: &Notification) -> Result<Vec<u8>, CertificationError> {
+    serde_json::to_vec(n).map_err(|e| CertificationError::internal(e.to_string()))
 }

@@ -3,7 +3,6 @@
 
 use std::future::Future;
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -12,6 +11,7 @@ use super::{
     CAS_ATTEMPTS, Estado, MAX_ERROR_CHARS, Notification, QUEUE, RETRY_PER_CALL, SEND_LEASE_SECONDS,
     UNCONFIRMED_GRACE_SECONDS, confirmed, encode, key, load, load_raw,
 };
+use crate::error::CertificationError;
 
 /// The configured mail API (Spin variables `correo_api_url`, `correo_api_token`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub fn claim_send(
     kv: &dyn KeyValue,
     id: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(Notification, Vec<u8>)>, ApiError> {
+) -> Result<Option<(Notification, Vec<u8>)>, CertificationError> {
     for _ in 0..CAS_ATTEMPTS {
         let Some((n, raw)) = load_raw(kv, id)? else {
             return Ok(None);
@@ -120,8 +120,8 @@ pub fn record_attempt(
     claimed: &[u8],
     outcome: Result<(), String>,
     now: DateTime<Utc>,
-) -> Result<Notification, ApiError> {
-    let missing = || ApiError::internal("missing notification");
+) -> Result<Notification, CertificationError> {
+    let missing = || CertificationError::internal("missing notification");
     for _ in 0..CAS_ATTEMPTS {
         let (n, raw) = load_raw(kv, id)?.ok_or_else(missing)?;
         let next = match &outcome {
@@ -153,15 +153,11 @@ pub fn record_attempt(
             return Ok(next);
         }
     }
-    Err(ApiError::new(
-        503,
-        "NOTIFICACION_OCUPADA",
-        "La notificación se está actualizando desde otra solicitud. Intenta de nuevo en unos segundos.",
-    ))
+    Err(CertificationError::NotificationBusy)
 }
 
 /// The queued ids, oldest first.
-pub fn queued(kv: &dyn KeyValue, limit: usize) -> Result<Vec<String>, ApiError> {
+pub fn queued(kv: &dyn KeyValue, limit: usize) -> Result<Vec<String>, CertificationError> {
     let mut ids = index::read(kv, QUEUE)?;
     ids.truncate(limit);
     Ok(ids)
@@ -179,7 +175,7 @@ pub async fn deliver<A, F, Fut>(
     now: DateTime<Utc>,
     attach: A,
     send: F,
-) -> Result<Vec<Notification>, ApiError>
+) -> Result<Vec<Notification>, CertificationError>
 where
     A: Fn(&Notification) -> Option<Attachment>,
     F: Fn(MailRequest) -> Fut,
@@ -200,7 +196,7 @@ async fn send_claimed<A, F, Fut>(
     now: DateTime<Utc>,
     attach: A,
     send: F,
-) -> Result<(Vec<Notification>, Vec<Notification>), ApiError>
+) -> Result<(Vec<Notification>, Vec<Notification>), CertificationError>
 where
     A: Fn(&Notification) -> Option<Attachment>,
     F: Fn(MailRequest) -> Fut,
@@ -272,7 +268,7 @@ pub async fn retry_queued<A, F, Fut>(
     now: DateTime<Utc>,
     attach: A,
     send: F,
-) -> Result<RetrySummary, ApiError>
+) -> Result<RetrySummary, CertificationError>
 where
     A: Fn(&Notification) -> Option<Attachment>,
     F: Fn(MailRequest) -> Fut,

@@ -65,7 +65,10 @@ fn inbox_is_per_rfc_newest_first_and_paginated() {
         queued(&kv, 100).unwrap().is_empty(),
         "no mail API: nothing queued"
     );
-    assert_eq!(parse_page(Some("0")).unwrap_err().codigo, "PAGINA_INVALIDA");
+    assert_eq!(
+        parse_page(Some("0")).unwrap_err().codigo(),
+        "PAGINA_INVALIDA"
+    );
     assert_eq!(parse_page(None).unwrap(), 1);
 }
 

@@ -4,12 +4,12 @@ use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::Session;
 use avisos_acts::{VerifiedAct, folio};
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use avisos_relations::directory::{self, CertStatus, Developer};
 use chrono::{DateTime, Utc};
 
 use super::{ACUSE_APROBACION, Done, calendar_of, emails, settle_quietly, status_index};
+use crate::error::CertificationError;
 use crate::notify;
 use crate::record;
 use crate::status::{Estatus, StoredEstatus};
@@ -25,19 +25,14 @@ pub fn accept(
     act: &VerifiedAct,
     queue_mail: bool,
     now: DateTime<Utc>,
-) -> Result<Done, ApiError> {
+) -> Result<Done, CertificationError> {
     let folio = act.spec.field("folio").unwrap_or_default();
     let (c, raw) = crate::require_owner(kv, session, folio)?;
     if c.estatus != StoredEstatus::Aprobado {
         settle_quietly(kv, &c);
         let cal = calendar_of(kv, &c)?;
-        return Err(ApiError::new(
-            409,
-            "ESTATUS_NO_PERMITE_ACEPTACION",
-            format!(
-                "La solicitud está «{}»: solo se firma la aprobación cuando está «Aprobado».",
-                c.estatus(&cal, today(now)).texto()
-            ),
+        return Err(CertificationError::StatusForbidsAcceptance(
+            c.estatus(&cal, today(now)),
         ));
     }
     let folio_acuse = folio::allocate(kv)?;

@@ -4,12 +4,12 @@ use avisos_acts::acuse::{self, AcuseRecord, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::Session;
 use avisos_acts::{VerifiedAct, folio};
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson, index};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{ACUSE_CANCELACION, Done, calendar_of, emails, settle_quietly, status_index};
+use crate::error::CertificationError;
 use crate::notify;
 use crate::record;
 use crate::status::StoredEstatus;
@@ -44,21 +44,14 @@ pub fn cancel(
     token: &str,
     queue_mail: bool,
     now: DateTime<Utc>,
-) -> Result<Done, ApiError> {
+) -> Result<Done, CertificationError> {
     let folio = act.spec.field("folio").unwrap_or_default();
     let (c, raw) = crate::require_owner(kv, session, folio)?;
     let cal = calendar_of(kv, &c)?;
     let estatus = c.estatus(&cal, today(now));
     if !estatus.is_live() {
         settle_quietly(kv, &c);
-        return Err(ApiError::new(
-            409,
-            "CERTIFICACION_NO_VIGENTE",
-            format!(
-                "La solicitud está «{}»: no hay certificación que cancelar.",
-                estatus.texto()
-            ),
-        ));
+        return Err(CertificationError::NotLive(estatus));
     }
     let folio_acuse = folio::allocate(kv)?;
     let acuse = acuse::issue(
@@ -110,30 +103,18 @@ pub fn take_cancellation_receipt(
     session: &Session,
     folio: &str,
     token: &str,
-) -> Result<AcuseRecord, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            404,
-            "ACUSE_NO_ENCONTRADO",
-            "No hay un acuse de cancelación disponible para ese folio y esa sesión.",
-        )
-    };
+) -> Result<AcuseRecord, CertificationError> {
+    let not_found = || CertificationError::CancellationReceiptNotFound;
     let (c, _) = crate::require_owner(kv, session, folio).map_err(|_| not_found())?;
     let fc = c.folio_cancelacion.ok_or_else(not_found)?;
     let k = delivery_key(&fc);
     let raw = kv.get(&k)?.ok_or_else(not_found)?;
-    let d: Delivery =
-        serde_json::from_slice(&raw).map_err(|_| ApiError::internal("corrupt delivery record"))?;
+    let d: Delivery = serde_json::from_slice(&raw)
+        .map_err(|_| CertificationError::internal("corrupt delivery record"))?;
     if d.token_sha256 != sha256_hex(token.as_bytes()) || d.sid != session.sid {
         return Err(not_found());
     }
-    let gone = || {
-        ApiError::new(
-            410,
-            "ACUSE_CANCELACION_ENTREGADO",
-            "El acuse de cancelación solo se muestra una vez, en la sesión en que se canceló, y ya se descargó.",
-        )
-    };
+    let gone = || CertificationError::CancellationReceiptDelivered;
     if d.entregado {
         return Err(gone());
     }
@@ -141,7 +122,7 @@ pub fn take_cancellation_receipt(
         entregado: true,
         ..d
     })
-    .map_err(|e| ApiError::internal(&e.to_string()))?;
+    .map_err(|e| CertificationError::internal(e.to_string()))?;
     if !kv.compare_and_swap(&k, Some(&raw), &after)? {
         return Err(gone());
     }

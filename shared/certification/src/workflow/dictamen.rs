@@ -3,7 +3,6 @@
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -11,6 +10,7 @@ use super::{
     ACUSE_DICTAMEN, Done, MAX_OBSERVACIONES, calendar_of, emails, settle_quietly, status_index,
 };
 use crate::deadline::{self, DIAS_CORRECCION};
+use crate::error::CertificationError;
 use crate::notify;
 use crate::record::{self, Certification, Dictamen, Plazo, Resultado};
 use crate::status::StoredEstatus;
@@ -26,20 +26,15 @@ pub fn dictaminar(
     semilla: u64,
     queue_mail: bool,
     now: DateTime<Utc>,
-) -> Result<Done, ApiError> {
+) -> Result<Done, CertificationError> {
     let folio = act.spec.field("folio").unwrap_or_default();
     let (resultado, observaciones) = dictamen_fields(act)?;
     let (c, raw) = record::load_raw(kv, folio)?.ok_or_else(record::not_found)?;
     if c.estatus != StoredEstatus::EnAnalisis {
         settle_quietly(kv, &c);
         let cal = calendar_of(kv, &c)?;
-        return Err(ApiError::new(
-            409,
-            "ESTATUS_NO_PERMITE_DICTAMEN",
-            format!(
-                "La solicitud está «{}»: solo se dictaminan solicitudes «En análisis».",
-                c.estatus(&cal, today(now)).texto()
-            ),
+        return Err(CertificationError::StatusForbidsDictamen(
+            c.estatus(&cal, today(now)),
         ));
     }
     let hoy = today(now);
@@ -91,20 +86,14 @@ pub fn dictaminar(
 }
 
 /// The signed `resultado` and `observaciones`, checked (inconsistencies must say which).
-fn dictamen_fields(act: &VerifiedAct) -> Result<(Resultado, &str), ApiError> {
+fn dictamen_fields(act: &VerifiedAct) -> Result<(Resultado, &str), CertificationError> {
     let resultado = Resultado::parse(act.spec.field("resultado").unwrap_or_default())?;
     let observaciones = act.spec.field("observaciones").unwrap_or_default().trim();
     if observaciones.chars().count() > MAX_OBSERVACIONES {
-        return Err(ApiError::bad_request(
-            "OBSERVACIONES_DEMASIADO_LARGAS",
-            format!("Las observaciones admiten hasta {MAX_OBSERVACIONES} caracteres."),
-        ));
+        return Err(CertificationError::ObservacionesTooLong);
     }
     if resultado == Resultado::Inconsistencias && observaciones.is_empty() {
-        return Err(ApiError::bad_request(
-            "OBSERVACIONES_REQUERIDAS",
-            "Describe las inconsistencias encontradas: el desarrollador las recibirá con el nuevo set de pruebas.",
-        ));
+        return Err(CertificationError::ObservacionesRequired);
     }
     Ok((resultado, observaciones))
 }
@@ -115,7 +104,7 @@ fn correction_deadline(
     kv: &dyn KeyValue,
     hoy: NaiveDate,
     queue_mail: bool,
-) -> Result<(Plazo, Option<String>), ApiError> {
+) -> Result<(Plazo, Option<String>), CertificationError> {
     // From the delivery of the e-mail with the new set (see `request`).
     let correccion = Plazo {
         desde: (!queue_mail).then_some(hoy),

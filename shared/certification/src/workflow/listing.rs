@@ -2,20 +2,20 @@
 
 use avisos_acts::session::Session;
 use avisos_calendar::Calendar;
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{LIST_PAGE, MAX_LISTED, developer_index, status_index};
 use crate::deadline;
+use crate::error::CertificationError;
 use crate::record::{self, Certification};
 use crate::status::{Estatus, StoredEstatus};
 use crate::today;
 use crate::view::{self, CertificationView, Viewer};
 
 /// The developer's latest request.
-pub fn current(kv: &dyn KeyValue, session: &Session) -> Result<Certification, ApiError> {
+pub fn current(kv: &dyn KeyValue, session: &Session) -> Result<Certification, CertificationError> {
     session.require_role(&[avisos_acts::Role::Desarrollador])?;
     let folios = index::read(kv, &developer_index(&session.rfc))?;
     // The newest request that took effect (a request interrupted before its commit point may
@@ -25,11 +25,7 @@ pub fn current(kv: &dyn KeyValue, session: &Session) -> Result<Certification, Ap
             return Ok(c);
         }
     }
-    Err(ApiError::new(
-        404,
-        "SIN_CERTIFICACION",
-        "Aún no has solicitado la certificación. Lee los términos y condiciones y firma la solicitud.",
-    ))
+    Err(CertificationError::NoCertification)
 }
 
 /// One page of the analyst's tray (schema `BandejaCertificaciones`).
@@ -48,7 +44,7 @@ pub fn list(
     estatus: Estatus,
     pagina: usize,
     now: DateTime<Utc>,
-) -> Result<Tray, ApiError> {
+) -> Result<Tray, CertificationError> {
     let sources: Vec<StoredEstatus> = match estatus {
         // Only the developer's own deadline expires a request (a late review stays `En análisis`).
         Estatus::Vencida => vec![StoredEstatus::EnEspera],

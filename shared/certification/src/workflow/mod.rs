@@ -13,12 +13,12 @@
 
 use avisos_acts::acuse::AcuseRecord;
 use avisos_calendar::Calendar;
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use avisos_relations::directory;
 use chrono::{DateTime, Utc};
 
 use crate::deadline;
+use crate::error::CertificationError;
 use crate::notify::{self, Notification};
 use crate::record::{self, Certification};
 use crate::status::StoredEstatus;
@@ -67,7 +67,7 @@ fn developer_index(rfc: &str) -> String {
 
 /// The calendar a record's deadline needs (none runs, or it has not started: the official
 /// rules alone, nothing read).
-pub fn calendar_of(kv: &dyn KeyValue, c: &Certification) -> Result<Calendar, ApiError> {
+pub fn calendar_of(kv: &dyn KeyValue, c: &Certification) -> Result<Calendar, CertificationError> {
     match c.deadline_year() {
         Some(y) => deadline::calendar_for(kv, y, y),
         None => Ok(Calendar::official()),
@@ -92,7 +92,7 @@ impl Done {
         mail: Option<&notify::MailConfig>,
         now: DateTime<Utc>,
         send: F,
-    ) -> Result<Vec<Notification>, ApiError>
+    ) -> Result<Vec<Notification>, CertificationError>
     where
         F: Fn(notify::MailRequest) -> Fut,
         Fut: Future<Output = Result<u16, String>>,
@@ -117,7 +117,7 @@ impl Done {
         kv: &dyn KeyValue,
         now: DateTime<Utc>,
         viewer: Viewer,
-    ) -> Result<CertificationView, ApiError> {
+    ) -> Result<CertificationView, CertificationError> {
         let mut c = self.certification.clone();
         record::resolve_plazo(kv, &mut c)?;
         let cal = calendar_of(kv, &c)?;
@@ -133,7 +133,7 @@ impl Done {
 /// it again, so the retry of an act interrupted after its commit finishes it. Idempotent, and
 /// nothing readers rely on: trays check every entry against its record, and the directory
 /// follows the request's record (`avisos_relations::directory::load`).
-pub fn settle(kv: &dyn KeyValue, c: &Certification) -> Result<(), ApiError> {
+pub fn settle(kv: &dyn KeyValue, c: &Certification) -> Result<(), CertificationError> {
     index::add(kv, &developer_index(&c.rfc), &[&c.folio])?;
     index::add(kv, &status_index(c.estatus), &[&c.folio])?;
     for s in StoredEstatus::ALL.into_iter().filter(|s| *s != c.estatus) {

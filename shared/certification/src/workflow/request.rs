@@ -3,7 +3,6 @@
 use avisos_acts::acuse::{self, AcuseRecord, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use avisos_relations::directory;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -12,6 +11,7 @@ use super::{
     ACUSE_SOLICITUD, Done, MAX_CORREO, calendar_of, developer_index, emails, status_index,
 };
 use crate::deadline::{self, DIAS_EVIDENCIA};
+use crate::error::CertificationError;
 use crate::notify;
 use crate::record::{self, Certification, Plazo};
 use crate::status::{Estatus, StoredEstatus};
@@ -26,7 +26,7 @@ pub fn request(
     semilla: u64,
     queue_mail: bool,
     now: DateTime<Utc>,
-) -> Result<Done, ApiError> {
+) -> Result<Done, CertificationError> {
     let rfc = act.identity.rfc.to_uppercase();
     let (razon_social, correo) = applicant_fields(act)?;
     let hoy = today(now);
@@ -67,17 +67,12 @@ pub fn request(
 }
 
 /// The signed `razon_social` and `correo`, checked.
-fn applicant_fields(act: &VerifiedAct) -> Result<(String, String), ApiError> {
+fn applicant_fields(act: &VerifiedAct) -> Result<(String, String), CertificationError> {
     let razon_social = avisos_relations::text::clean_name(
         act.spec.field("razon_social").unwrap_or_default(),
         directory::MAX_NAME_CHARS,
     )
-    .ok_or_else(|| {
-        ApiError::bad_request(
-            "RAZON_SOCIAL_INVALIDA",
-            "La razón social es obligatoria, de hasta 254 caracteres y sin caracteres de control.",
-        )
-    })?;
+    .ok_or(CertificationError::RazonSocialInvalid)?;
     let correo = validate_email(act.spec.field("correo").unwrap_or_default())?;
     Ok((razon_social, correo))
 }
@@ -87,7 +82,7 @@ fn refuse_while_live(
     kv: &dyn KeyValue,
     held: Option<&[u8]>,
     hoy: NaiveDate,
-) -> Result<(), ApiError> {
+) -> Result<(), CertificationError> {
     if let Some(holder) = held.filter(|b| !b.is_empty()) {
         let holder = String::from_utf8_lossy(holder).to_string();
         if let Some(c) = record::load(kv, &holder)? {
@@ -106,7 +101,7 @@ fn first_deadline(
     kv: &dyn KeyValue,
     hoy: NaiveDate,
     queue_mail: bool,
-) -> Result<(Plazo, Option<String>), ApiError> {
+) -> Result<(Plazo, Option<String>), CertificationError> {
     let cal = deadline::calendar_for(kv, hoy.year(), hoy.year())?;
     // From the delivery of the e-mail with the test set: the act's day when the portal inbox
     // is the delivery, the day the mail API accepts it otherwise.
@@ -128,11 +123,11 @@ fn issue_acuse(
     (razon_social, correo): (&str, &str),
     vence: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<AcuseRecord, ApiError> {
+) -> Result<AcuseRecord, CertificationError> {
     let vence_dato = vence.map(str::to_string).unwrap_or_else(|| {
         format!("{DIAS_EVIDENCIA} días hábiles a partir de la recepción del correo con el set de pruebas")
     });
-    acuse::issue(
+    Ok(acuse::issue(
         kv,
         seal,
         act,
@@ -145,7 +140,7 @@ fn issue_acuse(
             Dato::new("Fecha límite para enviar evidencias", &vence_dato),
         ],
         now,
-    )
+    )?)
 }
 
 /// Writes the record pending and lists it, then the commit point: the developer's claim taken
@@ -155,7 +150,7 @@ fn commit(
     claim: &str,
     held: Option<&[u8]>,
     c: Certification,
-) -> Result<Certification, ApiError> {
+) -> Result<Certification, CertificationError> {
     let folio = c.folio.clone();
     let pending = record::encode(&c)?;
     kv.set(&record::key(&folio), &pending)?;
@@ -176,14 +171,9 @@ fn commit(
     Ok(c)
 }
 
-fn validate_email(s: &str) -> Result<String, ApiError> {
+fn validate_email(s: &str) -> Result<String, CertificationError> {
     let e = s.trim();
-    let bad = || {
-        ApiError::bad_request(
-            "CORREO_INVALIDO",
-            "Escribe un correo electrónico válido (por ejemplo, nominas@empresa.com.mx).",
-        )
-    };
+    let bad = || CertificationError::EmailInvalid;
     if e.is_empty()
         || e.chars().count() > MAX_CORREO
         || e.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -202,21 +192,10 @@ fn validate_email(s: &str) -> Result<String, ApiError> {
     Ok(e.to_string())
 }
 
-fn en_curso(folio: &str) -> ApiError {
-    if folio.is_empty() {
-        // A request whose store failed in the middle holds the claim for up to two minutes
-        // (avisos_kv::CheckedKv's create-once window) without a record to show.
-        return ApiError::new(
-            409,
-            "CERTIFICACION_EN_CURSO",
-            "Se está registrando otra solicitud de certificación tuya. Consulta tu seguimiento o intenta de nuevo en unos minutos.",
-        );
+fn en_curso(folio: &str) -> CertificationError {
+    // An empty claim: a request whose store failed in the middle holds it for up to two minutes
+    // (avisos_kv::CheckedKv's create-once window) without a record to show.
+    CertificationError::InProgress {
+        folio: (!folio.is_empty()).then(|| folio.to_string()),
     }
-    ApiError::new(
-        409,
-        "CERTIFICACION_EN_CURSO",
-        format!(
-            "Ya tienes una solicitud de certificación en curso (folio {folio}). Consulta su seguimiento o cancélala antes de solicitar otra."
-        ),
-    )
 }

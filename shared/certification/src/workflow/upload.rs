@@ -2,12 +2,12 @@
 
 use avisos_acts::session::Session;
 use avisos_evidence::{Rejection, workbook};
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{calendar_of, settle_quietly, status_index};
 use crate::blob;
+use crate::error::CertificationError;
 use crate::record::{self, Certification, StoredEvidence};
 use crate::status::{Estatus, StoredEstatus};
 use crate::today;
@@ -16,14 +16,21 @@ use crate::transition;
 /// Why an upload did not take effect.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadError {
-    Api(ApiError),
-    /// The workbook has problems (422): nothing changed.
+    Refused(CertificationError),
+    /// The workbook has problems ([`CertificationError::EvidenceRejected`], with the list):
+    /// nothing changed.
     Rejected(Rejection),
 }
 
-impl From<ApiError> for UploadError {
-    fn from(e: ApiError) -> Self {
-        UploadError::Api(e)
+impl From<CertificationError> for UploadError {
+    fn from(e: CertificationError) -> Self {
+        UploadError::Refused(e)
+    }
+}
+
+impl From<avisos_kv::KvError> for UploadError {
+    fn from(e: avisos_kv::KvError) -> Self {
+        UploadError::Refused(e.into())
     }
 }
 
@@ -69,13 +76,13 @@ pub fn upload(
     };
     let next = transition::uploaded(&c, stored, hoy, now);
     // Listed in the analysts' tray before the commit (the tray shows what the record says).
-    index::add(kv, &status_index(StoredEstatus::EnAnalisis), &[folio]).map_err(ApiError::from)?;
+    index::add(kv, &status_index(StoredEstatus::EnAnalisis), &[folio])?;
     match record::swap(kv, &raw, &next) {
         Ok(()) => {}
         Err(e) => {
             // Only a swap known to be lost frees its chunks: one whose outcome is unknown may
             // have landed, and then its record names them.
-            if e.status == 409 {
+            if e == CertificationError::Modified {
                 blob::delete(kv, &prefix, chunks);
             }
             return Err(e.into());
@@ -94,23 +101,10 @@ fn refuse_unless_waiting(
     let cal = calendar_of(kv, c)?;
     match c.estatus(&cal, hoy) {
         Estatus::EnEspera => Ok(()),
-        Estatus::Vencida => Err(ApiError::new(
-            409,
-            "CERTIFICACION_VENCIDA",
-            "El plazo para enviar las evidencias venció. Para certificarte realiza una nueva solicitud.",
-        )
-        .into()),
+        Estatus::Vencida => Err(CertificationError::Expired.into()),
         other => {
             settle_quietly(kv, c);
-            Err(ApiError::new(
-                409,
-                "ESTATUS_NO_PERMITE_EVIDENCIAS",
-                format!(
-                    "La solicitud está «{}»: solo se reciben evidencias «En espera de documentos».",
-                    other.texto()
-                ),
-            )
-            .into())
+            Err(CertificationError::StatusForbidsEvidence(other).into())
         }
     }
 }
@@ -120,20 +114,14 @@ pub fn stored_workbook(
     kv: &dyn KeyValue,
     c: &Certification,
     ronda: Option<u32>,
-) -> Result<(StoredEvidence, Vec<u8>), ApiError> {
+) -> Result<(StoredEvidence, Vec<u8>), CertificationError> {
     let e = c
         .rondas
         .iter()
         .rev()
         .filter(|r| ronda.is_none_or(|n| r.ronda == n))
         .find_map(|r| r.evidencia.clone())
-        .ok_or_else(|| {
-            ApiError::new(
-                404,
-                "EVIDENCIA_NO_ENCONTRADA",
-                "Esa solicitud no tiene evidencias aceptadas en la ronda indicada.",
-            )
-        })?;
+        .ok_or(CertificationError::EvidenceNotFound)?;
     let bytes = blob::read(kv, &e.blob, e.chunks)?;
     Ok((e, bytes))
 }

@@ -130,7 +130,7 @@ fn vencida_is_computed_and_frees_the_developer() {
     assert_eq!(shown(&kv, &folio, after), Estatus::Vencida);
     let wb = workbook(&kv, &folio, &SampleOptions::default());
     match subir(&kv, DEV, &folio, &wb, after) {
-        Err(UploadError::Api(e)) => assert_eq!(e.codigo, "CERTIFICACION_VENCIDA"),
+        Err(UploadError::Refused(e)) => assert_eq!(e.codigo(), "CERTIFICACION_VENCIDA"),
         other => panic!("{other:?}"),
     }
     assert_eq!(

@@ -33,7 +33,7 @@ fn requested_and_rejected(kv: &MemoryKv, t: DateTime<Utc>) -> String {
         avisos_evidence::generate(&done.certification.test_set_id()).package_zip()
     );
     assert_eq!(
-        solicitar(kv, DEV, t).unwrap_err().codigo,
+        solicitar(kv, DEV, t).unwrap_err().codigo(),
         "CERTIFICACION_EN_CURSO"
     );
 
@@ -54,7 +54,7 @@ fn requested_and_rejected(kv: &MemoryKv, t: DateTime<Utc>) -> String {
     assert_eq!(kv.get(&record::key(&folio)).unwrap(), before);
     // Someone else's folio looks missing.
     match subir(kv, DEV_2, &folio, &bad, t) {
-        Err(UploadError::Api(e)) => assert_eq!(e.codigo, "CERTIFICACION_NO_ENCONTRADA"),
+        Err(UploadError::Refused(e)) => assert_eq!(e.codigo(), "CERTIFICACION_NO_ENCONTRADA"),
         other => panic!("{other:?}"),
     }
     folio
@@ -98,7 +98,7 @@ fn uploaded_with_inconsistencies(kv: &MemoryKv, folio: &str, t: DateTime<Utc>) {
     assert_eq!(
         dictamen(kv, &folio, "inconsistencias", "", t)
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "OBSERVACIONES_REQUERIDAS"
     );
     let d = dictamen(kv, &folio, "inconsistencias", "Revisa el caso 1.", t).unwrap();
@@ -161,7 +161,7 @@ fn approved_and_accepted(kv: &MemoryKv, folio: &str, later: DateTime<Utc>) {
         (CertStatus::Autorizada, a.acuse.folio.as_str())
     );
     assert_eq!(
-        solicitar(kv, DEV, later).unwrap_err().codigo,
+        solicitar(kv, DEV, later).unwrap_err().codigo(),
         "CERTIFICACION_EN_CURSO"
     );
 }
@@ -201,13 +201,13 @@ fn cancelled_once(kv: &MemoryKv, folio: &str, later: DateTime<Utc>) {
     assert_eq!(
         take_cancellation_receipt(kv, &other_session, &folio, "tok")
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "ACUSE_NO_ENCONTRADO"
     );
     assert_eq!(
         take_cancellation_receipt(kv, &s, &folio, "mal")
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "ACUSE_NO_ENCONTRADO"
     );
     assert_eq!(
@@ -217,10 +217,8 @@ fn cancelled_once(kv: &MemoryKv, folio: &str, later: DateTime<Utc>) {
         c.acuse.folio
     );
     assert_eq!(
-        take_cancellation_receipt(kv, &s, &folio, "tok")
-            .unwrap_err()
-            .status,
-        410
+        take_cancellation_receipt(kv, &s, &folio, "tok").unwrap_err(),
+        crate::CertificationError::CancellationReceiptDelivered
     );
     assert_eq!(
         cancel(
@@ -238,7 +236,7 @@ fn cancelled_once(kv: &MemoryKv, folio: &str, later: DateTime<Utc>) {
             later
         )
         .unwrap_err()
-        .codigo,
+        .codigo(),
         "CERTIFICACION_NO_VIGENTE"
     );
     assert_eq!(
@@ -289,7 +287,7 @@ fn inputs_are_validated_before_anything_is_written() {
     assert_eq!(
         request(&kv, &seal(), &bad, 1, false, t0())
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "CORREO_INVALIDO"
     );
     assert!(kv.get("folio:secuencia").unwrap().is_none());
@@ -302,19 +300,19 @@ fn inputs_are_validated_before_anything_is_written() {
             t0()
         )
         .unwrap_err()
-        .codigo,
+        .codigo(),
         "OBSERVACIONES_DEMASIADO_LARGAS"
     );
     assert_eq!(
         dictamen(&kv, "0500000001", "otro", "", t0())
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "RESULTADO_INVALIDO"
     );
     assert_eq!(
         dictamen(&kv, "0500000001", "aprobar", "", t0())
             .unwrap_err()
-            .codigo,
+            .codigo(),
         "CERTIFICACION_NO_ENCONTRADA"
     );
 }

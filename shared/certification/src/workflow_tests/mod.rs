@@ -22,7 +22,7 @@ fn solicitar(
     kv: &dyn KeyValue,
     rfc: &str,
     now: DateTime<Utc>,
-) -> Result<Done, avisos_http::ApiError> {
+) -> Result<Done, crate::CertificationError> {
     let act = act(
         rfc,
         actions::SOLICITAR_CERTIFICACION,
@@ -67,7 +67,7 @@ fn dictamen(
     resultado: &str,
     obs: &str,
     now: DateTime<Utc>,
-) -> Result<Done, avisos_http::ApiError> {
+) -> Result<Done, crate::CertificationError> {
     let act = act(
         ANALISTA,
         actions::DICTAMINAR_CERTIFICACION,

@@ -7,7 +7,7 @@ fn authorize(
     signer: crate::ActSigner,
     session: &avisos_acts::session::Session,
     config: &avisos_acts::config::ServiceConfig,
-) -> Result<(), avisos_http::ApiError> {
+) -> Result<(), crate::CertificationError> {
     signer.authorize(config)(session)
 }
 
@@ -17,7 +17,7 @@ fn check(
     session: &avisos_acts::session::Session,
     signer_rfc: &str,
     spec: &avisos_acts::ActSpec,
-) -> Result<(), avisos_http::ApiError> {
+) -> Result<(), crate::CertificationError> {
     let body: avisos_acts::SignedActRequest = serde_json::from_value(
         serde_json::json!({ "rfc": signer_rfc, "nonce": "n", "fecha": "f", "certificado": "", "firma": "" }),
     )
@@ -42,7 +42,7 @@ fn act_signer_refuses_in_the_order_clients_see() {
         .unwrap()
     };
     let listed = config(ANALISTA);
-    let code = |r: Result<(), avisos_http::ApiError>| r.unwrap_err().codigo;
+    let code = |r: Result<(), crate::CertificationError>| r.unwrap_err().codigo();
     let (dev, other, analyst) = (
         session(DEV, Role::Desarrollador),
         session(DEV_2, Role::Desarrollador),
