@@ -117,11 +117,7 @@ fn paging(pagina: Option<u64>, por_pagina: Option<u64>) -> Result<(usize, usize)
 }
 
 /// Validates the body on `today` (America/Mexico_City). Cheap, reads nothing.
-pub fn parse(
-    req: ConsultaRequest,
-    mode: Mode,
-    today: NaiveDate,
-) -> Result<Consulta, AvisosError> {
+pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consulta, AvisosError> {
     let patron = req.rfc_patron.as_deref().unwrap_or("").trim();
     if patron.is_empty() {
         return Err(AvisosError::PatronRfcMissing);
@@ -324,7 +320,10 @@ mod tests {
         // The throttle, whenever.
         let locked = AvisosError::AttemptsExceeded { retry_after: 60 };
         assert!(aggregated(&locked, true));
-        assert!(aggregated(&AvisosError::ChecksInFlight { retry_after: 1 }, true));
+        assert!(aggregated(
+            &AvisosError::ChecksInFlight { retry_after: 1 },
+            true
+        ));
         // A wrong password, a store failure, an NRP of another employer: one record each.
         assert!(!aggregated(&AvisosError::PasswordIncorrect, true));
         let store = AvisosError::Store(avisos_kv::KvError::Unavailable(String::new()));

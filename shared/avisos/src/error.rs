@@ -29,7 +29,10 @@ pub enum AvisosError {
     /// `rfc_patron` is not a valid RFC (the validator's refusal).
     PatronRfcInvalid(ActError),
     /// The signed `total_avisos` is not the number of avisos sent.
-    TotalMismatch { signed: String, sent: usize },
+    TotalMismatch {
+        signed: String,
+        sent: usize,
+    },
     /// The signed `avisos_sha256` is not the hash of the bytes sent.
     Sha256Mismatch,
     /// No row of the publication is valid: the code and message of [`crate::publicacion::Rechazo`].
@@ -56,18 +59,27 @@ pub enum AvisosError {
 
     // The gate ([`crate::acceso`]), RFCs in upper case.
     /// The developer's certification is cancelled.
-    CertificationCancelled { desarrollador: String },
+    CertificationCancelled {
+        desarrollador: String,
+    },
     /// The developer has no certification.
-    DeveloperNotCertified { desarrollador: String },
+    DeveloperNotCertified {
+        desarrollador: String,
+    },
     /// No relation between the two for the Avisos service.
     RelationMissing {
         patron: String,
         desarrollador: String,
     },
     /// The employer cancelled the relation (`fecha` as the employer's table shows it).
-    RelationCancelled { fecha: String, no_caso: String },
+    RelationCancelled {
+        fecha: String,
+        no_caso: String,
+    },
     /// The relation was granted under a certification that was cancelled later.
-    RelationOfCancelledCertification { no_caso: String },
+    RelationOfCancelledCertification {
+        no_caso: String,
+    },
     /// The relation's vigencia ended (`fin_vigencia` as the employer's table shows it).
     RelationExpired {
         no_caso: String,
@@ -81,9 +93,13 @@ pub enum AvisosError {
 
     // The throttle ([`crate::throttle`]): come back in `retry_after` seconds.
     /// [`MAX_FAILURES`] wrong passwords in this window: the pair is locked until it ends.
-    AttemptsExceeded { retry_after: u32 },
+    AttemptsExceeded {
+        retry_after: u32,
+    },
     /// [`MAX_IN_FLIGHT`] checks of the pair's password are running.
-    ChecksInFlight { retry_after: u32 },
+    ChecksInFlight {
+        retry_after: u32,
+    },
 
     // Lower layers.
     /// A refusal of the signed act, the acuse or the folio.
@@ -258,5 +274,99 @@ impl From<RelationError> for AvisosError {
 impl From<KvError> for AvisosError {
     fn from(e: KvError) -> Self {
         Self::Store(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The messages with data, rendered exactly as before the enum (the contract's text).
+    #[test]
+    fn messages_with_data() {
+        let cases = [
+            (
+                AvisosError::CertificationCancelled {
+                    desarrollador: "NDE190512XY6".into(),
+                },
+                "La certificación del desarrollador NDE190512XY6 está cancelada: no puede consultar avisos de ningún patrón.",
+            ),
+            (
+                AvisosError::RelationMissing {
+                    patron: "EDE200101AB0".into(),
+                    desarrollador: "NDE190512XY6".into(),
+                },
+                "El patrón EDE200101AB0 no tiene una relación de confianza con el desarrollador NDE190512XY6 para el servicio de Avisos.",
+            ),
+            (
+                AvisosError::RelationCancelled {
+                    fecha: "20/11/2026".into(),
+                    no_caso: "0500000009".into(),
+                },
+                "Relación cancelada por usuario: el patrón canceló el 20/11/2026 la relación 0500000009 con este desarrollador.",
+            ),
+            (
+                AvisosError::RelationExpired {
+                    no_caso: "0500000009".into(),
+                    fin_vigencia: "22/11/2026".into(),
+                },
+                "Relación no vigente: la relación 0500000009 terminó su vigencia el 22/11/2026.",
+            ),
+            (
+                AvisosError::TooManyAvisos(10_001),
+                "Una publicación admite hasta 10000 avisos; esta trae 10001. Divídela en varias.",
+            ),
+            (
+                AvisosError::TotalMismatch {
+                    signed: "3".into(),
+                    sent: 2,
+                },
+                "«total_avisos» firmado (3) no coincide con los 2 avisos enviados.",
+            ),
+            (
+                AvisosError::PerPageInvalid,
+                "«por_pagina» debe estar entre 1 y 1000.",
+            ),
+            (
+                AvisosError::DateInvalid("fecha_hasta"),
+                "«fecha_hasta» debe ser una fecha AAAA-MM-DD (por ejemplo 2026-11-23).",
+            ),
+            (
+                AvisosError::AttemptsExceeded { retry_after: 541 },
+                "Se registraron 5 intentos con contraseña incorrecta para este patrón en los últimos 15 minutos. Intenta de nuevo en 10 minuto(s).",
+            ),
+            (
+                AvisosError::ChecksInFlight { retry_after: 1 },
+                "Hay 16 verificaciones de la contraseña de este patrón en curso desde tu sistema. Intenta de nuevo en un segundo.",
+            ),
+            (
+                AvisosError::JsonInvalid("«avisos» aparece más de una vez".into()),
+                "El cuerpo no es un JSON válido para esta operación: «avisos» aparece más de una vez.",
+            ),
+        ];
+        for (e, mensaje) in cases {
+            assert_eq!(e.mensaje(), mensaje);
+            assert_eq!(e.to_string(), mensaje);
+        }
+    }
+
+    /// Wrapped refusals keep their own code and message; a fault of ours shows no detail.
+    #[test]
+    fn wrapped_and_internal() {
+        let rfc = avisos_acts::act::validate_actor_rfc("EDE200101AB1", avisos_acts::Mode::Demo)
+            .unwrap_err();
+        let e = AvisosError::PatronRfcInvalid(rfc.clone());
+        assert_eq!(e.codigo(), "RFC_PATRON_INVALIDO");
+        assert_eq!(
+            e.mensaje(),
+            format!("El RFC del patrón no es válido: {}", rfc.mensaje())
+        );
+        let store = KvError::Busy("k".into());
+        let e = AvisosError::from(store.clone());
+        assert_eq!((e.codigo(), e.mensaje()), (store.codigo(), store.mensaje()));
+        let e = AvisosError::Internal("corrupt avisos index".into());
+        assert_eq!(e.codigo(), "ERROR_INTERNO");
+        assert!(!e.mensaje().contains("corrupt"));
+        assert_eq!(e.retry_after(), None);
     }
 }

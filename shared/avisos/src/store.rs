@@ -243,8 +243,7 @@ pub fn commit(
         paginas: paginas.into_values().flatten().collect(),
         actualizado: Some(now),
     };
-    let bytes =
-        serde_json::to_vec(&index).map_err(|e| AvisosError::Internal(e.to_string()))?;
+    let bytes = serde_json::to_vec(&index).map_err(|e| AvisosError::Internal(e.to_string()))?;
     match kv.compare_and_swap(&index_key(patron), raw.as_deref(), &bytes) {
         Ok(true) => {}
         Ok(false) => {
@@ -514,7 +513,12 @@ mod tests {
         let m2 = merge(vec![], &[aviso(2, d0())]);
         commit(&kv, "EDE200101AB0", before.clone(), m1, Utc::now()).unwrap();
         let e = commit(&kv, "EDE200101AB0", before, m2, Utc::now()).unwrap_err();
-        assert_eq!(e, AvisosError::ConcurrentPublication);
+        // The employer had no index yet: the other first publication won its creation.
+        assert_eq!(e.codigo(), "PUBLICACION_CONCURRENTE");
+        assert!(
+            matches!(e, AvisosError::ConcurrentFirstPublication),
+            "{e:?}"
+        );
         let (_, index) = load_index(&kv, "EDE200101AB0").unwrap();
         assert_eq!(index.total, 1);
         assert_eq!(kv.len(), index.paginas.len() + 2);

@@ -91,8 +91,8 @@ pub fn check(
     let t = now.timestamp();
     let window = t.div_euclid(WINDOW_SECONDS);
     // Read without creating it: most consultations never fail a password.
-    let n = expiring::read_counter(kv, &key("intentos", desarrollador, patron, window))?
-        .unwrap_or(0);
+    let n =
+        expiring::read_counter(kv, &key("intentos", desarrollador, patron, window))?.unwrap_or(0);
     if n >= MAX_FAILURES {
         return Err(locked(window, t));
     }
@@ -159,7 +159,10 @@ mod tests {
         assert_eq!(r.codigo(), "INTENTOS_EXCEDIDOS");
         // 18:05 is 5 minutes into the 18:00-18:15 window.
         assert_eq!(r.retry_after(), Some(600));
-        assert!(r.mensaje().ends_with("Intenta de nuevo en 10 minuto(s)."), "{r}");
+        assert!(
+            r.mensaje().ends_with("Intenta de nuevo en 10 minuto(s)."),
+            "{r}"
+        );
         // Other pairs are not affected; a success elsewhere clears nothing here.
         reserve(&kv, "DEV2", "PAT", now()).unwrap().release(&kv);
         reserve(&kv, "DEV", "PAT2", now()).unwrap().release(&kv);
