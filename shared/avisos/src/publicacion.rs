@@ -341,6 +341,36 @@ mod tests {
         assert_eq!(got, [(1, "nss"), (1, "tipo_descuento"), (3, "folio_aviso")]);
     }
 
+    /// No valid row: the rejection carries the refusal's code and message, and nothing is
+    /// written (no folio, no acuse, no page).
+    #[test]
+    fn no_valid_row_is_a_rejection_that_writes_nothing() {
+        use avisos_acts::testutil::{ANALISTA, PATRON, act, seal, t0};
+        use avisos_kv::MemoryKv;
+
+        let kv = MemoryKv::new();
+        let mut bad = sample::row(1, "2026-11-02".parse().unwrap());
+        bad["nss"] = json!("123");
+        let act = act(
+            ANALISTA,
+            actions::PUBLICAR_AVISOS,
+            &[
+                ("rfc_patron", PATRON),
+                ("total_avisos", "1"),
+                ("avisos_sha256", "h"),
+            ],
+        );
+        let before = kv.len();
+        let Resultado::Rechazada(r) = publish(&kv, &seal(), &act, PATRON, &[bad], t0()).unwrap()
+        else {
+            panic!("a publication without valid rows was published");
+        };
+        assert_eq!(r.codigo, "AVISOS_INVALIDOS");
+        assert_eq!(r.mensaje, AvisosError::NoValidAvisos.mensaje());
+        assert_eq!((r.recibidos, r.rechazados, r.errores.len()), (1, 1, 1));
+        assert_eq!(kv.len(), before);
+    }
+
     /// A publication is whole or absent whichever store operation fails (without effect, or
     /// with its answer lost), from no avisos and over existing ones (pages replaced): readers
     /// see every aviso of the employer as before or as after, never a mix or a missing page, and
