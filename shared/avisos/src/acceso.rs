@@ -27,7 +27,6 @@
 //! the slow one; regenerating or cancelling the password invalidates the fingerprint because
 //! the stored hash it is bound to changes.
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use avisos_relations::directory::{self, CertStatus};
 use avisos_relations::password::{self, PasswordHash, PasswordRecord, PasswordState};
@@ -37,46 +36,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::AvisosError;
 use crate::throttle;
 
-/// A refusal and, for the throttle, when to come back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub error: ApiError,
-    pub retry_after: Option<u64>,
-}
-
-impl From<ApiError> for Refusal {
-    fn from(error: ApiError) -> Refusal {
-        Refusal {
-            error,
-            retry_after: None,
-        }
-    }
-}
-
-fn forbidden(codigo: &'static str, mensaje: String) -> Refusal {
-    ApiError::new(403, codigo, mensaje).into()
-}
-
 /// Step 1: the developer's certification.
-pub fn check_certification(kv: &dyn KeyValue, desarrollador: &str) -> Result<(), Refusal> {
+pub fn check_certification(kv: &dyn KeyValue, desarrollador: &str) -> Result<(), AvisosError> {
     match directory::load(kv, desarrollador)? {
         Some(d) if d.estatus == CertStatus::Autorizada => Ok(()),
-        Some(_) => Err(forbidden(
-            "CERTIFICACION_CANCELADA",
-            format!(
-                "La certificación del desarrollador {} está cancelada: no puede consultar avisos de ningún patrón.",
-                desarrollador.to_uppercase()
-            ),
-        )),
-        None => Err(forbidden(
-            "DESARROLLADOR_NO_CERTIFICADO",
-            format!(
-                "El desarrollador {} no cuenta con una certificación autorizada para el Servicio de Intercomunicación de Avisos.",
-                desarrollador.to_uppercase()
-            ),
-        )),
+        Some(_) => Err(AvisosError::CertificationCancelled {
+            desarrollador: desarrollador.to_uppercase(),
+        }),
+        None => Err(AvisosError::DeveloperNotCertified {
+            desarrollador: desarrollador.to_uppercase(),
+        }),
     }
 }
 
@@ -86,7 +58,7 @@ pub fn check_relation(
     patron: &str,
     desarrollador: &str,
     now: DateTime<Utc>,
-) -> Result<Relation, Refusal> {
+) -> Result<Relation, AvisosError> {
     if let Some(r) = relation::live_relation(kv, patron, desarrollador, Servicio::Avisos, now)? {
         return Ok(r);
     }
@@ -96,41 +68,27 @@ pub fn check_relation(
         r.rfc.eq_ignore_ascii_case(desarrollador) && r.servicio == Servicio::Avisos.nombre()
     });
     Err(match newest {
-        None => forbidden(
-            "RELACION_INEXISTENTE",
-            format!(
-                "El patrón {} no tiene una relación de confianza con el desarrollador {} para el servicio de Avisos.",
-                patron.to_uppercase(),
-                desarrollador.to_uppercase()
-            ),
-        ),
-        Some(r) if r.fecha_cancelacion_anticipada.is_some() => forbidden(
-            "RELACION_CANCELADA",
-            format!(
-                "Relación cancelada por usuario: el patrón canceló el {} la relación {} con este desarrollador.",
-                r.texto.fecha_cancelacion_anticipada, r.no_caso
-            ),
-        ),
+        None => AvisosError::RelationMissing {
+            patron: patron.to_uppercase(),
+            desarrollador: desarrollador.to_uppercase(),
+        },
+        Some(r) if r.fecha_cancelacion_anticipada.is_some() => AvisosError::RelationCancelled {
+            fecha: r.texto.fecha_cancelacion_anticipada.clone(),
+            no_caso: r.no_caso.clone(),
+        },
         Some(r)
             if r.motivo
                 .as_ref()
                 .is_some_and(|m| m.codigo == MOTIVO_CERTIFICACION_CANCELADA) =>
         {
-            forbidden(
-                "RELACION_NO_VIGENTE",
-                format!(
-                    "Relación no vigente: la relación {} se otorgó con una certificación del desarrollador que después fue cancelada, y una nueva certificación no la reactiva. El patrón debe registrar una nueva relación de confianza con este desarrollador.",
-                    r.no_caso
-                ),
-            )
+            AvisosError::RelationOfCancelledCertification {
+                no_caso: r.no_caso.clone(),
+            }
         }
-        Some(r) => forbidden(
-            "RELACION_NO_VIGENTE",
-            format!(
-                "Relación no vigente: la relación {} terminó su vigencia el {}.",
-                r.no_caso, r.texto.fin_vigencia
-            ),
-        ),
+        Some(r) => AvisosError::RelationExpired {
+            no_caso: r.no_caso.clone(),
+            fin_vigencia: r.texto.fin_vigencia.clone(),
+        },
     })
 }
 
@@ -156,22 +114,16 @@ fn fingerprint(stored_hash: &str, typed: &str) -> String {
 }
 
 /// The employer's current password hash and its generation, or why there is none.
-fn current_password(kv: &dyn KeyValue, patron: &str) -> Result<(u32, PasswordHash), Refusal> {
+fn current_password(kv: &dyn KeyValue, patron: &str) -> Result<(u32, PasswordHash), AvisosError> {
     match password::load(kv, patron)? {
-        None => Err(forbidden(
-            "CONTRASENA_NO_GENERADA",
-            "El patrón no ha generado la contraseña del Servicio de Intercomunicación; sin ella no se pueden consultar sus avisos.".into(),
-        )),
+        None => Err(AvisosError::PasswordNotGenerated),
         Some(PasswordRecord {
             estado: PasswordState::Activa,
             hash: Some(h),
             generacion,
             ..
         }) => Ok((generacion, h)),
-        Some(_) => Err(forbidden(
-            "CONTRASENA_CANCELADA",
-            "El patrón canceló la contraseña del Servicio de Intercomunicación; no se pueden consultar sus avisos hasta que genere una nueva.".into(),
-        )),
+        Some(_) => Err(AvisosError::PasswordCancelled),
     }
 }
 
@@ -186,7 +138,7 @@ pub fn check_password(
     desarrollador: &str,
     typed: &str,
     now: DateTime<Utc>,
-) -> Result<(), Refusal> {
+) -> Result<(), AvisosError> {
     let patron = &relation.patron_rfc;
     throttle::check(kv, desarrollador, patron, now)?;
     let (generacion, stored) = current_password(kv, patron)?;
@@ -218,15 +170,9 @@ pub fn check_password(
     }
     attempt.fail(kv);
     if generacion > relation.generacion_contrasena {
-        Err(forbidden(
-            "CONTRASENA_REGENERADA",
-            "La contraseña no es correcta: el patrón generó una nueva contraseña del servicio después de registrar la relación. Solicítale la contraseña vigente.".into(),
-        ))
+        Err(AvisosError::PasswordRegenerated)
     } else {
-        Err(forbidden(
-            "CONTRASENA_INCORRECTA",
-            "La contraseña del servicio no es correcta. Verifica la contraseña que te proporcionó el patrón.".into(),
-        ))
+        Err(AvisosError::PasswordIncorrect)
     }
 }
 
@@ -312,8 +258,8 @@ mod tests {
         }
     }
 
-    fn code<T: std::fmt::Debug>(r: Result<T, Refusal>) -> String {
-        r.unwrap_err().error.codigo.to_string()
+    fn code<T: std::fmt::Debug>(r: Result<T, AvisosError>) -> String {
+        r.unwrap_err().codigo().to_string()
     }
 
     #[test]
@@ -369,20 +315,13 @@ mod tests {
         // refusal says why and what to do.
         certify(&kv, CertStatus::Autorizada);
         check_certification(&kv, DEV).unwrap();
-        let refused = check_relation(&kv, PATRON, DEV, now()).unwrap_err().error;
-        assert_eq!(
-            (refused.status, &*refused.codigo),
-            (403, "RELACION_NO_VIGENTE")
-        );
+        let refused = check_relation(&kv, PATRON, DEV, now()).unwrap_err();
+        assert_eq!(refused.codigo(), "RELACION_NO_VIGENTE");
+        let mensaje = refused.mensaje();
         assert!(
-            refused
-                .mensaje
-                .contains("certificación del desarrollador que después fue cancelada")
-                && refused
-                    .mensaje
-                    .contains("debe registrar una nueva relación"),
-            "{}",
-            refused.mensaje
+            mensaje.contains("certificación del desarrollador que después fue cancelada")
+                && mensaje.contains("debe registrar una nueva relación"),
+            "{mensaje}"
         );
         // A relation granted under the new certification works.
         let mut renewed = relation("2026-12-31".parse().unwrap(), false);
@@ -429,7 +368,7 @@ mod tests {
             );
         }
         let locked = check_password(&kv, &r, DEV, "tercera", now()).unwrap_err();
-        assert_eq!(locked.error.codigo, "INTENTOS_EXCEDIDOS");
-        assert!(locked.retry_after.is_some());
+        assert_eq!(locked.codigo(), "INTENTOS_EXCEDIDOS");
+        assert!(locked.retry_after().is_some());
     }
 }

@@ -19,10 +19,11 @@
 //! that raced, never show twice). A first request that failed after counting leaves no record:
 //! the 64th, 128th, … refusal of the day finds no pointer and writes it again.
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::AvisosError;
 
 pub const MAX_POR_PAGINA: usize = 100;
 pub const DEFAULT_POR_PAGINA: usize = 50;
@@ -108,7 +109,7 @@ pub struct Entry<'a> {
 }
 
 /// Records one consultation as its own numbered record; returns its number.
-pub fn record(kv: &dyn KeyValue, entry: Entry<'_>, now: DateTime<Utc>) -> Result<i64, ApiError> {
+pub fn record(kv: &dyn KeyValue, entry: Entry<'_>, now: DateTime<Utc>) -> Result<i64, AvisosError> {
     write_record(kv, entry, now, None)
 }
 
@@ -117,7 +118,7 @@ pub fn record_aggregated(
     kv: &dyn KeyValue,
     entry: Entry<'_>,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<(), AvisosError> {
     let dia = avisos_relations::today(now).to_string();
     let aggregate = aggregate_key(entry.patron, entry.rfc_desarrollador, &dia, entry.resultado);
     let veces = kv.increment(&aggregate, 1)?;
@@ -136,7 +137,7 @@ fn write_record(
     entry: Entry<'_>,
     now: DateTime<Utc>,
     dia: Option<String>,
-) -> Result<i64, ApiError> {
+) -> Result<i64, AvisosError> {
     let numero = kv.increment(&counter_key(entry.patron), 1)?;
     let r = Registro {
         numero,
@@ -162,7 +163,7 @@ fn with_count(
     patron: &str,
     n: i64,
     mut r: Registro,
-) -> Result<Option<Registro>, ApiError> {
+) -> Result<Option<Registro>, AvisosError> {
     let Some(dia) = &r.dia else {
         return Ok(Some(r));
     };
@@ -192,7 +193,7 @@ pub fn list(
     patron: &str,
     pagina: usize,
     por_pagina: usize,
-) -> Result<Listado, ApiError> {
+) -> Result<Listado, AvisosError> {
     // Counters are opaque to `get` (their encoding is the store's): read with a zero increment.
     let last = kv.increment(&counter_key(patron), 0)?.max(0);
     let total = last as usize;

@@ -11,12 +11,12 @@
 //! written one record each, so a flood of them cannot grow the employer's audit.
 
 use avisos_acts::Mode;
-use avisos_http::ApiError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::acceso::{self, Refusal};
+use crate::AvisosError;
+use crate::acceso;
 use crate::aviso::{self, Aviso, Nrp, TipoAviso};
 use crate::bimestre;
 use crate::bitacora::{self, Filtros};
@@ -69,101 +69,64 @@ impl Consulta {
     }
 }
 
-fn bad(codigo: &'static str, mensaje: impl Into<String>) -> ApiError {
-    ApiError::bad_request(codigo, mensaje)
-}
-
-fn date(name: &str, v: &str) -> Result<NaiveDate, ApiError> {
+fn date(name: &'static str, v: &str) -> Result<NaiveDate, AvisosError> {
     let v = v.trim();
     let b = v.as_bytes();
     let ok = b.len() == 10 && b[4] == b'-' && b[7] == b'-';
     ok.then(|| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
         .flatten()
-        .ok_or_else(|| {
-            bad(
-                "FECHA_INVALIDA",
-                format!("«{name}» debe ser una fecha AAAA-MM-DD (por ejemplo 2026-11-23)."),
-            )
-        })
+        .ok_or(AvisosError::DateInvalid(name))
 }
 
-fn nrp_filter(nrp: Option<String>) -> Result<Option<String>, ApiError> {
+fn nrp_filter(nrp: Option<String>) -> Result<Option<String>, AvisosError> {
     match nrp.map(|n| n.trim().to_uppercase()) {
-        Some(n) if !Nrp::is_well_formed(&n) => Err(bad("NRP_INVALIDO", Nrp::RULE)),
+        Some(n) if !Nrp::is_well_formed(&n) => Err(AvisosError::NrpInvalid),
         n => Ok(n),
     }
 }
 
-fn tipo_aviso_filter(tipo: Option<String>) -> Result<Option<TipoAviso>, ApiError> {
+fn tipo_aviso_filter(tipo: Option<String>) -> Result<Option<TipoAviso>, AvisosError> {
     match tipo {
         None => Ok(None),
-        Some(t) => Ok(Some(TipoAviso::parse(&t).ok_or_else(|| {
-            bad(
-                "TIPO_AVISO_INVALIDO",
-                "El tipo de aviso no está en el catálogo (15, 16, 17, 18, 19 o 20).",
-            )
-        })?)),
+        Some(t) => Ok(Some(
+            TipoAviso::parse(&t).ok_or(AvisosError::TipoAvisoInvalid)?,
+        )),
     }
 }
 
-fn nss_filter(nss: Option<String>) -> Result<Option<String>, ApiError> {
+fn nss_filter(nss: Option<String>) -> Result<Option<String>, AvisosError> {
     match nss.map(|n| n.trim().to_string()) {
-        Some(n) if !aviso::nss_is_valid(&n) => Err(bad(
-            "NSS_INVALIDO",
-            "El NSS debe tener 11 dígitos con su dígito verificador correcto.",
-        )),
+        Some(n) if !aviso::nss_is_valid(&n) => Err(AvisosError::NssInvalid),
         n => Ok(n),
     }
 }
 
 /// (`pagina`, `por_pagina`), defaulted and bounded; `pagina` is checked first.
-fn paging(pagina: Option<u64>, por_pagina: Option<u64>) -> Result<(usize, usize), ApiError> {
+fn paging(pagina: Option<u64>, por_pagina: Option<u64>) -> Result<(usize, usize), AvisosError> {
     let pagina = match pagina {
         None => 1,
         Some(p) if (1..=1_000_000).contains(&p) => p as usize,
-        Some(_) => {
-            return Err(bad(
-                "PAGINA_INVALIDA",
-                "«pagina» debe ser un número entero de 1 en adelante.",
-            ));
-        }
+        Some(_) => return Err(AvisosError::PageInvalid),
     };
     let por_pagina = match por_pagina {
         None => DEFAULT_POR_PAGINA,
         Some(p) if (1..=MAX_POR_PAGINA as u64).contains(&p) => p as usize,
-        Some(_) => {
-            return Err(bad(
-                "POR_PAGINA_INVALIDO",
-                format!("«por_pagina» debe estar entre 1 y {MAX_POR_PAGINA}."),
-            ));
-        }
+        Some(_) => return Err(AvisosError::PerPageInvalid),
     };
     Ok((pagina, por_pagina))
 }
 
 /// Validates the body on `today` (America/Mexico_City). Cheap, reads nothing.
-pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consulta, ApiError> {
+pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consulta, AvisosError> {
     let patron = req.rfc_patron.as_deref().unwrap_or("").trim();
     if patron.is_empty() {
-        return Err(bad(
-            "RFC_PATRON_INVALIDO",
-            "Indica en «rfc_patron» el RFC del patrón cuyos avisos consultas.",
-        ));
+        return Err(AvisosError::PatronRfcMissing);
     }
-    let patron = avisos_acts::act::validate_actor_rfc(patron, mode).map_err(|e| {
-        bad(
-            "RFC_PATRON_INVALIDO",
-            format!("El RFC del patrón no es válido: {}", e.mensaje),
-        )
-    })?;
+    let patron = avisos_acts::act::validate_actor_rfc(patron, mode)
+        .map_err(AvisosError::PatronRfcInvalid)?;
     let contrasena = match req.contrasena {
         Some(p) if !p.trim().is_empty() => p,
-        _ => {
-            return Err(bad(
-                "CONTRASENA_FALTANTE",
-                "Envía en «contrasena» la contraseña del Servicio de Intercomunicación que te proporcionó el patrón.",
-            ));
-        }
+        _ => return Err(AvisosError::PasswordMissing),
     };
     let nrp = nrp_filter(req.nrp)?;
     let (default_desde, default_hasta) = bimestre::default_range(today);
@@ -176,10 +139,7 @@ pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consu
         None => default_hasta,
     };
     if desde > hasta {
-        return Err(bad(
-            "RANGO_FECHAS_INVALIDO",
-            "La fecha inicial del rango no puede ser posterior a la final.",
-        ));
+        return Err(AvisosError::DateRangeInvalid);
     }
     let tipo_aviso = tipo_aviso_filter(req.tipo_aviso)?;
     let nss = nss_filter(req.nss)?;
@@ -221,36 +181,35 @@ pub struct Respuesta {
     pub avisos: Vec<Aviso>,
 }
 
-fn nrp_not_of_employer() -> Refusal {
-    ApiError::new(
-        404,
-        "NRP_NO_CORRESPONDE",
-        "El NRP indicado no corresponde a ningún aviso de este patrón.",
-    )
-    .into()
-}
-
 /// Whether a refusal is audited in aggregate: one refused before the relation check passed
-/// (no certification, no live relation: 403 from steps 1 and 2 of [`crate::acceso`]) or by the
-/// throttle (429: the pair is locked or busy, no password was checked). Such refusals cost the
+/// (no certification, no live relation: steps 1 and 2 of [`crate::acceso`]) or by the
+/// throttle (the pair is locked or busy, no password was checked). Such refusals cost the
 /// caller nothing but an e.firma session, so one record each would let anyone flood any
-/// employer's audit. Wrong passwords and everything after stay one record each (the throttle
-/// bounds wrong passwords per pair).
-pub fn aggregated(refusal: &Refusal, relation_passed: bool) -> bool {
-    match refusal.error.status {
-        403 => !relation_passed,
-        429 => true,
+/// employer's audit. Wrong passwords, store failures and everything after stay one record
+/// each (the throttle bounds wrong passwords per pair).
+pub fn aggregated(refusal: &AvisosError, relation_passed: bool) -> bool {
+    match refusal {
+        AvisosError::CertificationCancelled { .. }
+        | AvisosError::DeveloperNotCertified { .. }
+        | AvisosError::RelationMissing { .. }
+        | AvisosError::RelationCancelled { .. }
+        | AvisosError::RelationOfCancelledCertification { .. }
+        | AvisosError::RelationExpired { .. } => !relation_passed,
+        AvisosError::AttemptsExceeded { .. } | AvisosError::ChecksInFlight { .. } => true,
         _ => false,
     }
 }
 
-/// The gate, then the query. Both outcomes are audited.
+/// The gate, then the query. Both outcomes are audited, each with the HTTP status it answers
+/// with: `estatus_http` is the edge's mapping (`None`: the consultation succeeded), since this
+/// crate does not know statuses.
 pub fn consult(
     kv: &dyn KeyValue,
     caller: Caller<'_>,
     c: &Consulta,
     now: DateTime<Utc>,
-) -> Result<Respuesta, Refusal> {
+    estatus_http: impl Fn(Option<&AvisosError>) -> u16,
+) -> Result<Respuesta, AvisosError> {
     let mut relation_passed = false;
     let outcome = (|| {
         acceso::check_certification(kv, caller.rfc)?;
@@ -261,7 +220,7 @@ pub fn consult(
         if let Some(n) = &c.nrp
             && index.nrps.binary_search(n).is_err()
         {
-            return Err(nrp_not_of_employer());
+            return Err(AvisosError::NrpNotOfEmployer);
         }
         let filter = RowFilter {
             nrp: c.nrp.clone(),
@@ -273,15 +232,20 @@ pub fn consult(
         Ok((relation, slice))
     })();
     let (resultado, estatus, devueltos, coincidentes) = match &outcome {
-        Ok((_, s)) => (RESULTADO_EXITOSO.to_string(), 200, s.avisos.len(), s.total),
-        Err(r) => (r.error.codigo.to_string(), r.error.status, 0, 0),
+        Ok((_, s)) => (
+            RESULTADO_EXITOSO,
+            estatus_http(None),
+            s.avisos.len(),
+            s.total,
+        ),
+        Err(e) => (e.codigo(), estatus_http(Some(e)), 0, 0),
     };
     let entry = bitacora::Entry {
         patron: &c.patron,
         rfc_desarrollador: caller.rfc,
         nombre_desarrollador: caller.nombre,
         filtros: c.filtros(),
-        resultado: &resultado,
+        resultado,
         estatus_http: estatus,
         avisos_devueltos: devueltos,
         avisos_coincidentes: coincidentes,
@@ -326,29 +290,45 @@ mod tests {
             rfc: "NDE190512XY6",
             nombre: "NOMINAS DEMOSTRACION SA DE CV",
         };
+        // The audit records whatever status the edge gives the outcome.
+        let estatus = |e: Option<&AvisosError>| if e.is_some() { 7 } else { 1 };
         for _ in 0..400 {
-            let r = consult(&kv, caller, &c, now).unwrap_err();
-            assert_eq!(r.error.codigo, "DESARROLLADOR_NO_CERTIFICADO");
+            let r = consult(&kv, caller, &c, now, estatus).unwrap_err();
+            assert_eq!(r.codigo(), "DESARROLLADOR_NO_CERTIFICADO");
         }
         assert!(kv.len() <= 4, "{} keys for 400 refusals", kv.len());
         let l = bitacora::list(&kv, "EDE200101AB0", 1, 10).unwrap();
         assert_eq!(l.registros.len(), 1);
         assert_eq!(l.registros[0].veces, 400);
         assert_eq!(l.registros[0].resultado, "DESARROLLADOR_NO_CERTIFICADO");
+        assert_eq!(l.registros[0].estatus_http, 7);
     }
 
     #[test]
     fn which_refusals_aggregate() {
-        let r = |status, codigo| Refusal::from(ApiError::new(status, codigo, "x"));
+        let dev = || "NDE190512XY6".to_string();
         // Steps 1 and 2 of the gate.
-        assert!(aggregated(&r(403, "DESARROLLADOR_NO_CERTIFICADO"), false));
-        assert!(aggregated(&r(403, "RELACION_CANCELADA"), false));
+        let not_certified = AvisosError::DeveloperNotCertified {
+            desarrollador: dev(),
+        };
+        assert!(aggregated(&not_certified, false));
+        let cancelled = AvisosError::RelationCancelled {
+            fecha: "x".into(),
+            no_caso: "x".into(),
+        };
+        assert!(aggregated(&cancelled, false));
         // The throttle, whenever.
-        assert!(aggregated(&r(429, "INTENTOS_EXCEDIDOS"), true));
+        let locked = AvisosError::AttemptsExceeded { retry_after: 60 };
+        assert!(aggregated(&locked, true));
+        assert!(aggregated(
+            &AvisosError::ChecksInFlight { retry_after: 1 },
+            true
+        ));
         // A wrong password, a store failure, an NRP of another employer: one record each.
-        assert!(!aggregated(&r(403, "CONTRASENA_INCORRECTA"), true));
-        assert!(!aggregated(&r(503, "ALMACEN_NO_DISPONIBLE"), false));
-        assert!(!aggregated(&r(404, "NRP_NO_CORRESPONDE"), true));
+        assert!(!aggregated(&AvisosError::PasswordIncorrect, true));
+        let store = AvisosError::Store(avisos_kv::KvError::Unavailable(String::new()));
+        assert!(!aggregated(&store, false));
+        assert!(!aggregated(&AvisosError::NrpNotOfEmployer, true));
     }
 
     fn today() -> NaiveDate {
@@ -366,7 +346,7 @@ mod tests {
     fn code(r: ConsultaRequest) -> String {
         parse(r, Mode::Demo, today())
             .unwrap_err()
-            .codigo
+            .codigo()
             .to_string()
     }
 

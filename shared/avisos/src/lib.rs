@@ -12,7 +12,10 @@
 //! - [`consulta`]: the payroll system's consultation: validation, gate, query, audit.
 //! - [`bitacora`]: the audit the employer reads.
 //!
-//! Nothing here knows about Spin: store, clock and seal are parameters.
+//! - [`error`]: [`AvisosError`], why anything here was refused (its HTTP status is the
+//!   portal's business).
+//!
+//! Nothing here knows about Spin or HTTP: store, clock and seal are parameters.
 //!
 //! Storage layout. One employer's avisos are read without touching any other employer's keys:
 //! a consultation reads the index and the pages its date range (and requested page) needs.
@@ -40,9 +43,11 @@ pub mod aviso;
 pub mod bimestre;
 pub mod bitacora;
 pub mod consulta;
+pub mod error;
 pub mod publicacion;
 pub mod rawjson;
 pub mod store;
 pub mod throttle;
 
 pub use aviso::{Aviso, FieldError, TipoAviso, TipoDescuento};
+pub use error::AvisosError;

@@ -12,7 +12,7 @@
 //! repeated inside one publication is an error on its later occurrence. Re-publishing a folio
 //! the employer already has **replaces** it when its content changed (`reemplazados`) and is a
 //! no-op when identical (`sin_cambios`), so sending the same publication twice is harmless.
-//! If no row is valid, nothing is written and the answer is 422 `AVISOS_INVALIDOS` with the
+//! If no row is valid, nothing is written and the answer is `AVISOS_INVALIDOS` ([`Rechazo`]) with the
 //! errors. Otherwise: merge (nothing written), folio and sealed acuse, pages, index swap
 //! ([`crate::store::commit`]); a lost swap leaves an acuse that no publication points to, as in
 //! the relations crate, never avisos without their acuse.
@@ -23,13 +23,13 @@ use avisos_acts::act::actions;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{ActSpec, Mode, SignedActRequest, VerifiedAct, folio};
-use avisos_http::ApiError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::AvisosError;
 use crate::aviso::{self, Aviso, FieldError, FolioAviso};
 use crate::rawjson;
 use crate::store::{self, Outcome};
@@ -53,11 +53,8 @@ pub struct Prepared {
     pub rows: Vec<Value>,
 }
 
-fn invalid_json(detail: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(
-        "JSON_INVALIDO",
-        format!("El cuerpo no es un JSON válido para esta operación: {detail}."),
-    )
+fn invalid_json(detail: impl std::fmt::Display) -> AvisosError {
+    AvisosError::JsonInvalid(detail.to_string())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -68,22 +65,14 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Checks the body before any signature work.
-pub fn prepare(body: &[u8], mode: Mode) -> Result<Prepared, ApiError> {
+pub fn prepare(body: &[u8], mode: Mode) -> Result<Prepared, AvisosError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request(
-            "CUERPO_VACIO",
-            "La solicitud no trae cuerpo; se esperaba un documento JSON.",
-        ));
+        return Err(AvisosError::BodyEmpty);
     }
     let mut map: Map<String, Value> = serde_json::from_slice(body).map_err(invalid_json)?;
     let raw = match rawjson::member(body, "avisos") {
         Ok(Some(raw)) => raw,
-        Ok(None) => {
-            return Err(ApiError::bad_request(
-                "AVISOS_FALTANTES",
-                "Envía los avisos en «avisos», un arreglo JSON.",
-            ));
-        }
+        Ok(None) => return Err(AvisosError::AvisosMissing),
         Err(rawjson::RawError::Duplicate) => {
             return Err(invalid_json("«avisos» aparece más de una vez"));
         }
@@ -91,48 +80,25 @@ pub fn prepare(body: &[u8], mode: Mode) -> Result<Prepared, ApiError> {
     };
     let rows = match map.remove("avisos") {
         Some(Value::Array(rows)) if !rows.is_empty() => rows,
-        _ => {
-            return Err(ApiError::bad_request(
-                "AVISOS_FALTANTES",
-                "«avisos» debe ser un arreglo JSON con al menos un aviso.",
-            ));
-        }
+        _ => return Err(AvisosError::AvisosNotArray),
     };
     if rows.len() > MAX_AVISOS {
-        return Err(ApiError::new(
-            413,
-            "AVISOS_DEMASIADOS",
-            format!(
-                "Una publicación admite hasta {MAX_AVISOS} avisos; esta trae {}. Divídela en varias.",
-                rows.len()
-            ),
-        ));
+        return Err(AvisosError::TooManyAvisos(rows.len()));
     }
     let request: SignedActRequest =
         serde_json::from_value(Value::Object(map)).map_err(invalid_json)?;
     let spec = ActSpec::from_datos(actions::PUBLICAR_AVISOS, None, &FIELDS, &request.datos)?;
     let field = |n: &str| spec.field(n).unwrap_or_default().to_string();
-    let patron = avisos_acts::act::validate_actor_rfc(&field("rfc_patron"), mode).map_err(|e| {
-        ApiError::bad_request(
-            "RFC_PATRON_INVALIDO",
-            format!("El RFC del patrón no es válido: {}", e.mensaje),
-        )
-    })?;
+    let patron = avisos_acts::act::validate_actor_rfc(&field("rfc_patron"), mode)
+        .map_err(AvisosError::PatronRfcInvalid)?;
     if field("total_avisos") != rows.len().to_string() {
-        return Err(ApiError::bad_request(
-            "AVISOS_TOTAL_NO_COINCIDE",
-            format!(
-                "«total_avisos» firmado ({}) no coincide con los {} avisos enviados.",
-                field("total_avisos"),
-                rows.len()
-            ),
-        ));
+        return Err(AvisosError::TotalMismatch {
+            signed: field("total_avisos"),
+            sent: rows.len(),
+        });
     }
     if field("avisos_sha256") != sha256_hex(raw) {
-        return Err(ApiError::bad_request(
-            "AVISOS_SHA256_NO_COINCIDE",
-            "«avisos_sha256» firmado no coincide con el SHA-256 de los bytes de «avisos» tal como se enviaron.",
-        ));
+        return Err(AvisosError::Sha256Mismatch);
     }
     Ok(Prepared {
         request,
@@ -210,7 +176,8 @@ pub struct Publicacion {
     pub errores_omitidos: usize,
 }
 
-/// 422: no valid row; nothing was written.
+/// No valid row, nothing was written: the answer's body, with the refusal
+/// ([`AvisosError::NoValidAvisos`]) and every row's errors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rechazo {
     pub codigo: &'static str,
@@ -241,16 +208,17 @@ pub fn publish(
     patron: &str,
     rows: &[Value],
     now: DateTime<Utc>,
-) -> Result<Resultado, ApiError> {
+) -> Result<Resultado, AvisosError> {
     let (good, errors) = validate_rows(rows);
     let mut bad_rows: Vec<usize> = errors.iter().map(|e| e.indice).collect();
     bad_rows.dedup();
     let rechazados = bad_rows.len();
     if good.is_empty() {
         let (errores, errores_omitidos) = truncate(errors);
+        let refusal = AvisosError::NoValidAvisos;
         return Ok(Resultado::Rechazada(Rechazo {
-            codigo: "AVISOS_INVALIDOS",
-            mensaje: "Ningún aviso de la publicación es válido; no se publicó nada. Revisa los errores por índice y campo.".into(),
+            codigo: refusal.codigo(),
+            mensaje: refusal.mensaje(),
             recibidos: rows.len(),
             rechazados,
             errores,
@@ -310,7 +278,7 @@ pub fn import(
     patron: &str,
     rows: &[Value],
     now: DateTime<Utc>,
-) -> Result<(usize, Vec<RowError>), ApiError> {
+) -> Result<(usize, Vec<RowError>), AvisosError> {
     let (good, errors) = validate_rows(rows);
     let before = store::load_index(kv, patron)?;
     let current = store::load_all(kv, &before.1)?;
@@ -344,7 +312,7 @@ mod tests {
         assert_eq!(p.patron, "EDE200101AB0");
         assert_eq!(p.rows.len(), 2);
         assert_eq!(p.spec.fields.len(), 3);
-        let code = |b: &[u8]| prepare(b, Mode::Demo).unwrap_err().codigo.to_string();
+        let code = |b: &[u8]| prepare(b, Mode::Demo).unwrap_err().codigo().to_string();
         assert_eq!(code(&body(&rows, "3", None)), "AVISOS_TOTAL_NO_COINCIDE");
         assert_eq!(
             code(&body(&rows, "2", Some("00"))),
@@ -371,6 +339,36 @@ mod tests {
             .map(|e| (e.indice, e.campo.as_str()))
             .collect();
         assert_eq!(got, [(1, "nss"), (1, "tipo_descuento"), (3, "folio_aviso")]);
+    }
+
+    /// No valid row: the rejection carries the refusal's code and message, and nothing is
+    /// written (no folio, no acuse, no page).
+    #[test]
+    fn no_valid_row_is_a_rejection_that_writes_nothing() {
+        use avisos_acts::testutil::{ANALISTA, PATRON, act, seal, t0};
+        use avisos_kv::MemoryKv;
+
+        let kv = MemoryKv::new();
+        let mut bad = sample::row(1, "2026-11-02".parse().unwrap());
+        bad["nss"] = json!("123");
+        let act = act(
+            ANALISTA,
+            actions::PUBLICAR_AVISOS,
+            &[
+                ("rfc_patron", PATRON),
+                ("total_avisos", "1"),
+                ("avisos_sha256", "h"),
+            ],
+        );
+        let before = kv.len();
+        let Resultado::Rechazada(r) = publish(&kv, &seal(), &act, PATRON, &[bad], t0()).unwrap()
+        else {
+            panic!("a publication without valid rows was published");
+        };
+        assert_eq!(r.codigo, "AVISOS_INVALIDOS");
+        assert_eq!(r.mensaje, AvisosError::NoValidAvisos.mensaje());
+        assert_eq!((r.recibidos, r.rechazados, r.errores.len()), (1, 1, 1));
+        assert_eq!(kv.len(), before);
     }
 
     /// A publication is whole or absent whichever store operation fails (without effect, or

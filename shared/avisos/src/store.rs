@@ -17,11 +17,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::AvisosError;
 use crate::aviso::{Aviso, FolioAviso};
 use crate::bimestre::Bimestre;
 
@@ -65,21 +65,23 @@ fn page_key(patron: &str, generation: i64, b: Bimestre, k: usize) -> String {
 }
 
 /// The index as stored (raw bytes, for the swap) and parsed.
-pub fn load_index(kv: &dyn KeyValue, patron: &str) -> Result<(Option<Vec<u8>>, Index), ApiError> {
+pub fn load_index(
+    kv: &dyn KeyValue,
+    patron: &str,
+) -> Result<(Option<Vec<u8>>, Index), AvisosError> {
     let raw = kv.get(&index_key(patron))?;
     let index = match &raw {
         None => Index::default(),
-        Some(b) => {
-            serde_json::from_slice(b).map_err(|_| ApiError::internal("corrupt avisos index"))?
-        }
+        Some(b) => serde_json::from_slice(b)
+            .map_err(|_| AvisosError::Internal("corrupt avisos index".into()))?,
     };
     Ok((raw, index))
 }
 
-pub fn load_page(kv: &dyn KeyValue, page: &PageRef) -> Result<Vec<Aviso>, ApiError> {
+pub fn load_page(kv: &dyn KeyValue, page: &PageRef) -> Result<Vec<Aviso>, AvisosError> {
     // A page named by the index is written before the index: missing means corruption.
     kv.get_json(&page.clave)?
-        .ok_or_else(|| ApiError::internal("avisos page named by the index is missing"))
+        .ok_or_else(|| AvisosError::Internal("avisos page named by the index is missing".into()))
 }
 
 fn order(a: &Aviso, b: &Aviso) -> std::cmp::Ordering {
@@ -156,20 +158,12 @@ pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
 }
 
 /// Every aviso of an employer (publication only: it needs all folios).
-pub fn load_all(kv: &dyn KeyValue, index: &Index) -> Result<Vec<Aviso>, ApiError> {
+pub fn load_all(kv: &dyn KeyValue, index: &Index) -> Result<Vec<Aviso>, AvisosError> {
     let mut all = Vec::with_capacity(index.total);
     for p in &index.paginas {
         all.extend(load_page(kv, p)?);
     }
     Ok(all)
-}
-
-fn concurrent() -> ApiError {
-    ApiError::new(
-        409,
-        "PUBLICACION_CONCURRENTE",
-        "Otra publicación de avisos para el mismo patrón terminó mientras se procesaba esta; esta no tuvo efecto. Vuelve a enviarla.",
-    )
 }
 
 /// Writes the rewritten bimesters' pages of generation `generation`, noting each key in
@@ -181,7 +175,7 @@ fn write_pages(
     rewrite: &BTreeMap<Bimestre, Vec<Aviso>>,
     written: &mut Vec<String>,
     fresh: &mut BTreeMap<Bimestre, Vec<PageRef>>,
-) -> Result<(), ApiError> {
+) -> Result<(), AvisosError> {
     for (b, avisos) in rewrite {
         let refs = fresh.entry(*b).or_default();
         for (k, chunk) in avisos.chunks(PAGE_SIZE).enumerate() {
@@ -208,7 +202,7 @@ pub fn commit(
     before: (Option<Vec<u8>>, Index),
     merge: Merge,
     now: DateTime<Utc>,
-) -> Result<Index, ApiError> {
+) -> Result<Index, AvisosError> {
     let (raw, old) = before;
     if merge.rewrite.is_empty() {
         return Ok(old);
@@ -249,7 +243,7 @@ pub fn commit(
         paginas: paginas.into_values().flatten().collect(),
         actualizado: Some(now),
     };
-    let bytes = serde_json::to_vec(&index).map_err(|e| ApiError::internal(&e.to_string()))?;
+    let bytes = serde_json::to_vec(&index).map_err(|e| AvisosError::Internal(e.to_string()))?;
     match kv.compare_and_swap(&index_key(patron), raw.as_deref(), &bytes) {
         Ok(true) => {}
         Ok(false) => {
@@ -258,13 +252,9 @@ pub fn commit(
                 // The employer's first index: another first publication holds its creation,
                 // possibly one a store failure interrupted (`avisos_kv::CheckedKv` frees it
                 // within two minutes).
-                return Err(ApiError::new(
-                    409,
-                    "PUBLICACION_CONCURRENTE",
-                    "Se está registrando otra primera publicación de avisos para el mismo patrón; esta no tuvo efecto. Vuelve a enviarla en unos minutos.",
-                ));
+                return Err(AvisosError::ConcurrentFirstPublication);
             }
-            return Err(concurrent());
+            return Err(AvisosError::ConcurrentPublication);
         }
         // The swap may have landed before its answer was lost: then the index names these
         // pages, so they stay (if it did not, they are garbage no index names).
@@ -330,7 +320,7 @@ pub fn query(
     filter: &RowFilter,
     offset: usize,
     limit: usize,
-) -> Result<Slice, ApiError> {
+) -> Result<Slice, AvisosError> {
     let mut reads = 0;
     let mut parts: Vec<Part> = Vec::new();
     for p in &index.paginas {
@@ -523,7 +513,12 @@ mod tests {
         let m2 = merge(vec![], &[aviso(2, d0())]);
         commit(&kv, "EDE200101AB0", before.clone(), m1, Utc::now()).unwrap();
         let e = commit(&kv, "EDE200101AB0", before, m2, Utc::now()).unwrap_err();
-        assert_eq!(e.codigo, "PUBLICACION_CONCURRENTE");
+        // The employer had no index yet: the other first publication won its creation.
+        assert_eq!(e.codigo(), "PUBLICACION_CONCURRENTE");
+        assert!(
+            matches!(e, AvisosError::ConcurrentFirstPublication),
+            "{e:?}"
+        );
         let (_, index) = load_index(&kv, "EDE200101AB0").unwrap();
         assert_eq!(index.total, 1);
         assert_eq!(kv.len(), index.paginas.len() + 2);

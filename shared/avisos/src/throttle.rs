@@ -3,9 +3,9 @@
 //! Fixed windows of [`WINDOW_SECONDS`], two counters per pair and window:
 //! `avisos:intentos:<developer>:<employer>:<window>` counts the window's **wrong** passwords, and
 //! `avisos:verificando:<developer>:<employer>:<window>` the Argon2id checks **in flight**. A
-//! locked pair ([`MAX_FAILURES`] wrong passwords counted) is refused with 429
-//! `INTENTOS_EXCEDIDOS` and `Retry-After` (the rest of the window) before anything else
-//! ([`check`]), even with the right password.
+//! locked pair ([`MAX_FAILURES`] wrong passwords counted) is refused with `INTENTOS_EXCEDIDOS`
+//! and the seconds to wait (the rest of the window; the portal sends them as `Retry-After`)
+//! before anything else ([`check`]), even with the right password.
 //!
 //! A password that must be checked with Argon2id first **reserves** a check with an atomic
 //! `increment` of the in-flight counter ([`reserve`]; no read-modify-write, so concurrent guesses
@@ -15,8 +15,8 @@
 //! checked, against a secret of ~116 bits. Checks in flight are not failures: a payroll system
 //! that opens up to [`MAX_IN_FLIGHT`] connections with the right password on a cold cache is
 //! served on all of them (a correct password is then remembered as a fingerprint, see
-//! [`crate::acceso`], and never reserves again); one more at that very moment gets 429
-//! `VERIFICACIONES_SIMULTANEAS` with `Retry-After: 1`, never the lock. Counters are per pair: a
+//! [`crate::acceso`], and never reserves again); one more at that very moment gets
+//! `VERIFICACIONES_SIMULTANEAS`, to retry in a second, never the lock. Counters are per pair: a
 //! correct password never clears anyone's count, and one developer's guesses never lock out
 //! another developer.
 //!
@@ -24,11 +24,10 @@
 //! expire when it ends (`avisos_kv::expiring`) by the reservation that finds no check in flight,
 //! so consultations leave no counter behind.
 
-use avisos_http::ApiError;
 use avisos_kv::{KeyValue, expiring};
 use chrono::{DateTime, Utc};
 
-use crate::acceso::Refusal;
+use crate::AvisosError;
 
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 pub const MAX_FAILURES: i64 = 5;
@@ -65,31 +64,20 @@ impl Attempt {
     }
 }
 
-fn locked(window: i64, t: i64) -> Refusal {
-    let retry = (window + 1) * WINDOW_SECONDS - t;
-    let minutes = (retry + 59) / 60;
-    Refusal {
-        error: ApiError::new(
-            429,
-            "INTENTOS_EXCEDIDOS",
-            format!(
-                "Se registraron {MAX_FAILURES} intentos con contraseña incorrecta para este patrón en los últimos 15 minutos. Intenta de nuevo en {minutes} minuto(s)."
-            ),
-        ),
-        retry_after: Some(retry.max(1) as u64),
+/// Seconds a client told [`AvisosError::ChecksInFlight`] waits.
+const BUSY_RETRY_SECONDS: u32 = 1;
+
+fn locked(window: i64, t: i64) -> AvisosError {
+    // The rest of the window: at least 1 and at most WINDOW_SECONDS, so it fits.
+    let retry = ((window + 1) * WINDOW_SECONDS - t).max(1);
+    AvisosError::AttemptsExceeded {
+        retry_after: u32::try_from(retry).unwrap_or(u32::MAX),
     }
 }
 
-fn busy() -> Refusal {
-    Refusal {
-        error: ApiError::new(
-            429,
-            "VERIFICACIONES_SIMULTANEAS",
-            format!(
-                "Hay {MAX_IN_FLIGHT} verificaciones de la contraseña de este patrón en curso desde tu sistema. Intenta de nuevo en un segundo."
-            ),
-        ),
-        retry_after: Some(1),
+fn busy() -> AvisosError {
+    AvisosError::ChecksInFlight {
+        retry_after: BUSY_RETRY_SECONDS,
     }
 }
 
@@ -99,13 +87,12 @@ pub fn check(
     desarrollador: &str,
     patron: &str,
     now: DateTime<Utc>,
-) -> Result<(), Refusal> {
+) -> Result<(), AvisosError> {
     let t = now.timestamp();
     let window = t.div_euclid(WINDOW_SECONDS);
     // Read without creating it: most consultations never fail a password.
-    let n = expiring::read_counter(kv, &key("intentos", desarrollador, patron, window))
-        .map_err(ApiError::from)?
-        .unwrap_or(0);
+    let n =
+        expiring::read_counter(kv, &key("intentos", desarrollador, patron, window))?.unwrap_or(0);
     if n >= MAX_FAILURES {
         return Err(locked(window, t));
     }
@@ -118,16 +105,14 @@ pub fn reserve(
     desarrollador: &str,
     patron: &str,
     now: DateTime<Utc>,
-) -> Result<Attempt, Refusal> {
+) -> Result<Attempt, AvisosError> {
     let t = now.timestamp();
     let window = t.div_euclid(WINDOW_SECONDS);
     let attempt = Attempt {
         failures: key("intentos", desarrollador, patron, window),
         in_flight: key("verificando", desarrollador, patron, window),
     };
-    let in_flight = kv
-        .increment(&attempt.in_flight, 1)
-        .map_err(ApiError::from)?;
+    let in_flight = kv.increment(&attempt.in_flight, 1)?;
     if in_flight == 1 {
         // The first check of the window (or the first after a quiet spell: registering twice
         // only costs a slot). Best effort: an unregistered counter is one leftover key.
@@ -139,7 +124,7 @@ pub fn reserve(
         Ok(n) => n.unwrap_or(0),
         Err(e) => {
             attempt.release(kv);
-            return Err(ApiError::from(e).into());
+            return Err(e.into());
         }
     };
     if failures >= MAX_FAILURES {
@@ -169,12 +154,15 @@ mod tests {
             reserve(&kv, "DEV", "PAT", now()).unwrap().fail(&kv);
         }
         let r = check(&kv, "DEV", "PAT", now()).err().unwrap();
-        assert_eq!(r.error.status, 429);
-        assert_eq!(r.error.codigo, "INTENTOS_EXCEDIDOS");
+        assert_eq!(r.codigo(), "INTENTOS_EXCEDIDOS");
         let r = reserve(&kv, "DEV", "PAT", now()).err().unwrap();
-        assert_eq!(r.error.codigo, "INTENTOS_EXCEDIDOS");
+        assert_eq!(r.codigo(), "INTENTOS_EXCEDIDOS");
         // 18:05 is 5 minutes into the 18:00-18:15 window.
-        assert_eq!(r.retry_after, Some(600));
+        assert_eq!(r.retry_after(), Some(600));
+        assert!(
+            r.mensaje().ends_with("Intenta de nuevo en 10 minuto(s)."),
+            "{r}"
+        );
         // Other pairs are not affected; a success elsewhere clears nothing here.
         reserve(&kv, "DEV2", "PAT", now()).unwrap().release(&kv);
         reserve(&kv, "DEV", "PAT2", now()).unwrap().release(&kv);
@@ -207,8 +195,8 @@ mod tests {
             .collect();
         assert!(check(&kv, "DEV", "PAT", now()).is_ok());
         let r = reserve(&kv, "DEV", "PAT", now()).err().unwrap();
-        assert_eq!(r.error.codigo, "VERIFICACIONES_SIMULTANEAS");
-        assert_eq!(r.retry_after, Some(1));
+        assert_eq!(r.codigo(), "VERIFICACIONES_SIMULTANEAS");
+        assert_eq!(r.retry_after(), Some(1));
         for a in held {
             a.release(&kv);
         }
