@@ -44,6 +44,12 @@ impl From<ApiError> for Error {
     }
 }
 
+impl From<avisos_http::RequestError> for Error {
+    fn from(e: avisos_http::RequestError) -> Error {
+        Error(e.into())
+    }
+}
+
 impl From<KvError> for Error {
     fn from(e: KvError) -> Error {
         Error(e.into())
