@@ -6,8 +6,8 @@
 //! Outside demo mode (`modo = "demo"`, asked for explicitly) the demo credentials under `demo/` answer 404, and the
 //! page, which probes `/demo/LEEME.txt`, then does not offer them.
 
-use avisos_http::files::{self, PathRefusal};
 use avisos_acts::Mode;
+use avisos_http::files::{self, PathRefusal};
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
 use avisos_spin::serve;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

@@ -2,8 +2,8 @@
 //! condiciones"): the current text, version and SHA-256 that a signed act must carry.
 
 use avisos_acts::terms::{self, TermsId};
-use avisos_portal::Error;
 use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_portal::Error;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 

@@ -333,7 +333,6 @@ pub fn validate_actor_rfc(rfc: &str, mode: crate::config::Mode) -> Result<String
         crate::config::Mode::Demo => efirma::rfc::RfcPolicy::TEST,
         crate::config::Mode::Produccion => efirma::rfc::RfcPolicy::STRICT,
     };
-    efirma::rfc::validate_rfc(&normalized, policy)
-        .map_err(ActError::Rfc)?;
+    efirma::rfc::validate_rfc(&normalized, policy).map_err(ActError::Rfc)?;
     Ok(normalized)
 }

@@ -25,7 +25,9 @@ pub enum ActError {
     /// The role asked for at login is not one of the three.
     RoleInvalid,
     /// No terms and conditions with that name (`slug` when the client named one).
-    TermsNotFound { slug: Option<String> },
+    TermsNotFound {
+        slug: Option<String>,
+    },
 
     // The signed envelope.
     /// The signer's RFC is empty or not in upper case.
@@ -52,7 +54,10 @@ pub enum ActError {
     NonceUsed,
     NonceExpired,
     NonceOtherRfc,
-    NonceOtherAction { issued_for: String, used_for: String },
+    NonceOtherAction {
+        issued_for: String,
+        used_for: String,
+    },
 
     // Sessions and roles.
     SessionRequired,
@@ -69,7 +74,9 @@ pub enum ActError {
     SignerNotSession,
     /// The service password is missing from an act that needs it (`not_text`: present but not
     /// a string).
-    PasswordMissing { not_text: bool },
+    PasswordMissing {
+        not_text: bool,
+    },
 
     /// A request-rate limit is exhausted until `retry_after` seconds from now.
     RateLimited {

@@ -398,7 +398,13 @@ mod tests {
         let e = l
             .admit(&kv, Bucket::Consultas, "NDE190512XY6", now)
             .unwrap_err();
-        assert!(matches!(e, ActError::RateLimited { retry_after: 60, .. }));
+        assert!(matches!(
+            e,
+            ActError::RateLimited {
+                retry_after: 60,
+                ..
+            }
+        ));
         assert!(
             e.mensaje().contains("2 consultas de avisos por RFC"),
             "{}",
@@ -424,7 +430,13 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.codigo(), "LIMITE_EXCEDIDO");
         assert!(
-            matches!(e, ActError::RateLimited { retry_after: 15, .. }),
+            matches!(
+                e,
+                ActError::RateLimited {
+                    retry_after: 15,
+                    ..
+                }
+            ),
             "the rest of the window"
         );
         assert!(

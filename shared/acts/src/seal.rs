@@ -91,7 +91,8 @@ pub fn generate_pem<R: rsa::rand_core::CryptoRng + ?Sized>(
     rng: &mut R,
     bits: usize,
 ) -> Result<String, ActError> {
-    let key = RsaPrivateKey::new(rng, bits).map_err(|_| ActError::Internal("keygen failed".into()))?;
+    let key =
+        RsaPrivateKey::new(rng, bits).map_err(|_| ActError::Internal("keygen failed".into()))?;
     key.to_pkcs8_pem(LineEnding::LF)
         .map(|pem| pem.to_string())
         .map_err(|_| ActError::Internal("pem encoding failed".into()))

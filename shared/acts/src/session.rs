@@ -76,8 +76,7 @@ impl Session {
         if roles.contains(&self.rol) {
             Ok(())
         } else {
-            Err(ActError::RoleNotAllowed(self.rol
-            ))
+            Err(ActError::RoleNotAllowed(self.rol))
         }
     }
 }
@@ -241,7 +240,9 @@ mod tests {
         assert!(s.require_signer(Role::Patron, " ede200101ab0 ").is_ok());
         let other = s.require_signer(Role::Patron, "DELP900303MN5").unwrap_err();
         assert_eq!(other.codigo(), "SESION_NO_COINCIDE");
-        let role = s.require_signer(Role::Analista, "EDE200101AB0").unwrap_err();
+        let role = s
+            .require_signer(Role::Analista, "EDE200101AB0")
+            .unwrap_err();
         assert_eq!(role.codigo(), "ROL_NO_PERMITIDO");
     }
 

@@ -89,9 +89,10 @@ impl From<KvError> for ApiError {
     fn from(e: KvError) -> Self {
         let status = match e {
             KvError::Corrupt { .. } => 500,
-            KvError::Unavailable(_) | KvError::AccessDenied | KvError::Full(_) | KvError::Busy(_) => {
-                503
-            }
+            KvError::Unavailable(_)
+            | KvError::AccessDenied
+            | KvError::Full(_)
+            | KvError::Busy(_) => 503,
         };
         ApiError::new(status, e.codigo(), e.mensaje())
     }

@@ -3,7 +3,6 @@
 //! Spin's own fileserver is downloaded at `spin up` time, which offline machines cannot do, so the
 //! app serves its page with a component of its own; the path rules live here to be tested natively.
 
-
 /// Why a path cannot be served.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PathRefusal {

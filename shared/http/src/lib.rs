@@ -7,8 +7,8 @@
 pub mod error;
 pub mod files;
 pub mod health;
-pub mod request;
 pub mod refusal;
+pub mod request;
 pub mod response;
 
 pub use error::ApiError;

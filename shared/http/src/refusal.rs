@@ -72,9 +72,9 @@ impl RequestError {
                     list.join(", ")
                 )
             }
-            Self::BodyTooLarge(limit) => format!(
-                "El cuerpo de la solicitud excede el máximo permitido de {limit} bytes."
-            ),
+            Self::BodyTooLarge(limit) => {
+                format!("El cuerpo de la solicitud excede el máximo permitido de {limit} bytes.")
+            }
             Self::BodyIncomplete => "No se pudo leer completo el cuerpo de la solicitud.".into(),
             Self::BodyEmpty => "La solicitud no trae cuerpo; se esperaba un documento JSON.".into(),
             Self::JsonInvalid(detail) => {

@@ -153,7 +153,8 @@ impl HttpRequest {
         if self.body.is_empty() {
             return Err(RequestError::BodyEmpty.into());
         }
-        serde_json::from_slice(&self.body).map_err(|e| RequestError::JsonInvalid(e.to_string()).into())
+        serde_json::from_slice(&self.body)
+            .map_err(|e| RequestError::JsonInvalid(e.to_string()).into())
     }
 }
 

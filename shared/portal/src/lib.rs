@@ -9,7 +9,6 @@ mod act;
 mod error;
 
 pub use act::{ActRoute, SignedAct, no_owner, no_read, split_password};
-pub use error::{Error, efirma_status};
 use avisos_acts::config::{RawConfig, ServiceConfig};
 use avisos_acts::seal::{self, ServiceSeal};
 use avisos_acts::session::{self, Session};
@@ -18,6 +17,7 @@ use avisos_kv::KeyValue;
 pub use avisos_spin::random;
 use avisos_spin::{SpinKv, open_kv, optional_variable};
 use chrono::{DateTime, Utc};
+pub use error::{Error, efirma_status};
 
 /// The configuration variables as Spin gives them (unset = empty).
 fn raw_config() -> RawConfig {

@@ -32,22 +32,40 @@ pub enum RelationError {
         fin_vigencia: NaiveDate,
     },
     /// The table is larger than one export file admits.
-    TableTooLarge { filas: usize, max: usize },
+    TableTooLarge {
+        filas: usize,
+        max: usize,
+    },
     /// A vigencia date (named by its field) is not `AAAA-MM-DD`.
-    DateInvalid { campo: String },
+    DateInvalid {
+        campo: String,
+    },
     /// The vigencia must start on the day of the registration.
-    StartNotToday { hoy: NaiveDate },
-    EndPassed { fin: NaiveDate },
+    StartNotToday {
+        hoy: NaiveDate,
+    },
+    EndPassed {
+        fin: NaiveDate,
+    },
     /// The end is after the latest end allowed (`max`), `meses` months from today.
-    TooLong { meses: u32, max: NaiveDate },
+    TooLong {
+        meses: u32,
+        max: NaiveDate,
+    },
     ServiceInvalid,
     SearchTooShort,
-    NameInvalid { max_chars: usize },
+    NameInvalid {
+        max_chars: usize,
+    },
     /// `estatus` of a directory registration is neither `autorizada` nor `cancelada`.
     CertStatusInvalid,
-    DeveloperNotCertified { rfc: String },
+    DeveloperNotCertified {
+        rfc: String,
+    },
     /// No active service password (to use, when `to_cancel` is false, or to cancel).
-    PasswordNotGenerated { to_cancel: bool },
+    PasswordNotGenerated {
+        to_cancel: bool,
+    },
     PasswordWrong,
     /// The password record changed under this request.
     PasswordChanged,

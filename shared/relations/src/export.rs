@@ -98,7 +98,8 @@ pub fn xlsx(rows: &[Row], now: DateTime<Utc>) -> Result<Vec<u8>, RelationError> 
         let row = u32::try_from(i + 1).map_err(|_| RelationError::internal("too many rows"))?;
         write_row(sheet, row, r, &text, &date)?;
     }
-    let last_row = u32::try_from(rows.len()).map_err(|_| RelationError::internal("too many rows"))?;
+    let last_row =
+        u32::try_from(rows.len()).map_err(|_| RelationError::internal("too many rows"))?;
     sheet
         .autofilter(0, 0, last_row, (COLUMNS.len() - 1) as u16)
         .map_err(xlsx_error)?;

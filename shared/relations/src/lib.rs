@@ -42,11 +42,9 @@ pub mod relation;
 pub mod text;
 pub mod vigencia;
 
-
 use serde::{Deserialize, Serialize};
 
 pub use relation::{Relation, Status};
-
 
 /// The Servicios de Intercomunicación a relation can grant. The guide offers one: Avisos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,9 +67,7 @@ impl Servicio {
         Servicio::ALL
             .into_iter()
             .find(|x| x.nombre().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                RelationError::ServiceInvalid
-            })
+            .ok_or_else(|| RelationError::ServiceInvalid)
     }
 
     /// Key segment.

@@ -27,10 +27,10 @@
 //!   cancellation none does. Each relation records the generation it was made under
 //!   ([`crate::Relation::generacion_contrasena`]) for the record.
 
+use crate::RelationError;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
-use crate::RelationError;
 use avisos_kv::{KeyValue, KeyValueJson};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -189,7 +189,11 @@ fn argon2(params: HashParams) -> Result<argon2::Argon2<'static>, RelationError> 
 }
 
 /// Hashes a (normalised) password.
-pub fn hash(password: &str, salt: [u8; 16], params: HashParams) -> Result<PasswordHash, RelationError> {
+pub fn hash(
+    password: &str,
+    salt: [u8; 16],
+    params: HashParams,
+) -> Result<PasswordHash, RelationError> {
     let mut out = [0u8; 32];
     argon2(params)?
         .hash_password_into(password.as_bytes(), &salt, &mut out)

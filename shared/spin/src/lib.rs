@@ -35,8 +35,12 @@ impl Endpoint {
 
 /// Checks the method, reads the request (refusing bodies over the limit before reading them
 /// whole), runs `handler` and writes its response. Errors become the JSON error contract.
-pub async fn serve<F, E>(req: IncomingRequest, out: ResponseOutparam, endpoint: Endpoint, handler: F)
-where
+pub async fn serve<F, E>(
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    endpoint: Endpoint,
+    handler: F,
+) where
     F: FnOnce(HttpRequest) -> Result<HttpResponse, E>,
     E: Into<ApiError>,
 {

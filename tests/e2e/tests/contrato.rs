@@ -1561,13 +1561,10 @@ fn every_enum_equals_the_servers_list() {
         ),
         (
             "/components/schemas/Salud/properties/configuracion/properties/modo/oneOf/0",
-            [
-                avisos_acts::Mode::Demo,
-                avisos_acts::Mode::Produccion,
-            ]
-            .iter()
-            .map(|m| m.as_str().to_string())
-            .collect(),
+            [avisos_acts::Mode::Demo, avisos_acts::Mode::Produccion]
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect(),
         ),
         (
             "/components/schemas/Aviso/properties/tipo_aviso",

@@ -43,7 +43,11 @@ mod tests {
     fn each_refusal_travels_with_its_status() {
         let cases = [
             (RelationError::NotFound, 404, "RELACION_NO_ENCONTRADA"),
-            (RelationError::DuplicateInProgress, 409, "RELACION_DUPLICADA"),
+            (
+                RelationError::DuplicateInProgress,
+                409,
+                "RELACION_DUPLICADA",
+            ),
             (
                 RelationError::TableTooLarge { filas: 2, max: 1 },
                 422,

@@ -164,12 +164,15 @@ fn grant_of(kv: &dyn KeyValue, folio: &str) -> Result<Grant, RelationError> {
 }
 
 /// The record as stored, with its exact bytes (for compare-and-swap).
-fn load_stored(kv: &dyn KeyValue, rfc: &str) -> Result<Option<(Developer, Vec<u8>)>, RelationError> {
+fn load_stored(
+    kv: &dyn KeyValue,
+    rfc: &str,
+) -> Result<Option<(Developer, Vec<u8>)>, RelationError> {
     let Some(raw) = kv.get(&key(rfc))? else {
         return Ok(None);
     };
-    let d =
-        serde_json::from_slice(&raw).map_err(|_| RelationError::internal("corrupt developer record"))?;
+    let d = serde_json::from_slice(&raw)
+        .map_err(|_| RelationError::internal("corrupt developer record"))?;
     Ok(Some((d, raw)))
 }
 

@@ -62,7 +62,8 @@ fn record_cancellation(
         list.push(Cancelacion { generacion, fecha });
         let excess = list.len().saturating_sub(MAX_CANCELACIONES);
         list.drain(..excess);
-        let after = serde_json::to_vec(&list).map_err(|e| RelationError::internal(e.to_string()))?;
+        let after =
+            serde_json::to_vec(&list).map_err(|e| RelationError::internal(e.to_string()))?;
         Ok(Some(after))
     })
 }
@@ -98,7 +99,8 @@ pub fn update(
             ..next
         };
         let raw = stored.as_ref().map(|(_, raw)| raw.as_slice());
-        let bytes = serde_json::to_vec(&next).map_err(|e| RelationError::internal(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec(&next).map_err(|e| RelationError::internal(e.to_string()))?;
         if raw == Some(bytes.as_slice()) {
             return Ok(Some(next));
         }

@@ -1,9 +1,9 @@
 //! `REGISTRAR_DESARROLLADOR`: analysts set a developer's status directly, with an acuse.
 
+use crate::RelationError;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{VerifiedAct, folio};
-use crate::RelationError;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Utc};
 
@@ -30,9 +30,10 @@ impl Registration {
         mode: avisos_acts::Mode,
     ) -> Result<Registration, RelationError> {
         let rfc = avisos_acts::act::validate_actor_rfc(rfc, mode)?;
-        let razon_social = text::clean_name(razon_social, MAX_NAME_CHARS).ok_or(RelationError::NameInvalid {
-            max_chars: MAX_NAME_CHARS,
-        })?;
+        let razon_social =
+            text::clean_name(razon_social, MAX_NAME_CHARS).ok_or(RelationError::NameInvalid {
+                max_chars: MAX_NAME_CHARS,
+            })?;
         Ok(Registration {
             rfc,
             razon_social,

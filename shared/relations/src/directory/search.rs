@@ -122,9 +122,8 @@ pub fn search(kv: &dyn KeyValue, query: &str) -> Result<SearchResult, RelationEr
 fn read_bucket(before: Option<&[u8]>) -> Result<Vec<Entry>, RelationError> {
     match before {
         None => Ok(Vec::new()),
-        Some(b) => {
-            serde_json::from_slice(b).map_err(|_| RelationError::internal("corrupt directory bucket"))
-        }
+        Some(b) => serde_json::from_slice(b)
+            .map_err(|_| RelationError::internal("corrupt directory bucket")),
     }
 }
 
@@ -137,7 +136,8 @@ pub(super) fn update_bucket(
     swap::update(kv, &bucket_key(bucket), |before| {
         let mut entries = read_bucket(before)?;
         change(&mut entries);
-        let after = serde_json::to_vec(&entries).map_err(|e| RelationError::internal(e.to_string()))?;
+        let after =
+            serde_json::to_vec(&entries).map_err(|e| RelationError::internal(e.to_string()))?;
         Ok(Some(after))
     })
 }

@@ -2,10 +2,10 @@
 //! that move it: an addition (write order in the [module docs](super)) and a cancellation. The
 //! access rule later issues use ([`authorizes`]) reads the same claim.
 
+use crate::RelationError;
 use avisos_acts::acuse::{self, AcuseRecord, Dato, Receipt};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::{ActSpec, Mode, VerifiedAct, folio};
-use crate::RelationError;
 use avisos_kv::{KeyValue, index, swap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -48,7 +48,11 @@ pub struct AddRequest {
 impl AddRequest {
     /// Validates the act's fields on `today` (before any signature work: these refusals are
     /// cheap and leave the nonce unused).
-    pub fn parse(spec: &ActSpec, mode: Mode, today: NaiveDate) -> Result<AddRequest, RelationError> {
+    pub fn parse(
+        spec: &ActSpec,
+        mode: Mode,
+        today: NaiveDate,
+    ) -> Result<AddRequest, RelationError> {
         let field = |n: &str| spec.field(n).unwrap_or_default();
         let servicio = Servicio::parse(field("servicio"))?;
         let desarrollador = avisos_acts::act::validate_actor_rfc(field("rfc_desarrollador"), mode)
@@ -92,7 +96,8 @@ fn parse_claim(v: &[u8]) -> Result<Option<String>, RelationError> {
     if v.is_empty() {
         return Ok(None);
     }
-    let s = std::str::from_utf8(v).map_err(|_| RelationError::internal("corrupt relation claim"))?;
+    let s =
+        std::str::from_utf8(v).map_err(|_| RelationError::internal("corrupt relation claim"))?;
     let (no_caso, _since) = s
         .split_once('|')
         .ok_or_else(|| RelationError::internal("corrupt relation claim"))?;
@@ -441,7 +446,8 @@ pub fn cancel(
         }),
         ..relation.clone()
     };
-    let bytes = serde_json::to_vec(&cancelled).map_err(|e| RelationError::internal(e.to_string()))?;
+    let bytes =
+        serde_json::to_vec(&cancelled).map_err(|e| RelationError::internal(e.to_string()))?;
     if !kv.compare_and_swap(&k, before.as_deref(), &bytes)? {
         // Someone changed it meanwhile: the only change a relation admits is a cancellation.
         let now_stored = load_own(kv, no_caso, &patron)?;

@@ -1,7 +1,7 @@
 //! Bulk import without acts (the `import` feature).
 
-use avisos_acts::folio;
 use crate::RelationError;
+use avisos_acts::folio;
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Utc};
 

@@ -55,8 +55,8 @@ mod record;
 #[cfg(test)]
 mod tests;
 
-use avisos_acts::session::{Role, Session};
 use crate::RelationError;
+use avisos_acts::session::{Role, Session};
 
 use crate::Servicio;
 

@@ -1,8 +1,8 @@
 //! The relation record `relacion:<No. de Caso>`: what it holds, its status computed on read, and
 //! how it is read (a record still pending its commit reads as absent).
 
-use avisos_acts::folio;
 use crate::RelationError;
+use avisos_acts::folio;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

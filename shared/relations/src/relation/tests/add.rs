@@ -104,7 +104,10 @@ fn refusals_of_an_addition() {
             ("fin_vigencia", "2027-01-01"),
         ],
     );
-    assert_eq!(request(&act, t0()).unwrap_err().codigo(), "SERVICIO_INVALIDO");
+    assert_eq!(
+        request(&act, t0()).unwrap_err().codigo(),
+        "SERVICIO_INVALIDO"
+    );
     // Employer without a password.
     let act = add_act(PATRON_2, DEV, "2026-11-23", "2027-01-01");
     let req = request(&act, t0()).unwrap();

@@ -34,7 +34,9 @@ fn cancellation_rules() {
         "RELACION_NO_ENCONTRADA"
     );
     assert_eq!(
-        w.cancel_at(PATRON, "0599999999", t0()).unwrap_err().codigo(),
+        w.cancel_at(PATRON, "0599999999", t0())
+            .unwrap_err()
+            .codigo(),
         "RELACION_NO_ENCONTRADA"
     );
     assert_eq!(

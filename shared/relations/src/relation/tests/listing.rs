@@ -79,7 +79,11 @@ fn pages_are_newest_first_and_the_export_is_capped() {
     // The export reads no record of a table over its cap.
     let e = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 6).unwrap_err();
     assert_eq!(e.codigo(), "TABLA_DEMASIADO_GRANDE");
-    assert!(e.mensaje().contains("tiene 7 relaciones"), "{}", e.mensaje());
+    assert!(
+        e.mensaje().contains("tiene 7 relaciones"),
+        "{}",
+        e.mensaje()
+    );
     let rows = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 7).unwrap();
     assert_eq!(rows.len(), 6);
 }
