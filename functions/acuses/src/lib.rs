@@ -3,7 +3,7 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_acts::{acuse, pdf};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method, RequestError};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -18,7 +18,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let record = acuse::load_for_owner(env.kv(), &folio, &session)?;
     match req.query_param("formato").as_deref() {
         Some("json") => Ok(HttpResponse::json(200, &record)),

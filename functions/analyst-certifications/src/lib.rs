@@ -1,9 +1,8 @@
 //! `GET /api/v1/analistas/certificaciones?estatus=&pagina=`: the analyst's tray, one status at a
 //! time (from its index, never a scan), the earliest deadline first.
 
-use avisos_certification::status::Estatus;
 use avisos_certification::{notify, workflow};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -19,15 +18,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.require_session(&req)?;
     env.config.require_analyst(&session)?;
-    let estatus = match req.query_param("estatus") {
-        None => Estatus::EnAnalisis,
-        Some(s) => Estatus::parse_clave(&s).ok_or_else(|| {
-            ApiError::bad_request(
-                "ESTATUS_INVALIDO",
-                "El estatus debe ser en-espera, en-analisis, aprobado, autorizada, cancelada o vencida.",
-            )
-        })?,
-    };
+    let estatus = workflow::status_filter(req.query_param("estatus").as_deref())?;
     let pagina = notify::parse_page(req.query_param("pagina").as_deref())?;
     Ok(HttpResponse::json(
         200,

@@ -3,13 +3,14 @@
 //! set. The developer is notified (portal inbox and e-mail).
 
 use avisos_acts::act::actions;
-use avisos_certification::ActSigner;
+use avisos_acts::session::Role;
 use avisos_certification::answer::Registered;
 use avisos_certification::notify::{MailConfig, MailRequest};
+use avisos_certification::require_folio;
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, DICTAMEN_FIELDS};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, Error, SignedAct};
+use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -21,6 +22,8 @@ const ACT: ActRoute = ActRoute {
     accion: actions::DICTAMINAR_CERTIFICACION,
     terms: None,
     fields: &DICTAMEN_FIELDS,
+    signer: Role::Analista,
+    password: false,
 };
 
 #[http_component]
@@ -33,15 +36,10 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 }
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let env = Env::load()?;
-    let signer = ActSigner::analyst(&folio);
-    let SignedAct { seal, act, .. } = env.signed_act(
-        &req,
-        &ACT,
-        signer.authorize(&env.config),
-        signer.check(env.kv()),
-    )?;
+    let SignedAct { seal, act, .. } =
+        env.signed_act(&req, &ACT, |spec| require_folio(spec, &folio), no_owner)?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),

@@ -3,7 +3,7 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_certification::{record, workflow};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -16,16 +16,11 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
     env.config.require_analyst(&session)?;
-    let ronda = match req.query_param("ronda") {
-        None => None,
-        Some(r) => Some(r.trim().parse::<u32>().map_err(|_| {
-            ApiError::bad_request("RONDA_INVALIDA", "La ronda debe ser un número entero.")
-        })?),
-    };
+    let ronda = workflow::round(req.query_param("ronda").as_deref())?;
     let c = record::load(env.kv(), &folio)?.ok_or_else(record::not_found)?;
     let (e, bytes) = workflow::stored_workbook(env.kv(), &c, ronda)?;
     let safe_name: String = e

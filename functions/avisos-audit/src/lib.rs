@@ -4,7 +4,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_avisos::bitacora;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;

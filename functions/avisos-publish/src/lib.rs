@@ -1,12 +1,10 @@
 //! `POST /api/v1/avisos/publicaciones`: the analyst publishes an employer's avisos (act
 //! `PUBLICAR_AVISOS`; bulk JSON up to 10,000 avisos, per-row report, acuse).
 
-use avisos_acts::act::verify_signed_act;
 use avisos_acts::session::Role;
 use avisos_avisos::publicacion::{self, Resultado};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, Error};
-use avisos_relations::require_actor;
+use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_portal::{Env, Error, no_owner};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -19,18 +17,24 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
+/// The publication is signed over a digest of its rows, so it reads its own body and joins the
+/// common preamble at the signer check (`Env::verify_act`).
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    env.config.require_analyst(&session)?;
+    let session = env.signer_session(&req, Role::Analista)?;
     let prepared = publicacion::prepare(&req.body, env.config.mode)?;
-    require_actor(&session, Role::Analista, &prepared.request.rfc)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(&req), &prepared.request, prepared.spec)?;
+    let signed = env.verify_act(
+        &req,
+        session,
+        Role::Analista,
+        &prepared.request,
+        prepared.spec,
+        no_owner,
+    )?;
     match publicacion::publish(
         env.kv(),
-        &seal,
-        &act,
+        &signed.seal,
+        &signed.act,
         &prepared.patron,
         &prepared.rows,
         env.now,

@@ -5,7 +5,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_avisos::consulta::{self, Caller, ConsultaRequest};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -28,14 +28,6 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         rfc: &session.rfc,
         nombre: &session.nombre,
     };
-    match consulta::consult(env.kv(), caller, &c, env.now) {
-        Ok(r) => Ok(HttpResponse::json(200, &r).with_header("cache-control", "no-store")),
-        Err(refusal) => {
-            let mut res = HttpResponse::error(&refusal.error);
-            if let Some(s) = refusal.retry_after {
-                res = res.with_header("retry-after", &s.to_string());
-            }
-            Ok(res)
-        }
-    }
+    let r = consulta::consult(env.kv(), caller, &c, env.now, Error::consultation_status)?;
+    Ok(HttpResponse::json(200, &r).with_header("cache-control", "no-store"))
 }

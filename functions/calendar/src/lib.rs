@@ -3,7 +3,7 @@
 //! certification deadline counts business days with this calendar.
 
 use avisos_certification::deadline;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -37,7 +37,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let year = deadline::parse_year(&req.param("anio").ok_or_else(ApiError::not_found)?)?;
+    let year = deadline::parse_year(&req.param("anio")?)?;
     let env = Env::load()?;
     let adicionales = if req.method == Method::Put {
         let session = env.require_session(&req)?;

@@ -4,13 +4,14 @@
 //! confirms it.
 
 use avisos_acts::act::actions;
+use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
-use avisos_certification::ActSigner;
 use avisos_certification::answer::Registered;
 use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_certification::{require_folio, require_owner};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, Error, SignedAct};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -23,6 +24,8 @@ const ACT: ActRoute = ActRoute {
     accion: actions::ACEPTAR_APROBACION,
     terms: Some(TermsId::CertificacionAprobacion),
     fields: &FOLIO_FIELDS,
+    signer: Role::Desarrollador,
+    password: false,
 };
 
 #[http_component]
@@ -35,14 +38,15 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 }
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let env = Env::load()?;
-    let signer = ActSigner::developer(Some(&folio));
-    let SignedAct { session, seal, act } = env.signed_act(
+    let SignedAct {
+        session, seal, act, ..
+    } = env.signed_act(
         &req,
         &ACT,
-        signer.authorize(&env.config),
-        signer.check(env.kv()),
+        |spec| require_folio(spec, &folio),
+        |s| require_owner(env.kv(), s, &folio).map(drop),
     )?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),

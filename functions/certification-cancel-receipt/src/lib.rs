@@ -3,7 +3,7 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_certification::workflow;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -16,7 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
     let token = req.query_param("token").unwrap_or_default();

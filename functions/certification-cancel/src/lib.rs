@@ -3,13 +3,14 @@
 //! and a one-time download for this session), and a confirmation is e-mailed.
 
 use avisos_acts::act::actions;
+use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
-use avisos_certification::ActSigner;
-use avisos_certification::answer::AVISO_CANCELACION;
+use avisos_certification::answer::Cancelled;
 use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_certification::{require_folio, require_owner};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, Error, SignedAct};
 use avisos_spin::optional_variable;
 use base64::Engine;
@@ -23,6 +24,8 @@ const ACT: ActRoute = ActRoute {
     accion: actions::CANCELAR_CERTIFICACION,
     terms: Some(TermsId::CertificacionCancelacion),
     fields: &FOLIO_FIELDS,
+    signer: Role::Desarrollador,
+    password: false,
 };
 
 #[http_component]
@@ -35,14 +38,15 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 }
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let env = Env::load()?;
-    let signer = ActSigner::developer(Some(&folio));
-    let SignedAct { session, seal, act } = env.signed_act(
+    let SignedAct {
+        session, seal, act, ..
+    } = env.signed_act(
         &req,
         &ACT,
-        signer.authorize(&env.config),
-        signer.check(env.kv()),
+        |spec| require_folio(spec, &folio),
+        |s| require_owner(env.kv(), s, &folio).map(drop),
     )?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
@@ -62,19 +66,6 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let notificaciones = done.deliver(env.kv(), mail.as_ref(), env.now, send).await?;
     let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     let pdf = avisos_acts::pdf::render(&done.acuse);
-    let body = serde_json::json!({
-        "folio": done.acuse.folio,
-        "fecha": avisos_acts::iso(done.acuse.fecha),
-        "rfc": done.acuse.rfc,
-        "nombre": done.acuse.nombre,
-        "certificacion": v,
-        "acuse_cancelacion": {
-            "pdf_base64": base64::engine::general_purpose::STANDARD.encode(pdf),
-            "descarga": format!("/api/v1/certificaciones/{folio}/acuse-cancelacion?token={token}"),
-            "solo_esta_sesion": true,
-            "aviso": AVISO_CANCELACION,
-        },
-        "notificaciones": notificaciones,
-    });
-    Ok(HttpResponse::json(201, &body))
+    let answer = Cancelled::new(&done.acuse, &pdf, &token, v, notificaciones);
+    Ok(HttpResponse::json(201, &answer))
 }

@@ -3,7 +3,7 @@
 
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;

@@ -3,14 +3,14 @@
 //! status and the responsiva (the acuse), and e-mails the first test set.
 
 use avisos_acts::act::actions;
+use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
-use avisos_certification::ActSigner;
 use avisos_certification::answer::Registered;
 use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, REQUEST_FIELDS};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, Error, SignedAct};
+use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner, no_read};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -22,6 +22,8 @@ const ACT: ActRoute = ActRoute {
     accion: actions::SOLICITAR_CERTIFICACION,
     terms: Some(TermsId::CertificacionSolicitud),
     fields: &REQUEST_FIELDS,
+    signer: Role::Desarrollador,
+    password: false,
 };
 
 #[http_component]
@@ -35,13 +37,7 @@ async fn send(m: MailRequest) -> Result<u16, String> {
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
-    let signer = ActSigner::developer(None);
-    let SignedAct { seal, act, .. } = env.signed_act(
-        &req,
-        &ACT,
-        signer.authorize(&env.config),
-        signer.check(env.kv()),
-    )?;
+    let SignedAct { seal, act, .. } = env.signed_act(&req, &ACT, no_read, no_owner)?;
     let mail = MailConfig::from_variables(
         optional_variable("correo_api_url"),
         optional_variable("correo_api_token"),

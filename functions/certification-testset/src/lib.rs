@@ -5,7 +5,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_certification::record;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -18,7 +18,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio").ok_or_else(ApiError::not_found)?;
+    let folio = req.param("folio")?;
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Descargas)?;
     let c = if session.rol == Role::Analista {

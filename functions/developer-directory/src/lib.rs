@@ -3,7 +3,7 @@
 //! certification is authorised appear.
 
 use avisos_acts::limits::Bucket;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use avisos_relations::directory;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

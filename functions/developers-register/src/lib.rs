@@ -2,17 +2,24 @@
 //! sets a developer's certification status (`autorizada` or `cancelada`) until the certification
 //! workflow does it itself.
 
-use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
+use avisos_acts::act::actions;
 use avisos_acts::session::Role;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, Error};
+use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
 use avisos_relations::directory::{self, Registration};
-use avisos_relations::require_actor;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::REGISTRAR_DESARROLLADOR,
+    terms: None,
+    fields: &directory::REGISTER_FIELDS,
+    signer: Role::Analista,
+    password: false,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -21,25 +28,17 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    env.config.require_analyst(&session)?;
-    let body: SignedActRequest = req.json()?;
-    let spec = ActSpec::from_datos(
-        actions::REGISTRAR_DESARROLLADOR,
-        None,
-        &["rfc_desarrollador", "razon_social", "estatus"],
-        &body.datos,
+    let SignedAct {
+        seal,
+        act,
+        request: registration,
+        ..
+    } = env.signed_act(
+        &req,
+        &ACT,
+        |spec| Registration::from_spec(spec, env.config.mode),
+        no_owner,
     )?;
-    let field = |n: &str| spec.field(n).unwrap_or_default();
-    let registration = Registration::parse(
-        field("rfc_desarrollador"),
-        field("razon_social"),
-        field("estatus"),
-        env.config.mode,
-    )?;
-    require_actor(&session, Role::Analista, &body.rfc)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
     let done = directory::register(env.kv(), &seal, &act, &registration, env.now)?;
     Ok(HttpResponse::json(201, &done))
 }

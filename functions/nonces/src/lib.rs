@@ -2,10 +2,11 @@
 //! The client puts it in the cadena original it signs. Unauthenticated and writing a key per
 //! call, so it is rate-limited per client address and per RFC before anything is stored.
 
+use avisos_acts::ActError;
 use avisos_acts::act::{actions, validate_actor_rfc};
 use avisos_acts::limits::{Bucket, rfc_and_client};
 use avisos_acts::nonce;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error, random};
 use serde::Deserialize;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -34,7 +35,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     }
     // Nobody has proven to be `rfc` yet: the client pays, never the RFC (anyone can type it).
     let limits = &env.config.limits;
-    let client = env.config.client_address(&req);
+    let client = env.client_address(&req);
     limits.admit(env.kv(), Bucket::NoncesCliente, &client, env.now)?;
     limits.admit(
         env.kv(),

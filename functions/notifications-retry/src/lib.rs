@@ -3,7 +3,7 @@
 
 use avisos_certification::notify::{self, MailConfig, MailRequest};
 use avisos_certification::workflow;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use avisos_spin::optional_variable;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

@@ -2,7 +2,7 @@
 //! service sent (or tried to send) to this RFC, with its delivery state.
 
 use avisos_certification::notify;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;

@@ -2,7 +2,7 @@
 //! .xlsx workbook (the same rows and columns as `GET /api/v1/relaciones`).
 
 use avisos_acts::limits::Bucket;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use avisos_relations::relation::{self, Perspective};
 use avisos_relations::{export, today};

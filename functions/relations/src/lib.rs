@@ -4,20 +4,28 @@
 //! choices for the form. `POST`: the act `ADICIONAR_RELACION` («Adicionar relación»), signed over
 //! the relations terms, with the service password alongside (never in the cadena).
 
-use avisos_acts::act::{ActSpec, actions, verify_signed_act};
+use avisos_acts::act::actions;
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, Error};
+use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
 use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Perspective};
-use avisos_relations::{Servicio, export, require_actor, split_password, today, vigencia};
+use avisos_relations::{Servicio, export, today, vigencia};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Get, Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::ADICIONAR_RELACION,
+    terms: Some(TermsId::RelacionesDeConfianza),
+    fields: &relation::ADD_FIELDS,
+    signer: Role::Patron,
+    password: true,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -26,45 +34,51 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
-    let hoy = today(env.now);
     if req.method == Method::Get {
-        let session = env.limited_read(&req, Bucket::Tablas)?;
-        let perspective = Perspective::of(&session)?;
-        let page = Page {
-            pagina: req.query_number("pagina", 1, 1_000_000)?,
-            por_pagina: req.query_number("por_pagina", MAX_POR_PAGINA, MAX_POR_PAGINA)?,
-        };
-        let listing = relation::page(env.kv(), &session.rfc, perspective, env.now, page)?;
-        return Ok(HttpResponse::json(
-            200,
-            &json!({
-                "rfc": session.rfc,
-                "rol": session.rol,
-                "hoy": hoy,
-                "columnas": export::COLUMNS.map(|(title, _)| title),
-                "servicios": Servicio::ALL.map(Servicio::nombre),
-                "vigencias": (perspective == Perspective::Patron).then(|| vigencia::options(hoy)),
-                "pagina": listing.pagina,
-                "por_pagina": listing.por_pagina,
-                "total": listing.total,
-                "hay_mas": listing.hay_mas,
-                "relaciones": listing.relaciones,
-            }),
-        ));
+        return table(&env, &req);
     }
-    let session = env.require_session(&req)?;
-    session.require_role(&[Role::Patron])?;
-    let (body, contrasena) = split_password(&req.body)?;
-    let spec = ActSpec::from_datos(
-        actions::ADICIONAR_RELACION,
-        Some(TermsId::RelacionesDeConfianza),
-        &relation::ADD_FIELDS,
-        &body.datos,
+    let hoy = today(env.now);
+    let SignedAct {
+        seal,
+        act,
+        request,
+        contrasena,
+        ..
+    } = env.signed_act(
+        &req,
+        &ACT,
+        |spec| AddRequest::parse(spec, env.config.mode, hoy),
+        no_owner,
     )?;
-    let request = AddRequest::parse(&spec, env.config.mode, hoy)?;
-    require_actor(&session, Role::Patron, &body.rfc)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
+    let contrasena = contrasena.unwrap_or_default();
     let added = relation::add(env.kv(), &seal, &act, &request, &contrasena, env.now)?;
     Ok(HttpResponse::json(201, &added))
+}
+
+/// The table «Relaciones de confianza», one page of it.
+fn table(env: &Env, req: &HttpRequest) -> Result<HttpResponse, Error> {
+    let hoy = today(env.now);
+    let session = env.limited_read(req, Bucket::Tablas)?;
+    let perspective = Perspective::of(&session)?;
+    let page = Page {
+        pagina: req.query_number("pagina", 1, 1_000_000)?,
+        por_pagina: req.query_number("por_pagina", MAX_POR_PAGINA, MAX_POR_PAGINA)?,
+    };
+    let listing = relation::page(env.kv(), &session.rfc, perspective, env.now, page)?;
+    Ok(HttpResponse::json(
+        200,
+        &json!({
+            "rfc": session.rfc,
+            "rol": session.rol,
+            "hoy": hoy,
+            "columnas": export::COLUMNS.map(|(title, _)| title),
+            "servicios": Servicio::ALL.map(Servicio::nombre),
+            "vigencias": (perspective == Perspective::Patron).then(|| vigencia::options(hoy)),
+            "pagina": listing.pagina,
+            "por_pagina": listing.por_pagina,
+            "total": listing.total,
+            "hay_mas": listing.hay_mas,
+            "relaciones": listing.relaciones,
+        }),
+    ))
 }

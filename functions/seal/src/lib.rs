@@ -1,7 +1,7 @@
 //! `GET /api/v1/sello`: the public key of the service's seal, to verify acuses offline.
 //! `?formato=pem` returns the PEM alone.
 
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method, RequestError};
 use avisos_portal::{Env, Error};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

@@ -2,16 +2,24 @@
 //! password). `POST`: the act `GENERAR_CONTRASENA` (tab «Generación de contraseña»), which
 //! generates or regenerates it and answers it **once**.
 
-use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
+use avisos_acts::act::actions;
 use avisos_acts::session::Role;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
-use avisos_portal::{Env, Error, random};
-use avisos_relations::{password, require_actor};
+use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner, no_read, random};
+use avisos_relations::password;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 const ENDPOINT: avisos_spin::Endpoint =
     avisos_spin::Endpoint::new(&[Method::Get, Method::Post], avisos_spin::JSON_BODY_LIMIT);
+
+const ACT: ActRoute = ActRoute {
+    accion: actions::GENERAR_CONTRASENA,
+    terms: None,
+    fields: &[],
+    signer: Role::Patron,
+    password: false,
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -20,19 +28,12 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
-    let session = env.require_session(&req)?;
-    session.require_role(&[Role::Patron])?;
     if req.method == Method::Get {
-        return Ok(HttpResponse::json(
-            200,
-            &password::status(env.kv(), &session.rfc)?,
-        ));
+        let session = env.signer_session(&req, Role::Patron)?;
+        let status = password::status(env.kv(), &session.rfc)?;
+        return Ok(HttpResponse::json(200, &status));
     }
-    let body: SignedActRequest = req.json()?;
-    let spec = ActSpec::from_datos(actions::GENERAR_CONTRASENA, None, &[], &body.datos)?;
-    require_actor(&session, Role::Patron, &body.rfc)?;
-    let seal = env.seal()?;
-    let act = verify_signed_act(&env.act_context(&req), &body, spec)?;
+    let SignedAct { seal, act, .. } = env.signed_act(&req, &ACT, no_read, no_owner)?;
     let generated = password::generate(env.kv(), &seal, &act, env.now, random::<32>, random())?;
     Ok(HttpResponse::json(201, &generated))
 }

@@ -1,7 +1,7 @@
 //! `GET /api/v1/sesiones/actual` (who am I) and `DELETE /api/v1/sesiones/actual` (logout).
 
 use avisos_acts::session;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

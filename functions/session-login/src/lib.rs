@@ -2,9 +2,10 @@
 //! `{ "rol": "patron" | "desarrollador" | "analista" }`; the answer carries a short-lived token,
 //! also set as an HttpOnly, Secure, SameSite=Strict cookie for the web page.
 
+use avisos_acts::ActError;
 use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
 use avisos_acts::session::{self, Role};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error, random};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};

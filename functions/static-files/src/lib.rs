@@ -8,7 +8,7 @@
 
 use avisos_acts::Mode;
 use avisos_http::files::{self, PathRefusal};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method, RequestError};
 use avisos_spin::serve;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -20,28 +20,28 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     serve(req, out, ENDPOINT, serve_file).await
 }
 
-fn serve_file(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+fn serve_file(req: HttpRequest) -> Result<HttpResponse, RequestError> {
     // The route is `/...` at base `/`, so the path is the file path. (Not `spin-path-info`: real
     // Spin also passes a client-sent header of that name through.)
     let relative = files::resolve(&req.path).map_err(|refusal| match refusal {
-        PathRefusal::Traversal => RequestError::PathInvalid.into(),
-        PathRefusal::Hidden => ApiError::not_found(),
+        PathRefusal::Traversal => RequestError::PathInvalid,
+        PathRefusal::Hidden => RequestError::NotFound,
     })?;
     // The page is the same in every mode; only the demo directory depends on it, so a bad `modo`
     // refuses that directory (like every other endpoint refuses its requests) and nothing else.
     if files::is_demo(&relative) {
         let modo = avisos_spin::optional_variable("modo").unwrap_or_default();
-        let mode = Mode::parse(&modo).ok_or_else(|| ApiError::misconfigured("modo"))?;
+        let mode = Mode::parse(&modo).ok_or_else(|| RequestError::Misconfigured("modo".into()))?;
         if !files::allowed(&relative, mode == Mode::Demo) {
-            return Err(ApiError::not_found());
+            return Err(RequestError::NotFound);
         }
     }
     // The mount is the component's root directory ("/" in spin.toml's `files`).
     let bytes = match std::fs::read(format!("/{relative}")) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(RequestError::NotFound),
         // A directory without index.html, or unreadable: same answer, nothing leaks.
-        Err(_) => return Err(ApiError::not_found()),
+        Err(_) => return Err(RequestError::NotFound),
     };
     let body = if req.method == Method::Head {
         Vec::new()

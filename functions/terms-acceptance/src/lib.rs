@@ -2,11 +2,12 @@
 //! y acepto las condiciones de este servicio" + Continuar) as a signed act with its acuse.
 //! `GET` on the same route tells the session's RFC whether it accepted the current version.
 
+use avisos_acts::ActError;
 use avisos_acts::act::{ActSpec, SignedActRequest, actions, verify_signed_act};
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::folio;
 use avisos_acts::terms::{self, TermsId};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_kv::KeyValueJson;
 use avisos_portal::{Env, Error};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,7 @@ fn key(rfc: &str, id: TermsId) -> String {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let id = req
         .param("id")
+        .ok()
         .and_then(|slug| TermsId::from_slug(&slug))
         .ok_or(ActError::TermsNotFound { slug: None })?;
     let env = Env::load()?;

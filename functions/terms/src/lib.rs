@@ -1,8 +1,9 @@
 //! `GET /api/v1/terminos` (every text) and `GET /api/v1/terminos/:id` ("Ver Términos y
 //! condiciones"): the current text, version and SHA-256 that a signed act must carry.
 
+use avisos_acts::ActError;
 use avisos_acts::terms::{self, TermsId};
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse, Method, RequestError};
 use avisos_portal::Error;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -26,6 +27,6 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
             })?;
             Ok(HttpResponse::json(200, &terms::current(id)))
         }
-        _ => Err(ApiError::not_found().into()),
+        _ => Err(RequestError::NotFound.into()),
     }
 }

@@ -69,8 +69,10 @@ pub struct Receipt {
     pub fecha: String,
     pub rfc: String,
     pub nombre: String,
-    /// Where the acuse is downloaded (`GET`, PDF or `?formato=json`).
-    pub acuse: String,
+    /// Where the acuse is downloaded (`GET`, PDF or `?formato=json`); absent when the answer
+    /// hands the acuse over itself, once (the acuse de cancelación of a certification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acuse: Option<String>,
 }
 
 impl Receipt {
@@ -80,7 +82,15 @@ impl Receipt {
             fecha: crate::iso(record.fecha),
             rfc: record.rfc.clone(),
             nombre: record.nombre.clone(),
-            acuse: url(&record.folio),
+            acuse: Some(url(&record.folio)),
+        }
+    }
+
+    /// The receipt of an acuse the answer hands over itself, without its link.
+    pub fn unlinked(record: &AcuseRecord) -> Receipt {
+        Receipt {
+            acuse: None,
+            ..Receipt::of(record)
         }
     }
 }

@@ -36,6 +36,54 @@ impl Registered {
     }
 }
 
+/// The answer body of the cancellation (schema `CancelacionRegistrada`): the acuse de
+/// cancelación comes inside it, once, and is not linked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cancelled {
+    #[serde(flatten)]
+    pub registro: acuse::Receipt,
+    pub certificacion: CertificationView,
+    pub acuse_cancelacion: CancellationReceipt,
+    pub notificaciones: Vec<Notification>,
+}
+
+/// The acuse de cancelación as the cancellation hands it over.
+#[derive(Debug, Clone, Serialize)]
+pub struct CancellationReceipt {
+    pub pdf_base64: String,
+    /// The one-use download (`token` is the session's).
+    pub descarga: String,
+    pub solo_esta_sesion: bool,
+    pub aviso: &'static str,
+}
+
+impl Cancelled {
+    /// `pdf` is the acuse rendered; `token` the one-use download token.
+    pub fn new(
+        acuse: &AcuseRecord,
+        pdf: &[u8],
+        token: &str,
+        certificacion: CertificationView,
+        notificaciones: Vec<Notification>,
+    ) -> Cancelled {
+        use base64::Engine;
+        Cancelled {
+            registro: acuse::Receipt::unlinked(acuse),
+            acuse_cancelacion: CancellationReceipt {
+                pdf_base64: base64::engine::general_purpose::STANDARD.encode(pdf),
+                descarga: format!(
+                    "/api/v1/certificaciones/{}/acuse-cancelacion?token={token}",
+                    certificacion.folio
+                ),
+                solo_esta_sesion: true,
+                aviso: AVISO_CANCELACION,
+            },
+            certificacion,
+            notificaciones,
+        }
+    }
+}
+
 /// The body of a rejected workbook ([`CertificationError::EvidenceRejected`]):
 /// `{codigo, mensaje, problemas}`.
 pub fn rejection_body(r: &Rejection) -> serde_json::Value {

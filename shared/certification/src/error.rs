@@ -52,6 +52,12 @@ pub enum CertificationError {
     NotLive(Estatus),
 
     // Evidence.
+    /// The upload's `Content-Type` is not an Excel workbook's.
+    ContentTypeInvalid,
+    /// No usable file name (`x-nombre-archivo` or `?archivo=`).
+    FileNameRequired,
+    /// The upload has no bytes.
+    FileEmpty,
     /// The workbook has `problems` problems (the rejection body lists them): nothing changed.
     EvidenceRejected { problems: usize },
     /// No accepted evidence in the round asked for.
@@ -72,6 +78,12 @@ pub enum CertificationError {
     DateInvalid(String),
     /// A day of another year.
     DateOutsideYear { date: NaiveDate, year: i32 },
+
+    // The analyst's reads.
+    /// `?estatus=` of the tray is not a status's key.
+    StatusFilterInvalid,
+    /// `?ronda=` is not a whole number.
+    RoundInvalid,
 
     // Notifications.
     /// `pagina` is not a number in `1..=10000`.
@@ -107,6 +119,9 @@ impl CertificationError {
             Self::StatusForbidsDictamen(_) => "ESTATUS_NO_PERMITE_DICTAMEN",
             Self::StatusForbidsAcceptance(_) => "ESTATUS_NO_PERMITE_ACEPTACION",
             Self::NotLive(_) => "CERTIFICACION_NO_VIGENTE",
+            Self::ContentTypeInvalid => "TIPO_DE_CONTENIDO_INVALIDO",
+            Self::FileNameRequired => "NOMBRE_ARCHIVO_REQUERIDO",
+            Self::FileEmpty => "ARCHIVO_VACIO",
             Self::EvidenceRejected { .. } => "EVIDENCIA_RECHAZADA",
             Self::EvidenceNotFound => "EVIDENCIA_NO_ENCONTRADA",
             Self::CancellationReceiptNotFound => "ACUSE_NO_ENCONTRADO",
@@ -115,6 +130,8 @@ impl CertificationError {
             Self::TooManyDays => "DEMASIADOS_DIAS",
             Self::DateInvalid(_) => "FECHA_INVALIDA",
             Self::DateOutsideYear { .. } => "FECHA_FUERA_DEL_ANIO",
+            Self::StatusFilterInvalid => "ESTATUS_INVALIDO",
+            Self::RoundInvalid => "RONDA_INVALIDA",
             Self::PageInvalid => "PAGINA_INVALIDA",
             Self::NotificationBusy => "NOTIFICACION_OCUPADA",
             Self::Act(e) => e.codigo(),
@@ -162,6 +179,9 @@ impl CertificationError {
                 "La solicitud está «{}»: no hay certificación que cancelar.",
                 estatus.texto()
             ),
+            Self::ContentTypeInvalid => "Envía el archivo tal cual con Content-Type de Excel (.xls: application/vnd.ms-excel; .xlsx: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet).".into(),
+            Self::FileNameRequired => "Indica el nombre del archivo (.xls o .xlsx) en la cabecera x-nombre-archivo o el parámetro archivo.".into(),
+            Self::FileEmpty => "El cuerpo de la solicitud debe ser el archivo de evidencias.".into(),
             Self::EvidenceRejected { problems } => format!(
                 "El archivo de evidencias tiene {problems} problema(s); corrígelos y envíalo de nuevo. No se registró ningún cambio."
             ),
@@ -181,6 +201,8 @@ impl CertificationError {
             Self::DateOutsideYear { date, year } => {
                 format!("El día {date} no pertenece al año {year}.")
             }
+            Self::StatusFilterInvalid => "El estatus debe ser en-espera, en-analisis, aprobado, autorizada, cancelada o vencida.".into(),
+            Self::RoundInvalid => "La ronda debe ser un número entero.".into(),
             Self::PageInvalid => "La página debe ser un número entre 1 y 10000.".into(),
             Self::NotificationBusy => "La notificación se está actualizando desde otra solicitud. Intenta de nuevo en unos segundos.".into(),
             Self::Act(e) => e.mensaje(),

@@ -69,8 +69,6 @@ pub use error::CertificationError;
 pub use record::Certification;
 pub use status::{Estatus, StoredEstatus};
 
-use avisos_acts::act::{ActSpec, SignedActRequest};
-use avisos_acts::config::ServiceConfig;
 use avisos_acts::session::{Role, Session};
 
 pub use avisos_acts::pdf::fecha_guia;
@@ -90,78 +88,12 @@ pub fn require_owner(
     }
 }
 
-/// An act needs the signer's own session too, in the act's role, with the same RFC.
-pub fn require_signer(
-    session: &Session,
-    role: Role,
-    signer_rfc: &str,
-) -> Result<(), CertificationError> {
-    Ok(session.require_signer(role, signer_rfc)?)
-}
-
 /// The folio signed in `datos.folio` must be the one in the route.
 pub fn require_folio(spec: &avisos_acts::ActSpec, folio: &str) -> Result<(), CertificationError> {
     if spec.field("folio") == Some(folio) {
         Ok(())
     } else {
         Err(CertificationError::FolioMismatch)
-    }
-}
-
-/// Who signs a certification act and, for an act on a request, the folio of its route: the
-/// checks a certification component makes between reading a signed act and verifying its
-/// signature, as the `authorize` and `check` steps of `avisos_portal::Env::signed_act`.
-#[derive(Debug, Clone, Copy)]
-pub struct ActSigner<'a> {
-    pub role: Role,
-    pub folio: Option<&'a str>,
-}
-
-impl<'a> ActSigner<'a> {
-    /// A developer's act: a new request (no folio) or one on their own request `folio`.
-    pub fn developer(folio: Option<&'a str>) -> Self {
-        ActSigner {
-            role: Role::Desarrollador,
-            folio,
-        }
-    }
-
-    /// The analyst's act on the request `folio` (any developer's).
-    pub fn analyst(folio: &'a str) -> Self {
-        ActSigner {
-            role: Role::Analista,
-            folio: Some(folio),
-        }
-    }
-
-    /// The session may act here: a developer, or an analyst still listed in `analistas`.
-    pub fn authorize(
-        self,
-        config: &ServiceConfig,
-    ) -> impl FnOnce(&Session) -> Result<(), CertificationError> {
-        move |session| match self.role {
-            Role::Analista => Ok(config.require_analyst(session)?),
-            role => Ok(session.require_role(&[role])?),
-        }
-    }
-
-    /// The signed act against the route and the session, in this order: the folio signed is the
-    /// route's, the signer is the session, and a developer acts only on their own request
-    /// (all before the signature, so that a refusal does not spend the nonce).
-    pub fn check(
-        self,
-        kv: &dyn avisos_kv::KeyValue,
-    ) -> impl FnOnce(&Session, &SignedActRequest, &ActSpec) -> Result<(), CertificationError> {
-        move |session, body, spec| {
-            if let Some(folio) = self.folio {
-                require_folio(spec, folio)?;
-            }
-            require_signer(session, self.role, &body.rfc)?;
-            if let (Role::Desarrollador, Some(folio)) = (self.role, self.folio) {
-                require_owner(kv, session, folio)?;
-            }
-            Ok(())
-        }
     }
 }
 

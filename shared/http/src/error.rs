@@ -26,11 +26,6 @@ impl ApiError {
         &self.mensaje
     }
 
-    /// Transitional (issue 17 item 2): removed once the domain crates have their own enums.
-    pub fn bad_request(codigo: &'static str, mensaje: impl Into<String>) -> Self {
-        Self::new(400, codigo, mensaje)
-    }
-
     pub fn new(
         status: u16,
         codigo: impl Into<Cow<'static, str>>,

@@ -132,10 +132,13 @@ impl HttpRequest {
     /// A route parameter (`:folio` in `/api/v1/acuses/:folio`), percent-decoded, as the
     /// platform matched it: Spin sends each as `spin-path-match-<name>` (appended after any header
     /// the client sent, and `avisos_spin` keeps only Spin's; `crates/trigger-http/src/headers.rs`,
-    /// `prepare_request_headers`). `None` when the route has no such parameter.
-    pub fn param(&self, name: &str) -> Option<String> {
+    /// `prepare_request_headers`). A route without such a parameter answers like a missing
+    /// resource.
+    pub fn param(&self, name: &str) -> Result<String, crate::RequestError> {
         let header = format!("spin-path-match-{}", name.to_ascii_lowercase());
-        self.header(&header).map(percent_decode)
+        self.header(&header)
+            .map(percent_decode)
+            .ok_or(crate::RequestError::NotFound)
     }
 
     /// The segments of a trailing wildcard (`/api/v1/terminos/...`), percent-decoded: Spin's
@@ -233,8 +236,8 @@ mod tests {
         r.path_info = "/certificacion-solicitud/".into();
         assert_eq!(r.wildcard_segments(), vec!["certificacion-solicitud"]);
         let r = r.with_header("Spin-Path-Match-Folio", "05%2000001");
-        assert_eq!(r.param("folio").as_deref(), Some("05 00001"));
-        assert_eq!(r.param("no_caso"), None);
+        assert_eq!(r.param("folio").as_deref(), Ok("05 00001"));
+        assert_eq!(r.param("no_caso"), Err(crate::RequestError::NotFound));
     }
 
     #[test]

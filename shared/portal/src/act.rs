@@ -55,13 +55,16 @@ impl Env {
     /// act's fields in `datos`, `read` (what the signed fields say), the signer is the session's
     /// RFC (403), `own` (what the signer may act on), the seal, and last the signature, which
     /// spends the nonce, so that nothing refused earlier costs the client its nonce.
-    pub fn signed_act<T>(
+    pub fn signed_act<T, R, O>(
         &self,
         req: &HttpRequest,
         route: &ActRoute,
-        read: impl FnOnce(&ActSpec) -> Result<T, Error>,
-        own: impl FnOnce(&Session) -> Result<(), Error>,
-    ) -> Result<SignedAct<T>, Error> {
+        read: impl FnOnce(&ActSpec) -> Result<T, R>,
+        own: impl FnOnce(&Session) -> Result<(), O>,
+    ) -> Result<SignedAct<T>, Error>
+    where
+        Error: From<R> + From<O>,
+    {
         let session = self.signer_session(req, route.signer)?;
         let (body, contrasena) = if route.password {
             let (body, password) = split_password(&req.body)?;
@@ -97,15 +100,18 @@ impl Env {
     /// The last steps of [`Env::signed_act`], for a route that reads its body itself (the avisos
     /// publication, signed over a digest of its rows): the signer is the session's RFC, `own`,
     /// the seal, the signature.
-    pub fn verify_act(
+    pub fn verify_act<O>(
         &self,
         req: &HttpRequest,
         session: Session,
         role: Role,
         body: &SignedActRequest,
         spec: ActSpec,
-        own: impl FnOnce(&Session) -> Result<(), Error>,
-    ) -> Result<SignedAct, Error> {
+        own: impl FnOnce(&Session) -> Result<(), O>,
+    ) -> Result<SignedAct, Error>
+    where
+        Error: From<O>,
+    {
         session.require_signer(role, &body.rfc)?;
         own(&session)?;
         let seal = self.seal()?;

@@ -12,6 +12,8 @@ use crate::fecha_guia;
 pub enum RelationError {
     /// No relation with that No. de Caso among the caller's own (someone else's looks the same).
     NotFound,
+    /// The No. de Caso signed is not the route's.
+    NoCasoMismatch,
     /// `rfc_desarrollador` is not a valid RFC (the reason, as the RFC check words it).
     DeveloperRfcInvalid(ActError),
     /// A live relation with the same developer and service exists.
@@ -79,6 +81,7 @@ impl RelationError {
     pub fn codigo(&self) -> &'static str {
         match self {
             RelationError::NotFound => "RELACION_NO_ENCONTRADA",
+            RelationError::NoCasoMismatch => "NO_CASO_NO_COINCIDE",
             RelationError::DeveloperRfcInvalid(_) => "RFC_DESARROLLADOR_INVALIDO",
             RelationError::Duplicate { .. } | RelationError::DuplicateInProgress => {
                 "RELACION_DUPLICADA"
@@ -109,6 +112,7 @@ impl RelationError {
             RelationError::NotFound => {
                 "No existe una relación de confianza con ese No. de Caso entre tus relaciones.".into()
             }
+            RelationError::NoCasoMismatch => "El No. de Caso firmado no corresponde al de la relación que intentas cancelar.".into(),
             RelationError::DeveloperRfcInvalid(e) => {
                 format!("El RFC del desarrollador no es válido: {}", e.mensaje())
             }

@@ -39,6 +39,14 @@ pub struct Tray {
 
 /// Requests by status (computed, so `vencida` reads the two indexes with deadlines), the
 /// earliest deadline first.
+/// The tray's `?estatus=` (a status's key; «En análisis» when absent).
+pub fn status_filter(estatus: Option<&str>) -> Result<Estatus, CertificationError> {
+    match estatus {
+        None => Ok(Estatus::EnAnalisis),
+        Some(s) => Estatus::parse_clave(s).ok_or(CertificationError::StatusFilterInvalid),
+    }
+}
+
 pub fn list(
     kv: &dyn KeyValue,
     estatus: Estatus,

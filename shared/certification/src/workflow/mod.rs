@@ -36,9 +36,9 @@ pub use accept::accept;
 pub use cancel::{cancel, take_cancellation_receipt};
 pub use dictamen::dictaminar;
 pub use emails::test_set_attachment;
-pub use listing::{Tray, current, list};
+pub use listing::{Tray, current, list, status_filter};
 pub use request::request;
-pub use upload::{Upload, UploadError, stored_workbook, upload};
+pub use upload::{Upload, UploadError, check_upload, media_type, round, stored_workbook, upload};
 
 /// Fields of `SOLICITAR_CERTIFICACION`, in cadena order.
 pub const REQUEST_FIELDS: [&str; 2] = ["razon_social", "correo"];

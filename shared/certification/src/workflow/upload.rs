@@ -34,6 +34,43 @@ impl From<avisos_kv::KvError> for UploadError {
     }
 }
 
+/// Content types accepted for the evidence upload.
+const WORKBOOK_TYPES: [&str; 3] = [
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+];
+/// Longest file name kept (characters).
+const MAX_FILE_NAME: usize = 200;
+
+/// The `Content-Type` without its parameters, as stored with the evidence.
+pub fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or_default().trim()
+}
+
+/// The upload's headers and body, checked before the workbook is parsed: an Excel media type
+/// (or `application/octet-stream`), a file name (its last path segment, at most 200 characters,
+/// no control characters), and some bytes. Returns the file name kept.
+pub fn check_upload(
+    file_name: Option<&str>,
+    content_type: &str,
+    body: &[u8],
+) -> Result<String, CertificationError> {
+    let media = media_type(content_type).to_ascii_lowercase();
+    if !WORKBOOK_TYPES.contains(&media.as_str()) {
+        return Err(CertificationError::ContentTypeInvalid);
+    }
+    let name = file_name
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or_default().trim())
+        .filter(|n| !n.is_empty() && n.chars().count() <= MAX_FILE_NAME)
+        .filter(|n| !n.chars().any(char::is_control))
+        .ok_or(CertificationError::FileNameRequired)?;
+    if body.is_empty() {
+        return Err(CertificationError::FileEmpty);
+    }
+    Ok(name.to_string())
+}
+
 /// The upload as the component read it.
 #[derive(Debug, Clone)]
 pub struct Upload<'a> {
@@ -109,6 +146,14 @@ fn refuse_unless_waiting(
     }
 }
 
+/// `?ronda=` of the stored workbook: a whole number, or the last round when absent.
+pub fn round(ronda: Option<&str>) -> Result<Option<u32>, CertificationError> {
+    ronda
+        .map(|r| r.trim().parse::<u32>())
+        .transpose()
+        .map_err(|_| CertificationError::RoundInvalid)
+}
+
 /// The stored workbook of a round (the last one with evidence when `ronda` is None).
 pub fn stored_workbook(
     kv: &dyn KeyValue,
@@ -124,4 +169,49 @@ pub fn stored_workbook(
         .ok_or(CertificationError::EvidenceNotFound)?;
     let bytes = blob::read(kv, &e.blob, e.chunks)?;
     Ok((e, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headers_and_body_are_checked_before_the_workbook() {
+        let xls = "application/vnd.ms-excel";
+        let code = |r: Result<String, CertificationError>| r.unwrap_err().codigo();
+        assert_eq!(
+            code(check_upload(Some("a.xls"), "text/plain", b"x")),
+            "TIPO_DE_CONTENIDO_INVALIDO"
+        );
+        assert_eq!(
+            code(check_upload(None, xls, b"x")),
+            "NOMBRE_ARCHIVO_REQUERIDO"
+        );
+        assert_eq!(
+            code(check_upload(Some(" "), xls, b"x")),
+            "NOMBRE_ARCHIVO_REQUERIDO"
+        );
+        assert_eq!(
+            code(check_upload(Some("a\u{7}.xls"), xls, b"x")),
+            "NOMBRE_ARCHIVO_REQUERIDO"
+        );
+        assert_eq!(
+            code(check_upload(Some(&"a".repeat(201)), xls, b"x")),
+            "NOMBRE_ARCHIVO_REQUERIDO"
+        );
+        assert_eq!(code(check_upload(Some("a.xls"), xls, b"")), "ARCHIVO_VACIO");
+        assert_eq!(
+            check_upload(Some("C:\\x\\ev.xls"), "Application/VND.ms-excel; q=1", b"x").unwrap(),
+            "ev.xls"
+        );
+        assert_eq!(media_type("application/vnd.ms-excel; q=1"), xls);
+    }
+
+    #[test]
+    fn the_round_is_a_whole_number_or_the_last() {
+        assert_eq!(round(None), Ok(None));
+        assert_eq!(round(Some(" 2 ")), Ok(Some(2)));
+        assert_eq!(round(Some("dos")), Err(CertificationError::RoundInvalid));
+        assert_eq!(round(Some("-1")), Err(CertificationError::RoundInvalid));
+    }
 }

@@ -12,6 +12,8 @@ impl From<CertificationError> for Error {
             CertificationError::Relation(relation) => return relation.clone().into(),
             CertificationError::Store(kv) => return kv.clone().into(),
             CertificationError::FolioMismatch
+            | CertificationError::FileNameRequired
+            | CertificationError::FileEmpty
             | CertificationError::RazonSocialInvalid
             | CertificationError::EmailInvalid
             | CertificationError::ResultadoInvalid
@@ -21,6 +23,8 @@ impl From<CertificationError> for Error {
             | CertificationError::TooManyDays
             | CertificationError::DateInvalid(_)
             | CertificationError::DateOutsideYear { .. }
+            | CertificationError::StatusFilterInvalid
+            | CertificationError::RoundInvalid
             | CertificationError::PageInvalid => 400,
             CertificationError::NotFound
             | CertificationError::NoCertification
@@ -35,6 +39,7 @@ impl From<CertificationError> for Error {
             | CertificationError::NotLive(_) => 409,
             // Handed over once: gone, not missing.
             CertificationError::CancellationReceiptDelivered => 410,
+            CertificationError::ContentTypeInvalid => 415,
             // The body also lists the problems (`avisos_certification::answer::rejection_body`).
             CertificationError::EvidenceRejected { .. } => 422,
             CertificationError::Internal(_) => 500,
@@ -71,6 +76,8 @@ mod tests {
             422
         );
         assert_eq!(status(CertificationError::NotificationBusy), 503);
+        assert_eq!(status(CertificationError::ContentTypeInvalid), 415);
+        assert_eq!(status(CertificationError::FileEmpty), 400);
     }
 
     #[test]

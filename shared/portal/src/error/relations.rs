@@ -11,6 +11,7 @@ impl From<RelationError> for Error {
             RelationError::Act(act) => return act.clone().into(),
             RelationError::Store(kv) => return kv.clone().into(),
             RelationError::DeveloperRfcInvalid(_)
+            | RelationError::NoCasoMismatch
             | RelationError::DateInvalid { .. }
             | RelationError::StartNotToday { .. }
             | RelationError::EndPassed { .. }
@@ -43,6 +44,7 @@ mod tests {
     fn each_refusal_travels_with_its_status() {
         let cases = [
             (RelationError::NotFound, 404, "RELACION_NO_ENCONTRADA"),
+            (RelationError::NoCasoMismatch, 400, "NO_CASO_NO_COINCIDE"),
             (
                 RelationError::DuplicateInProgress,
                 409,

@@ -44,7 +44,7 @@ pub use record::{
     Cancelacion, MAX_CANCELACIONES, cancelled_on, confirm, grant_pending, revoke, set_status,
     update,
 };
-pub use register::{MAX_NAME_CHARS, Registration, register};
+pub use register::{MAX_NAME_CHARS, REGISTER_FIELDS, Registration, register};
 pub use search::{
     BUCKET_CHARS, Entry, MAX_RESULTS, STOP_WORDS, SearchResult, SearchRow, buckets, matches, search,
 };

@@ -13,6 +13,9 @@ use crate::text;
 /// Longest accepted razón social (SAT allows 254).
 pub const MAX_NAME_CHARS: usize = 254;
 
+/// The fields of `REGISTRAR_DESARROLLADOR`, in cadena order.
+pub const REGISTER_FIELDS: [&str; 3] = ["rfc_desarrollador", "razon_social", "estatus"];
+
 /// The data of `REGISTRAR_DESARROLLADOR`, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Registration {
@@ -39,6 +42,20 @@ impl Registration {
             razon_social,
             estatus: CertStatus::parse(estatus)?,
         })
+    }
+
+    /// From the signed fields ([`REGISTER_FIELDS`]).
+    pub fn from_spec(
+        spec: &avisos_acts::ActSpec,
+        mode: avisos_acts::Mode,
+    ) -> Result<Registration, RelationError> {
+        let field = |n: &str| spec.field(n).unwrap_or_default();
+        Registration::parse(
+            field("rfc_desarrollador"),
+            field("razon_social"),
+            field("estatus"),
+            mode,
+        )
     }
 }
 

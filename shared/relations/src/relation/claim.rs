@@ -390,7 +390,18 @@ fn refuse_if_not_live(r: &Relation, today: NaiveDate) -> Result<(), RelationErro
     }
 }
 
-/// `CANCELAR_RELACION` («Borrar»): `no_caso` from the path must equal the signed one.
+/// The No. de Caso signed in `datos.no_caso` must be the route's (checked before the signature,
+/// so that a mistaken request does not spend its nonce).
+pub fn require_no_caso(spec: &ActSpec, no_caso: &str) -> Result<(), RelationError> {
+    if spec.field("no_caso") == Some(no_caso) {
+        Ok(())
+    } else {
+        Err(RelationError::NoCasoMismatch)
+    }
+}
+
+/// `CANCELAR_RELACION` («Borrar») of the relation `no_caso` (the route's, which
+/// [`require_no_caso`] matched with the signed one).
 pub fn cancel(
     kv: &dyn KeyValue,
     seal: &ServiceSeal,

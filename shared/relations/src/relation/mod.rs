@@ -60,7 +60,9 @@ use avisos_acts::session::{Role, Session};
 
 use crate::Servicio;
 
-pub use claim::{AddRequest, Added, Cancelled, add, authorizes, cancel, live_relation};
+pub use claim::{
+    AddRequest, Added, Cancelled, add, authorizes, cancel, live_relation, require_no_caso,
+};
 #[cfg(feature = "import")]
 pub use import::import;
 pub use listing::{Listing, MAX_FILAS_EXPORTACION, MAX_POR_PAGINA, Page, Row, RowText, list, page};

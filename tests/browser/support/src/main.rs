@@ -39,7 +39,7 @@ fn evidence(db: &str, folio: &str, out: &str, omit_tab: Option<u8>) -> anyhow::R
     let store = SqliteKv::open(Path::new(db)).map_err(|e| anyhow::anyhow!("{e}"))?;
     let kv = host_kv(Arc::new(store));
     let record = avisos_certification::record::load(&kv, folio)
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.codigo, e.mensaje))?
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.codigo(), e.mensaje()))?
         .with_context(|| format!("no hay solicitud con folio {folio}"))?;
     let set = generate(&record.test_set_id());
     let options = SampleOptions {

@@ -12,7 +12,10 @@ fn add_registers_a_live_relation_with_its_acuse_and_rows() {
     assert_eq!(added.relacion.texto.fin_vigencia, "23/nov/2027");
     assert_eq!(added.relacion.texto.fecha_cancelacion_anticipada, "");
     assert!(added.relacion.cancelable);
-    assert_eq!(added.registro.acuse, format!("/api/v1/acuses/{no_caso}"));
+    assert_eq!(
+        added.registro.acuse,
+        Some(format!("/api/v1/acuses/{no_caso}"))
+    );
 
     let acuse = acuse_json(&*w.kv, &no_caso);
     assert!(acuse.contains(ACUSE_ALTA));
