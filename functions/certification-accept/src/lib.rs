@@ -7,13 +7,11 @@ use avisos_acts::act::actions;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_certification::answer::Registered;
-use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS};
 use avisos_certification::{require_folio, require_owner};
 use avisos_http::{HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, Error, SignedAct};
-use avisos_spin::optional_variable;
+use avisos_portal::{ActRoute, Env, Error, SignedAct, mail};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -33,10 +31,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
 }
 
-async fn send(m: MailRequest) -> Result<u16, String> {
-    avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
-}
-
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let folio = req.param("folio")?;
     let env = Env::load()?;
@@ -48,12 +42,11 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         |spec| require_folio(spec, &folio),
         |s| require_owner(env.kv(), s, &folio).map(drop),
     )?;
-    let mail = MailConfig::from_variables(
-        optional_variable("correo_api_url"),
-        optional_variable("correo_api_token"),
-    );
-    let done = workflow::accept(env.kv(), &seal, &session, &act, mail.is_some(), env.now)?;
-    let notificaciones = done.deliver(env.kv(), mail.as_ref(), env.now, send).await?;
+    let correo = mail::config();
+    let done = workflow::accept(env.kv(), &seal, &session, &act, correo.is_some(), env.now)?;
+    let notificaciones = done
+        .deliver(env.kv(), correo.as_ref(), env.now, mail::send)
+        .await?;
     let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     Ok(HttpResponse::json(
         201,

@@ -6,13 +6,11 @@ use avisos_acts::act::actions;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_certification::answer::Cancelled;
-use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, FOLIO_FIELDS};
 use avisos_certification::{require_folio, require_owner};
 use avisos_http::{HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, Error, SignedAct};
-use avisos_spin::optional_variable;
+use avisos_portal::{ActRoute, Env, Error, SignedAct, mail};
 use base64::Engine;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -33,10 +31,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
 }
 
-async fn send(m: MailRequest) -> Result<u16, String> {
-    avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
-}
-
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let folio = req.param("folio")?;
     let env = Env::load()?;
@@ -48,10 +42,7 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         |spec| require_folio(spec, &folio),
         |s| require_owner(env.kv(), s, &folio).map(drop),
     )?;
-    let mail = MailConfig::from_variables(
-        optional_variable("correo_api_url"),
-        optional_variable("correo_api_token"),
-    );
+    let correo = mail::config();
     let token =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(avisos_spin::random::<32>());
     let done = workflow::cancel(
@@ -60,10 +51,12 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         &session,
         &act,
         &token,
-        mail.is_some(),
+        correo.is_some(),
         env.now,
     )?;
-    let notificaciones = done.deliver(env.kv(), mail.as_ref(), env.now, send).await?;
+    let notificaciones = done
+        .deliver(env.kv(), correo.as_ref(), env.now, mail::send)
+        .await?;
     let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     let pdf = avisos_acts::pdf::render(&done.acuse);
     let answer = Cancelled::new(&done.acuse, &pdf, &token, v, notificaciones);

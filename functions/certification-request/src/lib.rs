@@ -6,12 +6,10 @@ use avisos_acts::act::actions;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_certification::answer::Registered;
-use avisos_certification::notify::{MailConfig, MailRequest};
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, REQUEST_FIELDS};
 use avisos_http::{HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner, no_read};
-use avisos_spin::optional_variable;
+use avisos_portal::{ActRoute, Env, Error, SignedAct, mail, no_owner, no_read};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -31,20 +29,15 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
 }
 
-async fn send(m: MailRequest) -> Result<u16, String> {
-    avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
-}
-
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let SignedAct { seal, act, .. } = env.signed_act(&req, &ACT, no_read, no_owner)?;
-    let mail = MailConfig::from_variables(
-        optional_variable("correo_api_url"),
-        optional_variable("correo_api_token"),
-    );
+    let correo = mail::config();
     let semilla = u64::from_le_bytes(avisos_spin::random::<8>());
-    let done = workflow::request(env.kv(), &seal, &act, semilla, mail.is_some(), env.now)?;
-    let notificaciones = done.deliver(env.kv(), mail.as_ref(), env.now, send).await?;
+    let done = workflow::request(env.kv(), &seal, &act, semilla, correo.is_some(), env.now)?;
+    let notificaciones = done
+        .deliver(env.kv(), correo.as_ref(), env.now, mail::send)
+        .await?;
     let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
     Ok(HttpResponse::json(
         201,

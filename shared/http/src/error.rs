@@ -39,22 +39,6 @@ impl ApiError {
         }
     }
 
-    /// Too many requests: 429 with `Retry-After: seconds`.
-    pub fn too_many_requests(
-        codigo: &'static str,
-        mensaje: impl Into<String>,
-        retry_after_seconds: u32,
-    ) -> Self {
-        Self {
-            retry_after: Some(retry_after_seconds.max(1)),
-            ..Self::new(429, codigo, mensaje)
-        }
-    }
-
-    pub fn not_found() -> Self {
-        RequestError::NotFound.into()
-    }
-
     pub fn method_not_allowed(allowed: &'static [Method]) -> Self {
         RequestError::MethodNotAllowed(allowed).into()
     }

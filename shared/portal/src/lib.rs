@@ -7,6 +7,7 @@
 
 mod act;
 mod error;
+pub mod mail;
 
 pub use act::{ActRoute, SignedAct, no_owner, no_read, split_password};
 use avisos_acts::config::{RawConfig, ServiceConfig};

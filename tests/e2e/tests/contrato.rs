@@ -422,21 +422,256 @@ struct Origin {
     files: BTreeSet<String>,
 }
 
-const HTTP_ERRORS: &str = "shared/http/src/error.rs";
 const ACT_PIPELINE: &str = "shared/acts/src/act.rs";
 
 /// Statuses of the codes that travel in a body of their own (with more fields than
 /// `{codigo, mensaje}`) instead of an `ApiError`.
 const BODY_CODES: [(&str, u16); 2] = [("AVISOS_INVALIDOS", 422), ("EVIDENCIA_RECHAZADA", 422)];
 
-/// The name of the function whose body contains `pos`.
-fn enclosing_fn(text: &str, pos: usize) -> String {
-    let before = &text[..pos];
-    let at = before.rfind("fn ").unwrap_or(0);
-    before[at + 3..]
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .collect()
+/// An error enum of the server: the file whose `fn codigo(&self)` names its codes, and the match
+/// (found after `statuses_at` in `statuses_in`) that gives each variant its status. A domain
+/// enum's statuses are the portal's (`shared/portal/src/error/`), the edge's own are beside it.
+struct ErrorEnum {
+    name: &'static str,
+    codes_in: &'static str,
+    statuses_in: &'static str,
+    statuses_at: &'static str,
+}
+
+const ERROR_ENUMS: [ErrorEnum; 6] = [
+    ErrorEnum {
+        name: "RequestError",
+        codes_in: "shared/http/src/refusal.rs",
+        statuses_in: "shared/http/src/refusal.rs",
+        statuses_at: "fn status(&self)",
+    },
+    ErrorEnum {
+        name: "KvError",
+        codes_in: "shared/kv/src/lib.rs",
+        statuses_in: "shared/http/src/error.rs",
+        statuses_at: "impl From<KvError> for ApiError",
+    },
+    ErrorEnum {
+        name: "ActError",
+        codes_in: "shared/acts/src/error.rs",
+        statuses_in: "shared/portal/src/error/mod.rs",
+        statuses_at: "impl From<ActError> for Error",
+    },
+    ErrorEnum {
+        name: "RelationError",
+        codes_in: "shared/relations/src/error.rs",
+        statuses_in: "shared/portal/src/error/relations.rs",
+        statuses_at: "impl From<RelationError> for Error",
+    },
+    ErrorEnum {
+        name: "CertificationError",
+        codes_in: "shared/certification/src/error.rs",
+        statuses_in: "shared/portal/src/error/certification.rs",
+        statuses_at: "impl From<CertificationError> for Error",
+    },
+    ErrorEnum {
+        name: "AvisosError",
+        codes_in: "shared/avisos/src/error.rs",
+        statuses_in: "shared/portal/src/error/avisos.rs",
+        statuses_at: "impl From<AvisosError> for Error",
+    },
+];
+
+/// The arms `(pattern, value)` of the first `match` after `anchor` in `text` (line comments left
+/// out of the patterns).
+fn match_arms(text: &str, anchor: &str) -> Vec<(String, String)> {
+    let at = text.find(anchor).unwrap_or_else(|| panic!("no «{anchor}»"));
+    let m = at + text[at..].find("match ").expect("a match");
+    let open = m + text[m..].find('{').unwrap();
+    let close = matching_close(text.as_bytes(), open).unwrap();
+    let b = text.as_bytes();
+    // The next index in `from..close` at bracket depth 0 where `stop` holds.
+    let scan = |from: usize, stop: &dyn Fn(usize) -> bool| -> usize {
+        let mut i = from;
+        while i < close {
+            if let Some(end) = skip_literal(b, i) {
+                i = end;
+            } else if matches!(b[i], b'(' | b'[' | b'{') {
+                i = matching_close(b, i).unwrap() + 1;
+            } else if stop(i) {
+                return i;
+            } else {
+                i += 1;
+            }
+        }
+        close
+    };
+    let mut arms = Vec::new();
+    let mut i = open + 1;
+    loop {
+        let arrow = scan(i, &|k| text[k..].starts_with("=>"));
+        if arrow >= close {
+            break;
+        }
+        let pattern: String = text[i..arrow]
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let start = arrow + 2 + text[arrow + 2..].len() - text[arrow + 2..].trim_start().len();
+        let end = if b[start] == b'{' {
+            matching_close(b, start).unwrap() + 1
+        } else {
+            scan(start, &|k| b[k] == b',')
+        };
+        arms.push((
+            pattern.trim().to_string(),
+            text[start..end].trim().to_string(),
+        ));
+        i = (end + 1).min(close);
+        if end >= close {
+            break;
+        }
+    }
+    arms
+}
+
+/// The variants a pattern names (`Self::X`, `Enum::X`).
+fn variants_in(pattern: &str, enum_name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for prefix in ["Self::".to_string(), format!("{enum_name}::")] {
+        for (k, _) in pattern.match_indices(&prefix) {
+            let before = pattern[..k].chars().last();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            out.push(
+                pattern[k + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// A status arm's number: a literal, or the status of an `ApiError::new(…)` the arm builds.
+fn status_value(value: &str) -> Option<u16> {
+    if let Ok(s) = value.parse::<u16>() {
+        return Some(s);
+    }
+    let p = value.find("ApiError::new(")?;
+    value[p + "ApiError::new(".len()..]
+        .split(',')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+struct ServerCodes {
+    codes: BTreeMap<String, Origin>,
+    /// Where each code's `codigo()` arm is written (the enum's file).
+    declared_in: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Every code the server can answer, from its error enums: each variant's code (its
+/// `codigo()`), its status (the portal's or the edge's match), and the files that construct
+/// it. A variant with a code and no status, or the reverse, fails here.
+fn server_codes(sources: &[(String, String)]) -> ServerCodes {
+    let text_of = |file: &str| -> &str {
+        &sources
+            .iter()
+            .find(|(f, _)| f == file)
+            .unwrap_or_else(|| panic!("{file} is gone: update ERROR_ENUMS"))
+            .1
+    };
+    let mut codes: BTreeMap<String, Origin> = BTreeMap::new();
+    let mut declared_in: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut statuses_of: BTreeMap<(&str, String), u16> = BTreeMap::new();
+    for e in &ERROR_ENUMS {
+        // Arms without a status of their own delegate to a lower layer's (`Act(e) => …`).
+        for (pattern, value) in match_arms(text_of(e.statuses_in), e.statuses_at) {
+            if let Some(s) = status_value(&value) {
+                for v in variants_in(&pattern, e.name) {
+                    statuses_of.insert((e.name, v), s);
+                }
+            }
+        }
+        for (pattern, value) in match_arms(text_of(e.codes_in), "fn codigo(&self)") {
+            let Some(code) = code_literal(&value) else {
+                continue;
+            };
+            for v in variants_in(&pattern, e.name) {
+                let status = *statuses_of.get(&(e.name, v.clone())).unwrap_or_else(|| {
+                    panic!(
+                        "{}::{v} ({code}) has no status in {}",
+                        e.name, e.statuses_in
+                    )
+                });
+                let origin = codes.entry(code.clone()).or_default();
+                origin.statuses.insert(status);
+                origin.files.insert(e.codes_in.to_string());
+                // The files that build the variant (by its full name).
+                let built = format!("{}::{v}", e.name);
+                for (file, text) in sources {
+                    let names_it = text.match_indices(&built).any(|(k, _)| {
+                        !text[k + built.len()..].starts_with(|c: char| c.is_alphanumeric())
+                    });
+                    if file != e.statuses_in && names_it {
+                        origin.files.insert(file.clone());
+                    }
+                }
+                declared_in
+                    .entry(code.clone())
+                    .or_default()
+                    .insert(e.codes_in.to_string());
+            }
+        }
+    }
+    let mut add = |code: &str, status: u16, file: &str| {
+        let o = codes.entry(code.to_string()).or_default();
+        o.statuses.insert(status);
+        o.files.insert(file.to_string());
+    };
+    // The verifier's codes the server can meet: variants built outside the key module (which
+    // only clients compile, feature `sign`), with the status `efirma_status` gives them.
+    let efirma = text_of("shared/efirma/src/error.rs");
+    let mut bad_input = BTreeSet::new();
+    for (pattern, value) in match_arms(
+        text_of("shared/portal/src/error/mod.rs"),
+        "fn efirma_status",
+    ) {
+        if value == "400" {
+            bad_input.extend(variants_in(&pattern, "EfirmaError"));
+        }
+    }
+    assert!(!bad_input.is_empty(), "efirma_status lost its 400 arm");
+    for (variant, code) in codigo_match(efirma) {
+        let built = sources.iter().any(|(f, t)| {
+            f.starts_with("shared/efirma/src/")
+                && !f.ends_with("/error.rs")
+                && !f.ends_with("/key.rs")
+                && (t.contains(&format!("EfirmaError::{variant}"))
+                    || t.contains(&format!("Self::{variant}")))
+        });
+        if built {
+            add(
+                &code,
+                if bad_input.contains(&variant) {
+                    400
+                } else {
+                    403
+                },
+                ACT_PIPELINE,
+            );
+        }
+    }
+    // The RFC checker's codes travel as `ActError::Rfc`, with its status.
+    let rfc_status = statuses_of
+        .get(&("ActError", "Rfc".to_string()))
+        .copied()
+        .expect("ActError::Rfc has a status");
+    for (_, code) in codigo_match(text_of("shared/efirma/src/rfc.rs")) {
+        add(&code, rfc_status, ACT_PIPELINE);
+    }
+    ServerCodes { codes, declared_in }
 }
 
 /// The codes of an `fn codigo(&self)` match (`Variant … => "CODE"`), as (variant, code).
@@ -458,145 +693,6 @@ fn codigo_match(text: &str) -> Vec<(String, String)> {
             Some((variant, code))
         })
         .collect()
-}
-
-struct ServerCodes {
-    codes: BTreeMap<String, Origin>,
-    /// `ApiError::<name>()` constructors of shared/http and the code each one builds.
-    named: BTreeMap<String, String>,
-}
-
-fn server_codes(sources: &[(String, String)]) -> ServerCodes {
-    let mut codes: BTreeMap<String, Origin> = BTreeMap::new();
-    let mut add = |code: &str, status: u16, file: &str| {
-        let o = codes.entry(code.to_string()).or_default();
-        o.statuses.insert(status);
-        o.files.insert(file.to_string());
-    };
-    // Helpers that take the code and fix the status (`bad_request`, `forbidden`, `bad`…),
-    // found by their shape: `fn name(codigo: …` whose body builds an error from `codigo`.
-    let mut wrappers: BTreeMap<String, u16> = BTreeMap::new();
-    for _ in 0..3 {
-        for (_, text) in sources {
-            let mut from = 0;
-            while let Some(k) = text[from..].find("fn ") {
-                let at = from + k + 3;
-                from = at;
-                let name: String = text[at..]
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                let after = &text[at + name.len()..];
-                let params = after.strip_prefix('(').unwrap_or_default().trim_start();
-                if !params.starts_with("codigo: &'static str") {
-                    continue;
-                }
-                let Some(open) = after.find('{') else {
-                    continue;
-                };
-                let abs = at + name.len() + open;
-                let Some(close) = matching_close(text.as_bytes(), abs) else {
-                    continue;
-                };
-                let body = &text[abs..close];
-                for ctor in ["ApiError::new", "Self::new"] {
-                    for p in calls_of(body, ctor) {
-                        let a = call_args(body, p);
-                        if a.get(1).map(String::as_str) == Some("codigo")
-                            && let Ok(s) = a[0].parse::<u16>()
-                        {
-                            wrappers.insert(name.clone(), s);
-                        }
-                    }
-                }
-                for (w, s) in wrappers.clone() {
-                    for p in calls_of(body, &w) {
-                        if call_args(body, p).first().map(String::as_str) == Some("codigo") {
-                            wrappers.insert(name.clone(), s);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    assert!(
-        wrappers.contains_key("bad_request") && wrappers.contains_key("too_many_requests"),
-        "the scanner no longer finds ApiError's helpers: {wrappers:?}"
-    );
-    let mut named = BTreeMap::new();
-    for (file, text) in sources {
-        for ctor in ["ApiError::new", "Self::new"] {
-            if ctor == "Self::new" && file != HTTP_ERRORS {
-                continue;
-            }
-            for p in calls_of(text, ctor) {
-                let a = call_args(text, p);
-                let (Some(status), Some(code)) = (a.first(), a.get(1)) else {
-                    continue;
-                };
-                if let (Ok(s), Some(c)) = (status.parse::<u16>(), code_literal(code)) {
-                    add(&c, s, file);
-                    if file == HTTP_ERRORS {
-                        named.insert(enclosing_fn(text, p), c);
-                    }
-                }
-            }
-        }
-        for (w, s) in &wrappers {
-            for p in calls_of(text, w) {
-                if let Some(c) = call_args(text, p).first().and_then(|a| code_literal(a)) {
-                    add(&c, *s, file);
-                }
-            }
-        }
-        for pattern in ["\"codigo\": \"", "codigo: \""] {
-            for (k, _) in text.match_indices(pattern) {
-                let lit = &text[k + pattern.len() - 1..];
-                let end = lit[1..].find('"').unwrap() + 2;
-                let code = code_literal(&lit[..end]).unwrap();
-                let status = BODY_CODES
-                    .iter()
-                    .find(|(c, _)| *c == code)
-                    .unwrap_or_else(|| {
-                        panic!("{file}: {code} travels in a body: add its status to BODY_CODES")
-                    })
-                    .1;
-                add(&code, status, file);
-            }
-        }
-    }
-    // The verifier's codes the server can meet: variants built outside the key module (which
-    // only clients compile, feature `sign`). `efirma_error` gives their statuses.
-    let efirma = sources
-        .iter()
-        .find(|(f, _)| f == "shared/efirma/src/error.rs")
-        .map(|(_, t)| t.clone())
-        .unwrap();
-    let act = &sources.iter().find(|(f, _)| f == ACT_PIPELINE).unwrap().1;
-    let mapping = &act[act.find("fn efirma_error").unwrap()..];
-    let bad_input = &mapping[..mapping.find("_ => 403").expect("efirma_error's 403 arm")];
-    for (variant, code) in codigo_match(&efirma) {
-        let built = sources.iter().any(|(f, t)| {
-            f.starts_with("shared/efirma/src/")
-                && !f.ends_with("/error.rs")
-                && !f.ends_with("/key.rs")
-                && (t.contains(&format!("EfirmaError::{variant}"))
-                    || t.contains(&format!("Self::{variant}")))
-        });
-        if built {
-            let bad = bad_input.contains(&format!("EfirmaError::{variant}"));
-            add(&code, if bad { 400 } else { 403 }, ACT_PIPELINE);
-        }
-    }
-    // The RFC checker's codes, 400 through `validate_actor_rfc`.
-    assert!(
-        act.contains("efirma::rfc::validate_rfc(") && act.contains("bad_request(e.codigo()"),
-        "validate_actor_rfc no longer answers the RFC checker's codes as 400: update this test"
-    );
-    for (_, code) in codigo_match(&read("shared/efirma/src/rfc.rs")) {
-        add(&code, 400, ACT_PIPELINE);
-    }
-    ServerCodes { codes, named }
 }
 
 /// `shared/*` crates a crate depends on (its `[dependencies]` with a path, directly or through
@@ -661,7 +757,7 @@ fn every_error_code_is_documented_with_its_status_where_it_can_happen() {
     let spec = spec();
     let ops = operations(&spec);
     let sources = server_sources();
-    let ServerCodes { codes, named } = server_codes(&sources);
+    let ServerCodes { codes, declared_in } = server_codes(&sources);
     let mut problems: Vec<String> = Vec::new();
 
     // The scanner still sees the mechanisms it relies on.
@@ -702,11 +798,19 @@ fn every_error_code_is_documented_with_its_status_where_it_can_happen() {
         ]
         .map(String::from),
     );
-    for (literal, file) in upper_literals(&sources) {
+    for (literal, files) in upper_literals(&sources) {
         if !explained.contains(&literal) {
             problems.push(format!(
-                "{file}: \"{literal}\" looks like a code the scanner cannot place (how is it answered?)"
+                "{files:?}: \"{literal}\" looks like a code the scanner cannot place (how is it answered?)"
             ));
+        }
+        // A code is written once, in its enum's `codigo()`: anywhere else it could drift.
+        if let Some(homes) = declared_in.get(&literal) {
+            for file in files.difference(homes) {
+                problems.push(format!(
+                    "{file}: the code \"{literal}\" is written outside its enum's codigo() ({homes:?})"
+                ));
+            }
         }
     }
 
@@ -804,10 +908,9 @@ fn every_error_code_is_documented_with_its_status_where_it_can_happen() {
                 required.insert(c.clone());
             }
         }
-        for (name, c) in &named {
-            if src.contains(&format!("ApiError::{name}(")) {
-                required.insert(c.clone());
-            }
+        // A route parameter missing answers like a missing resource.
+        if src.contains(".param(") {
+            required.insert("RECURSO_NO_ENCONTRADO".into());
         }
         if src.contains("Env::load") {
             required.extend(STORE_AND_CONFIGURATION.map(String::from));
@@ -844,7 +947,8 @@ fn every_error_code_is_documented_with_its_status_where_it_can_happen() {
             "require_role(",
             "require_analyst(",
             "Perspective::of(",
-            "ActSigner::",
+            "signed_act(",
+            "signer_session(",
         ];
         if op.security && role_checks.iter().any(|m| src.contains(m)) {
             required.insert("ROL_NO_PERMITIDO".into());
@@ -935,9 +1039,10 @@ fn evidence_problem_codes() -> BTreeSet<String> {
         .collect()
 }
 
-/// Every UPPER_SNAKE string literal of the server's sources (comments left out), with a file.
-fn upper_literals(sources: &[(String, String)]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
+/// Every UPPER_SNAKE string literal of the server's sources (comments left out), with the files
+/// that write it.
+fn upper_literals(sources: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (file, text) in sources {
         let b = text.as_bytes();
         let mut i = 0;
@@ -947,7 +1052,7 @@ fn upper_literals(sources: &[(String, String)]) -> BTreeMap<String, String> {
                     if b[i] == b'"'
                         && let Some(c) = code_literal(&text[i..end])
                     {
-                        out.entry(c).or_insert_with(|| file.clone());
+                        out.entry(c).or_default().insert(file.clone());
                     }
                     i = end;
                 }

@@ -1,0 +1,20 @@
+//! The outbound mail of the certification's notifications: its configuration from the Spin
+//! variables `correo_api_url` and `correo_api_token`, and its transport (Spin's outgoing HTTP,
+//! limited by `allowed_outbound_hosts` to `correo_api_origen`).
+
+use avisos_certification::notify::{MailConfig, MailRequest};
+use avisos_spin::optional_variable;
+
+/// The mail API, or `None` when no URL is configured (the portal inbox is then the only
+/// delivery).
+pub fn config() -> Option<MailConfig> {
+    MailConfig::from_variables(
+        optional_variable("correo_api_url"),
+        optional_variable("correo_api_token"),
+    )
+}
+
+/// Sends one e-mail; the API's status, or why it could not be reached.
+pub async fn send(m: MailRequest) -> Result<u16, String> {
+    avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await
+}

@@ -1,0 +1,218 @@
+//! The written rules of the codebase (ARCHITECTURE.md, «Invariantes»), kept by tests:
+//!
+//! - only the edge (`shared/spin`, the components) depends on `spin-sdk`, and no domain crate
+//!   depends on `avisos-http` (HTTP lives at the edge: `shared/portal` maps refusals to statuses);
+//! - each component receives only the Spin variables its code reads (the secrets above all).
+//!
+//! That every error code is a variant of an enum and is documented in openapi.yaml with its
+//! status is kept by `contrato.rs` (`every_error_code_is_documented_with_its_status_where_it_can_happen`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use avisos_host::testing::workspace_root;
+
+/// The workspace's packages: name → (manifest directory relative to the root, the names of its
+/// declared dependencies, build and dev ones included).
+fn packages() -> BTreeMap<String, (String, BTreeSet<String>)> {
+    let root = workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root = root.canonicalize().unwrap();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let manifest = Path::new(p["manifest_path"].as_str().unwrap());
+            let dir = manifest
+                .parent()
+                .unwrap()
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["name"].as_str().unwrap().to_string())
+                .collect();
+            (p["name"].as_str().unwrap().to_string(), (dir, deps))
+        })
+        .collect()
+}
+
+/// The domain crates: what the portal is about, with no notion of HTTP.
+const DOMAIN: [&str; 8] = [
+    "avisos-acts",
+    "avisos-avisos",
+    "avisos-calendar",
+    "avisos-certification",
+    "avisos-evidence",
+    "avisos-kv",
+    "avisos-relations",
+    "efirma",
+];
+
+/// Workspace crates `name` depends on, directly or through other workspace crates.
+fn closure(
+    packages: &BTreeMap<String, (String, BTreeSet<String>)>,
+    name: &str,
+) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![name.to_string()];
+    while let Some(n) = todo.pop() {
+        for d in &packages[&n].1 {
+            if packages.contains_key(d) && seen.insert(d.clone()) {
+                todo.push(d.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn only_the_edge_depends_on_spin_and_the_domain_knows_no_http() {
+    let packages = packages();
+    for name in DOMAIN {
+        assert!(packages.contains_key(name), "{name} is gone: update DOMAIN");
+    }
+    let mut problems = Vec::new();
+    for (name, (dir, deps)) in &packages {
+        let edge = dir == "shared/spin"
+            || dir.starts_with("functions/")
+            || dir.starts_with("tests/components/");
+        if deps.contains("spin-sdk") && !edge {
+            problems.push(format!(
+                "{name} ({dir}) depends on spin-sdk: only shared/spin and the components may"
+            ));
+        }
+    }
+    for name in DOMAIN {
+        let reach = closure(&packages, name);
+        for edge in ["avisos-http", "avisos-portal", "avisos-spin"] {
+            if reach.contains(edge) {
+                problems.push(format!("the domain crate {name} depends on {edge}"));
+            }
+        }
+    }
+    // A component that uses a domain crate answers its refusals through the portal layer.
+    let components: Vec<&String> = packages
+        .iter()
+        .filter(|(_, (dir, _))| dir.starts_with("functions/"))
+        .map(|(n, _)| n)
+        .collect();
+    assert!(components.len() > 30, "{components:?}");
+    for c in components {
+        let deps = &packages[c].1;
+        if DOMAIN.iter().any(|d| deps.contains(*d)) && !deps.contains("avisos-portal") {
+            problems.push(format!(
+                "the component {c} uses the domain without avisos-portal"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The configuration variables `avisos_portal::Env::load` reads.
+const CONFIGURATION: [&str; 6] = [
+    "modo",
+    "confianza_efirma",
+    "efirma_revocados",
+    "analistas",
+    "limites",
+    "cabecera_cliente",
+];
+
+/// The variables a component's code reads, from what it calls: `Env::load` (the
+/// configuration), anything that checks a session (`clave_sesion`), anything that seals an acuse
+/// (`llave_sello`), the mail API, and `optional_variable("…")` by name.
+fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
+    let mut v: BTreeSet<String> = BTreeSet::new();
+    if name == "health" {
+        // `/api/v1/salud` checks the whole configuration, the secrets too (never shows them).
+        v.extend(["app_version", "clave_sesion", "llave_sello"].map(String::from));
+        v.extend(CONFIGURATION.map(String::from));
+        return v;
+    }
+    if src.contains("Env::load") {
+        v.extend(CONFIGURATION.map(String::from));
+    }
+    let session = [
+        "require_session(",
+        "limited_read(",
+        "signed_act(",
+        "signer_session(",
+        "session_key(",
+    ];
+    if session.iter().any(|m| src.contains(m)) {
+        v.insert("clave_sesion".into());
+    }
+    if [".seal()", "signed_act(", "verify_act("]
+        .iter()
+        .any(|m| src.contains(m))
+    {
+        v.insert("llave_sello".into());
+    }
+    if src.contains("mail::config(") {
+        v.extend(["correo_api_url", "correo_api_token"].map(String::from));
+    }
+    for (k, _) in src.match_indices("optional_variable(\"") {
+        let rest = &src[k + "optional_variable(\"".len()..];
+        v.insert(rest[..rest.find('"').unwrap()].to_string());
+    }
+    v
+}
+
+#[test]
+fn each_component_receives_only_the_variables_it_reads() {
+    let root = workspace_root();
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root.join("spin.toml")).unwrap()).unwrap();
+    let components = manifest["component"].as_table().unwrap();
+    let mut problems = Vec::new();
+    let mut secrets_given = 0;
+    for (name, c) in components {
+        let src = std::fs::read_to_string(root.join(format!("functions/{name}/src/lib.rs")))
+            .unwrap_or_else(|_| panic!("functions/{name}/src/lib.rs"));
+        let given: BTreeSet<String> = c
+            .get("variables")
+            .and_then(|v| v.as_table())
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default();
+        let used = variables_used(name, &src);
+        if given != used {
+            problems.push(format!(
+                "{name}: spin.toml gives {:?}, its code reads {:?}",
+                given, used
+            ));
+        }
+        if given.contains("llave_sello") {
+            secrets_given += 1;
+        }
+    }
+    // The seal key goes to the components that seal acuses, not to every one.
+    assert!(
+        (5..components.len() - 5).contains(&secrets_given),
+        "{secrets_given} components receive the seal key"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
