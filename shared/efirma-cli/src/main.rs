@@ -3,198 +3,35 @@
 //! from an argument (arguments show in `ps`).
 //!
 //! Exit status: 0 when the answer is yes (the certificate is a valid e.firma, the key matches,
-//! the signature or seal is valid), 1 when it is a refusal or a file cannot be read, 2 for a
-//! usage error. Scripts can rely on it.
+//! the signature or seal is valid), 1 when it is a refusal (`inspect` included: it prints the
+//! facts, then exits 1 when the certificate is not a valid e.firma) or a file cannot be read, 2
+//! for a usage error. Scripts can rely on it; `efirma --help` says the same in Spanish.
+
+mod cli;
 
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use base64ct::{Base64, Encoding};
 use chrono::{DateTime, Utc};
-use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{ArgAction, Args, Parser, Subcommand};
 use efirma::{
     Certificate, CertificateKind, Credential, EfirmaError, Persona, RevocationList, TrustAnchors,
     TrustBundle, VerifyRequest, cadena::cadena_original, check_certificate, verify,
 };
 use zeroize::Zeroizing;
 
-const TEMPLATE: &str = "{about-with-newline}\nUso: {usage}\n\n{all-args}{after-help}";
-
-/// Herramienta de la e.firma del SAT: inspecciona certificados, comprueba claves privadas,
-/// firma y verifica cadenas originales y acuses.
-#[derive(Debug, Parser)]
-#[command(
-    name = "efirma",
-    version,
-    help_template = TEMPLATE,
-    subcommand_help_heading = "Comandos",
-    subcommand_value_name = "COMANDO",
-    disable_help_subcommand = true,
-    disable_help_flag = true,
-    disable_version_flag = true,
-    after_help = "La contraseña de la clave nunca se acepta como argumento (sería visible en la \
-                  lista de procesos): use --password-file o escríbala cuando se le pida."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-    /// Muestra esta ayuda.
-    #[arg(short = 'h', long, action = ArgAction::Help, global = true, help_heading = "Opciones")]
-    help: Option<bool>,
-    /// Muestra la versión.
-    #[arg(short = 'V', long, action = ArgAction::Version, help_heading = "Opciones")]
-    version: Option<bool>,
-}
-
-#[derive(Debug, Subcommand)]
-#[command(help_template = TEMPLATE, next_help_heading = "Opciones")]
-enum Command {
-    /// Muestra los datos del certificado y si es una e.firma vigente emitida por el SAT (sale
-    /// con 1 si no lo es).
-    #[command(help_template = TEMPLATE, next_help_heading = "Opciones")]
-    Inspect {
-        /// El certificado (.cer, DER o PEM).
-        #[arg(value_name = "ARCHIVO.cer", help_heading = "Argumentos")]
-        cer: PathBuf,
-        #[command(flatten)]
-        trust: Trust,
-    },
-    /// Descifra la clave privada y comprueba que corresponde al certificado.
-    #[command(name = "check-key", help_template = TEMPLATE, next_help_heading = "Opciones")]
-    CheckKey {
-        /// El certificado (.cer).
-        #[arg(value_name = "ARCHIVO.cer", help_heading = "Argumentos")]
-        cer: PathBuf,
-        /// La clave privada cifrada (.key).
-        #[arg(value_name = "ARCHIVO.key", help_heading = "Argumentos")]
-        key: PathBuf,
-        #[command(flatten)]
-        password: PasswordSource,
-    },
-    /// Imprime la cadena original ||a|b|c|| de los campos.
-    #[command(help_template = TEMPLATE, next_help_heading = "Opciones")]
-    Cadena {
-        #[command(flatten)]
-        message: Message,
-    },
-    /// Firma (RSA PKCS#1 v1.5, SHA-256) e imprime la firma en base64.
-    #[command(help_template = TEMPLATE, next_help_heading = "Opciones")]
-    Sign {
-        /// El certificado (.cer).
-        #[arg(long, value_name = "ARCHIVO")]
-        cer: PathBuf,
-        /// La clave privada cifrada (.key).
-        #[arg(long, value_name = "ARCHIVO")]
-        key: PathBuf,
-        #[command(flatten)]
-        password: PasswordSource,
-        #[command(flatten)]
-        message: Message,
-    },
-    /// Verifica la firma de una e.firma: certificado, cadena de confianza, vigencia, revocación,
-    /// RFC y firma.
-    #[command(help_template = TEMPLATE, next_help_heading = "Opciones")]
-    Verify {
-        /// El certificado del firmante (.cer).
-        #[arg(long, value_name = "ARCHIVO")]
-        cer: PathBuf,
-        /// La firma en base64.
-        #[arg(long, value_name = "BASE64", conflicts_with = "signature_file")]
-        signature: Option<String>,
-        /// Un archivo con la firma en base64.
-        #[arg(long, value_name = "ARCHIVO")]
-        signature_file: Option<PathBuf>,
-        #[command(flatten)]
-        message: Message,
-        #[command(flatten)]
-        trust: Trust,
-        /// El RFC que debe tener el firmante.
-        #[arg(long)]
-        rfc: Option<String>,
-        /// Lista de números de certificado revocados, uno por línea.
-        #[arg(long, value_name = "ARCHIVO")]
-        revoked_file: Option<PathBuf>,
-    },
-    /// Verifica sin conexión el sello del servicio en un acuse (PDF) con la llave pública
-    /// publicada en GET /api/v1/sello?formato=pem.
-    #[command(
-        name = "verificar-acuse",
-        alias = "verify-acuse",
-        help_template = TEMPLATE,
-        next_help_heading = "Opciones"
-    )]
-    VerificarAcuse {
-        /// El acuse descargado (PDF).
-        #[arg(long, value_name = "ARCHIVO.pdf")]
-        acuse: PathBuf,
-        /// La llave pública del sello (PEM).
-        #[arg(long, value_name = "ARCHIVO.pem")]
-        llave_publica: PathBuf,
-    },
-}
-
-#[derive(Debug, Args)]
-struct Trust {
-    /// Confía en las autoridades de pruebas del SAT (por omisión: producción).
-    #[arg(long)]
-    pruebas: bool,
-    /// Instante de la verificación, RFC 3339 (por omisión: ahora).
-    #[arg(long, value_name = "FECHA", value_parser = parse_instant)]
-    at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Args)]
-struct PasswordSource {
-    /// Archivo con la contraseña de la clave; sin él se pregunta en la terminal (o se lee la
-    /// primera línea de la entrada estándar).
-    #[arg(long, value_name = "ARCHIVO")]
-    password_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-struct Message {
-    /// Un campo de la cadena original (repetible, en orden).
-    #[arg(long = "field", value_name = "VALOR", allow_hyphen_values = true)]
-    fields: Vec<String>,
-    /// Firma o verifica los bytes de un archivo en lugar de campos.
-    #[arg(long, value_name = "ARCHIVO", conflicts_with_all = ["fields", "stdin"])]
-    message_file: Option<PathBuf>,
-    /// Lee el mensaje de la entrada estándar.
-    #[arg(long, conflicts_with = "fields")]
-    stdin: bool,
-}
-
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("fecha inválida «{text}»: {e}"))
-}
+use cli::{Command, Message, PasswordSource, Stop, Trust};
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().collect();
-    // Before clap: its answer to an unknown option would not say why this one is refused.
-    if argv
-        .iter()
-        .skip(1)
-        .any(|a| a == "--password" || a.starts_with("--password="))
-    {
-        eprintln!(
-            "La contraseña no se acepta como argumento (sería visible en la lista de procesos): \
-             use --password-file o escríbala cuando se le pida."
-        );
-        return ExitCode::from(2);
-    }
-    let cli = match Cli::try_parse_from(&argv) {
+    let cli = match cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
-        Err(err) if !err.use_stderr() => {
-            // Help and version: stdout, 0.
-            let _ = err.print();
+        Err(Stop::Shown(help)) => {
+            let _ = help.print();
             return ExitCode::SUCCESS;
         }
-        Err(err) => {
-            eprintln!("{}\n\nAyuda: efirma --help", usage_error(&err));
+        Err(Stop::Usage(message)) => {
+            eprintln!("{message}\n\nAyuda: efirma --help");
             return ExitCode::from(2);
         }
     };
@@ -213,51 +50,6 @@ fn main() -> ExitCode {
             eprintln!("{message}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// clap's usage errors, said in Spanish (clap speaks only English).
-fn usage_error(err: &clap::Error) -> String {
-    let context = |kind| match err.get(kind) {
-        Some(ContextValue::String(s)) => s.clone(),
-        Some(ContextValue::Strings(v)) => v.join(", "),
-        Some(other) => other.to_string(),
-        None => String::new(),
-    };
-    match err.kind() {
-        ErrorKind::InvalidSubcommand => format!(
-            "Comando desconocido «{}».",
-            context(ContextKind::InvalidSubcommand)
-        ),
-        ErrorKind::UnknownArgument => {
-            format!("Opción desconocida «{}».", context(ContextKind::InvalidArg))
-        }
-        ErrorKind::MissingRequiredArgument => {
-            format!("Falta {}.", context(ContextKind::InvalidArg))
-        }
-        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "Falta el comando.".to_owned()
-        }
-        ErrorKind::ArgumentConflict => format!(
-            "{} no se puede usar junto con {}.",
-            context(ContextKind::InvalidArg),
-            context(ContextKind::PriorArg)
-        ),
-        ErrorKind::InvalidValue if context(ContextKind::InvalidValue).is_empty() => {
-            format!("Falta el valor de {}.", context(ContextKind::InvalidArg))
-        }
-        ErrorKind::InvalidValue | ErrorKind::ValueValidation => format!(
-            "Valor inválido «{}» para {}.",
-            context(ContextKind::InvalidValue),
-            context(ContextKind::InvalidArg)
-        ),
-        ErrorKind::TooManyValues | ErrorKind::NoEquals => {
-            format!(
-                "Argumento inesperado «{}».",
-                context(ContextKind::InvalidArg)
-            )
-        }
-        _ => format!("Argumentos inválidos ({:?}).", err.kind()),
     }
 }
 
@@ -576,46 +368,5 @@ fn verify_acuse(pdf_path: &Path, key_path: &Path) -> Result<Verdict, Failure> {
             "SELLO_INVALIDO: el sello del acuse {folio} no corresponde a la llave pública indicada \
              o el acuse fue alterado."
         )))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_well_formed() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn fields_repeat_in_order_and_may_start_with_a_hyphen() {
-        let cli = Cli::try_parse_from(["efirma", "cadena", "--field", "x", "--field", "-y|z"])
-            .expect("parses");
-        let Command::Cadena { message } = cli.command else {
-            panic!("cadena")
-        };
-        assert_eq!(message.fields, ["x", "-y|z"]);
-    }
-
-    #[test]
-    fn refuses_unknown_options_missing_values_and_two_messages() {
-        for argv in [
-            &["efirma", "inspect", "a.cer", "--nope"][..],
-            &["efirma", "sign", "--cer"],
-            &[
-                "efirma",
-                "cadena",
-                "--field",
-                "a",
-                "--message-file",
-                "m.txt",
-            ],
-            &["efirma", "inspect", "a.cer", "--at", "ayer"],
-            &["efirma", "desconocido"],
-        ] {
-            assert!(Cli::try_parse_from(argv).is_err(), "{argv:?}");
-        }
     }
 }

@@ -281,3 +281,40 @@ fn usage_errors_are_said_in_spanish_with_status_2() {
     assert!(out.status.success());
     assert!(stdout(&out).contains("verificar-acuse"));
 }
+
+#[test]
+fn inspect_exit_status_is_the_verdict_with_the_same_facts_printed() {
+    let cer = fixture("certificate.cer");
+    let accepted = efirma(&["inspect", &cer, "--pruebas", "--at", AT]);
+    let refused = efirma(&["inspect", &cer, "--at", AT]);
+    assert_eq!(accepted.status.code(), Some(0), "{accepted:?}");
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    // A script may branch on the status alone; the facts are printed either way.
+    let facts = |out: &Output| {
+        stdout(out)
+            .lines()
+            .filter(|l| l.starts_with("RFC:") || l.starts_with("Número de certificado:"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(facts(&accepted).len(), 2);
+    assert_eq!(facts(&accepted), facts(&refused));
+    // A file that cannot be read is no verdict at all, yet still not a yes.
+    let missing = efirma(&["inspect", "no-existe.cer", "--pruebas"]);
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(stdout(&missing).is_empty());
+}
+
+#[test]
+fn help_says_the_exit_statuses_and_the_help_command_still_works() {
+    for argv in [&["--help"][..], &["help"]] {
+        let out = efirma(argv);
+        assert_eq!(out.status.code(), Some(0), "{argv:?}");
+        let text = stdout(&out);
+        assert!(text.contains("Estado de salida"), "{argv:?}: {text}");
+        assert!(text.contains("2  un error de uso"), "{argv:?}: {text}");
+    }
+    let out = efirma(&["help", "verificar-acuse"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("--llave-publica"));
+}

@@ -1573,7 +1573,7 @@ fn every_enum_equals_the_servers_list() {
         .map(|r| r.as_str().to_string())
         .collect();
     assert!(
-        read("shared/relations/src/relation.rs")
+        read("shared/relations/src/relation/mod.rs")
             .contains("session.require_role(&[Role::Patron, Role::Desarrollador])?;"),
         "Perspective::of changed: update the table's roles here"
     );
