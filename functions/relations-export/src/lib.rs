@@ -4,7 +4,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
-use avisos_relations::relation::{self, Perspective};
+use avisos_relations::relation::{self, Viewer};
 use avisos_relations::{export, today};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
@@ -19,8 +19,8 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let session = env.limited_read(&req, Bucket::Tablas)?;
-    let perspective = Perspective::of(&session)?;
-    let rows = relation::list(env.kv(), &session.rfc, perspective, env.now)?;
+    let viewer = Viewer::of(&session)?;
+    let rows = relation::list(env.kv(), &session.rfc, viewer, env.now)?;
     let bytes = export::xlsx(&rows, env.now)?;
     drop(rows);
     Ok(HttpResponse::new(200, export::CONTENT_TYPE, bytes)

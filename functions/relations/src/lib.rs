@@ -10,7 +10,7 @@ use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
 use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
-use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Perspective};
+use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Viewer};
 use avisos_relations::{Servicio, export, today, vigencia};
 use serde_json::json;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -59,12 +59,12 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
 fn table(env: &Env, req: &HttpRequest) -> Result<HttpResponse, Error> {
     let hoy = today(env.now);
     let session = env.limited_read(req, Bucket::Tablas)?;
-    let perspective = Perspective::of(&session)?;
+    let viewer = Viewer::of(&session)?;
     let page = Page {
         pagina: req.query_number("pagina", 1, 1_000_000)?,
         por_pagina: req.query_number("por_pagina", MAX_POR_PAGINA, MAX_POR_PAGINA)?,
     };
-    let listing = relation::page(env.kv(), &session.rfc, perspective, env.now, page)?;
+    let listing = relation::page(env.kv(), &session.rfc, viewer, env.now, page)?;
     Ok(HttpResponse::json(
         200,
         &json!({
@@ -73,7 +73,7 @@ fn table(env: &Env, req: &HttpRequest) -> Result<HttpResponse, Error> {
             "hoy": hoy,
             "columnas": export::COLUMNS.map(|(title, _)| title),
             "servicios": Servicio::ALL.map(Servicio::nombre),
-            "vigencias": (perspective == Perspective::Patron).then(|| vigencia::options(hoy)),
+            "vigencias": (viewer == Viewer::Patron).then(|| vigencia::options(hoy)),
             "pagina": listing.pagina,
             "por_pagina": listing.por_pagina,
             "total": listing.total,

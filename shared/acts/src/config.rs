@@ -57,7 +57,7 @@ pub struct ServiceConfig {
 
 impl ServiceConfig {
     pub fn from_raw(raw: &RawConfig) -> Result<ServiceConfig, ActError> {
-        let mode = Mode::parse(&raw.modo).ok_or_else(|| ActError::Misconfigured("modo"))?;
+        let mode = Mode::parse(&raw.modo).ok_or(ActError::Misconfigured("modo"))?;
         let (trust, trust_names) = trust(&raw.confianza_efirma, mode)?;
         let revocations = RevocationList::from_numbers(split_list(&raw.efirma_revocados));
         let analysts = match (raw.analistas.trim(), mode) {

@@ -30,7 +30,7 @@
 use avisos_kv::{KeyValue, KeyValueJson};
 use avisos_relations::directory::{self, CertStatus};
 use avisos_relations::password::{self, PasswordHash, PasswordRecord, PasswordState};
-use avisos_relations::relation::{self, MOTIVO_CERTIFICACION_CANCELADA, Perspective};
+use avisos_relations::relation::{self, MOTIVO_CERTIFICACION_CANCELADA, Viewer};
 use avisos_relations::{Relation, Servicio};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -63,7 +63,7 @@ pub fn check_relation(
         return Ok(r);
     }
     // Refusal path only: the employer's table, newest first, says what became of the relation.
-    let rows = relation::list(kv, patron, Perspective::Patron, now)?;
+    let rows = relation::list(kv, patron, Viewer::Patron, now)?;
     let newest = rows.iter().find(|r| {
         r.rfc.eq_ignore_ascii_case(desarrollador) && r.servicio == Servicio::Avisos.nombre()
     });

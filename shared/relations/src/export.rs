@@ -166,7 +166,7 @@ fn write_row(
 mod tests {
     use super::*;
     use crate::Servicio;
-    use crate::relation::{Cancellation, Perspective, Relation};
+    use crate::relation::{Cancellation, Relation, Viewer};
     use crate::testutil::*;
     use calamine::{Data, Reader, Xlsx};
 
@@ -213,8 +213,8 @@ mod tests {
     fn columns_rows_and_typed_dates() {
         let today = d(2024, 6, 1);
         let rows = vec![
-            Row::new(&relation(2, true), today, Perspective::Patron),
-            Row::new(&relation(1, false), d(2024, 3, 7), Perspective::Patron),
+            Row::new(&relation(2, true), today, Viewer::Patron),
+            Row::new(&relation(1, false), d(2024, 3, 7), Viewer::Patron),
         ];
         let bytes = xlsx(&rows, t0()).unwrap();
         assert_eq!(&bytes[..2], b"PK");
@@ -243,11 +243,7 @@ mod tests {
 
     #[test]
     fn workbook_has_filter_widths_frozen_header_and_spanish_date_format() {
-        let rows = vec![Row::new(
-            &relation(1, false),
-            d(2024, 3, 7),
-            Perspective::Patron,
-        )];
+        let rows = vec![Row::new(&relation(1, false), d(2024, 3, 7), Viewer::Patron)];
         let bytes = xlsx(&rows, t0()).unwrap();
         // Inspect the sheet's XML directly for what calamine does not expose.
         let mut zip = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
@@ -284,7 +280,7 @@ mod tests {
         };
         let today = d(2024, 3, 7);
         let row = |dev: &Developer| {
-            Row::with_developer(&relation(1, false), today, Perspective::Patron, Some(dev))
+            Row::with_developer(&relation(1, false), today, Viewer::Patron, Some(dev))
         };
         // Certified again (generation 2): the relation of generation 1 is no longer usable.
         let stale = row(&developer(CertStatus::Autorizada, 2));
@@ -313,7 +309,7 @@ mod tests {
         let rows = vec![Row::new(
             &relation(1, true),
             d(2024, 3, 7),
-            Perspective::Desarrollador,
+            Viewer::Desarrollador,
         )];
         let (_, range) = read(&xlsx(&rows, t0()).unwrap());
         assert_eq!(range.get((1, 1)).unwrap().to_string(), PATRON);

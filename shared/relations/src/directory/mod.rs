@@ -49,11 +49,14 @@ pub use search::{
     BUCKET_CHARS, Entry, MAX_RESULTS, STOP_WORDS, SearchResult, SearchRow, buckets, matches, search,
 };
 
+/// A developer's certification as the directory records it. Stored as its slug (`autorizada`,
+/// `cancelada`, as `datos.estatus` says it); records written before held the guide's words,
+/// still read. [`CertStatus::texto`] is what people see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CertStatus {
-    #[serde(rename = "Certificación autorizada")]
+    #[serde(rename = "autorizada", alias = "Certificación autorizada")]
     Autorizada,
-    #[serde(rename = "Certificación cancelada")]
+    #[serde(rename = "cancelada", alias = "Certificación cancelada")]
     Cancelada,
 }
 

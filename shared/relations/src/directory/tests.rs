@@ -151,6 +151,10 @@ fn a_new_authorisation_is_a_new_generation() {
     add(&kv, "PME380607P35", "PENA", CertStatus::Cancelada);
     add(&kv, "PME380607P35", "PENA", CertStatus::Autorizada);
     assert_eq!(load(&kv, "PME380607P35").unwrap().unwrap().generacion, 1);
+    // The legacy record's words still read; what is written now is the slug.
+    let raw: serde_json::Value =
+        serde_json::from_slice(&kv.get("desarrollador:PME380607P35").unwrap().unwrap()).unwrap();
+    assert_eq!(raw["estatus"], "autorizada");
 }
 
 #[test]

@@ -12,11 +12,9 @@ use serde::Serialize;
 
 use super::listing::Row;
 use super::record::{
-    Cancellation, PENDING, Record, Relation, Status, load, load_own, not_found, read_record,
+    Cancellation, Estatus, PENDING, Record, Relation, load, load_own, not_found, read_record,
 };
-use super::{
-    ACUSE_ALTA, ACUSE_CANCELACION, Perspective, claim_key, developer_index, key, patron_index,
-};
+use super::{ACUSE_ALTA, ACUSE_CANCELACION, Viewer, claim_key, developer_index, key, patron_index};
 use crate::directory::{self, Developer};
 use crate::{Servicio, password, vigencia};
 
@@ -114,7 +112,7 @@ fn claim_holder(
     let Some(no_caso) = value.map(parse_claim).transpose()?.flatten() else {
         return Ok(None);
     };
-    Ok(load(kv, &no_caso)?.filter(|r| r.status(today) == Status::Vigente))
+    Ok(load(kv, &no_caso)?.filter(|r| r.status(today) == Estatus::Vigente))
 }
 
 /// Whether a relation keeps others of the same employer, developer and service out: its own
@@ -122,7 +120,7 @@ fn claim_holder(
 /// the current record; `None` when not known, then the relation's own status decides, so
 /// uniqueness holds).
 fn blocks(r: &Relation, today: NaiveDate, developer: Option<&Developer>) -> bool {
-    r.status(today) == Status::Vigente && developer.is_none_or(|d| r.of_certification(d))
+    r.status(today) == Estatus::Vigente && developer.is_none_or(|d| r.of_certification(d))
 }
 
 /// The *Relación Vigente* of (employer, developer, service), if any: the rule for later issues
@@ -367,23 +365,18 @@ pub fn add(
     }
     Ok(Added {
         registro: Receipt::of(&acuse),
-        relacion: Row::with_developer(
-            &relation,
-            today,
-            Perspective::Patron,
-            Some(&checked.developer),
-        ),
+        relacion: Row::with_developer(&relation, today, Viewer::Patron, Some(&checked.developer)),
     })
 }
 
 fn refuse_if_not_live(r: &Relation, today: NaiveDate) -> Result<(), RelationError> {
     match r.status(today) {
-        Status::Vigente => Ok(()),
-        Status::CanceladaPorUsuario => Err(RelationError::AlreadyCancelled {
+        Estatus::Vigente => Ok(()),
+        Estatus::CanceladaPorUsuario => Err(RelationError::AlreadyCancelled {
             no_caso: r.no_caso.clone(),
             fecha: r.cancelacion.as_ref().map(|c| c.fecha),
         }),
-        Status::NoVigente => Err(RelationError::NotLive {
+        Estatus::NoVigente => Err(RelationError::NotLive {
             no_caso: r.no_caso.clone(),
             fin_vigencia: r.fin_vigencia,
         }),
@@ -473,6 +466,6 @@ pub fn cancel(
     }
     Ok(Cancelled {
         registro: Receipt::of(&acuse),
-        relacion: Row::new(&cancelled, today, Perspective::Patron),
+        relacion: Row::new(&cancelled, today, Viewer::Patron),
     })
 }

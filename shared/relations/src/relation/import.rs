@@ -6,7 +6,7 @@ use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Utc};
 
 use super::claim::take_claim;
-use super::record::{Relation, Status};
+use super::record::{Estatus, Relation};
 use super::{claim_key, developer_index, key, patron_index};
 use crate::directory;
 
@@ -27,7 +27,7 @@ pub fn import(
     for mut r in relations {
         r.no_caso = folio::allocate(kv)?;
         avisos_kv::KeyValueJson::set_json(kv, &key(&r.no_caso), &r)?;
-        if r.status(today) == Status::Vigente {
+        if r.status(today) == Estatus::Vigente {
             let ck = claim_key(&r.patron_rfc, &r.desarrollador_rfc, r.servicio);
             // A relation of the developer's earlier certification does not block this one.
             let developer = directory::load(kv, &r.desarrollador_rfc)?;

@@ -6,8 +6,8 @@ use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::record::{Motivo, Relation, Status, cancellation_date, load};
-use super::{Perspective, developer_index, patron_index};
+use super::record::{Estatus, Motivo, Relation, cancellation_date, load};
+use super::{Viewer, developer_index, patron_index};
 use crate::directory::{self, Developer};
 
 /// Dates as the guide prints them.
@@ -45,8 +45,8 @@ pub struct Row {
 
 impl Row {
     /// The row from the relation alone (its developer's certification not considered).
-    pub fn new(r: &Relation, today: NaiveDate, perspective: Perspective) -> Row {
-        Row::with_developer(r, today, perspective, None)
+    pub fn new(r: &Relation, today: NaiveDate, viewer: Viewer) -> Row {
+        Row::with_developer(r, today, viewer, None)
     }
 
     /// The row as the table shows it: `developer` is the developer's current record (see
@@ -54,10 +54,10 @@ impl Row {
     pub fn with_developer(
         r: &Relation,
         today: NaiveDate,
-        perspective: Perspective,
+        viewer: Viewer,
         developer: Option<&Developer>,
     ) -> Row {
-        Row::with_certification(r, today, perspective, developer, None)
+        Row::with_certification(r, today, viewer, developer, None)
     }
 
     /// [`Row::with_developer`], with the day the certification it was granted under was
@@ -65,12 +65,12 @@ impl Row {
     pub fn with_certification(
         r: &Relation,
         today: NaiveDate,
-        perspective: Perspective,
+        viewer: Viewer,
         developer: Option<&Developer>,
         cancelada: Option<NaiveDate>,
     ) -> Row {
-        let (status, motivo) = r.standing(today, developer, perspective, cancelada);
-        let own = perspective == Perspective::Patron;
+        let (status, motivo) = r.standing(today, developer, viewer, cancelada);
+        let own = viewer == Viewer::Patron;
         let (rfc, razon_social) = if own {
             (&r.desarrollador_rfc, &r.desarrollador_nombre)
         } else {
@@ -93,7 +93,7 @@ impl Row {
                 .as_ref()
                 .filter(|_| own)
                 .map(|c| format!("/api/v1/acuses/{}", c.folio)),
-            cancelable: own && r.status(today) == Status::Vigente,
+            cancelable: own && r.status(today) == Estatus::Vigente,
             texto: RowText {
                 fecha_inicio_vigencia: crate::fecha_guia(r.inicio_vigencia),
                 fin_vigencia: crate::fecha_guia(r.fin_vigencia),
@@ -133,10 +133,10 @@ pub struct Listing {
     pub relaciones: Vec<Row>,
 }
 
-fn index_of(rfc: &str, perspective: Perspective) -> String {
-    match perspective {
-        Perspective::Patron => patron_index(rfc),
-        Perspective::Desarrollador => developer_index(rfc),
+fn index_of(rfc: &str, viewer: Viewer) -> String {
+    match viewer {
+        Viewer::Patron => patron_index(rfc),
+        Viewer::Desarrollador => developer_index(rfc),
     }
 }
 
@@ -146,7 +146,7 @@ fn index_of(rfc: &str, perspective: Perspective) -> String {
 fn rows_of(
     kv: &dyn KeyValue,
     no_casos: &[String],
-    perspective: Perspective,
+    viewer: Viewer,
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>, RelationError> {
     let today = crate::today(now);
@@ -159,7 +159,7 @@ fn rows_of(
         let Some(r) = load(kv, no_caso)? else {
             continue;
         };
-        let developer = if r.status(today) == Status::Vigente {
+        let developer = if r.status(today) == Estatus::Vigente {
             let rfc = r.desarrollador_rfc.to_uppercase();
             match developers.get(&rfc) {
                 Some(d) => d.clone(),
@@ -189,7 +189,7 @@ fn rows_of(
         rows.push(Row::with_certification(
             &r,
             today,
-            perspective,
+            viewer,
             developer.as_ref(),
             cancelada,
         ));
@@ -202,11 +202,11 @@ fn rows_of(
 pub fn page(
     kv: &dyn KeyValue,
     rfc: &str,
-    perspective: Perspective,
+    viewer: Viewer,
     now: DateTime<Utc>,
     page: Page,
 ) -> Result<Listing, RelationError> {
-    let mut index = index::read(kv, &index_of(rfc, perspective))?;
+    let mut index = index::read(kv, &index_of(rfc, viewer))?;
     index.reverse();
     let total = index.len();
     let start = page
@@ -220,7 +220,7 @@ pub fn page(
         por_pagina: page.por_pagina,
         total,
         hay_mas: end < total,
-        relaciones: rows_of(kv, &index[start..end], perspective, now)?,
+        relaciones: rows_of(kv, &index[start..end], viewer, now)?,
     })
 }
 
@@ -229,20 +229,20 @@ pub fn page(
 pub fn list(
     kv: &dyn KeyValue,
     rfc: &str,
-    perspective: Perspective,
+    viewer: Viewer,
     now: DateTime<Utc>,
 ) -> Result<Vec<Row>, RelationError> {
-    list_at_most(kv, rfc, perspective, now, MAX_FILAS_EXPORTACION)
+    list_at_most(kv, rfc, viewer, now, MAX_FILAS_EXPORTACION)
 }
 
 pub(super) fn list_at_most(
     kv: &dyn KeyValue,
     rfc: &str,
-    perspective: Perspective,
+    viewer: Viewer,
     now: DateTime<Utc>,
     max: usize,
 ) -> Result<Vec<Row>, RelationError> {
-    let mut index = index::read(kv, &index_of(rfc, perspective))?;
+    let mut index = index::read(kv, &index_of(rfc, viewer))?;
     if index.len() > max {
         return Err(RelationError::TableTooLarge {
             filas: index.len(),
@@ -250,5 +250,5 @@ pub(super) fn list_at_most(
         });
     }
     index.reverse();
-    rows_of(kv, &index, perspective, now)
+    rows_of(kv, &index, viewer, now)
 }

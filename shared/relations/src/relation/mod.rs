@@ -67,8 +67,8 @@ pub use claim::{
 pub use import::import;
 pub use listing::{Listing, MAX_FILAS_EXPORTACION, MAX_POR_PAGINA, Page, Row, RowText, list, page};
 pub use record::{
-    Cancellation, MOTIVO_CERTIFICACION_CANCELADA, MOTIVO_VIGENCIA_TERMINADA, Motivo, Relation,
-    Status, cancellation_date, load, load_own,
+    Cancellation, Estatus, MOTIVO_CERTIFICACION_CANCELADA, MOTIVO_VIGENCIA_TERMINADA, Motivo,
+    Relation, cancellation_date, load, load_own,
 };
 
 /// Title of the acuse of an addition, as the guide shows it.
@@ -87,17 +87,17 @@ pub const CANCEL_FIELDS: [&str; 1] = ["no_caso"];
 
 /// Whose table: the employer's own, or the developer's read-only view of what it was granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Perspective {
+pub enum Viewer {
     Patron,
     Desarrollador,
 }
 
-impl Perspective {
-    pub fn of(session: &Session) -> Result<Perspective, RelationError> {
+impl Viewer {
+    pub fn of(session: &Session) -> Result<Viewer, RelationError> {
         session.require_role(&[Role::Patron, Role::Desarrollador])?;
         Ok(match session.rol {
-            Role::Desarrollador => Perspective::Desarrollador,
-            _ => Perspective::Patron,
+            Role::Desarrollador => Viewer::Desarrollador,
+            _ => Viewer::Patron,
         })
     }
 }

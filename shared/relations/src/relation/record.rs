@@ -7,7 +7,7 @@ use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Perspective, key};
+use super::{Viewer, key};
 use crate::Servicio;
 use crate::directory::{self, CertStatus, Developer};
 
@@ -44,7 +44,7 @@ pub struct Relation {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Status {
+pub enum Estatus {
     #[serde(rename = "Relación Vigente")]
     Vigente,
     #[serde(rename = "Relación cancelada por usuario")]
@@ -53,19 +53,19 @@ pub enum Status {
     NoVigente,
 }
 
-impl Status {
+impl Estatus {
     /// Every status (openapi.yaml's `estatus` enum is checked against it).
-    pub const ALL: [Status; 3] = [
-        Status::Vigente,
-        Status::CanceladaPorUsuario,
-        Status::NoVigente,
+    pub const ALL: [Estatus; 3] = [
+        Estatus::Vigente,
+        Estatus::CanceladaPorUsuario,
+        Estatus::NoVigente,
     ];
 
     pub fn texto(self) -> &'static str {
         match self {
-            Status::Vigente => "Relación Vigente",
-            Status::CanceladaPorUsuario => "Relación cancelada por usuario",
-            Status::NoVigente => "Relación no vigente",
+            Estatus::Vigente => "Relación Vigente",
+            Estatus::CanceladaPorUsuario => "Relación cancelada por usuario",
+            Estatus::NoVigente => "Relación no vigente",
         }
     }
 }
@@ -91,13 +91,13 @@ impl Relation {
     /// The status from the relation alone: cancellation and vigencia. What it grants also
     /// depends on the developer's certification: see [`Relation::of_certification`] and
     /// [`Relation::standing`].
-    pub fn status(&self, today: NaiveDate) -> Status {
+    pub fn status(&self, today: NaiveDate) -> Estatus {
         if self.cancelacion.is_some() {
-            Status::CanceladaPorUsuario
+            Estatus::CanceladaPorUsuario
         } else if today > self.fin_vigencia {
-            Status::NoVigente
+            Estatus::NoVigente
         } else {
-            Status::Vigente
+            Estatus::Vigente
         }
     }
 
@@ -132,12 +132,12 @@ impl Relation {
         &self,
         today: NaiveDate,
         developer: Option<&Developer>,
-        perspective: Perspective,
+        viewer: Viewer,
         cancelada: Option<NaiveDate>,
-    ) -> (Status, Option<Motivo>) {
+    ) -> (Estatus, Option<Motivo>) {
         match self.status(today) {
-            Status::NoVigente => (
-                Status::NoVigente,
+            Estatus::NoVigente => (
+                Estatus::NoVigente,
                 Some(Motivo {
                     codigo: MOTIVO_VIGENCIA_TERMINADA,
                     texto: format!(
@@ -147,16 +147,16 @@ impl Relation {
                     fecha: Some(self.fin_vigencia),
                 }),
             ),
-            Status::Vigente => match developer {
+            Estatus::Vigente => match developer {
                 Some(d) if !self.of_certification(d) => (
-                    Status::NoVigente,
+                    Estatus::NoVigente,
                     Some(Motivo {
                         codigo: MOTIVO_CERTIFICACION_CANCELADA,
-                        texto: certification_reason(perspective, d, cancelada),
+                        texto: certification_reason(viewer, d, cancelada),
                         fecha: cancelada,
                     }),
                 ),
-                _ => (Status::Vigente, None),
+                _ => (Estatus::Vigente, None),
             },
             other => (other, None),
         }
@@ -182,21 +182,21 @@ pub fn cancellation_date(
 }
 
 fn certification_reason(
-    perspective: Perspective,
+    viewer: Viewer,
     developer: &Developer,
     cancelada: Option<NaiveDate>,
 ) -> String {
     let cuando = cancelada
         .map(|d| format!(" el {}", crate::fecha_guia(d)))
         .unwrap_or_default();
-    match perspective {
-        Perspective::Desarrollador => format!(
+    match viewer {
+        Viewer::Desarrollador => format!(
             "Tu certificación con la que se otorgó fue cancelada{cuando}. Para consultar los avisos de este patrón, el patrón debe registrar una nueva relación."
         ),
-        Perspective::Patron if developer.estatus == CertStatus::Autorizada => format!(
+        Viewer::Patron if developer.estatus == CertStatus::Autorizada => format!(
             "La certificación del desarrollador con la que se otorgó fue cancelada{cuando}. El desarrollador se certificó de nuevo: para que consulte tus avisos, registra una nueva relación."
         ),
-        Perspective::Patron => format!(
+        Viewer::Patron => format!(
             "La certificación del desarrollador con la que se otorgó fue cancelada{cuando}. Si se certifica de nuevo, tendrás que registrar una nueva relación."
         ),
     }

@@ -22,12 +22,12 @@ fn add_registers_a_live_relation_with_its_acuse_and_rows() {
     assert!(acuse.contains("NOMINAS DEMOSTRACION SA DE CV"));
     assert!(!acuse.contains(&password::normalize_input(&w.password)));
 
-    let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
+    let rows = list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap();
     assert_eq!(rows, vec![added.relacion.clone()]);
     assert_eq!(rows[0].rfc, DEV);
     assert_eq!(rows[0].razon_social, "NOMINAS DEMOSTRACION SA DE CV");
     // The developer's read-only view names the employer, without acuses or «Borrar».
-    let dev_rows = list(&*w.kv, DEV, Perspective::Desarrollador, t0()).unwrap();
+    let dev_rows = list(&*w.kv, DEV, Viewer::Desarrollador, t0()).unwrap();
     assert_eq!(dev_rows.len(), 1);
     assert_eq!(dev_rows[0].rfc, PATRON);
     assert_eq!(dev_rows[0].razon_social, "EMPRESA DEMOSTRACION SA DE CV");
@@ -36,7 +36,7 @@ fn add_registers_a_live_relation_with_its_acuse_and_rows() {
         (None, false)
     );
     assert!(
-        list(&*w.kv, DEV_2, Perspective::Desarrollador, t0())
+        list(&*w.kv, DEV_2, Viewer::Desarrollador, t0())
             .unwrap()
             .is_empty()
     );
@@ -63,7 +63,7 @@ fn add_registers_a_live_relation_with_its_acuse_and_rows() {
             .is_none()
     );
     // The table says why; «Borrar» still applies.
-    let row = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()[0].clone();
+    let row = list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap()[0].clone();
     assert_eq!(row.estatus, "Relación no vigente");
     assert_eq!(row.motivo.unwrap().codigo, MOTIVO_CERTIFICACION_CANCELADA);
     assert!(row.cancelable);
@@ -122,7 +122,7 @@ fn refusals_of_an_addition() {
     );
     // Nothing was registered by any refusal.
     assert!(
-        list(&*w.kv, PATRON, Perspective::Patron, t0())
+        list(&*w.kv, PATRON, Viewer::Patron, t0())
             .unwrap()
             .is_empty()
     );
@@ -153,7 +153,7 @@ fn duplicate_until_cancelled_or_expired() {
             &w.password,
         )
         .unwrap();
-    let rows = list(&*w.kv, PATRON, Perspective::Patron, later).unwrap();
+    let rows = list(&*w.kv, PATRON, Viewer::Patron, later).unwrap();
     let status: Vec<(&str, &str)> = rows
         .iter()
         .map(|r| (r.no_caso.as_str(), r.estatus))
@@ -193,7 +193,7 @@ fn regenerating_the_password_keeps_relations_but_needs_the_new_one() {
     )
     .unwrap();
     assert_eq!(
-        list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()[0].estatus,
+        list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap()[0].estatus,
         "Relación Vigente"
     );
     assert_eq!(

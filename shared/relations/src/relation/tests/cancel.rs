@@ -4,7 +4,7 @@ use super::*;
 fn status_is_computed_from_the_clock() {
     let w = world();
     let added = w.add(DEV, "2026-12-01").unwrap();
-    let at = |d: i64| list(&*w.kv, PATRON, Perspective::Patron, t0() + days(d)).unwrap()[0].clone();
+    let at = |d: i64| list(&*w.kv, PATRON, Viewer::Patron, t0() + days(d)).unwrap()[0].clone();
     assert_eq!(at(8).estatus, "Relación Vigente", "the end day is included");
     assert!(at(8).cancelable);
     assert_eq!(at(9).estatus, "Relación no vigente");

@@ -6,8 +6,8 @@ fn access(w: &World, now: DateTime<Utc>) -> Option<Relation> {
 }
 
 /// Row `no_caso` of `rfc`'s table today.
-fn row(w: &World, rfc: &str, perspective: Perspective, no_caso: &str) -> Row {
-    list(&*w.kv, rfc, perspective, t0())
+fn row(w: &World, rfc: &str, viewer: Viewer, no_caso: &str) -> Row {
+    list(&*w.kv, rfc, viewer, t0())
         .unwrap()
         .into_iter()
         .find(|r| r.no_caso == no_caso)
@@ -38,7 +38,7 @@ fn cancelled(w: &World, old: &str) -> NaiveDate {
     let cancelled_on = crate::today(cancelled_at);
     certify_at(&*w.kv, DEV, CertStatus::Cancelada, cancelled_at);
     assert!(access(w, t0()).is_none());
-    let r = row(w, PATRON, Perspective::Patron, old);
+    let r = row(w, PATRON, Viewer::Patron, old);
     assert_eq!(r.estatus, "Relación no vigente");
     let m = r.motivo.unwrap();
     assert_eq!(m.codigo, MOTIVO_CERTIFICACION_CANCELADA);
@@ -60,7 +60,7 @@ fn certified_again(w: &World, old: &str, other: &str, cancelled_on: NaiveDate) {
             .unwrap()
             .is_none()
     );
-    let r = row(w, PATRON, Perspective::Patron, old);
+    let r = row(w, PATRON, Viewer::Patron, old);
     assert_eq!(
         (r.estatus, r.cancelable, r.fecha_cancelacion_anticipada),
         ("Relación no vigente", true, None)
@@ -77,7 +77,7 @@ fn certified_again(w: &World, old: &str, other: &str, cancelled_on: NaiveDate) {
     assert_eq!(m.fecha, Some(cancelled_on));
     let when = format!("fue cancelada el {}", crate::fecha_guia(cancelled_on));
     assert!(m.texto.contains(&when), "{}", m.texto);
-    let mine = row(w, DEV, Perspective::Desarrollador, old);
+    let mine = row(w, DEV, Viewer::Desarrollador, old);
     assert_eq!(mine.estatus, "Relación no vigente");
     assert!(
         mine.motivo.unwrap().texto.starts_with("Tu certificación"),
@@ -85,7 +85,7 @@ fn certified_again(w: &World, old: &str, other: &str, cancelled_on: NaiveDate) {
     );
     // Another developer's relation is untouched.
     assert_eq!(
-        row(w, PATRON, Perspective::Patron, other).estatus,
+        row(w, PATRON, Viewer::Patron, other).estatus,
         "Relación Vigente"
     );
 }
@@ -113,7 +113,7 @@ fn a_new_relation_after_the_new_certification(w: &World, old: &str) {
     assert_eq!(access(w, t0()).unwrap().no_caso, new.registro.folio);
     // An expired relation keeps its own reason.
     let later = t0() + days(400);
-    let expired = list(&*w.kv, PATRON, Perspective::Patron, later)
+    let expired = list(&*w.kv, PATRON, Viewer::Patron, later)
         .unwrap()
         .into_iter()
         .find(|r| r.no_caso == new.registro.folio)
@@ -162,7 +162,7 @@ fn relations_from_before_generations() {
     // Changed after: it may have been cancelled and certified again in between: refused.
     legacy_developer("2026-11-24T00:00:00Z");
     assert!(!access());
-    let row = &list(&kv, PATRON, Perspective::Patron, t0()).unwrap()[0];
+    let row = &list(&kv, PATRON, Viewer::Patron, t0()).unwrap()[0];
     assert_eq!(
         (row.no_caso.as_str(), row.estatus),
         (no_caso.as_str(), "Relación no vigente")

@@ -17,7 +17,7 @@ fn concurrent_additions_of_the_same_relation_have_one_winner() {
             assert_eq!(e.codigo(), "RELACION_DUPLICADA");
         }
     }
-    let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
+    let rows = list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0].no_caso, wins[0]);
     // Losers left no record behind.
@@ -51,9 +51,7 @@ fn concurrent_additions_to_different_developers_all_get_listed() {
         h.join().unwrap();
     }
     assert_eq!(
-        list(&*w.kv, PATRON, Perspective::Patron, t0())
-            .unwrap()
-            .len(),
+        list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap().len(),
         12
     );
 }
@@ -152,13 +150,11 @@ fn a_failure_at_any_write_leaves_no_visible_relation() {
         assert_eq!(e.codigo(), "ALMACEN_NO_DISPONIBLE", "cut at {cut}");
         *kv.writes_left.lock().unwrap() = usize::MAX;
         assert!(
-            list(&kv, PATRON, Perspective::Patron, t0())
-                .unwrap()
-                .is_empty(),
+            list(&kv, PATRON, Viewer::Patron, t0()).unwrap().is_empty(),
             "cut at {cut}"
         );
         assert!(
-            list(&kv, DEV, Perspective::Desarrollador, t0())
+            list(&kv, DEV, Viewer::Desarrollador, t0())
                 .unwrap()
                 .is_empty(),
             "cut at {cut}"
@@ -171,10 +167,7 @@ fn a_failure_at_any_write_leaves_no_visible_relation() {
         );
         // And the addition goes through once the store is back.
         add(&kv, &base.seal, &act, &req, &g.contrasena, t0()).unwrap();
-        assert_eq!(
-            list(&kv, PATRON, Perspective::Patron, t0()).unwrap().len(),
-            1
-        );
+        assert_eq!(list(&kv, PATRON, Viewer::Patron, t0()).unwrap().len(), 1);
     }
 }
 

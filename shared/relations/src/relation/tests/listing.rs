@@ -11,7 +11,7 @@ fn import_lists_in_order_and_keeps_uniqueness() {
     )
     .unwrap();
     assert_eq!(ids.len(), 3);
-    let rows = list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap();
+    let rows = list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap();
     let listed: Vec<&str> = rows.iter().map(|r| r.no_caso.as_str()).collect();
     assert_eq!(listed, [&ids[2], &ids[1], &ids[0]]);
     assert_eq!(
@@ -25,7 +25,7 @@ fn import_lists_in_order_and_keeps_uniqueness() {
         "RELACION_DUPLICADA"
     );
     assert_eq!(
-        list(&*w.kv, DEV_2, Perspective::Desarrollador, t0())
+        list(&*w.kv, DEV_2, Viewer::Desarrollador, t0())
             .unwrap()
             .len(),
         1
@@ -41,7 +41,7 @@ fn pages_are_newest_first_and_the_export_is_capped() {
         page(
             &*w.kv,
             PATRON,
-            Perspective::Patron,
+            Viewer::Patron,
             t0(),
             Page { pagina, por_pagina },
         )
@@ -66,7 +66,7 @@ fn pages_are_newest_first_and_the_export_is_capped() {
     let whole = at(1, MAX_POR_PAGINA);
     assert_eq!(
         whole.relaciones,
-        list(&*w.kv, PATRON, Perspective::Patron, t0()).unwrap()
+        list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap()
     );
     assert!(!whole.hay_mas);
 
@@ -77,13 +77,13 @@ fn pages_are_newest_first_and_the_export_is_capped() {
     assert_eq!((first.total, first.hay_mas), (7, true));
 
     // The export reads no record of a table over its cap.
-    let e = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 6).unwrap_err();
+    let e = list_at_most(&*w.kv, PATRON, Viewer::Patron, t0(), 6).unwrap_err();
     assert_eq!(e.codigo(), "TABLA_DEMASIADO_GRANDE");
     assert!(
         e.mensaje().contains("tiene 7 relaciones"),
         "{}",
         e.mensaje()
     );
-    let rows = list_at_most(&*w.kv, PATRON, Perspective::Patron, t0(), 7).unwrap();
+    let rows = list_at_most(&*w.kv, PATRON, Viewer::Patron, t0(), 7).unwrap();
     assert_eq!(rows.len(), 6);
 }
