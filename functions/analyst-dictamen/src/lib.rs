@@ -4,45 +4,22 @@
 
 use avisos_acts::act::actions;
 use avisos_acts::session::Role;
-use avisos_certification::answer::Registered;
-use avisos_certification::require_folio;
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, DICTAMEN_FIELDS};
-use avisos_http::{HttpRequest, HttpResponse, Method};
-use avisos_portal::{ActRoute, Env, Error, SignedAct, mail, no_owner};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
+use avisos_http::{HttpRequest, HttpResponse};
+use avisos_portal::{ActRoute, Env, Error, SignedAct, mail};
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+avisos_spin::endpoint!(async [Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
 
-const ACT: ActRoute = ActRoute {
-    accion: actions::DICTAMINAR_CERTIFICACION,
-    terms: None,
-    fields: &DICTAMEN_FIELDS,
-    signer: Role::Analista,
-    password: false,
-};
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
-}
+const ACT: ActRoute =
+    ActRoute::new(actions::DICTAMINAR_CERTIFICACION, Role::Analista).fields(&DICTAMEN_FIELDS);
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio")?;
     let env = Env::load()?;
-    let SignedAct { seal, act, .. } =
-        env.signed_act(&req, &ACT, |spec| require_folio(spec, &folio), no_owner)?;
+    let (_, SignedAct { seal, act, .. }) = env.certification_act(&req, &ACT)?;
     let correo = mail::config();
     let semilla = u64::from_le_bytes(avisos_spin::random::<8>());
     let done = workflow::dictaminar(env.kv(), &seal, &act, semilla, correo.is_some(), env.now)?;
-    let notificaciones = done
-        .deliver(env.kv(), correo.as_ref(), env.now, mail::send)
-        .await?;
-    let v = done.view(env.kv(), env.now, Viewer::Analista)?;
-    Ok(HttpResponse::json(
-        201,
-        &Registered::new(&done.acuse, v, notificaciones),
-    ))
+    env.registered(&done, correo.as_ref(), Viewer::Analista)
+        .await
 }

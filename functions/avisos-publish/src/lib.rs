@@ -3,19 +3,11 @@
 
 use avisos_acts::session::Role;
 use avisos_avisos::publicacion::{self, Resultado};
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{Env, Error, no_owner};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
 // Sized for 10,000 avisos; larger bodies are refused before they are read.
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Post], publicacion::BODY_LIMIT);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Post], publicacion::BODY_LIMIT, handle_request);
 
 /// The publication is signed over a digest of its rows, so it reads its own body and joins the
 /// common preamble at the signer check (`Env::verify_act`).

@@ -6,11 +6,8 @@ use avisos_certification::deadline;
 use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use serde::{Deserialize, Serialize};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Get, Method::Put], 16 * 1024);
+avisos_spin::endpoint!([Get, Put], 16 * 1024, handle_request);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,11 +26,6 @@ struct Calendario {
     anio: i32,
     dias_inhabiles: Vec<Dia>,
     adicionales: Vec<chrono::NaiveDate>,
-}
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
 }
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {

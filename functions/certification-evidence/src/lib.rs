@@ -7,18 +7,10 @@ use avisos_acts::limits::Bucket;
 use avisos_certification::answer;
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, Upload, UploadError, check_upload, media_type};
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{Env, Error};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Post], avisos_evidence::MAX_WORKBOOK_BYTES);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Post], avisos_evidence::MAX_WORKBOOK_BYTES, handle_request);
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let folio = req.param("folio")?;

@@ -5,29 +5,16 @@
 use avisos_acts::act::actions;
 use avisos_acts::session::Role;
 use avisos_acts::terms::TermsId;
-use avisos_certification::answer::Registered;
 use avisos_certification::view::Viewer;
 use avisos_certification::workflow::{self, REQUEST_FIELDS};
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{ActRoute, Env, Error, SignedAct, mail, no_owner, no_read};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+avisos_spin::endpoint!(async [Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
 
-const ACT: ActRoute = ActRoute {
-    accion: actions::SOLICITAR_CERTIFICACION,
-    terms: Some(TermsId::CertificacionSolicitud),
-    fields: &REQUEST_FIELDS,
-    signer: Role::Desarrollador,
-    password: false,
-};
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
-}
+const ACT: ActRoute = ActRoute::new(actions::SOLICITAR_CERTIFICACION, Role::Desarrollador)
+    .terms(TermsId::CertificacionSolicitud)
+    .fields(&REQUEST_FIELDS);
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
@@ -35,12 +22,6 @@ async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let correo = mail::config();
     let semilla = u64::from_le_bytes(avisos_spin::random::<8>());
     let done = workflow::request(env.kv(), &seal, &act, semilla, correo.is_some(), env.now)?;
-    let notificaciones = done
-        .deliver(env.kv(), correo.as_ref(), env.now, mail::send)
-        .await?;
-    let v = done.view(env.kv(), env.now, Viewer::Desarrollador)?;
-    Ok(HttpResponse::json(
-        201,
-        &Registered::new(&done.acuse, v, notificaciones),
-    ))
+    env.registered(&done, correo.as_ref(), Viewer::Desarrollador)
+        .await
 }

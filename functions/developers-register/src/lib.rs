@@ -4,27 +4,14 @@
 
 use avisos_acts::act::actions;
 use avisos_acts::session::Role;
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
 use avisos_relations::directory::{self, Registration};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Post], avisos_spin::JSON_BODY_LIMIT);
+avisos_spin::endpoint!([Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
 
-const ACT: ActRoute = ActRoute {
-    accion: actions::REGISTRAR_DESARROLLADOR,
-    terms: None,
-    fields: &directory::REGISTER_FIELDS,
-    signer: Role::Analista,
-    password: false,
-};
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+const ACT: ActRoute = ActRoute::new(actions::REGISTRAR_DESARROLLADOR, Role::Analista)
+    .fields(&directory::REGISTER_FIELDS);
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;

@@ -1,34 +1,27 @@
 //! `GET /api/v1/salud`: version, store reachability (write + read), the mode and any
 //! configuration problem, and the current time.
 
-use avisos_http::Method;
-use avisos_http::{ApiError, health};
+use avisos_http::{ApiError, HttpRequest, HttpResponse, health};
 use avisos_kv::{KeyValue, expiring};
-use avisos_spin::{open_kv, serve};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
+use avisos_spin::open_kv;
 
-const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get, Method::Head], 0);
+avisos_spin::endpoint!([Get, Head], 0, handle_request);
 
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, ENDPOINT, |_request| {
-        let version = avisos_spin::variable("app_version")?;
-        let kv = open_kv().map_err(ApiError::from);
-        let kv_ref = kv
-            .as_ref()
-            .map(|k| k as &dyn KeyValue)
-            .map_err(Clone::clone);
-        let probe: [u8; 8] = avisos_spin::random();
-        let probe_id: String = probe.iter().map(|b| format!("{b:02x}")).collect();
-        // A readiness probe calls this every few seconds: it also sweeps expired keys, so a
-        // backlog drains even when no request registers new ones (avisos_kv::expiring).
-        if let Ok(kv) = &kv {
-            let now = avisos_spin::now().timestamp();
-            let _ = expiring::sweep(kv, now, expiring::SLOTS_PER_HEALTH_CHECK);
-        }
-        let config = avisos_portal::configuration_check();
-        health::handle(kv_ref, avisos_spin::now(), &version, &probe_id, config)
-    })
-    .await
+fn handle_request(_req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let version = avisos_spin::variable("app_version")?;
+    let kv = open_kv().map_err(ApiError::from);
+    let kv_ref = kv
+        .as_ref()
+        .map(|k| k as &dyn KeyValue)
+        .map_err(Clone::clone);
+    let probe: [u8; 8] = avisos_spin::random();
+    let probe_id: String = probe.iter().map(|b| format!("{b:02x}")).collect();
+    // A readiness probe calls this every few seconds: it also sweeps expired keys, so a
+    // backlog drains even when no request registers new ones (avisos_kv::expiring).
+    if let Ok(kv) = &kv {
+        let now = avisos_spin::now().timestamp();
+        let _ = expiring::sweep(kv, now, expiring::SLOTS_PER_HEALTH_CHECK);
+    }
+    let config = avisos_portal::configuration_check();
+    health::handle(kv_ref, avisos_spin::now(), &version, &probe_id, config)
 }

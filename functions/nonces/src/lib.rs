@@ -6,11 +6,9 @@ use avisos_acts::ActError;
 use avisos_acts::act::{actions, validate_actor_rfc};
 use avisos_acts::limits::{Bucket, rfc_and_client};
 use avisos_acts::nonce;
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{Env, Error, random};
 use serde::Deserialize;
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,12 +17,7 @@ struct NonceRequest {
     accion: String,
 }
 
-const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Post], 4 * 1024);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Post], 4 * 1024, handle_request);
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let body: NonceRequest = req.json()?;

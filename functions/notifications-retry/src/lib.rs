@@ -3,17 +3,10 @@
 
 use avisos_certification::notify;
 use avisos_certification::workflow;
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{Env, Error, mail};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Post], 0);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve_async(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!(async [Post], 0, handle_request);
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;

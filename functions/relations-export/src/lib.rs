@@ -2,19 +2,12 @@
 //! .xlsx workbook (the same rows and columns as `GET /api/v1/relaciones`).
 
 use avisos_acts::limits::Bucket;
-use avisos_http::{HttpRequest, HttpResponse, Method};
+use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{Env, Error};
 use avisos_relations::relation::{self, Viewer};
 use avisos_relations::{export, today};
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get], 0);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Get], 0, handle_request);
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;

@@ -13,24 +13,13 @@ use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
 use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Viewer};
 use avisos_relations::{Servicio, export, today, vigencia};
 use serde_json::json;
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Get, Method::Post], avisos_spin::JSON_BODY_LIMIT);
+avisos_spin::endpoint!([Get, Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
 
-const ACT: ActRoute = ActRoute {
-    accion: actions::ADICIONAR_RELACION,
-    terms: Some(TermsId::RelacionesDeConfianza),
-    fields: &relation::ADD_FIELDS,
-    signer: Role::Patron,
-    password: true,
-};
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+const ACT: ActRoute = ActRoute::new(actions::ADICIONAR_RELACION, Role::Patron)
+    .terms(TermsId::RelacionesDeConfianza)
+    .fields(&relation::ADD_FIELDS)
+    .with_password();
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;

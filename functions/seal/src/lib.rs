@@ -1,18 +1,11 @@
 //! `GET /api/v1/sello`: the public key of the service's seal, to verify acuses offline.
 //! `?formato=pem` returns the PEM alone.
 
-use avisos_http::{HttpRequest, HttpResponse, Method, RequestError};
+use avisos_http::{HttpRequest, HttpResponse, RequestError};
 use avisos_portal::{Env, Error};
 use serde_json::json;
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get, Method::Head], 0);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Get, Head], 0, handle_request);
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;

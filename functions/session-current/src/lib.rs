@@ -4,16 +4,8 @@ use avisos_acts::session;
 use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{Env, Error};
 use serde_json::json;
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Get, Method::Delete], 0);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Get, Delete], 0, handle_request);
 
 fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;

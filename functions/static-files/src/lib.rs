@@ -9,16 +9,8 @@
 use avisos_acts::Mode;
 use avisos_http::files::{self, PathRefusal};
 use avisos_http::{HttpRequest, HttpResponse, Method, RequestError};
-use avisos_spin::serve;
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
-const ENDPOINT: avisos_spin::Endpoint = avisos_spin::Endpoint::new(&[Method::Get, Method::Head], 0);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    serve(req, out, ENDPOINT, serve_file).await
-}
+avisos_spin::endpoint!([Get, Head], 0, serve_file);
 
 fn serve_file(req: HttpRequest) -> Result<HttpResponse, RequestError> {
     // The route is `/...` at base `/`, so the path is the file path. (Not `spin-path-info`: real

@@ -12,8 +12,6 @@ use avisos_kv::KeyValueJson;
 use avisos_portal::{Env, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use spin_sdk::http_component;
 
 #[derive(Serialize, Deserialize)]
 struct Acceptance {
@@ -23,13 +21,7 @@ struct Acceptance {
     fecha: chrono::DateTime<chrono::Utc>,
 }
 
-const ENDPOINT: avisos_spin::Endpoint =
-    avisos_spin::Endpoint::new(&[Method::Get, Method::Post], avisos_spin::JSON_BODY_LIMIT);
-
-#[http_component]
-async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    avisos_spin::serve(req, out, ENDPOINT, handle_request).await
-}
+avisos_spin::endpoint!([Get, Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
 
 fn key(rfc: &str, id: TermsId) -> String {
     format!("terminos:aceptacion:{rfc}:{}", id.slug())

@@ -28,6 +28,41 @@ pub struct ActRoute {
     pub password: bool,
 }
 
+impl ActRoute {
+    /// The act `accion`, signed by a session of `signer`, with no terms and no fields (add them
+    /// with [`ActRoute::terms`] and [`ActRoute::fields`]).
+    pub const fn new(accion: &'static str, signer: Role) -> ActRoute {
+        ActRoute {
+            accion,
+            terms: None,
+            fields: &[],
+            signer,
+            password: false,
+        }
+    }
+
+    /// The terms the signer accepts with the act.
+    pub const fn terms(self, terms: TermsId) -> ActRoute {
+        ActRoute {
+            terms: Some(terms),
+            ..self
+        }
+    }
+
+    /// The fields of `datos`.
+    pub const fn fields(self, fields: &'static [&'static str]) -> ActRoute {
+        ActRoute { fields, ..self }
+    }
+
+    /// The service password comes along, outside the cadena.
+    pub const fn with_password(self) -> ActRoute {
+        ActRoute {
+            password: true,
+            ..self
+        }
+    }
+}
+
 /// A signed act, checked and verified (its nonce is spent), with what the act's logic needs.
 pub struct SignedAct<T = ()> {
     pub session: Session,

@@ -6,6 +6,7 @@
 //! component that receives a signed act gets it checked and verified by [`Env::signed_act`].
 
 mod act;
+mod certification;
 mod error;
 pub mod mail;
 

@@ -9,9 +9,41 @@ mod kv;
 
 pub use kv::{SpinKv, open_default as open_kv};
 
-use avisos_http::{ApiError, HttpRequest, HttpResponse, Method, RequestError, response::respond};
+pub use avisos_http::Method;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, RequestError, response::respond};
 use futures::StreamExt;
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
+
+/// A component's Spin entry point, the only one it has: `endpoint!([Get, Post], limit, handler)`
+/// declares the methods and body limit that [`serve`] checks before anything else, and the
+/// handler (`fn(HttpRequest) -> Result<HttpResponse, E>`) that runs after; `endpoint!(async …)`
+/// for a handler that awaits (outgoing HTTP), run by [`serve_async`]. Route parameters come with
+/// the request (`HttpRequest::param`).
+#[macro_export]
+macro_rules! endpoint {
+    (async [$($method:ident),+], $body_limit:expr, $handler:expr) => {
+        #[::spin_sdk::http_component]
+        async fn handle(
+            req: ::spin_sdk::http::IncomingRequest,
+            out: ::spin_sdk::http::ResponseOutparam,
+        ) {
+            const ENDPOINT: $crate::Endpoint =
+                $crate::Endpoint::new(&[$($crate::Method::$method),+], $body_limit);
+            $crate::serve_async(req, out, ENDPOINT, $handler).await
+        }
+    };
+    ([$($method:ident),+], $body_limit:expr, $handler:expr) => {
+        #[::spin_sdk::http_component]
+        async fn handle(
+            req: ::spin_sdk::http::IncomingRequest,
+            out: ::spin_sdk::http::ResponseOutparam,
+        ) {
+            const ENDPOINT: $crate::Endpoint =
+                $crate::Endpoint::new(&[$($crate::Method::$method),+], $body_limit);
+            $crate::serve(req, out, ENDPOINT, $handler).await
+        }
+    };
+}
 
 /// Body limit for ordinary JSON endpoints: enough for a certificate, a signature and form data.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
