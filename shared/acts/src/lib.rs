@@ -10,6 +10,7 @@
 //! versioned terms and conditions whose hash every act carries; [`folio`] allocates case numbers.
 //! Time, randomness and storage are parameters everywhere.
 
+pub mod acceptance;
 pub mod act;
 pub mod acuse;
 pub mod config;

@@ -22,8 +22,12 @@ use crate::KvError;
 /// Marks an enveloped value. Starts with NUL: no JSON or text value the app stores does.
 pub const MAGIC: &[u8] = b"\0avisos-cas\0";
 
-/// How many write ids a value carries (its own and its predecessors').
-pub const HISTORY: usize = 8;
+/// How many write ids a value carries (its own and its predecessors'): a writer preempted
+/// between its swap and its read-back while this many others swap the same key is told it
+/// lost (and retries an idempotent change). 32 ids (256 bytes) keep that out of reach of the
+/// directory's racing writers on a loaded 2-core machine, where 8 and 16 were not
+/// (`avisos-certification`, `fault_tests::directory_races`).
+pub const HISTORY: usize = 32;
 
 /// One write's id: random, unique per write for all practical purposes (64 bits).
 pub type WriteId = u64;
@@ -131,15 +135,17 @@ mod tests {
     #[test]
     fn ids_are_kept_newest_first_up_to_the_history() {
         let mut stored = encode(1, &[], b"v1");
-        for id in 2..=20 {
+        let last = HISTORY as u64 + 12;
+        for id in 2..=last {
             let before = decode("k", &stored).unwrap();
             stored = encode(id, &before.ids, format!("v{id}").as_bytes());
         }
         let d = decode("k", &stored).unwrap();
-        assert_eq!(d.payload, b"v20");
-        assert_eq!(d.ids, (13..=20).rev().collect::<Vec<_>>());
-        assert!(d.descends_from(14));
-        assert!(!d.descends_from(12), "older than the history");
+        assert_eq!(d.payload, format!("v{last}").as_bytes());
+        let oldest = last + 1 - HISTORY as u64;
+        assert_eq!(d.ids, (oldest..=last).rev().collect::<Vec<_>>());
+        assert!(d.descends_from(oldest));
+        assert!(!d.descends_from(oldest - 1), "older than the history");
     }
 
     #[test]

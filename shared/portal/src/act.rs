@@ -5,7 +5,7 @@
 //! valid vigencia…) and `own` (what the signer may act on: their own request…).
 
 use avisos_acts::ActError;
-use avisos_acts::act::{ActSpec, SignedActRequest, VerifiedAct, verify_signed_act};
+use avisos_acts::act::{ActSpec, SignedActRequest, VerifiedAct, actions, verify_signed_act};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::{Role, Session};
 use avisos_acts::terms::TermsId;
@@ -119,6 +119,20 @@ impl Env {
             request,
             contrasena,
         })
+    }
+
+    /// The preamble of the one act signed without a session, accepting a text's terms (it comes
+    /// before any session): the body, the act's fields (none), the seal, the signature.
+    pub fn terms_act(
+        &self,
+        req: &HttpRequest,
+        id: TermsId,
+    ) -> Result<(ServiceSeal, VerifiedAct), Error> {
+        let body: SignedActRequest = req.json()?;
+        let spec = ActSpec::from_datos(actions::ACEPTACION_TERMINOS, Some(id), &[], &body.datos)?;
+        let seal = self.seal()?;
+        let act = verify_signed_act(&self.act_context(req), &body, spec)?;
+        Ok((seal, act))
     }
 
     /// The session of an act's signer: 401 without one, 403 in another role (or an analyst no

@@ -150,15 +150,22 @@ fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
         "require_session(",
         "limited_read(",
         "signed_act(",
+        "certification_act(",
         "signer_session(",
         "session_key(",
     ];
     if session.iter().any(|m| src.contains(m)) {
         v.insert("clave_sesion".into());
     }
-    if [".seal()", "signed_act(", "verify_act("]
-        .iter()
-        .any(|m| src.contains(m))
+    if [
+        ".seal()",
+        "signed_act(",
+        "certification_act(",
+        "verify_act(",
+        "terms_act(",
+    ]
+    .iter()
+    .any(|m| src.contains(m))
     {
         v.insert("llave_sello".into());
     }
