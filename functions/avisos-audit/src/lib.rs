@@ -3,8 +3,8 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
-use avisos_avisos::bitacora;
 use avisos_http::{HttpRequest, HttpResponse};
+use avisos_notices::bitacora;
 use avisos_portal::{Env, Error};
 
 avisos_spin::endpoint!([Get], 0, handle_request);

@@ -2,8 +2,8 @@
 //! `PUBLICAR_AVISOS`; bulk JSON up to 10,000 avisos, per-row report, acuse).
 
 use avisos_acts::session::Role;
-use avisos_avisos::publicacion::{self, Resultado};
 use avisos_http::{HttpRequest, HttpResponse};
+use avisos_notices::publicacion::{self, Resultado};
 use avisos_portal::{Env, Error, no_owner};
 
 // Sized for 10,000 avisos; larger bodies are refused before they are read.

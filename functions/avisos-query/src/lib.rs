@@ -4,8 +4,8 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
-use avisos_avisos::consulta::{self, Caller, ConsultaRequest};
 use avisos_http::{HttpRequest, HttpResponse};
+use avisos_notices::consulta::{self, Caller, ConsultaRequest};
 use avisos_portal::{Env, Error};
 
 avisos_spin::endpoint!([Post], avisos_spin::JSON_BODY_LIMIT, handle_request);

@@ -302,7 +302,7 @@ pub mod actions {
     pub const CANCELAR_CERTIFICACION: &str = "CANCELAR_CERTIFICACION";
     pub const DICTAMINAR_CERTIFICACION: &str = "DICTAMINAR_CERTIFICACION";
 
-    /// Avisos (shared/avisos): the analyst publishes an employer's avisos.
+    /// Avisos (shared/notices): the analyst publishes an employer's avisos.
     pub const PUBLICAR_AVISOS: &str = "PUBLICAR_AVISOS";
 
     pub const ALL: &[&str] = &[

@@ -474,8 +474,8 @@ const ERROR_ENUMS: [ErrorEnum; 6] = [
     },
     ErrorEnum {
         name: "AvisosError",
-        codes_in: "shared/avisos/src/error.rs",
-        statuses_in: "shared/portal/src/error/avisos.rs",
+        codes_in: "shared/notices/src/error.rs",
+        statuses_in: "shared/portal/src/error/notices.rs",
         statuses_at: "impl From<AvisosError> for Error",
     },
 ];
@@ -797,7 +797,7 @@ fn every_error_code_is_documented_with_its_status_where_it_can_happen() {
             avisos_relations::relation::MOTIVO_VIGENCIA_TERMINADA,
             avisos_relations::relation::MOTIVO_CERTIFICACION_CANCELADA,
             // The audit's `resultado` of a successful consultation.
-            avisos_avisos::consulta::RESULTADO_EXITOSO,
+            avisos_notices::consulta::RESULTADO_EXITOSO,
             // `efirma::cadena::parse` (clients: the CLI), never an answer of the server.
             "CADENA_ORIGINAL_INVALIDA",
         ]
@@ -1594,7 +1594,7 @@ fn every_enum_equals_the_servers_list() {
         "Viewer::of changed: update the table's roles here"
     );
     let claves: Vec<String> = Estatus::ALL.iter().map(|e| e.clave().to_string()).collect();
-    let tipos_aviso: Vec<String> = avisos_avisos::aviso::TipoAviso::ALL
+    let tipos_aviso: Vec<String> = avisos_notices::aviso::TipoAviso::ALL
         .iter()
         .map(|t| t.code().to_string())
         .collect();
@@ -1693,7 +1693,7 @@ fn every_enum_equals_the_servers_list() {
         ),
         (
             "/components/schemas/Aviso/properties/tipo_descuento",
-            avisos_avisos::aviso::TipoDescuento::ALL
+            avisos_notices::aviso::TipoDescuento::ALL
                 .iter()
                 .map(|t| t.code().to_string())
                 .collect(),

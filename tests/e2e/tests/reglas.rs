@@ -63,7 +63,7 @@ fn packages() -> BTreeMap<String, (String, BTreeSet<String>)> {
 /// The domain crates: what the portal is about, with no notion of HTTP.
 const DOMAIN: [&str; 8] = [
     "avisos-acts",
-    "avisos-avisos",
+    "avisos-notices",
     "avisos-calendar",
     "avisos-certification",
     "avisos-evidence",

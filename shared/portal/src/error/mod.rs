@@ -5,8 +5,8 @@
 //! alone says *which status*. Every match is exhaustive, so a new refusal cannot ship without
 //! its status. A handler returns [`Error`]; `avisos_spin::serve` turns it into the response.
 
-mod avisos;
 mod certification;
+mod notices;
 mod relations;
 
 use avisos_acts::ActError;

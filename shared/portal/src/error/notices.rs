@@ -1,7 +1,7 @@
-//! How the refusals of `avisos-avisos` travel: each variant's status, `Retry-After` for the
+//! How the refusals of `avisos-notices` travel: each variant's status, `Retry-After` for the
 //! throttle, and the status a consultation's audit records.
 
-use avisos_avisos::AvisosError;
+use avisos_notices::AvisosError;
 
 use super::{Error, with_status};
 
@@ -52,7 +52,7 @@ impl From<AvisosError> for Error {
 
 impl Error {
     /// The status a consultation answers with (`None`: it succeeded), which its audit record
-    /// keeps: pass it to `avisos_avisos::consulta::consult`.
+    /// keeps: pass it to `avisos_notices::consulta::consult`.
     pub fn consultation_status(outcome: Option<&AvisosError>) -> u16 {
         match outcome {
             None => 200,
