@@ -39,7 +39,7 @@
 //! throttle counter.
 
 pub mod acceso;
-pub mod aviso;
+pub use avisos_aviso as aviso;
 pub mod bimestre;
 pub mod bitacora;
 pub mod consulta;

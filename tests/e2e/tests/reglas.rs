@@ -61,8 +61,9 @@ fn packages() -> BTreeMap<String, (String, BTreeSet<String>)> {
 }
 
 /// The domain crates: what the portal is about, with no notion of HTTP.
-const DOMAIN: [&str; 8] = [
+const DOMAIN: [&str; 9] = [
     "avisos-acts",
+    "avisos-aviso",
     "avisos-notices",
     "avisos-calendar",
     "avisos-certification",

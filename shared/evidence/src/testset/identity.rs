@@ -74,54 +74,19 @@ const APELLIDOS: [&str; 20] = [
 const ENTIDADES: [&str; 8] = ["DF", "JC", "NL", "MC", "PL", "GT", "VZ", "YN"];
 const HOMOCLAVE: &[u8] = b"123456789ABCDEFGHIJKLMNPQRSTUVWXYZ";
 
-/// SAT check digit of a person's RFC over its first 12 characters (DOMAIN.md).
+/// SAT check digit of a person's RFC over its first 12 characters (`efirma::rfc`'s rule).
 pub fn rfc_check_digit(base: &str) -> Option<char> {
-    const ALPHABET: &str = "0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ";
     let chars: Vec<char> = base.chars().collect();
-    if chars.len() != 12 {
-        return None;
-    }
-    let mut sum = 0u32;
-    for (i, c) in chars.iter().enumerate() {
-        let v = ALPHABET.chars().position(|a| a == *c)? as u32;
-        sum += v * (13 - i as u32);
-    }
-    Some(match 11 - sum % 11 {
-        11 => '0',
-        10 => 'A',
-        d => char::from_digit(d, 10)?,
-    })
+    (chars.len() == 12).then(|| efirma::rfc::check_digit(&chars))?
 }
 
-/// RENAPO check digit of a CURP over its first 17 characters.
+/// RENAPO check digit of a CURP over its first 17 characters (`avisos_aviso`'s rule).
 pub fn curp_check_digit(base: &str) -> Option<char> {
-    const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ";
-    let chars: Vec<char> = base.chars().collect();
-    if chars.len() != 17 {
-        return None;
-    }
-    let mut sum = 0u32;
-    for (i, c) in chars.iter().enumerate() {
-        sum += ALPHABET.chars().position(|a| a == *c)? as u32 * (18 - i as u32);
-    }
-    char::from_digit((10 - sum % 10) % 10, 10)
+    avisos_aviso::curp_check_digit(&base.chars().collect::<Vec<_>>())
 }
 
-/// NSS check digit: Luhn over the first ten digits.
-pub fn nss_check_digit(first_ten: &str) -> Option<char> {
-    if first_ten.len() != 10 || !first_ten.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let sum: u32 = first_ten
-        .bytes()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0') * if i % 2 == 1 { 2 } else { 1 };
-            if d > 9 { d - 9 } else { d }
-        })
-        .sum();
-    char::from_digit((10 - sum % 10) % 10, 10)
-}
+/// NSS check digit: Luhn over the first ten digits (`avisos_aviso`'s rule).
+pub use avisos_aviso::nss_check_digit;
 
 fn first_inner(word: &str, vowel: bool) -> char {
     word.chars()

@@ -53,22 +53,7 @@ pub(super) fn base64_from_column_a(grid: &Grid, problems: &mut Vec<Problem>) -> 
 }
 
 /// The aviso fields compared with the set, in order.
-pub(super) const AVISO_FIELDS: [&str; 14] = [
-    "nrp",
-    "nss",
-    "rfc_trabajador",
-    "curp_trabajador",
-    "folio_aviso",
-    "num_credito",
-    "tipo_aviso",
-    "fecha_aviso",
-    "fecha_otorgamiento",
-    "fecha_inicio_descuento",
-    "tipo_credito",
-    "estatus_credito",
-    "tipo_descuento",
-    "valor_descuento",
-];
+pub(super) const AVISO_FIELDS: [&str; 14] = avisos_aviso::FIELDS;
 
 /// Tab 1's zip: directory checks, path checks, then every JSON file against the set.
 /// Returns the number of JSON files read.

@@ -1,4 +1,4 @@
-//! The aviso record (`/work/shared/DOMAIN.md`, «Avisos») and its field-by-field validation.
+//! The aviso record and its field-by-field validation.
 //!
 //! Field names are the JSON names, snake_case, exactly as payroll products use them. Every value
 //! arrives as JSON text (numbers would lose the leading zeros of NSS, NRP and credit numbers);
@@ -55,8 +55,8 @@ macro_rules! text_field {
 pub mod catalog;
 pub mod credit;
 pub mod ids;
-#[cfg(test)]
-pub(crate) mod sample;
+#[cfg(any(test, feature = "sample"))]
+pub mod sample;
 #[cfg(test)]
 mod tests;
 
