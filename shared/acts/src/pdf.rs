@@ -180,8 +180,15 @@ pub fn signed_text(t: &crate::acuse::TerminosAceptados) -> Option<&'static str> 
         .map(|c| c.texto)
 }
 
-/// The PDF of an acuse.
+/// The PDF of an acuse: its text laid out in pages, written with the record's seal in the
+/// document information (where `efirma verificar-acuse` reads it back).
 pub fn render(record: &AcuseRecord) -> Vec<u8> {
+    write(record, lay_out(record))
+}
+
+/// The acuse's text, in the guides' order: who, what, the terms accepted, the signature and the
+/// seal.
+fn lay_out(record: &AcuseRecord) -> Layout {
     let local = record.fecha.with_timezone(&crate::mexico_city());
     let mut l = Layout::new();
     l.line(Font::Bold, 15.0, &record.titulo);
@@ -217,31 +224,42 @@ pub fn render(record: &AcuseRecord) -> Vec<u8> {
         }
     }
     if let Some(t) = &record.terminos {
-        l.heading("Términos y condiciones aceptados");
-        l.paragraph(
-            Font::Regular,
-            9.0,
-            &format!(
-                "{} (versión {}). {}.",
-                t.titulo,
-                t.version,
-                crate::terms::ACCEPTANCE_LEGEND
-            ),
-        );
-        l.paragraph(Font::Mono, 7.0, &format!("SHA-256: {}", t.sha256));
-        // The document holds what was signed: the text whose hash the cadena carries.
-        match signed_text(t) {
-            Some(texto) => {
-                l.gap(4.0);
-                l.paragraph(Font::Regular, 8.5, texto);
-            }
-            None => l.paragraph(
-                Font::Regular,
-                8.5,
-                "El texto de esta versión ya no está publicado en el servicio; su huella SHA-256 lo identifica.",
-            ),
-        }
+        lay_out_terms(&mut l, t);
     }
+    lay_out_signature(&mut l, record);
+    l
+}
+
+/// The terms accepted with the act, and their text when it is the one signed.
+fn lay_out_terms(l: &mut Layout, t: &crate::acuse::TerminosAceptados) {
+    l.heading("Términos y condiciones aceptados");
+    l.paragraph(
+        Font::Regular,
+        9.0,
+        &format!(
+            "{} (versión {}). {}.",
+            t.titulo,
+            t.version,
+            crate::terms::ACCEPTANCE_LEGEND
+        ),
+    );
+    l.paragraph(Font::Mono, 7.0, &format!("SHA-256: {}", t.sha256));
+    // The document holds what was signed: the text whose hash the cadena carries.
+    match signed_text(t) {
+        Some(texto) => {
+            l.gap(4.0);
+            l.paragraph(Font::Regular, 8.5, texto);
+        }
+        None => l.paragraph(
+            Font::Regular,
+            8.5,
+            "El texto de esta versión ya no está publicado en el servicio; su huella SHA-256 lo identifica.",
+        ),
+    }
+}
+
+/// The cadena original, the signer's e.firma and the service's seal.
+fn lay_out_signature(l: &mut Layout, record: &AcuseRecord) {
     l.heading("Cadena original");
     l.paragraph(Font::Mono, 7.0, &record.cadena_original);
     l.heading("Firma electrónica del solicitante (e.firma)");
@@ -266,7 +284,10 @@ pub fn render(record: &AcuseRecord) -> Vec<u8> {
          (GET /api/v1/sello) y la herramienta efirma: efirma verificar-acuse --acuse <archivo.pdf> \
          --llave-publica <sello.pem>.",
     );
+}
 
+/// The pages of `l` as a PDF, with the record's folio and seal in its document information.
+fn write(record: &AcuseRecord, l: Layout) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let catalog_id = Ref::new(1);
     let tree_id = Ref::new(2);
