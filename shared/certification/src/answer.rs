@@ -71,10 +71,7 @@ impl Cancelled {
             registro: acuse::Receipt::unlinked(acuse),
             acuse_cancelacion: CancellationReceipt {
                 pdf_base64: base64::engine::general_purpose::STANDARD.encode(pdf),
-                descarga: format!(
-                    "/api/v1/certificaciones/{}/acuse-cancelacion?token={token}",
-                    certificacion.folio
-                ),
+                descarga: crate::links::cancellation_receipt(&certificacion.folio, token),
                 solo_esta_sesion: true,
                 aviso: AVISO_CANCELACION,
             },

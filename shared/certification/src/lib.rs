@@ -58,6 +58,7 @@ pub mod answer;
 pub mod blob;
 pub mod deadline;
 pub mod error;
+pub mod links;
 pub mod notify;
 pub mod record;
 pub mod status;

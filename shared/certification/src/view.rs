@@ -1,5 +1,6 @@
 //! What the developer and the analyst see of a request (schema `Certificacion`).
 
+use crate::links;
 use avisos_calendar::Calendar;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -115,18 +116,10 @@ pub fn view(
         acciones,
         atrasada: dias_de_atraso > 0,
         dias_de_atraso,
-        set_de_pruebas: estatus
-            .is_live()
-            .then(|| format!("/api/v1/certificaciones/{}/set-de-pruebas", c.folio)),
-        responsiva: format!(
-            "/api/v1/acuses/{}",
-            c.folio_aceptacion.as_deref().unwrap_or(&c.folio)
-        ),
-        responsiva_solicitud: format!("/api/v1/acuses/{}", c.folio),
-        responsiva_aprobacion: c
-            .folio_aceptacion
-            .as_ref()
-            .map(|f| format!("/api/v1/acuses/{f}")),
+        set_de_pruebas: estatus.is_live().then(|| links::test_set(&c.folio)),
+        responsiva: links::acuse(c.folio_aceptacion.as_deref().unwrap_or(&c.folio)),
+        responsiva_solicitud: links::acuse(&c.folio),
+        responsiva_aprobacion: c.folio_aceptacion.as_deref().map(links::acuse),
         evidencia: evidencia_view(c, who),
     }
 }

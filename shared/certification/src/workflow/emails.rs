@@ -1,6 +1,7 @@
 //! The e-mails the acts write (see [`crate::notify`] for how they are stored and sent): their
 //! subjects and texts, in the guide's words, and the test set attached to the ones that carry it.
 
+use crate::links;
 use avisos_kv::KeyValue;
 
 use crate::notify::{self, Evento, NewNotification, Notification};
@@ -32,10 +33,7 @@ pub(super) fn test_set(c: &Certification, vence: Option<&str>) -> NewNotificatio
             c.folio, c.rfc, c.razon_social
         ),
         folio: c.folio.clone(),
-        enlace: Some(format!(
-            "/api/v1/certificaciones/{}/set-de-pruebas",
-            c.folio
-        )),
+        enlace: Some(links::test_set(&c.folio)),
         ronda: Some(r),
         acto: Some(c.folio.clone()),
     }
@@ -53,7 +51,7 @@ pub(super) fn approval(c: &Certification, folio_acuse: &str) -> NewNotification 
             c.folio, c.rfc, c.razon_social
         ),
         folio: c.folio.clone(),
-        enlace: Some("/api/v1/certificaciones/actual".into()),
+        enlace: Some(links::current()),
         ronda: None,
         acto: Some(folio_acuse.to_string()),
     }
@@ -82,10 +80,7 @@ pub(super) fn inconsistencies(
             c.folio, c.rfc, c.razon_social
         ),
         folio: c.folio.clone(),
-        enlace: Some(format!(
-            "/api/v1/certificaciones/{}/set-de-pruebas",
-            c.folio
-        )),
+        enlace: Some(links::test_set(&c.folio)),
         ronda: Some(ronda),
         acto: Some(folio_acuse.to_string()),
     }
@@ -103,7 +98,7 @@ pub(super) fn authorization(c: &Certification, folio_acuse: &str) -> NewNotifica
             c.folio, c.rfc, c.razon_social
         ),
         folio: c.folio.clone(),
-        enlace: Some(format!("/api/v1/acuses/{folio_acuse}")),
+        enlace: Some(links::acuse(folio_acuse)),
         ronda: None,
         acto: Some(folio_acuse.to_string()),
     }

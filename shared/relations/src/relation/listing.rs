@@ -92,7 +92,7 @@ impl Row {
                 .cancelacion
                 .as_ref()
                 .filter(|_| own)
-                .map(|c| format!("/api/v1/acuses/{}", c.folio)),
+                .map(|c| avisos_acts::acuse::url(&c.folio)),
             cancelable: own && r.status(today) == Estatus::Vigente,
             texto: RowText {
                 fecha_inicio_vigencia: crate::fecha_guia(r.inicio_vigencia),
