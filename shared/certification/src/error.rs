@@ -92,11 +92,11 @@ pub enum CertificationError {
     NotificationBusy,
 
     /// Refused by the acts layer (session, role, seal, folios, acuses).
-    Act(ActError),
+    Act(#[from] ActError),
     /// Refused by the relations layer (the developers' directory).
-    Relation(RelationError),
+    Relation(#[from] RelationError),
     /// The store failed.
-    Store(KvError),
+    Store(#[from] KvError),
     /// A fault of ours; the detail is for logs only.
     Internal(String),
 }
@@ -215,23 +215,5 @@ impl CertificationError {
     /// A fault of ours (`detail` for logs only).
     pub(crate) fn internal(detail: impl Into<String>) -> Self {
         Self::Internal(detail.into())
-    }
-}
-
-impl From<ActError> for CertificationError {
-    fn from(e: ActError) -> Self {
-        Self::Act(e)
-    }
-}
-
-impl From<RelationError> for CertificationError {
-    fn from(e: RelationError) -> Self {
-        Self::Relation(e)
-    }
-}
-
-impl From<KvError> for CertificationError {
-    fn from(e: KvError) -> Self {
-        Self::Store(e)
     }
 }

@@ -103,11 +103,11 @@ pub enum AvisosError {
 
     // Lower layers.
     /// A refusal of the signed act, the acuse or the folio.
-    Act(ActError),
+    Act(#[from] ActError),
     /// A refusal of the relations crate (relations, directory, service password).
-    Relation(RelationError),
+    Relation(#[from] RelationError),
     /// The store failed.
-    Store(KvError),
+    Store(#[from] KvError),
     /// A fault of ours; the detail is for logs only.
     Internal(String),
 }
@@ -256,24 +256,6 @@ impl AvisosError {
             }
             _ => None,
         }
-    }
-}
-
-impl From<ActError> for AvisosError {
-    fn from(e: ActError) -> Self {
-        Self::Act(e)
-    }
-}
-
-impl From<RelationError> for AvisosError {
-    fn from(e: RelationError) -> Self {
-        Self::Relation(e)
-    }
-}
-
-impl From<KvError> for AvisosError {
-    fn from(e: KvError) -> Self {
-        Self::Store(e)
     }
 }
 
