@@ -7,6 +7,7 @@ use der::{Decode, Encode, Header, Reader, SliceReader, Tagged, oid::ObjectIdenti
 use sha2::{Digest, Sha256};
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 
+use crate::encoding::{hex, to_der};
 use crate::error::EfirmaError;
 use crate::pubkey::{HashAlg, RsaPublicKey};
 use crate::text::decode_directory_string;
@@ -144,48 +145,13 @@ impl Certificate {
         let not_before = to_chrono(tbs.validity().not_before.to_unix_duration())?;
         let not_after = to_chrono(tbs.validity().not_after.to_unix_duration())?;
 
-        let key_usage = tbs
-            .get_extension::<KeyUsage>()
-            .ok()
-            .flatten()
-            .map(|(_, ku)| Usage {
-                digital_signature: ku.digital_signature(),
-                non_repudiation: ku.non_repudiation(),
-                data_encipherment: ku.data_encipherment(),
-                key_agreement: ku.key_agreement(),
-                key_cert_sign: ku.key_cert_sign(),
-            });
-        let is_ca = tbs
-            .get_extension::<BasicConstraints>()
-            .ok()
-            .flatten()
-            .is_some_and(|(_, bc)| bc.ca);
-        let extended_key_usage = tbs
-            .get_extension::<ExtendedKeyUsage>()
-            .ok()
-            .flatten()
-            .map(|(_, eku)| eku.0);
-
-        let critical_extensions = tbs
-            .extensions()
-            .map(|exts| {
-                exts.iter()
-                    .filter(|e| e.critical)
-                    .map(|e| e.extn_id)
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        let spki = tbs.subject_public_key_info();
-        let (public_key, key_algorithm) = if spki.algorithm.oid == OID_RSA {
-            let bits = spki.subject_public_key.as_bytes().unwrap_or_default();
-            let key = RsaPublicKey::from_pkcs1_der(bits)
-                .map_err(|e| EfirmaError::MalformedCertificate(format!("clave pública: {e}")))?;
-            let name = format!("RSA-{}", key.bits());
-            (Some(key), name)
-        } else {
-            (None, spki.algorithm.oid.to_string())
-        };
+        let Extensions {
+            key_usage,
+            is_ca,
+            extended_key_usage,
+            critical_extensions,
+        } = Extensions::read(tbs);
+        let (public_key, key_algorithm) = public_key(tbs.subject_public_key_info())?;
 
         let (rfc, representative_rfc) = split_pair(subject.unique_id.as_deref());
         let (curp, representative_curp) = split_pair(subject.serial_number.as_deref());
@@ -471,6 +437,70 @@ impl NameFacts {
 /// lower-cased, whitespace collapsed. SAT writes the same name with different string types in
 /// issuer and subject fields, so raw DER equality would miss real issuers; the signature check
 /// decides anyway.
+/// The extensions the classification and the verifier read.
+struct Extensions {
+    key_usage: Option<Usage>,
+    is_ca: bool,
+    extended_key_usage: Option<Vec<ObjectIdentifier>>,
+    critical_extensions: Vec<ObjectIdentifier>,
+}
+
+impl Extensions {
+    /// Unreadable extensions count as absent (the classification then refuses what it needs).
+    fn read(tbs: &x509_cert::TbsCertificate) -> Extensions {
+        let key_usage = tbs
+            .get_extension::<KeyUsage>()
+            .ok()
+            .flatten()
+            .map(|(_, ku)| Usage {
+                digital_signature: ku.digital_signature(),
+                non_repudiation: ku.non_repudiation(),
+                data_encipherment: ku.data_encipherment(),
+                key_agreement: ku.key_agreement(),
+                key_cert_sign: ku.key_cert_sign(),
+            });
+        let is_ca = tbs
+            .get_extension::<BasicConstraints>()
+            .ok()
+            .flatten()
+            .is_some_and(|(_, bc)| bc.ca);
+        let extended_key_usage = tbs
+            .get_extension::<ExtendedKeyUsage>()
+            .ok()
+            .flatten()
+            .map(|(_, eku)| eku.0);
+        let critical_extensions = tbs
+            .extensions()
+            .map(|exts| {
+                exts.iter()
+                    .filter(|e| e.critical)
+                    .map(|e| e.extn_id)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Extensions {
+            key_usage,
+            is_ca,
+            extended_key_usage,
+            critical_extensions,
+        }
+    }
+}
+
+/// The subject's RSA key (`None` for another algorithm, named instead) and its algorithm's name.
+fn public_key(
+    spki: &x509_cert::spki::SubjectPublicKeyInfoOwned,
+) -> Result<(Option<RsaPublicKey>, String), EfirmaError> {
+    if spki.algorithm.oid != OID_RSA {
+        return Ok((None, spki.algorithm.oid.to_string()));
+    }
+    let bits = spki.subject_public_key.as_bytes().unwrap_or_default();
+    let key = RsaPublicKey::from_pkcs1_der(bits)
+        .map_err(|e| EfirmaError::MalformedCertificate(format!("clave pública: {e}")))?;
+    let name = format!("RSA-{}", key.bits());
+    Ok((Some(key), name))
+}
+
 fn name_key(name: &x509_cert::name::Name) -> String {
     let mut key = String::new();
     for atv in name.iter() {
@@ -533,77 +563,4 @@ fn to_chrono(since_epoch: core::time::Duration) -> Result<DateTime<Utc>, EfirmaE
         .ok()
         .and_then(|secs| DateTime::from_timestamp(secs, 0))
         .ok_or_else(|| EfirmaError::MalformedCertificate("fecha fuera de rango".to_owned()))
-}
-
-/// DER from DER, PEM or bare base64 input.
-pub(crate) fn to_der(bytes: &[u8]) -> Result<Vec<u8>, EfirmaError> {
-    let trimmed = bytes.trim_ascii_start();
-    if trimmed.starts_with(b"-----BEGIN") {
-        return pem_body(
-            trimmed,
-            &["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"],
-        )
-        .map_err(EfirmaError::MalformedCertificate);
-    }
-    if trimmed.first() == Some(&0x30) && !is_base64_text(trimmed) {
-        return Ok(bytes.to_vec());
-    }
-    if is_base64_text(trimmed) && !trimmed.is_empty() {
-        return decode_base64_lenient(trimmed).map_err(EfirmaError::MalformedCertificate);
-    }
-    Ok(bytes.to_vec())
-}
-
-fn is_base64_text(bytes: &[u8]) -> bool {
-    bytes.iter().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace()
-    })
-}
-
-fn decode_base64_lenient(text: &[u8]) -> Result<Vec<u8>, String> {
-    use base64ct::{Base64, Encoding};
-    let compact: Vec<u8> = text
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    Base64::decode_vec(&String::from_utf8_lossy(&compact))
-        .map_err(|e| format!("base64 inválido: {e}"))
-}
-
-/// The base64 body of the first PEM block whose label is one of `labels`; tolerant of CRLF, any
-/// line length and headers-free variations.
-pub(crate) fn pem_body(text: &[u8], labels: &[&str]) -> Result<Vec<u8>, String> {
-    let text = String::from_utf8_lossy(text);
-    let begin = text
-        .find("-----BEGIN ")
-        .ok_or_else(|| "PEM sin encabezado".to_owned())?;
-    let rest = &text[begin + "-----BEGIN ".len()..];
-    let label_end = rest
-        .find("-----")
-        .ok_or_else(|| "PEM sin encabezado".to_owned())?;
-    let label = rest[..label_end].trim();
-    if !labels.contains(&label) {
-        return Err(format!("PEM de tipo «{label}» no esperado"));
-    }
-    let body_start = label_end + "-----".len();
-    let end_marker = format!("-----END {label}-----");
-    let body_end = rest[body_start..]
-        .find(&end_marker)
-        .ok_or_else(|| "PEM sin pie".to_owned())?;
-    let body = &rest[body_start..body_start + body_end];
-    if body.contains(':') {
-        return Err("PEM con encabezados (formato cifrado antiguo) no admitido".to_owned());
-    }
-    decode_base64_lenient(body.as_bytes())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }

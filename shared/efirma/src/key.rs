@@ -13,7 +13,8 @@ use rsa::signature::{SignatureEncoding, Signer};
 use rsa::traits::PublicKeyParts;
 use zeroize::Zeroizing;
 
-use crate::certificate::{Certificate, pem_body};
+use crate::certificate::Certificate;
+use crate::encoding::pem_body;
 use crate::error::EfirmaError;
 use crate::pubkey::HashAlg;
 

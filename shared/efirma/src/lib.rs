@@ -25,6 +25,7 @@
 
 pub mod cadena;
 mod certificate;
+mod encoding;
 mod error;
 #[cfg(feature = "sign")]
 mod key;
@@ -46,5 +47,5 @@ pub use verify::{
 
 /// Lowercase hex of bytes (fingerprints in logs and tools).
 pub fn to_hex(bytes: &[u8]) -> String {
-    certificate::hex(bytes)
+    encoding::hex(bytes)
 }
