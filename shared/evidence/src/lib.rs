@@ -23,15 +23,15 @@
 //! What the developer is told (tabs, columns, formulas, rounding) is `src/LEEME.txt`, rendered by
 //! [`TestSet::leeme`]: a web page can show the same text.
 
-mod cfb;
 pub mod grading;
 pub mod money;
+mod readers;
 pub mod retention;
 pub mod sample;
 pub mod testset;
 pub mod workbook;
-mod xls;
-mod xlsx;
+
+use readers::{cfb, xls, xlsx};
 
 pub use grading::{CaseGrade, Grading, grade};
 pub use sample::{SampleOptions, ZipVariant, workbook_xlsx};

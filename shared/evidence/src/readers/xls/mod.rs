@@ -8,23 +8,12 @@
 //! SST and name parsers read fixed offsets of short records (fuzz findings in
 //! `testdata/fuzz/`, and upstream issues #721 and #707). In a wasm component a panic traps the
 //! instance (no unwinding), so the developer gets an empty 500 instead of a 422. This reader
-//! cannot panic: every read goes through `get`, every sum through `checked_*` (the lints below
+//! cannot panic: every read goes through `get`, every sum through `checked_*` (the lints of `readers`
 //! make clippy refuse anything else in this module), nothing is allocated from a declared
 //! size, and nesting is walked with a bounded explicit stack. It reads what it needs and
 //! nothing more: no formulas (only their cached values), no formats (numbers stay numbers).
 //! Workbooks older than BIFF8 (Excel 95 and before, "Book" streams) are refused: their
 //! strings and records are laid out otherwise, and the guide asks for Excel 97-2003 or later.
-#![deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::string_slice,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::unreachable,
-    clippy::todo,
-    clippy::unimplemented
-)]
 
 /// Why a workbook cannot be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@ fn cells(book: &mut Workbook<'_>, name: &str) -> BTreeMap<(u32, u32), Data> {
 #[test]
 fn the_fixture_reads_as_calamine_reads_it() {
     use calamine::Reader;
-    let bytes = include_bytes!("../../testdata/evidencias.xlsx");
+    let bytes = include_bytes!("../../../testdata/evidencias.xlsx");
     let mut ours = open(bytes).expect("the fixture opens");
     let mut theirs: calamine::Xlsx<_> =
         calamine::Xlsx::new(Cursor::new(&bytes[..])).expect("calamine opens it");

@@ -86,7 +86,7 @@ fn cells(book: &Workbook, name: &str) -> BTreeMap<(u32, u32), Data> {
 #[test]
 fn the_fixture_reads_as_calamine_reads_it() {
     use calamine::Reader;
-    let bytes = include_bytes!("../../testdata/evidencias.xls");
+    let bytes = include_bytes!("../../../testdata/evidencias.xls");
     let ours = open(bytes).expect("the fixture opens");
     let mut theirs: calamine::Xls<_> =
         calamine::Xls::new(std::io::Cursor::new(&bytes[..])).expect("calamine opens it");

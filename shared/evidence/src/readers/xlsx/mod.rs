@@ -18,17 +18,6 @@
 //! out, `_xHHHH_` escapes decoded), a sheet's `row`/`c` (types `s`, `str`, `inlineStr`, `b`,
 //! `e`, `d`, `n`), and its pictures: the `blip` of each drawing anchor, and in-cell pictures
 //! (cells with `vm`, through `xl/richData`), each counted when its media part exists.
-#![deny(
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::string_slice,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::unreachable,
-    clippy::todo,
-    clippy::unimplemented
-)]
 
 use std::collections::HashMap;
 use std::io::{BufReader, Cursor, Read};

@@ -252,7 +252,7 @@ fn drawing_shapes_show_the_store_pictures_they_name() {
 
 #[test]
 fn the_fixture_shows_its_picture_on_tab_three_only() {
-    let book = open(include_bytes!("../../testdata/evidencias.xls")).expect("opens");
+    let book = open(include_bytes!("../../../testdata/evidencias.xls")).expect("opens");
     for name in book.sheet_names() {
         let want: &[&str] = if name == "3 Pantallas" { &["png"] } else { &[] };
         assert_eq!(
