@@ -1,7 +1,7 @@
 //! Business days (días hábiles) for the certification deadlines: 45 business days to upload evidence
 //! after the test set, 5 for the institute's review, 10 after inconsistencies (seed 002).
 //!
-//! Not counted (DOMAIN.md "Business days"): Saturdays, Sundays and the official rest days of the
+//! Not counted as business days: Saturdays, Sundays and the official rest days of the
 //! Ley Federal del Trabajo, art. 74 — 1 January, first Monday of February, third Monday of March,
 //! 1 May, 16 September, third Monday of November, 25 December, and 1 December every six years
 //! (change of the federal executive: 2024, 2030, 2036...). These rules are the default for any
@@ -305,7 +305,7 @@ mod tests {
 
     #[test]
     fn holidays_of_2026_match_the_published_list() {
-        // DOMAIN.md: the institute's 2026 list is 1 Jan, 2 Feb, 16 Mar, 1 May, 16 Sep, 16 Nov, 25 Dec.
+        // The institute's 2026 list is 1 Jan, 2 Feb, 16 Mar, 1 May, 16 Sep, 16 Nov, 25 Dec.
         let days: Vec<NaiveDate> = Calendar::official()
             .holidays(2026)
             .into_iter()

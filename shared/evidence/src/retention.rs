@@ -1,4 +1,4 @@
-//! The retention a payroll system computes for a housing credit (DOMAIN.md), in centavos.
+//! The retention a payroll system computes for a housing credit, in centavos.
 //!
 //! Rules, as the test sets state them to developers (LEEME.txt repeats them):
 //! - The period is cut at bimester boundaries (Jan-Feb, Mar-Apr, ..., Nov-Dec); each piece is one
@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn domain_worked_check() {
-        // DOMAIN.md: FD 22.25, UMI 82.22, 61-day bimester, 5 days → 299.90.
+        // A worked example: FD 22.25, UMI 82.22, 61-day bimester, 5 days → 299.90.
         assert_eq!(factor_amount(222_500, 8222, 61, 5), 29_990);
     }
 

@@ -2,7 +2,8 @@
 //!
 //! - only the edge (`shared/spin`, the components) depends on `spin-sdk`, and no domain crate
 //!   depends on `avisos-http` (HTTP lives at the edge: `shared/portal` maps refusals to statuses);
-//! - each component receives only the Spin variables its code reads (the secrets above all).
+//! - each component receives only the Spin variables its code reads (the secrets above all);
+//! - no file names a document outside the repository.
 //!
 //! That every error code is a variant of an enum and is documented in openapi.yaml with its
 //! status is kept by `contrato.rs` (`every_error_code_is_documented_with_its_status_where_it_can_happen`).
@@ -212,5 +213,77 @@ fn each_component_receives_only_the_variables_it_reads() {
         (5..components.len() - 5).contains(&secrets_given),
         "{secrets_given} components receive the seal key"
     );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The project's files name no document outside the repository (the notes it was planned from
+/// are not part of it): what they say is written here, in the code or its docs.
+#[test]
+fn no_file_points_outside_the_repository() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            if e.file_type().unwrap().is_dir() {
+                if !["target", "node_modules", ".git", "corpus", "artifacts"]
+                    .contains(&name.as_str())
+                {
+                    walk(&path, out);
+                }
+            } else if [
+                ".rs", ".md", ".toml", ".sh", ".js", ".mjs", ".yaml", ".html",
+            ]
+            .iter()
+            .any(|ext| name.ends_with(ext))
+            {
+                out.push(path);
+            }
+        }
+    }
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for top in [
+        "shared",
+        "functions",
+        "tests",
+        "static",
+        "docs",
+        "deploy",
+        ".ci",
+    ] {
+        if root.join(top).is_dir() {
+            walk(&root.join(top), &mut files);
+        }
+    }
+    for f in [
+        "README.md",
+        "ARCHITECTURE.md",
+        "SECURITY.md",
+        "BENCHMARKS.md",
+        "Makefile",
+        "spin.toml",
+        "openapi.yaml",
+    ] {
+        files.push(root.join(f));
+    }
+    // Spelled in pieces so that this file does not name them itself.
+    let outside = [
+        ["DOMAIN", ".md"].concat(),
+        ["DESIGN", ".md"].concat(),
+        ["PLATFORM-NOTES", ".md"].concat(),
+        ["../../", "shared/"].concat() + "seeds",
+        ["/work", "/shared"].concat(),
+    ];
+    let mut problems = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        for o in &outside {
+            if text.contains(o.as_str()) {
+                problems.push(format!("{}: names «{o}»", f.display()));
+            }
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

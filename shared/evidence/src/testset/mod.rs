@@ -60,7 +60,7 @@ pub struct Trabajador {
     pub salario_minimo: bool,
 }
 
-/// An aviso, as the avisos service returns it (DOMAIN.md field names, snake_case).
+/// An aviso, as the avisos service returns it (the field names payroll products use, snake_case: `avisos_aviso::FIELDS`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Aviso {
     pub nrp: String,
