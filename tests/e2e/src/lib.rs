@@ -30,6 +30,8 @@ pub const ANALISTA: &str = "AIGL850215QR5";
 
 /// A fixed session key and seal key for tests, so no test pays for key generation.
 pub const TEST_SESSION_KEY: &str = "clave-de-sesion-solo-para-pruebas-0123456789";
+/// `clave_contrasena` of the tests (the service passwords' HMAC key).
+pub const TEST_PASSWORD_KEY: &str = "clave-de-contrasenas-solo-para-pruebas-0123456789";
 
 pub fn test_seal_pem() -> String {
     std::fs::read_to_string(workspace_root().join("shared/acts/testdata/sello-pruebas.pem"))
@@ -48,6 +50,7 @@ pub fn app_options() -> TestOptions {
         .variable("confianza_efirma", "demo,sat-pruebas")
         .variable("analistas", ANALISTA)
         .variable("clave_sesion", TEST_SESSION_KEY)
+        .variable("clave_contrasena", TEST_PASSWORD_KEY)
         .variable("llave_sello", test_seal_pem())
 }
 
@@ -135,6 +138,17 @@ pub struct Act {
     pub accion: String,
     pub body: Map<String, Value>,
     pub cadena: String,
+}
+
+/// A host clock that reads 12:00 of the current day in Mexico City (UTC−6 all year since 2022)
+/// and ticks from there: a test that runs for many minutes and compares what the rules computed
+/// for "today" (vigencias, deadlines) never crosses midnight, whenever it is run.
+pub fn midday_clock() -> avisos_host::TestClock {
+    let now = chrono::Utc::now();
+    let noon_in_mexico = now.date_naive().and_hms_opt(18, 0, 0).expect("18:00").and_utc();
+    let clock = avisos_host::TestClock::new();
+    clock.set_now(noon_in_mexico.into());
+    clock
 }
 
 /// The current instant in America/Mexico_City as ISO 8601, from the app's own clock

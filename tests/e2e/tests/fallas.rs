@@ -443,6 +443,7 @@ fn a_killed_host_loses_nothing_acknowledged() {
         ("confianza_efirma", "demo,sat-pruebas".to_string()),
         ("analistas", ANALISTA.to_string()),
         ("clave_sesion", TEST_SESSION_KEY.to_string()),
+        ("clave_contrasena", TEST_PASSWORD_KEY.to_string()),
         ("llave_sello", test_seal_pem()),
         ("limites", TEST_LIMITS.to_string()),
     ];
@@ -745,7 +746,7 @@ fn walk_both<S>(
 #[test]
 fn every_certification_act_is_whole_or_absent() {
     let faults = Faults::new();
-    let clock = TestClock::new();
+    let clock = midday_clock();
     let app = TestApp::start(app_options().faults(&faults).clock(&clock));
     let e = employer(&app, PATRON);
     let d = "2026-11-02".parse().unwrap();
@@ -877,7 +878,7 @@ fn current_folio(app: &TestApp) -> String {
 #[test]
 fn every_employer_and_publication_act_is_whole_or_absent() {
     let faults = Faults::new();
-    let clock = TestClock::new();
+    let clock = midday_clock();
     let app = TestApp::start(app_options().faults(&faults).clock(&clock));
     let e = employer_with_certified_developer(&app);
     let w = Walk {
