@@ -22,6 +22,7 @@ LOG=$(mktemp)
   --variable modo=demo \
   --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)" \
   --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789 --quiet \
+  --variable clave_contrasena=clave-de-contrasenas-solo-para-pruebas-0123456789 \
   --variable limites=actos=100000/60,sesiones=100000/60,actos_cliente=100000/60,firmas_fallidas=100000/60,nonces=100000/60,nonces_cliente=100000/60,tablas=100000/60,consultas=100000/60,bitacora=100000/60,directorio=100000/60,evidencias=100000/60,descargas=100000/60,lecturas_cliente=100000/60 \
   >"$LOG" 2>&1 &
 HOST_PID=$!

@@ -27,6 +27,7 @@ build_host() {
 app_variables() {
   APP_VARIABLES=(--variable modo=demo --variable limites="$LIMITS"
     --variable clave_sesion=clave-de-sesion-solo-para-pruebas-0123456789
+    --variable clave_contrasena=clave-de-contrasenas-solo-para-pruebas-0123456789
     --variable llave_sello="$(cat shared/acts/testdata/sello-pruebas.pem)")
 }
 

@@ -20,6 +20,14 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         rfc: &session.rfc,
         nombre: &session.nombre,
     };
-    let r = consulta::consult(env.kv(), caller, &c, env.now, Error::consultation_status)?;
+    let key = env.password_key()?;
+    let r = consulta::consult(
+        env.kv(),
+        caller,
+        &c,
+        &key,
+        env.now,
+        Error::consultation_status,
+    )?;
     Ok(HttpResponse::json(200, &r).with_header("cache-control", "no-store"))
 }

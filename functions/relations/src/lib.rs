@@ -11,7 +11,7 @@ use avisos_acts::terms::TermsId;
 use avisos_http::{HttpRequest, HttpResponse, Method};
 use avisos_portal::{ActRoute, Env, Error, SignedAct, no_owner};
 use avisos_relations::relation::{self, AddRequest, MAX_POR_PAGINA, Page, Viewer};
-use avisos_relations::{Servicio, export, today, vigencia};
+use avisos_relations::{Servicio, export, password, today, vigencia};
 use serde_json::json;
 
 avisos_spin::endpoint!([Get, Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
@@ -39,8 +39,12 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         |spec| AddRequest::parse(spec, env.config.mode, hoy),
         no_owner,
     )?;
-    let contrasena = contrasena.unwrap_or_default();
-    let added = relation::add(env.kv(), &seal, &act, &request, &contrasena, env.now)?;
+    let key = env.password_key()?;
+    let typed = password::Typed {
+        text: contrasena.as_deref().unwrap_or_default(),
+        key: &key,
+    };
+    let added = relation::add(env.kv(), &seal, &act, &request, typed, env.now)?;
     Ok(HttpResponse::json(201, &added))
 }
 

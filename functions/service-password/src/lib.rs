@@ -20,6 +20,8 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
         return Ok(HttpResponse::json(200, &status));
     }
     let SignedAct { seal, act, .. } = env.signed_act(&req, &ACT, no_read, no_owner)?;
-    let generated = password::generate(env.kv(), &seal, &act, env.now, random::<32>, random())?;
+    let key = env.password_key()?;
+    let generated =
+        password::generate(env.kv(), &seal, &act, &key, env.now, random::<32>, random())?;
     Ok(HttpResponse::json(201, &generated))
 }

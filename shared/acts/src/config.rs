@@ -172,8 +172,8 @@ fn client_header(raw: &str) -> Result<Option<String>, ActError> {
 
 /// Every configuration problem at once, for `/api/v1/salud`: the mode in force (`None` when
 /// `modo` itself is invalid) and the variables that would make a request answer 503
-/// `CONFIGURACION_INVALIDA`. `clave_sesion` and `llave_sello` are checked, never reported.
-pub fn diagnose(raw: &RawConfig, clave_sesion: &str, llave_sello: &str) -> Diagnosis {
+/// `CONFIGURACION_INVALIDA`. The secrets are checked, never reported.
+pub fn diagnose(raw: &RawConfig, secrets: &Secrets<'_>) -> Diagnosis {
     let mode = Mode::parse(&raw.modo);
     let rules = mode.unwrap_or(Mode::Produccion);
     let mut problems = Vec::new();
@@ -191,13 +191,27 @@ pub fn diagnose(raw: &RawConfig, clave_sesion: &str, llave_sello: &str) -> Diagn
     }
     // Demo mode generates a missing secret; a configured one must be valid in every mode.
     let generated = |v: &str| rules == Mode::Demo && v.trim().is_empty();
-    if !generated(clave_sesion) && crate::session::configured_key(clave_sesion).is_err() {
-        problems.push("clave_sesion");
+    for (variable, value) in [
+        ("clave_sesion", secrets.clave_sesion),
+        ("clave_contrasena", secrets.clave_contrasena),
+    ] {
+        if !generated(value) && crate::secret::configured(variable, value).is_err() {
+            problems.push(variable);
+        }
     }
+    let llave_sello = secrets.llave_sello;
     if !generated(llave_sello) && crate::seal::ServiceSeal::from_pem(llave_sello).is_err() {
         problems.push("llave_sello");
     }
     Diagnosis { mode, problems }
+}
+
+/// The secret variables as read (empty string = unset), for [`diagnose`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Secrets<'a> {
+    pub clave_sesion: &'a str,
+    pub clave_contrasena: &'a str,
+    pub llave_sello: &'a str,
 }
 
 /// The answer of [`diagnose`].
@@ -376,18 +390,32 @@ mod tests {
     fn diagnose_lists_every_problem_and_never_a_secret() {
         const SEAL: &str = include_str!("../testdata/sello-pruebas.pem");
         const KEY: &str = "clave-de-sesion-solo-para-pruebas-0123456789";
-        // Production with nothing configured: both secrets missing.
-        let d = diagnose(&RawConfig::default(), "", "");
+        let none = Secrets::default();
+        let all = Secrets {
+            clave_sesion: KEY,
+            clave_contrasena: KEY,
+            llave_sello: SEAL,
+        };
+        // Production with nothing configured: every secret missing.
+        let d = diagnose(&RawConfig::default(), &none);
         assert_eq!(d.mode, Some(Mode::Produccion));
-        assert_eq!(d.problems, ["clave_sesion", "llave_sello"]);
+        assert_eq!(
+            d.problems,
+            ["clave_sesion", "clave_contrasena", "llave_sello"]
+        );
         // Production, complete.
-        assert_eq!(diagnose(&RawConfig::default(), KEY, SEAL).problems, [""; 0]);
+        assert_eq!(diagnose(&RawConfig::default(), &all).problems, [""; 0]);
         // Demo generates missing secrets, but a configured one must still be valid.
         let demo = raw("demo", "");
-        assert!(diagnose(&demo, "", "").problems.is_empty());
+        assert!(diagnose(&demo, &none).problems.is_empty());
+        let wrong = Secrets {
+            clave_sesion: "corta",
+            clave_contrasena: "corta",
+            llave_sello: "no es pem",
+        };
         assert_eq!(
-            diagnose(&demo, "corta", "no es pem").problems,
-            ["clave_sesion", "llave_sello"]
+            diagnose(&demo, &wrong).problems,
+            ["clave_sesion", "clave_contrasena", "llave_sello"]
         );
         // Everything wrong at once, each named once.
         let bad = RawConfig {
@@ -397,7 +425,7 @@ mod tests {
             cabecera_cliente: "spin-client-addr".into(),
             ..RawConfig::default()
         };
-        let d = diagnose(&bad, KEY, SEAL);
+        let d = diagnose(&bad, &all);
         assert_eq!(d.mode, None);
         assert_eq!(
             d.problems,

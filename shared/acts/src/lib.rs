@@ -21,6 +21,7 @@ pub mod mode;
 pub mod nonce;
 pub mod pdf;
 pub mod seal;
+pub mod secret;
 pub mod session;
 pub mod terms;
 

@@ -18,7 +18,7 @@ use crate::config::Mode;
 pub const TTL_SECONDS: i64 = 20 * 60;
 pub const COOKIE_NAME: &str = "avisos_sesion";
 /// Minimum length of a configured session key.
-pub const MIN_KEY_BYTES: usize = 32;
+pub use crate::secret::MIN_KEY_BYTES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -198,29 +198,21 @@ pub fn clear_cookie() -> String {
     format!("{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
 }
 
-const DEMO_KEY: &str = "config:demo:clave-sesion";
-
 /// The HMAC key: the configured secret, or in demo mode one generated on first use and kept in
-/// the store (the first writer wins, so concurrent first requests agree).
+/// the store (`config:demo:clave-sesion`, see [`crate::secret`]).
 pub fn resolve_key(
     kv: &dyn KeyValue,
     mode: Mode,
     configured: &str,
     random: [u8; 32],
 ) -> Result<Vec<u8>, ActError> {
-    if !configured.trim().is_empty() || mode == Mode::Produccion {
-        return configured_key(configured);
-    }
-    crate::config::demo_secret(kv, DEMO_KEY, || Ok(random.to_vec()))
+    crate::secret::resolve(kv, mode, "clave_sesion", configured, random)
+        .map(|k| k.as_bytes().to_vec())
 }
 
 /// A configured `clave_sesion`: present and at least [`MIN_KEY_BYTES`] long.
 pub fn configured_key(configured: &str) -> Result<Vec<u8>, ActError> {
-    let configured = configured.trim();
-    if configured.len() < MIN_KEY_BYTES {
-        return Err(ActError::Misconfigured("clave_sesion"));
-    }
-    Ok(configured.as_bytes().to_vec())
+    crate::secret::configured("clave_sesion", configured).map(|k| k.as_bytes().to_vec())
 }
 
 #[cfg(test)]

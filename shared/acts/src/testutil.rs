@@ -30,6 +30,12 @@ pub fn seal() -> ServiceSeal {
     ServiceSeal::from_pem(PEM).unwrap()
 }
 
+/// The test key of the service passwords (`clave_contrasena`).
+pub fn password_key() -> &'static crate::secret::HmacKey {
+    static KEY: std::sync::OnceLock<crate::secret::HmacKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| crate::secret::HmacKey::new(*b"clave-de-contrasena-de-pruebas-0123456789"))
+}
+
 pub fn name_of(rfc: &str) -> &'static str {
     match rfc {
         PATRON => "EMPRESA DEMOSTRACION SA DE CV",

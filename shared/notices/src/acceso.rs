@@ -19,22 +19,21 @@
 //!    `CONTRASENA_NO_GENERADA`, `CONTRASENA_CANCELADA`.
 //!
 //! Relations and certification are checked before the password so that their refusals cost no
-//! Argon2id work and cannot be used to test passwords. A correct password is remembered per
-//! employer as a SHA-256 fingerprint bound to the stored Argon2id output
-//! (`avisos:<RFC>:contrasena-verificada`), so a payroll system that pages through thousands of
-//! avisos pays the ~50 ms hash once per password, not once per request. The secret has ~116
-//! bits of entropy (see `avisos_relations::password`), so a fast hash of it is as safe at rest as
-//! the slow one; regenerating or cancelling the password invalidates the fingerprint because
-//! the stored hash it is bound to changes.
+//! password check and cannot be used to test passwords. A password hashed with the HMAC
+//! (`avisos_relations::password`) is checked first, in microseconds and with nothing written: a
+//! right one passes without touching the throttle (it cannot be a guess: guesses never match,
+//! the secret has ~116 bits), a wrong one then reserves a check and is counted, so its answer is
+//! given only within the throttle's bound. A password still hashed with Argon2id (generated
+//! before the HMAC) reserves a check before its ~50 ms hash, and is re-hashed with the HMAC once
+//! it proves right, so a payroll system pays the slow hash once per such password.
 
-use avisos_kv::{KeyValue, KeyValueJson};
+use avisos_acts::secret::HmacKey;
+use avisos_kv::KeyValue;
 use avisos_relations::directory::{self, CertStatus};
 use avisos_relations::password::{self, PasswordHash, PasswordRecord, PasswordState};
 use avisos_relations::relation::{self, MOTIVO_CERTIFICACION_CANCELADA, Viewer};
 use avisos_relations::{Relation, Servicio};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::AvisosError;
 use crate::throttle;
@@ -92,27 +91,6 @@ pub fn check_relation(
     })
 }
 
-/// `avisos:<RFC>:contrasena-verificada`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Verified {
-    /// The stored Argon2id output this fingerprint is bound to.
-    hash: String,
-    huella: String,
-}
-
-fn verified_key(patron: &str) -> String {
-    format!("avisos:{}:contrasena-verificada", patron.to_uppercase())
-}
-
-fn fingerprint(stored_hash: &str, typed: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(b"avisos-consulta\0");
-    h.update(stored_hash.as_bytes());
-    h.update(b"\0");
-    h.update(password::normalize_input(typed).as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The employer's current password hash and its generation, or why there is none.
 fn current_password(kv: &dyn KeyValue, patron: &str) -> Result<(u32, PasswordHash), AvisosError> {
     match password::load(kv, patron)? {
@@ -127,48 +105,38 @@ fn current_password(kv: &dyn KeyValue, patron: &str) -> Result<(u32, PasswordHas
     }
 }
 
-/// Steps 3 and 4: the throttle and the password. A password that matches the remembered
-/// fingerprint skips Argon2id and the attempt reservation (it cannot be a guess: guesses never
-/// match); every Argon2id check reserves an attempt first, so at most
-/// [`throttle::MAX_FAILURES`] + [`throttle::MAX_IN_FLIGHT`] wrong passwords per window are ever
-/// checked.
+/// Steps 3 and 4: the throttle and the password (see the module documentation): at most
+/// [`throttle::MAX_FAILURES`] + [`throttle::MAX_IN_FLIGHT`] wrong passwords per window are
+/// ever answered.
 pub fn check_password(
     kv: &dyn KeyValue,
     relation: &Relation,
     desarrollador: &str,
     typed: &str,
+    key: &HmacKey,
     now: DateTime<Utc>,
 ) -> Result<(), AvisosError> {
     let patron = &relation.patron_rfc;
     throttle::check(kv, desarrollador, patron, now)?;
     let (generacion, stored) = current_password(kv, patron)?;
-    let huella = fingerprint(&stored.hash, typed);
-    let cached: Option<Verified> = kv.get_json(&verified_key(patron)).ok().flatten();
-    if cached.is_some_and(|c| c.hash == stored.hash && c.huella == huella) {
-        return Ok(());
-    }
-    let attempt = throttle::reserve(kv, desarrollador, patron, now)?;
-    let ok = match password::verify_hash(&stored, typed) {
-        Ok(ok) => ok,
-        Err(e) => {
-            attempt.release(kv);
-            return Err(e.into());
+    if stored.algoritmo == password::HMAC_SHA256 {
+        if password::verify_hash(&stored, typed, key)? {
+            password::mark_used_once(kv, patron, generacion);
+            return Ok(());
         }
-    };
-    if ok {
-        attempt.release(kv);
-        password::mark_used(kv, patron, generacion);
-        // Best effort: a failed write only costs the next request another Argon2id.
-        let _ = kv.set_json(
-            &verified_key(patron),
-            &Verified {
-                hash: stored.hash.clone(),
-                huella,
-            },
-        );
+        throttle::reserve(kv, desarrollador, patron, now)?.fail(kv);
+    } else if slow_check(
+        kv,
+        desarrollador,
+        patron,
+        generacion,
+        &stored,
+        typed,
+        key,
+        now,
+    )? {
         return Ok(());
     }
-    attempt.fail(kv);
     if generacion > relation.generacion_contrasena {
         Err(AvisosError::PasswordRegenerated)
     } else {
@@ -176,10 +144,41 @@ pub fn check_password(
     }
 }
 
+/// A password still hashed with Argon2id: a reserved check, then the slow hash; a right one is
+/// re-hashed with the HMAC. `Ok(false)`: wrong (already counted).
+#[allow(clippy::too_many_arguments)]
+fn slow_check(
+    kv: &dyn KeyValue,
+    desarrollador: &str,
+    patron: &str,
+    generacion: u32,
+    stored: &PasswordHash,
+    typed: &str,
+    key: &HmacKey,
+    now: DateTime<Utc>,
+) -> Result<bool, AvisosError> {
+    let attempt = throttle::reserve(kv, desarrollador, patron, now)?;
+    let ok = match password::verify_hash(stored, typed, key) {
+        Ok(ok) => ok,
+        Err(e) => {
+            attempt.release(kv);
+            return Err(e.into());
+        }
+    };
+    if !ok {
+        attempt.fail(kv);
+        return Ok(false);
+    }
+    attempt.release(kv);
+    password::mark_used(kv, patron, generacion);
+    password::upgrade(kv, patron, generacion, typed, key);
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use avisos_kv::MemoryKv;
+    use avisos_kv::{KeyValueJson, MemoryKv};
     use avisos_relations::directory::Developer;
     use avisos_relations::password::HashParams;
     use avisos_relations::relation::Cancellation;
@@ -216,8 +215,18 @@ mod tests {
         .unwrap();
     }
 
+    fn key() -> &'static HmacKey {
+        avisos_acts::testutil::password_key()
+    }
+
     /// The employer's password record as `shared/relations` stores it (`contrasena:<RFC>`).
     fn set_password(kv: &dyn KeyValue, secret: &str, generacion: u32, activa: bool) {
+        let hash = password::hash(secret, [generacion as u8; 16], key()).unwrap();
+        store_password(kv, generacion, activa.then_some(hash));
+    }
+
+    fn store_password(kv: &dyn KeyValue, generacion: u32, hash: Option<PasswordHash>) {
+        let activa = hash.is_some();
         let record = PasswordRecord {
             rfc: PATRON.into(),
             estado: if activa {
@@ -226,7 +235,7 @@ mod tests {
                 PasswordState::Cancelada
             },
             generacion,
-            hash: activa.then(|| password::hash(secret, [generacion as u8; 16], FAST).unwrap()),
+            hash,
             generada: now(),
             folio: "0500000002".into(),
             cancelada: None,
@@ -335,40 +344,67 @@ mod tests {
         let kv = MemoryKv::new();
         let r = relation("2026-12-31".parse().unwrap(), false);
         assert_eq!(
-            code(check_password(&kv, &r, DEV, "x", now())),
+            code(check_password(&kv, &r, DEV, "x", key(), now())),
             "CONTRASENA_NO_GENERADA"
         );
         set_password(&kv, "primera", 1, true);
-        check_password(&kv, &r, DEV, "primera", now()).unwrap();
-        // The fingerprint is remembered, bound to the stored hash.
-        assert!(kv.exists(&verified_key(PATRON)).unwrap());
-        check_password(&kv, &r, DEV, "primera", now()).unwrap();
+        check_password(&kv, &r, DEV, "primera", key(), now()).unwrap();
+        // A right password touches no throttle counter; its use is written once.
+        let written = kv.len();
+        check_password(&kv, &r, DEV, "primera", key(), now()).unwrap();
+        assert_eq!(kv.len(), written);
+        assert!(password::status(&kv, PATRON).unwrap().usada);
         assert_eq!(
-            code(check_password(&kv, &r, DEV, "otra", now())),
+            code(check_password(&kv, &r, DEV, "otra", key(), now())),
             "CONTRASENA_INCORRECTA"
         );
         // Regenerated after the relation: the old one fails with its own code, the new works.
         set_password(&kv, "segunda", 2, true);
         assert_eq!(
-            code(check_password(&kv, &r, DEV, "primera", now())),
+            code(check_password(&kv, &r, DEV, "primera", key(), now())),
             "CONTRASENA_REGENERADA"
         );
-        check_password(&kv, &r, DEV, "segunda", now()).unwrap();
+        check_password(&kv, &r, DEV, "segunda", key(), now()).unwrap();
         set_password(&kv, "", 2, false);
         assert_eq!(
-            code(check_password(&kv, &r, DEV, "segunda", now())),
+            code(check_password(&kv, &r, DEV, "segunda", key(), now())),
             "CONTRASENA_CANCELADA"
         );
         // Two failures so far; three more lock the pair, even for the right password.
         set_password(&kv, "tercera", 3, true);
         for _ in 0..3 {
             assert_eq!(
-                code(check_password(&kv, &r, DEV, "mal", now())),
+                code(check_password(&kv, &r, DEV, "mal", key(), now())),
                 "CONTRASENA_REGENERADA"
             );
         }
-        let locked = check_password(&kv, &r, DEV, "tercera", now()).unwrap_err();
+        let locked = check_password(&kv, &r, DEV, "tercera", key(), now()).unwrap_err();
         assert_eq!(locked.codigo(), "INTENTOS_EXCEDIDOS");
         assert!(locked.retry_after().is_some());
+    }
+
+    #[test]
+    fn an_argon2id_password_is_checked_within_the_throttle_then_rehashed() {
+        let kv = MemoryKv::new();
+        let r = relation("2026-12-31".parse().unwrap(), false);
+        let old = password::hash_argon2id("antigua", [1; 16], FAST).unwrap();
+        store_password(&kv, 1, Some(old));
+        // Wrong: counted like any wrong password.
+        assert_eq!(
+            code(check_password(&kv, &r, DEV, "otra", key(), now())),
+            "CONTRASENA_INCORRECTA"
+        );
+        let stored = || password::load(&kv, PATRON).unwrap().unwrap().hash.unwrap();
+        assert_eq!(stored().algoritmo, password::ARGON2ID);
+        // Right: accepted, and the stored hash is now the HMAC, which keeps accepting it.
+        check_password(&kv, &r, DEV, "antigua", key(), now()).unwrap();
+        assert_eq!(stored().algoritmo, password::HMAC_SHA256);
+        check_password(&kv, &r, DEV, "antigua", key(), now()).unwrap();
+        // Under another key nothing matches: the key is part of the hash.
+        let other = HmacKey::new(*b"otra-clave-de-contrasena-0123456789abcdef");
+        assert_eq!(
+            code(check_password(&kv, &r, DEV, "antigua", &other, now())),
+            "CONTRASENA_INCORRECTA"
+        );
     }
 }

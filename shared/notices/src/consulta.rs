@@ -11,6 +11,7 @@
 //! written one record each, so a flood of them cannot grow the employer's audit.
 
 use avisos_acts::Mode;
+use avisos_acts::secret::HmacKey;
 use avisos_kv::KeyValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -207,6 +208,7 @@ pub fn consult(
     kv: &dyn KeyValue,
     caller: Caller<'_>,
     c: &Consulta,
+    password_key: &HmacKey,
     now: DateTime<Utc>,
     estatus_http: impl Fn(Option<&AvisosError>) -> u16,
 ) -> Result<Respuesta, AvisosError> {
@@ -215,7 +217,7 @@ pub fn consult(
         acceso::check_certification(kv, caller.rfc)?;
         let relation = acceso::check_relation(kv, &c.patron, caller.rfc, now)?;
         relation_passed = true;
-        acceso::check_password(kv, &relation, caller.rfc, &c.contrasena, now)?;
+        acceso::check_password(kv, &relation, caller.rfc, &c.contrasena, password_key, now)?;
         let (_, index) = store::load_index(kv, &c.patron)?;
         if let Some(n) = &c.nrp
             && index.nrps.binary_search(n).is_err()
@@ -293,7 +295,15 @@ mod tests {
         // The audit records whatever status the edge gives the outcome.
         let estatus = |e: Option<&AvisosError>| if e.is_some() { 7 } else { 1 };
         for _ in 0..400 {
-            let r = consult(&kv, caller, &c, now, estatus).unwrap_err();
+            let r = consult(
+                &kv,
+                caller,
+                &c,
+                avisos_acts::testutil::password_key(),
+                now,
+                estatus,
+            )
+            .unwrap_err();
             assert_eq!(r.codigo(), "DESARROLLADOR_NO_CERTIFICADO");
         }
         assert!(kv.len() <= 4, "{} keys for 400 refusals", kv.len());

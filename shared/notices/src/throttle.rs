@@ -2,23 +2,23 @@
 //!
 //! Fixed windows of [`WINDOW_SECONDS`], two counters per pair and window:
 //! `avisos:intentos:<developer>:<employer>:<window>` counts the window's **wrong** passwords, and
-//! `avisos:verificando:<developer>:<employer>:<window>` the Argon2id checks **in flight**. A
-//! locked pair ([`MAX_FAILURES`] wrong passwords counted) is refused with `INTENTOS_EXCEDIDOS`
-//! and the seconds to wait (the rest of the window; the portal sends them as `Retry-After`)
-//! before anything else ([`check`]), even with the right password.
+//! `avisos:verificando:<developer>:<employer>:<window>` the checks **in flight**. A locked pair
+//! ([`MAX_FAILURES`] wrong passwords counted) is refused with `INTENTOS_EXCEDIDOS` and the
+//! seconds to wait (the rest of the window; the portal sends them as `Retry-After`) before
+//! anything else ([`check`]), even with the right password.
 //!
-//! A password that must be checked with Argon2id first **reserves** a check with an atomic
-//! `increment` of the in-flight counter ([`reserve`]; no read-modify-write, so concurrent guesses
-//! cannot slip past the limit). A wrong password is counted as a failure *before* its
-//! reservation is given back, so failures plus checks in flight never exceed
-//! `MAX_FAILURES + MAX_IN_FLIGHT`: at most that many wrong passwords per window are ever
-//! checked, against a secret of ~116 bits. Checks in flight are not failures: a payroll system
-//! that opens up to [`MAX_IN_FLIGHT`] connections with the right password on a cold cache is
-//! served on all of them (a correct password is then remembered as a fingerprint, see
-//! [`crate::acceso`], and never reserves again); one more at that very moment gets
-//! `VERIFICACIONES_SIMULTANEAS`, to retry in a second, never the lock. Counters are per pair: a
-//! correct password never clears anyone's count, and one developer's guesses never lock out
-//! another developer.
+//! A password whose answer could be a guess's **reserves** a check with an atomic `increment` of
+//! the in-flight counter ([`reserve`]; no read-modify-write, so concurrent guesses cannot slip
+//! past the limit) before that answer is given: a wrong one (the HMAC said so in microseconds)
+//! and one still stored with Argon2id (before its slow hash, see [`crate::acceso`]). A wrong
+//! password is counted as a failure *before* its reservation is given back, so failures plus
+//! checks in flight never exceed `MAX_FAILURES + MAX_IN_FLIGHT`: at most that many wrong
+//! passwords per window are ever answered, against a secret of ~116 bits. Checks in flight are
+//! not failures: a payroll system that opens up to [`MAX_IN_FLIGHT`] connections with the right
+//! password is served on all of them (a right HMAC-stored password never reserves); one more
+//! wrong or slow check at that very moment gets `VERIFICACIONES_SIMULTANEAS`, to retry in a
+//! second, never the lock. Counters are per pair: a correct password never clears anyone's
+//! count, and one developer's guesses never lock out another developer.
 //!
 //! Counters are read without creating them, and a window's two counters are registered to
 //! expire when it ends (`avisos_kv::expiring`) by the reservation that finds no check in flight,
@@ -31,7 +31,7 @@ use crate::AvisosError;
 
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 pub const MAX_FAILURES: i64 = 5;
-/// Argon2id checks of one pair at once.
+/// Reserved checks of one pair at once.
 pub const MAX_IN_FLIGHT: i64 = 16;
 
 fn key(kind: &str, desarrollador: &str, patron: &str, window: i64) -> String {

@@ -13,6 +13,7 @@ pub mod mail;
 pub use act::{ActRoute, SignedAct, no_owner, no_read, split_password};
 use avisos_acts::config::{RawConfig, ServiceConfig};
 use avisos_acts::seal::{self, ServiceSeal};
+use avisos_acts::secret::HmacKey;
 use avisos_acts::session::{self, Session};
 use avisos_http::HttpRequest;
 use avisos_kv::KeyValue;
@@ -37,7 +38,17 @@ fn raw_config() -> RawConfig {
 /// Every configuration problem, for `/api/v1/salud` (the secrets are checked, never shown).
 pub fn configuration_check() -> avisos_http::health::ConfigCheck {
     let var = |name| optional_variable(name).unwrap_or_default();
-    let d = avisos_acts::config::diagnose(&raw_config(), &var("clave_sesion"), &var("llave_sello"));
+    let (clave_sesion, clave_contrasena, llave_sello) = (
+        var("clave_sesion"),
+        var("clave_contrasena"),
+        var("llave_sello"),
+    );
+    let secrets = avisos_acts::config::Secrets {
+        clave_sesion: &clave_sesion,
+        clave_contrasena: &clave_contrasena,
+        llave_sello: &llave_sello,
+    };
+    let d = avisos_acts::config::diagnose(&raw_config(), &secrets);
     avisos_http::health::ConfigCheck::new(d.mode.map(avisos_acts::Mode::as_str), &d.problems)
 }
 
@@ -84,6 +95,17 @@ impl Env {
             &self.kv,
             self.config.mode,
             &optional_variable("clave_sesion").unwrap_or_default(),
+            random(),
+        )?)
+    }
+
+    /// The HMAC key of the employers' service passwords (`clave_contrasena`).
+    pub fn password_key(&self) -> Result<HmacKey, Error> {
+        Ok(avisos_acts::secret::resolve(
+            &self.kv,
+            self.config.mode,
+            "clave_contrasena",
+            &optional_variable("clave_contrasena").unwrap_or_default(),
             random(),
         )?)
     }

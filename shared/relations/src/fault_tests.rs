@@ -74,6 +74,7 @@ fn base() -> (MemoryKv, String) {
         &kv,
         &seal(),
         &act(PATRON, "GENERAR_CONTRASENA", &[]),
+        avisos_acts::testutil::password_key(),
         t0(),
         counter_random(3),
         [4; 16],
@@ -97,7 +98,7 @@ fn add(kv: &dyn KeyValue, secret: &str, now: DateTime<Utc>) {
         ],
     );
     let req = AddRequest::parse(&act.spec, avisos_acts::Mode::Demo, crate::today(now)).unwrap();
-    let _ = relation::add(kv, &seal(), &act, &req, secret, now);
+    let _ = relation::add(kv, &seal(), &act, &req, password::typed(secret), now);
 }
 
 fn walk_all(
@@ -155,6 +156,7 @@ fn a_password_generation_is_whole_or_absent_at_every_step() {
                 kv,
                 &seal(),
                 &act(PATRON, "GENERAR_CONTRASENA", &[]),
+                avisos_acts::testutil::password_key(),
                 t0(),
                 counter_random(9),
                 [5; 16],

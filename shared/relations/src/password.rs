@@ -5,13 +5,18 @@
 //!   116 bits, shown in four groups of five (`Ab3xK-…`). Dashes and spaces are ignored when it
 //!   is typed back.
 //! - **Shown once**: the response of the generating act is the only place it appears. The store
-//!   keeps only an Argon2id hash (RFC 9106, v1.3) with a random 16-byte salt; checks compare in
+//!   keeps only a keyed hash: HMAC-SHA-256 under the server's secret `clave_contrasena` (a Spin
+//!   variable, never in the store) of a random 16-byte salt and the password; checks compare in
 //!   constant time.
-//! - **Parameters** ([`PARAMS`]): m = 19 MiB, t = 2, p = 1, OWASP's recommended minimum for
-//!   Argon2id. The secret already has ~116 bits of entropy, so the hash guards a leaked store
-//!   rather than a weak password; these parameters cost ~25 ms natively and about twice that in a
-//!   wasm component (measured in BENCHMARKS.md), paid only by the two requests that need it
-//!   (generating, and adding a relation), never by reads.
+//! - **Why a keyed hash and not a slow one**: Argon2id and its kin exist to slow down guessing
+//!   of passwords people choose. This one is a generated ~116-bit secret, like an API key: nobody
+//!   can guess it, slowly or quickly, so the slow hash bought nothing but ~50 ms of CPU per check.
+//!   What the hash must do is keep a leaked store from revealing or confirming passwords, and an
+//!   HMAC whose key is not in the store does that: without the key a stored value says nothing.
+//!   Passwords hashed before this change with Argon2id (RFC 9106, m = 19 MiB, t = 2, p = 1)
+//!   keep working and are re-hashed with the HMAC at their next successful check
+//!   ([`upgrade`]). Changing `clave_contrasena` invalidates every password (employers generate
+//!   new ones), as rotating any API-key secret does.
 //! - **Regenerate** replaces the hash (generation n+1): the old password stops working at once.
 //!   A generation whose answer never reached the employer (a lost response) leaves a password
 //!   nobody saw; it cannot be shown again, but it is never hidden: every successful check of a
@@ -30,20 +35,28 @@
 use crate::RelationError;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
+use avisos_acts::secret::HmacKey;
 use avisos_acts::{VerifiedAct, folio};
 use avisos_kv::{KeyValue, KeyValueJson};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// No look-alike characters: `0 O o`, `1 I l` are left out.
 pub const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
 pub const LENGTH: usize = 20;
 const GROUP: usize = 5;
 
-/// Argon2id parameters of newly generated passwords (stored with each hash, so they can be raised
-/// later without invalidating existing passwords).
-pub const PARAMS: HashParams = HashParams {
+/// The hash of passwords generated now.
+pub const HMAC_SHA256: &str = "hmac-sha256";
+/// The hash of passwords generated before `clave_contrasena` existed (still checked, then
+/// replaced).
+pub const ARGON2ID: &str = "argon2id-v19";
+
+/// The Argon2id parameters passwords were hashed with before [`HMAC_SHA256`].
+pub const ARGON2_PARAMS: HashParams = HashParams {
     m_kib: 19 * 1024,
     t: 2,
     p: 1,
@@ -58,12 +71,14 @@ pub struct HashParams {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordHash {
-    /// Always `argon2id-v19`.
+    /// [`HMAC_SHA256`], or [`ARGON2ID`] for a password not checked since the change.
     pub algoritmo: String,
-    pub parametros: HashParams,
+    /// Argon2id's parameters; absent for the HMAC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parametros: Option<HashParams>,
     /// base64.
     pub sal: String,
-    /// base64 of the 32-byte Argon2id output.
+    /// base64 of the 32-byte output.
     pub hash: String,
 }
 
@@ -128,7 +143,7 @@ pub struct Generated {
     pub anterior: Option<Replaced>,
 }
 
-fn key(rfc: &str) -> String {
+fn key_of(rfc: &str) -> String {
     format!("contrasena:{}", rfc.to_uppercase())
 }
 
@@ -143,6 +158,14 @@ pub fn mark_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) {
     let _ = kv.set(&used_key(rfc), generacion.to_string().as_bytes());
 }
 
+/// [`mark_used`] for checks that repeat (a payroll system's consultations): written only when
+/// the record does not say so yet, so a repeated check costs one read.
+pub fn mark_used_once(kv: &dyn KeyValue, rfc: &str, generacion: u32) {
+    if !matches!(was_used(kv, rfc, generacion), Ok(true)) {
+        mark_used(kv, rfc, generacion);
+    }
+}
+
 /// Whether generation `generacion` of `rfc`'s password was ever checked successfully.
 fn was_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) -> Result<bool, RelationError> {
     Ok(kv
@@ -150,6 +173,23 @@ fn was_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) -> Result<bool, Relat
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|t| t.parse::<u32>().ok())
         .is_some_and(|used| used == generacion))
+}
+
+/// A service password as typed (with or without the group separators), and the key it is
+/// checked under.
+#[derive(Debug, Clone, Copy)]
+pub struct Typed<'a> {
+    pub text: &'a str,
+    pub key: &'a HmacKey,
+}
+
+/// A password as typed under the unit tests' key.
+#[cfg(test)]
+pub(crate) fn typed(text: &str) -> Typed<'_> {
+    Typed {
+        text,
+        key: avisos_acts::testutil::password_key(),
+    }
 }
 
 /// A new password from `random` (called until enough unbiased bytes were drawn).
@@ -188,8 +228,30 @@ fn argon2(params: HashParams) -> Result<argon2::Argon2<'static>, RelationError> 
     ))
 }
 
-/// Hashes a (normalised) password.
-pub fn hash(
+/// HMAC-SHA-256 under `key` of the salt and the (normalised) password, domain-separated.
+fn keyed(key: &HmacKey, salt: &[u8], password: &str) -> Result<[u8; 32], RelationError> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.as_bytes())
+        .map_err(|_| RelationError::internal("invalid password key"))?;
+    mac.update(b"avisos-contrasena-servicio\0");
+    mac.update(salt);
+    mac.update(password.as_bytes());
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// Hashes a (normalised) password with the HMAC.
+pub fn hash(password: &str, salt: [u8; 16], key: &HmacKey) -> Result<PasswordHash, RelationError> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(PasswordHash {
+        algoritmo: HMAC_SHA256.into(),
+        parametros: None,
+        sal: b64.encode(salt),
+        hash: b64.encode(keyed(key, &salt, password)?),
+    })
+}
+
+/// Hashes a (normalised) password the way passwords were hashed before the HMAC: for the tests
+/// of their migration and for making such records.
+pub fn hash_argon2id(
     password: &str,
     salt: [u8; 16],
     params: HashParams,
@@ -200,20 +262,21 @@ pub fn hash(
         .map_err(|_| RelationError::internal("argon2 failed"))?;
     let b64 = base64::engine::general_purpose::STANDARD;
     Ok(PasswordHash {
-        algoritmo: "argon2id-v19".into(),
-        parametros: params,
+        algoritmo: ARGON2ID.into(),
+        parametros: Some(params),
         sal: b64.encode(salt),
         hash: b64.encode(out),
     })
 }
 
 /// Checks a typed password against a stored hash (constant-time comparison).
-pub fn verify_hash(stored: &PasswordHash, typed: &str) -> Result<bool, RelationError> {
+pub fn verify_hash(
+    stored: &PasswordHash,
+    typed: &str,
+    key: &HmacKey,
+) -> Result<bool, RelationError> {
     let b64 = base64::engine::general_purpose::STANDARD;
     let corrupt = || RelationError::internal("stored password hash is not valid");
-    if stored.algoritmo != "argon2id-v19" {
-        return Err(corrupt());
-    }
     let salt = b64.decode(&stored.sal).map_err(|_| corrupt())?;
     let expected = b64.decode(&stored.hash).map_err(|_| corrupt())?;
     let typed = normalize_input(typed);
@@ -221,11 +284,49 @@ pub fn verify_hash(stored: &PasswordHash, typed: &str) -> Result<bool, RelationE
     if typed.is_empty() || typed.len() > 256 {
         return Ok(false);
     }
-    let mut out = vec![0u8; expected.len()];
-    argon2(stored.parametros)?
-        .hash_password_into(typed.as_bytes(), &salt, &mut out)
-        .map_err(|_| corrupt())?;
+    let out = match (stored.algoritmo.as_str(), stored.parametros) {
+        (HMAC_SHA256, _) => keyed(key, &salt, &typed)?.to_vec(),
+        (ARGON2ID, Some(params)) => {
+            let mut out = vec![0u8; expected.len()];
+            argon2(params)?
+                .hash_password_into(typed.as_bytes(), &salt, &mut out)
+                .map_err(|_| corrupt())?;
+            out
+        }
+        _ => return Err(corrupt()),
+    };
     Ok(constant_time_eq(&out, &expected))
+}
+
+/// After a successful check of `typed` against generation `generacion` of `rfc`'s password:
+/// when that generation is still stored with [`ARGON2ID`], replaces its hash with the HMAC
+/// (compare-and-swap against the record as read, so a concurrent regeneration or cancellation
+/// is never overwritten). Best effort: a failure only leaves the old hash for the next check.
+pub fn upgrade(kv: &dyn KeyValue, rfc: &str, generacion: u32, typed: &str, key: &HmacKey) {
+    let _ = (|| -> Result<(), RelationError> {
+        let k = key_of(rfc);
+        let Some(before) = kv.get(&k)? else {
+            return Ok(());
+        };
+        let mut record: PasswordRecord = serde_json::from_slice(&before)
+            .map_err(|_| RelationError::internal("corrupt password record"))?;
+        let Some(old) = record.hash.as_ref().filter(|h| h.algoritmo == ARGON2ID) else {
+            return Ok(());
+        };
+        if record.generacion != generacion || record.estado != PasswordState::Activa {
+            return Ok(());
+        }
+        // A fresh salt derived from the old random one: unique per password, no RNG needed.
+        let mut salt = [0u8; 16];
+        let derived =
+            Sha256::digest([b"avisos-sal-hmac\0".as_slice(), old.sal.as_bytes()].concat());
+        salt.copy_from_slice(&derived[..16]);
+        record.hash = Some(hash(&normalize_input(typed), salt, key)?);
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| RelationError::internal(e.to_string()))?;
+        kv.compare_and_swap(&k, Some(&before), &bytes)?;
+        Ok(())
+    })();
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -238,7 +339,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<PasswordRecord>, RelationError> {
-    Ok(kv.get_json(&key(rfc))?)
+    Ok(kv.get_json(&key_of(rfc))?)
 }
 
 pub fn status(kv: &dyn KeyValue, rfc: &str) -> Result<PasswordStatus, RelationError> {
@@ -271,7 +372,12 @@ pub fn status(kv: &dyn KeyValue, rfc: &str) -> Result<PasswordStatus, RelationEr
 }
 
 /// Checks the employer's current password. Returns the generation it belongs to.
-pub fn check(kv: &dyn KeyValue, rfc: &str, typed: &str) -> Result<u32, RelationError> {
+pub fn check(
+    kv: &dyn KeyValue,
+    rfc: &str,
+    typed: &str,
+    key: &HmacKey,
+) -> Result<u32, RelationError> {
     let record = load(kv, rfc)?;
     let (generacion, hash) = match record {
         Some(PasswordRecord {
@@ -284,8 +390,11 @@ pub fn check(kv: &dyn KeyValue, rfc: &str, typed: &str) -> Result<u32, RelationE
             return Err(RelationError::PasswordNotGenerated { to_cancel: false });
         }
     };
-    if verify_hash(&hash, typed)? {
+    if verify_hash(&hash, typed, key)? {
         mark_used(kv, rfc, generacion);
+        if hash.algoritmo != HMAC_SHA256 {
+            upgrade(kv, rfc, generacion, typed, key);
+        }
         Ok(generacion)
     } else {
         Err(RelationError::PasswordWrong)
@@ -307,12 +416,13 @@ pub fn generate(
     kv: &dyn KeyValue,
     seal: &ServiceSeal,
     act: &VerifiedAct,
+    key: &HmacKey,
     now: DateTime<Utc>,
     random: impl FnMut() -> [u8; 32],
     salt: [u8; 16],
 ) -> Result<Generated, RelationError> {
     let rfc = act.identity.rfc.to_uppercase();
-    let k = key(&rfc);
+    let k = key_of(&rfc);
     let before = kv.get(&k)?;
     let previous: Option<PasswordRecord> = match &before {
         None => None,
@@ -332,7 +442,7 @@ pub fn generate(
         _ => None,
     };
     let secret = generate_secret(random);
-    let hashed = hash(&normalize_input(&secret), salt, PARAMS)?;
+    let hashed = hash(&normalize_input(&secret), salt, key)?;
     let folio = folio::allocate(kv)?;
     let movimiento = if previous.is_some() {
         "Regeneración"
@@ -382,7 +492,7 @@ pub fn cancel(
     now: DateTime<Utc>,
 ) -> Result<avisos_acts::acuse::Receipt, RelationError> {
     let rfc = act.identity.rfc.to_uppercase();
-    let k = key(&rfc);
+    let k = key_of(&rfc);
     let before = kv.get(&k)?;
     let current: PasswordRecord = match &before {
         None => None,
@@ -426,12 +536,16 @@ mod tests {
     use crate::testutil::*;
     use avisos_kv::MemoryKv;
 
-    /// Cheap parameters for unit tests of the rules (the real ones are tested once below).
+    /// Cheap Argon2id parameters for the tests of old hashes (the real ones are tested once).
     const FAST: HashParams = HashParams {
         m_kib: 64,
         t: 1,
         p: 1,
     };
+
+    fn k() -> HmacKey {
+        HmacKey::new(*b"clave-de-contrasena-de-pruebas-0123456789")
+    }
 
     #[test]
     fn secret_shape_and_alphabet() {
@@ -465,24 +579,118 @@ mod tests {
 
     #[test]
     fn hash_verifies_only_the_right_password() {
-        let h = hash("Abcde23456", [7; 16], FAST).unwrap();
-        assert!(verify_hash(&h, "Abcde-23456").unwrap(), "dashes ignored");
-        assert!(verify_hash(&h, " Abcde 23456 ").unwrap(), "spaces ignored");
-        assert!(!verify_hash(&h, "abcde23456").unwrap(), "case matters");
-        assert!(!verify_hash(&h, "").unwrap());
-        assert!(!verify_hash(&h, &"x".repeat(1000)).unwrap());
+        let h = hash("Abcde23456", [7; 16], &k()).unwrap();
+        assert_eq!((h.algoritmo.as_str(), h.parametros), (HMAC_SHA256, None));
+        assert!(
+            verify_hash(&h, "Abcde-23456", &k()).unwrap(),
+            "dashes ignored"
+        );
+        assert!(
+            verify_hash(&h, " Abcde 23456 ", &k()).unwrap(),
+            "spaces ignored"
+        );
+        assert!(
+            !verify_hash(&h, "abcde23456", &k()).unwrap(),
+            "case matters"
+        );
+        assert!(!verify_hash(&h, "", &k()).unwrap());
+        assert!(!verify_hash(&h, &"x".repeat(1000), &k()).unwrap());
         // Same password, another salt: another hash.
-        let h2 = hash("Abcde23456", [8; 16], FAST).unwrap();
+        let h2 = hash("Abcde23456", [8; 16], &k()).unwrap();
         assert_ne!(h.hash, h2.hash);
         assert!(!h.hash.contains("Abcde"));
     }
 
     #[test]
-    fn production_parameters_are_argon2id_19mib() {
-        let h = hash("Abcde23456", [1; 16], PARAMS).unwrap();
-        assert_eq!(h.algoritmo, "argon2id-v19");
-        assert_eq!(h.parametros.m_kib, 19456);
-        assert!(verify_hash(&h, "Abcde-23456").unwrap());
+    fn without_the_key_a_stored_hash_confirms_nothing() {
+        let h = hash("Abcde23456", [7; 16], &k()).unwrap();
+        let other = HmacKey::new(*b"otra-clave-de-contrasena-0123456789abcdef");
+        assert!(!verify_hash(&h, "Abcde23456", &other).unwrap());
+        assert_ne!(hash("Abcde23456", [7; 16], &other).unwrap().hash, h.hash);
+        // Nor does a plain SHA-256 of salt and password reproduce it.
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let plain = Sha256::digest([[7u8; 16].as_slice(), b"Abcde23456"].concat());
+        assert_ne!(b64.encode(plain), h.hash);
+    }
+
+    #[test]
+    fn a_stored_hash_of_unknown_shape_is_an_internal_error() {
+        let mut h = hash("Abcde23456", [7; 16], &k()).unwrap();
+        h.algoritmo = "md5".into();
+        assert_eq!(
+            verify_hash(&h, "Abcde23456", &k()).unwrap_err().codigo(),
+            "ERROR_INTERNO"
+        );
+        let mut h = hash_argon2id("Abcde23456", [7; 16], FAST).unwrap();
+        h.parametros = None;
+        assert!(verify_hash(&h, "Abcde23456", &k()).is_err());
+    }
+
+    #[test]
+    fn old_argon2id_hashes_keep_working_with_the_real_parameters() {
+        let h = hash_argon2id("Abcde23456", [1; 16], ARGON2_PARAMS).unwrap();
+        assert_eq!(h.algoritmo, ARGON2ID);
+        assert_eq!(h.parametros.map(|p| p.m_kib), Some(19456));
+        assert!(verify_hash(&h, "Abcde-23456", &k()).unwrap());
+        assert!(!verify_hash(&h, "Abcde-23457", &k()).unwrap());
+    }
+
+    /// A record as the Argon2id version stored it (no `clave_contrasena` then).
+    fn store_argon2id_record(kv: &MemoryKv, password: &str, generacion: u32) {
+        let record = PasswordRecord {
+            rfc: PATRON.into(),
+            estado: PasswordState::Activa,
+            generacion,
+            hash: Some(hash_argon2id(&normalize_input(password), [5; 16], FAST).unwrap()),
+            generada: t0(),
+            folio: "0000000001".into(),
+            cancelada: None,
+            folio_cancelacion: None,
+        };
+        kv.set_json(&key_of(PATRON), &record).unwrap();
+    }
+
+    #[test]
+    fn an_old_hash_is_replaced_by_the_hmac_at_its_first_successful_check() {
+        let kv = MemoryKv::new();
+        store_argon2id_record(&kv, "Abcde-23456", 3);
+        // A wrong password changes nothing.
+        assert_eq!(
+            check(&kv, PATRON, "Abcde-99999", &k())
+                .unwrap_err()
+                .codigo(),
+            "CONTRASENA_INCORRECTA"
+        );
+        assert_eq!(
+            load(&kv, PATRON).unwrap().unwrap().hash.unwrap().algoritmo,
+            ARGON2ID
+        );
+        // The right one works and leaves the HMAC behind; the record is otherwise the same.
+        assert_eq!(check(&kv, PATRON, "Abcde-23456", &k()).unwrap(), 3);
+        let after = load(&kv, PATRON).unwrap().unwrap();
+        let h = after.hash.clone().unwrap();
+        assert_eq!((h.algoritmo.as_str(), h.parametros), (HMAC_SHA256, None));
+        assert_eq!((after.generacion, after.folio.as_str()), (3, "0000000001"));
+        assert!(status(&kv, PATRON).unwrap().usada);
+        // And it keeps working, under the key only.
+        assert_eq!(check(&kv, PATRON, "Abcde23456", &k()).unwrap(), 3);
+        let other = HmacKey::new(*b"otra-clave-de-contrasena-0123456789abcdef");
+        assert!(check(&kv, PATRON, "Abcde23456", &other).is_err());
+    }
+
+    #[test]
+    fn an_upgrade_never_overwrites_a_newer_generation() {
+        let kv = MemoryKv::new();
+        store_argon2id_record(&kv, "Abcde-23456", 3);
+        let before = kv.get(&key_of(PATRON)).unwrap();
+        // The check was of generation 2, which was replaced meanwhile: nothing is written.
+        upgrade(&kv, PATRON, 2, "Abcde-23456", &k());
+        assert_eq!(kv.get(&key_of(PATRON)).unwrap(), before);
+        // A store that fails during the upgrade leaves the old hash, and the check stands.
+        kv.set_failing(true);
+        upgrade(&kv, PATRON, 3, "Abcde-23456", &k());
+        kv.set_failing(false);
+        assert_eq!(kv.get(&key_of(PATRON)).unwrap(), before);
     }
 
     #[test]
@@ -492,35 +700,37 @@ mod tests {
         let act = act(PATRON, "GENERAR_CONTRASENA", &[]);
         assert_eq!(status(&kv, PATRON).unwrap().estado, "sin_generar");
         assert_eq!(
-            check(&kv, PATRON, "x").unwrap_err().codigo(),
+            check(&kv, PATRON, "x", &k()).unwrap_err().codigo(),
             "CONTRASENA_NO_GENERADA"
         );
 
-        let first = generate(&kv, &seal, &act, t0(), counter_random(1), [1; 16]).unwrap();
+        let first = generate(&kv, &seal, &act, &k(), t0(), counter_random(1), [1; 16]).unwrap();
         assert_eq!(first.generacion, 1);
-        assert_eq!(check(&kv, PATRON, &first.contrasena).unwrap(), 1);
+        assert_eq!(check(&kv, PATRON, &first.contrasena, &k()).unwrap(), 1);
         assert_eq!(
-            check(&kv, PATRON, "AAAAA-AAAAA-AAAAA-AAAAA")
+            check(&kv, PATRON, "AAAAA-AAAAA-AAAAA-AAAAA", &k())
                 .unwrap_err()
                 .codigo(),
             "CONTRASENA_INCORRECTA"
         );
         // Nothing stored contains the password.
-        let stored = String::from_utf8(kv.get(&key(PATRON)).unwrap().unwrap()).unwrap();
+        let stored = String::from_utf8(kv.get(&key_of(PATRON)).unwrap().unwrap()).unwrap();
         assert!(!stored.contains(&normalize_input(&first.contrasena)));
         let acuse = acuse_json(&kv, &first.registro.folio);
         assert!(!acuse.contains(&normalize_input(&first.contrasena)));
         assert!(acuse.contains("Generación de Contraseña"));
 
         // Regenerating: the old one stops working.
-        let second = generate(&kv, &seal, &act, t0(), counter_random(9), [2; 16]).unwrap();
+        let second = generate(&kv, &seal, &act, &k(), t0(), counter_random(9), [2; 16]).unwrap();
         assert_eq!(second.generacion, 2);
         assert_ne!(first.contrasena, second.contrasena);
         assert_eq!(
-            check(&kv, PATRON, &first.contrasena).unwrap_err().codigo(),
+            check(&kv, PATRON, &first.contrasena, &k())
+                .unwrap_err()
+                .codigo(),
             "CONTRASENA_INCORRECTA"
         );
-        assert_eq!(check(&kv, PATRON, &second.contrasena).unwrap(), 2);
+        assert_eq!(check(&kv, PATRON, &second.contrasena, &k()).unwrap(), 2);
         let st = status(&kv, PATRON).unwrap();
         assert_eq!((st.estado, st.generacion), ("activa", 2));
 
@@ -528,7 +738,9 @@ mod tests {
         let c = cancel(&kv, &seal, &act, t0()).unwrap();
         assert_eq!(c.folio.len(), 10);
         assert_eq!(
-            check(&kv, PATRON, &second.contrasena).unwrap_err().codigo(),
+            check(&kv, PATRON, &second.contrasena, &k())
+                .unwrap_err()
+                .codigo(),
             "CONTRASENA_NO_GENERADA"
         );
         assert_eq!(
@@ -538,9 +750,9 @@ mod tests {
         let st = status(&kv, PATRON).unwrap();
         assert_eq!(st.estado, "cancelada");
         assert_eq!(st.folio_cancelacion.as_deref(), Some(c.folio.as_str()));
-        let third = generate(&kv, &seal, &act, t0(), counter_random(5), [3; 16]).unwrap();
+        let third = generate(&kv, &seal, &act, &k(), t0(), counter_random(5), [3; 16]).unwrap();
         assert_eq!(third.generacion, 3);
-        assert_eq!(check(&kv, PATRON, &third.contrasena).unwrap(), 3);
+        assert_eq!(check(&kv, PATRON, &third.contrasena, &k()).unwrap(), 3);
     }
 
     #[test]
@@ -548,7 +760,7 @@ mod tests {
         let kv = MemoryKv::new();
         let act = act(PATRON, "GENERAR_CONTRASENA", &[]);
         kv.set_failing(true);
-        let e = generate(&kv, &seal(), &act, t0(), counter_random(1), [1; 16]).unwrap_err();
+        let e = generate(&kv, &seal(), &act, &k(), t0(), counter_random(1), [1; 16]).unwrap_err();
         assert_eq!(e.codigo(), "ALMACEN_NO_DISPONIBLE");
         kv.set_failing(false);
         assert!(kv.is_empty());

@@ -95,6 +95,7 @@ export async function iniciarApp(variables = {}) {
     ["up", "--manifest", join(RAIZ, "spin.toml"), "--listen", `127.0.0.1:${puerto}`, "--state-dir", estado, "--quiet",
       "--variable", `llave_sello=${readFileSync(join(RAIZ, "shared/acts/testdata/sello-pruebas.pem"), "utf8")}`,
       "--variable", "clave_sesion=clave-de-sesion-solo-para-pruebas-del-navegador-0123456789",
+      "--variable", "clave_contrasena=clave-de-contrasenas-solo-para-pruebas-del-navegador-0123",
       // The demo, asked for (the app fails closed); a test's own `modo` comes later and wins.
       "--variable", "modo=demo",
       // Tests log in as the same RFCs many times a minute (rate limits: README.md, «Límites»).

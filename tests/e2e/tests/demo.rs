@@ -90,14 +90,18 @@ fn an_unset_configuration_fails_closed() {
         .iter()
         .map(|p| p["variable"].as_str().unwrap())
         .collect();
-    assert_eq!(missing, ["clave_sesion", "llave_sello"]);
+    assert_eq!(missing, ["clave_sesion", "clave_contrasena", "llave_sello"]);
     // A request that needs the missing secret names it; nothing was generated in its place.
     let r =
         app.send(TestRequest::get("/api/v1/sesiones/actual").header("authorization", "Bearer x.y"));
     assert_error(&r, 503, "CONFIGURACION_INVALIDA");
     assert!(r.text().contains("clave_sesion"), "{}", r.text());
     let kv = avisos_e2e::host_kv_of(&app);
-    for key in ["config:demo:clave-sesion", "config:demo:llave-sello"] {
+    for key in [
+        "config:demo:clave-sesion",
+        "config:demo:clave-contrasena",
+        "config:demo:llave-sello",
+    ] {
         assert_eq!(avisos_kv::KeyValue::get(&kv, key).unwrap(), None, "{key}");
     }
     // The demo e.firma is not trusted: no session, whatever the rest of the login says.
@@ -119,6 +123,7 @@ fn production_needs_only_its_secrets() {
     let app = TestApp::start(
         TestOptions::app()
             .variable("clave_sesion", avisos_e2e::TEST_SESSION_KEY)
+            .variable("clave_contrasena", avisos_e2e::TEST_PASSWORD_KEY)
             .variable("llave_sello", avisos_e2e::test_seal_pem()),
     );
     let salud = app.get("/api/v1/salud");

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use avisos_e2e::{PATRON, Signer, TEST_SESSION_KEY, prepare, send_act, test_seal_pem};
+use avisos_e2e::{
+    PATRON, Signer, TEST_PASSWORD_KEY, TEST_SESSION_KEY, prepare, send_act, test_seal_pem,
+};
 use avisos_host::runtime_config::{KvStoreConfig, RuntimeConfig};
 use avisos_host::testing::{TestApp, TestOptions, workspace_root};
 use serde_yaml::Value;
@@ -291,6 +293,7 @@ fn the_production_values_run_in_production_mode() {
     let app_doc = spin_app();
     let mut options = TestOptions::app()
         .variable("clave_sesion", TEST_SESSION_KEY)
+        .variable("clave_contrasena", TEST_PASSWORD_KEY)
         .variable("llave_sello", test_seal_pem());
     for (name, source) in sources(&app_doc["spec"]["variables"]) {
         if let Ok(value) = source {

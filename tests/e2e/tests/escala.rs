@@ -94,6 +94,7 @@ fn variables() -> Vec<String> {
         ("confianza_efirma", "demo,sat-pruebas".to_string()),
         ("analistas", ANALISTA.to_string()),
         ("clave_sesion", TEST_SESSION_KEY.to_string()),
+        ("clave_contrasena", TEST_PASSWORD_KEY.to_string()),
         ("llave_sello", test_seal_pem()),
         ("limites", TEST_LIMITS.to_string()),
     ]

@@ -136,12 +136,21 @@ const CONFIGURATION: [&str; 6] = [
 
 /// The variables a component's code reads, from what it calls: `Env::load` (the
 /// configuration), anything that checks a session (`clave_sesion`), anything that seals an acuse
-/// (`llave_sello`), the mail API, and `optional_variable("…")` by name.
+/// (`llave_sello`), anything that checks a service password (`clave_contrasena`), the mail API,
+/// and `optional_variable("…")` by name.
 fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
     let mut v: BTreeSet<String> = BTreeSet::new();
     if name == "health" {
         // `/api/v1/salud` checks the whole configuration, the secrets too (never shows them).
-        v.extend(["app_version", "clave_sesion", "llave_sello"].map(String::from));
+        v.extend(
+            [
+                "app_version",
+                "clave_sesion",
+                "clave_contrasena",
+                "llave_sello",
+            ]
+            .map(String::from),
+        );
         v.extend(CONFIGURATION.map(String::from));
         return v;
     }
@@ -170,6 +179,9 @@ fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
     .any(|m| src.contains(m))
     {
         v.insert("llave_sello".into());
+    }
+    if src.contains("password_key(") {
+        v.insert("clave_contrasena".into());
     }
     if src.contains("mail::config(") {
         v.extend(["correo_api_url", "correo_api_token"].map(String::from));

@@ -221,7 +221,7 @@ fn check_addition(
     kv: &dyn KeyValue,
     request: &AddRequest,
     patron: &str,
-    typed_password: &str,
+    typed_password: password::Typed<'_>,
     today: NaiveDate,
 ) -> Result<Checked, RelationError> {
     vigencia::validate(today, request.inicio_vigencia, request.fin_vigencia)?;
@@ -233,8 +233,8 @@ fn check_addition(
     {
         return Err(duplicate(&existing));
     }
-    // The slow hash runs only after the cheap refusals, and only for a verified signer.
-    let generacion = password::check(kv, patron, typed_password)?;
+    // The password is checked only after the cheap refusals, and only for a verified signer.
+    let generacion = password::check(kv, patron, typed_password.text, typed_password.key)?;
     Ok(Checked {
         developer,
         claim,
@@ -331,7 +331,7 @@ pub fn add(
     seal: &ServiceSeal,
     act: &VerifiedAct,
     request: &AddRequest,
-    typed_password: &str,
+    typed_password: password::Typed<'_>,
     now: DateTime<Utc>,
 ) -> Result<Added, RelationError> {
     let patron = act.identity.rfc.to_uppercase();

@@ -115,7 +115,7 @@ fn refusals_of_an_addition() {
     let act = add_act(PATRON_2, DEV, "2026-11-23", "2027-01-01");
     let req = request(&act, t0()).unwrap();
     assert_eq!(
-        add(&*w.kv, &w.seal, &act, &req, "x", t0())
+        add(&*w.kv, &w.seal, &act, &req, password::typed("x"), t0())
             .unwrap_err()
             .codigo(),
         "CONTRASENA_NO_GENERADA"
@@ -187,6 +187,7 @@ fn regenerating_the_password_keeps_relations_but_needs_the_new_one() {
         &*w.kv,
         &w.seal,
         &act(PATRON, "GENERAR_CONTRASENA", &[]),
+        avisos_acts::testutil::password_key(),
         t0(),
         counter_random(77),
         [5; 16],

@@ -138,6 +138,7 @@ fn a_failure_at_any_write_leaves_no_visible_relation() {
             &kv,
             &base.seal,
             &act(PATRON, "GENERAR_CONTRASENA", &[]),
+            avisos_acts::testutil::password_key(),
             t0(),
             counter_random(3),
             [4; 16],
@@ -146,7 +147,15 @@ fn a_failure_at_any_write_leaves_no_visible_relation() {
         *kv.writes_left.lock().unwrap() = cut;
         let act = add_act(PATRON, DEV, "2026-11-23", "2027-11-23");
         let req = request(&act, t0()).unwrap();
-        let e = add(&kv, &base.seal, &act, &req, &g.contrasena, t0()).unwrap_err();
+        let e = add(
+            &kv,
+            &base.seal,
+            &act,
+            &req,
+            password::typed(&g.contrasena),
+            t0(),
+        )
+        .unwrap_err();
         assert_eq!(e.codigo(), "ALMACEN_NO_DISPONIBLE", "cut at {cut}");
         *kv.writes_left.lock().unwrap() = usize::MAX;
         assert!(
@@ -166,7 +175,15 @@ fn a_failure_at_any_write_leaves_no_visible_relation() {
             "cut at {cut}"
         );
         // And the addition goes through once the store is back.
-        add(&kv, &base.seal, &act, &req, &g.contrasena, t0()).unwrap();
+        add(
+            &kv,
+            &base.seal,
+            &act,
+            &req,
+            password::typed(&g.contrasena),
+            t0(),
+        )
+        .unwrap();
         assert_eq!(list(&kv, PATRON, Viewer::Patron, t0()).unwrap().len(), 1);
     }
 }

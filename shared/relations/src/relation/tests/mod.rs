@@ -58,6 +58,7 @@ fn world() -> World {
         &*kv,
         &seal,
         &act(PATRON, "GENERAR_CONTRASENA", &[]),
+        avisos_acts::testutil::password_key(),
         t0(),
         counter_random(3),
         [4; 16],
@@ -99,7 +100,7 @@ impl World {
         let inicio = crate::today(now).to_string();
         let act = add_act(PATRON, dev, &inicio, fin);
         let req = request(&act, now)?;
-        add(&*self.kv, &self.seal, &act, &req, pw, now)
+        add(&*self.kv, &self.seal, &act, &req, password::typed(pw), now)
     }
 
     fn add(&self, dev: &str, fin: &str) -> Result<Added, RelationError> {
