@@ -19,10 +19,12 @@ use efirma::{VerifiedIdentity, VerifyRequest};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::chains;
 use crate::config::ServiceConfig;
 use crate::limits::Bucket;
 use crate::nonce;
 use crate::terms::{self, Terms, TermsId};
+use sha2::{Digest, Sha256};
 
 pub const CADENA_PREFIX: &str = "AVISOS";
 pub const CADENA_VERSION: &str = "1";
@@ -128,6 +130,9 @@ pub struct ActContext<'a> {
     /// The address the request came from (`ServiceConfig::client_address`): what unverified
     /// traffic is charged to.
     pub client: String,
+    /// The key that authenticates the chains kept in the store ([`crate::chains`]); `None`:
+    /// every act verifies the whole chain.
+    pub chain_key: Option<crate::secret::HmacKey>,
 }
 
 /// Rebuilds the cadena, verifies the e.firma (FIEL, valid now, chains to the configured
@@ -207,6 +212,15 @@ fn verify_signature(
     let signature = crate::b64()
         .decode(req.firma.trim())
         .map_err(|_| ActError::SignatureEncoding)?;
+    // The chain kept from an earlier act of this certificate, if any (crate::chains).
+    let fingerprint: [u8; 32] = Sha256::digest(&certificate).into();
+    let kept = ctx.chain_key.as_ref().map(|key| {
+        let configuracion = chains::configuration(&ctx.config.trust, &ctx.config.revocations);
+        (key, configuracion)
+    });
+    let known = kept
+        .as_ref()
+        .and_then(|(key, conf)| chains::load(ctx.kv, key, &fingerprint, conf));
     let request = VerifyRequest::new(
         &certificate,
         &ctx.config.trust,
@@ -215,8 +229,13 @@ fn verify_signature(
         cadena.as_bytes(),
         &signature,
     )
-    .expected_rfc(rfc);
-    efirma::verify(&request).map_err(ActError::Efirma)
+    .expected_rfc(rfc)
+    .known_chain(known.as_ref());
+    let (identity, chain) = efirma::verify_recording(&request).map_err(ActError::Efirma)?;
+    if let (None, Some((key, conf))) = (&known, &kept) {
+        chains::keep(ctx.kv, key, &chain, conf);
+    }
+    Ok(identity)
 }
 
 #[cfg(test)]

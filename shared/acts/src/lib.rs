@@ -13,6 +13,7 @@
 pub mod acceptance;
 pub mod act;
 pub mod acuse;
+pub mod chains;
 pub mod config;
 pub mod error;
 pub mod folio;

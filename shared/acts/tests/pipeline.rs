@@ -8,7 +8,7 @@ use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::{self, Role};
 use avisos_acts::terms::{self, TermsId};
 use avisos_acts::{folio, nonce, pdf};
-use avisos_kv::MemoryKv;
+use avisos_kv::{KeyValue, MemoryKv};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use efirma::{Certificate, PrivateKey};
@@ -121,6 +121,7 @@ fn valid_act_yields_a_sealed_acuse_whose_pdf_shows_the_folio() {
         config: &cfg,
         now: now(),
         client: "10.0.0.1".into(),
+        chain_key: None,
     };
     let s = demo("EDE200101AB0");
     let (req, spec) = signed(&kv, &s, now(), ACCION);
@@ -169,6 +170,98 @@ fn valid_act_yields_a_sealed_acuse_whose_pdf_shows_the_folio() {
     assert_eq!(sello, record.sello.as_bytes());
 }
 
+/// The key of the kept chains, as the portal derives it from the session key.
+fn chain_key() -> Option<avisos_acts::secret::HmacKey> {
+    avisos_acts::chains::key_from_session_key(b"clave-de-sesion-solo-para-pruebas-0123456789")
+}
+
+/// Chains kept in the store make the second act of a certificate cheaper, never different: the
+/// same identity, a revocation or a change of trusted authorities still refuses, and a kept
+/// chain altered by anyone without the key is ignored (and replaced).
+#[test]
+fn kept_chains_change_the_cost_not_the_verdict() {
+    let kv = MemoryKv::new();
+    let t = now();
+    let s = demo("EDE200101AB0");
+    let cfg = config();
+    let ctx = ActContext {
+        kv: &kv,
+        config: &cfg,
+        now: t,
+        client: "10.0.0.1".into(),
+        chain_key: chain_key(),
+    };
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    let first = verify_signed_act(&ctx, &req, spec).unwrap().identity;
+    let kept_key = format!(
+        "efirma:cadena:{}",
+        efirma::to_hex(&first.certificate_fingerprint_sha256)
+    );
+    let kept = kv.get(&kept_key).unwrap().expect("the chain was kept");
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    assert_eq!(verify_signed_act(&ctx, &req, spec).unwrap().identity, first);
+    assert_eq!(
+        kv.get(&kept_key).unwrap().as_ref(),
+        Some(&kept),
+        "read, not rewritten"
+    );
+
+    // The certificate revoked since: refused, kept chain or not.
+    let revoking = ServiceConfig::from_raw(&RawConfig {
+        modo: "demo".into(),
+        confianza_efirma: "demo,sat-pruebas".into(),
+        efirma_revocados: first.certificate_number.clone(),
+        ..RawConfig::default()
+    })
+    .unwrap();
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    let e = verify_signed_act(
+        &ActContext {
+            config: &revoking,
+            ..ctx_clone(&ctx)
+        },
+        &req,
+        spec,
+    );
+    assert_eq!(e.unwrap_err().codigo(), "EFIRMA_CERT_REVOCADO");
+    // Its authority no longer trusted: refused.
+    let sat_only = ServiceConfig::from_raw(&RawConfig {
+        modo: "demo".into(),
+        confianza_efirma: "sat-pruebas".into(),
+        ..RawConfig::default()
+    })
+    .unwrap();
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    let e = verify_signed_act(
+        &ActContext {
+            config: &sat_only,
+            ..ctx_clone(&ctx)
+        },
+        &req,
+        spec,
+    );
+    assert!(e.unwrap_err().codigo().starts_with("EFIRMA_"));
+
+    // Altered without the key: ignored, the full verification runs and keeps a good one again.
+    let mut altered: serde_json::Value = serde_json::from_slice(&kept).unwrap();
+    altered["ruta"][0] = json!("00".repeat(32));
+    kv.set(&kept_key, &serde_json::to_vec(&altered).unwrap())
+        .unwrap();
+    let (req, spec) = signed(&kv, &s, t, ACCION);
+    assert_eq!(verify_signed_act(&ctx, &req, spec).unwrap().identity, first);
+    assert_eq!(kv.get(&kept_key).unwrap(), Some(kept));
+}
+
+fn ctx_clone<'a>(ctx: &ActContext<'a>) -> ActContext<'a> {
+    ActContext {
+        kv: ctx.kv,
+        config: ctx.config,
+        now: ctx.now,
+        client: ctx.client.clone(),
+        chain_key: ctx.chain_key.clone(),
+    }
+}
+
 fn refuse(kv: &MemoryKv, req: &SignedActRequest, spec: ActSpec, at: DateTime<Utc>) -> String {
     let cfg = config();
     let ctx = ActContext {
@@ -176,6 +269,7 @@ fn refuse(kv: &MemoryKv, req: &SignedActRequest, spec: ActSpec, at: DateTime<Utc
         config: &cfg,
         now: at,
         client: "10.0.0.1".into(),
+        chain_key: chain_key(),
     };
     verify_signed_act(&ctx, req, spec)
         .unwrap_err()
@@ -230,6 +324,7 @@ fn refusals_each_with_their_code() {
             config: &cfg,
             now: t,
             client: "10.0.0.1".into(),
+            chain_key: None,
         },
         &req,
         spec.clone(),
@@ -311,6 +406,7 @@ fn a_refused_act_does_not_consume_its_nonce() {
             config: &cfg,
             now: t,
             client: "10.0.0.1".into(),
+            chain_key: None,
         },
         &req,
         spec,

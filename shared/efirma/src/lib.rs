@@ -41,8 +41,8 @@ pub use error::EfirmaError;
 pub use key::{Credential, PrivateKey};
 pub use trust::{TrustAnchors, TrustBundle};
 pub use verify::{
-    CertificateSource, ChainCache, RevocationList, VerifiedIdentity, VerifyRequest,
-    check_certificate, verify,
+    CertificateSource, ChainCache, KnownChain, RevocationList, VerifiedIdentity, VerifyRequest,
+    check_certificate, verify, verify_recording,
 };
 
 /// Lowercase hex of bytes (fingerprints in logs and tools).

@@ -142,6 +142,13 @@ impl TrustAnchors {
             .any(|c| &c.fingerprint_sha256() == fingerprint)
     }
 
+    /// The trusted certificate with this SHA-256 fingerprint.
+    pub(crate) fn get(&self, fingerprint: &[u8; 32]) -> Option<&Arc<Certificate>> {
+        self.certificates
+            .iter()
+            .find(|c| &c.fingerprint_sha256() == fingerprint)
+    }
+
     /// The trusted CA whose key signed `certificate` (name match, then signature), with no time,
     /// kind or revocation checks: for inspection tools. SHA-1 counts only when `certificate`
     /// is itself a CA, as in verification.

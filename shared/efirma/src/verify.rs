@@ -65,6 +65,11 @@ impl RevocationList {
         self.numbers.contains(number)
     }
 
+    /// The listed numbers, in no particular order.
+    pub fn numbers(&self) -> impl Iterator<Item = &str> {
+        self.numbers.iter().map(String::as_str)
+    }
+
     /// How many numbers are listed.
     pub fn len(&self) -> usize {
         self.numbers.len()
@@ -122,6 +127,8 @@ pub struct VerifyRequest<'a> {
     pub expected_rfc: Option<&'a str>,
     /// Optional cache of certificates that already verified (owned by the caller).
     pub cache: Option<&'a ChainCache>,
+    /// What the caller kept of an earlier verification of this certificate ([`KnownChain`]).
+    pub known_chain: Option<&'a KnownChain>,
 }
 
 impl<'a> VerifyRequest<'a> {
@@ -143,12 +150,20 @@ impl<'a> VerifyRequest<'a> {
             signature,
             expected_rfc: None,
             cache: None,
+            known_chain: None,
         }
     }
 
     /// Requires the certificate to belong to `rfc`.
     pub fn expected_rfc(mut self, rfc: &'a str) -> VerifyRequest<'a> {
         self.expected_rfc = Some(rfc);
+        self
+    }
+
+    /// Reuses the chain of an earlier verification of this certificate, kept by the caller:
+    /// see [`KnownChain`].
+    pub fn known_chain(mut self, known: Option<&'a KnownChain>) -> VerifyRequest<'a> {
+        self.known_chain = known;
         self
     }
 
@@ -189,15 +204,43 @@ pub struct VerifiedIdentity {
     pub certificate_fingerprint_sha256: [u8; 32],
 }
 
+/// What a caller may keep about a certificate that verified, to skip the chain's signatures
+/// the next time the same certificate signs ([`verify_recording`], [`VerifyRequest::known_chain`]):
+/// the SHA-256 of its DER and the fingerprints of the CAs it chained through, issuer first.
+///
+/// It is a fact about signatures that never changes (these exact bytes were signed by that
+/// exact CA), and it holds no verdict about anything that does: on every reuse the certificate
+/// is parsed and checked again (kind, key, validity now, revocation) and each CA of the path
+/// must still be in the trust anchors, be a CA valid now and not be revoked; otherwise the full
+/// chain is built again, which gives the precise refusal. A caller that keeps it outside its
+/// own memory must make sure nobody else can write it (authenticate it): whoever can forge a
+/// `KnownChain` can make a certificate of their own look issued by a trusted CA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownChain {
+    /// SHA-256 of the certificate's DER.
+    pub certificate: [u8; 32],
+    /// SHA-256 of each CA certificate on the path, the issuer first.
+    pub path: Vec<[u8; 32]>,
+}
+
 /// Verifies a signature made with an e.firma: see the crate documentation for the checks and
 /// their order. Returns the signer's identity or the first reason to refuse.
 pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifiedIdentity, EfirmaError> {
+    verify_recording(request).map(|(identity, _)| identity)
+}
+
+/// [`verify`], also returning the chain the certificate verified through, for the caller to keep
+/// and pass back with [`VerifyRequest::known_chain`].
+pub fn verify_recording(
+    request: &VerifyRequest<'_>,
+) -> Result<(VerifiedIdentity, KnownChain), EfirmaError> {
     let checked = check(
         request.certificate,
         request.anchors,
         request.now,
         request.revocations,
         request.cache,
+        request.known_chain,
     )?;
     let identity = checked.identity()?;
     if let Some(expected) = request.expected_rfc
@@ -216,7 +259,15 @@ pub fn verify(request: &VerifyRequest<'_>) -> Result<VerifiedIdentity, EfirmaErr
     if !key.verify_pkcs1v15(HashAlg::Sha256, request.message, request.signature) {
         return Err(EfirmaError::BadSignature);
     }
-    Ok(identity)
+    let known = KnownChain {
+        certificate: checked.certificate.fingerprint_sha256(),
+        path: checked
+            .path
+            .iter()
+            .map(|c| c.fingerprint_sha256())
+            .collect(),
+    };
+    Ok((identity, known))
 }
 
 /// Every check of [`verify`] except the message signature: the certificate is a valid e.firma
@@ -229,13 +280,14 @@ pub fn check_certificate(
     revocations: &RevocationList,
     cache: Option<&ChainCache>,
 ) -> Result<VerifiedIdentity, EfirmaError> {
-    check(certificate, anchors, now, revocations, cache)?.identity()
+    check(certificate, anchors, now, revocations, cache, None)?.identity()
 }
 
-/// A certificate that passed every check, with its issuer.
+/// A certificate that passed every check, with its issuer and the CAs above it.
 struct Checked<'a> {
     certificate: Held<'a>,
     issuer: Arc<Certificate>,
+    path: Vec<Arc<Certificate>>,
 }
 
 impl Checked<'_> {
@@ -283,6 +335,7 @@ fn check<'a>(
     now: DateTime<Utc>,
     revocations: &RevocationList,
     cache: Option<&ChainCache>,
+    known: Option<&KnownChain>,
 ) -> Result<Checked<'a>, EfirmaError> {
     let cache_key = cache.map(|_| match source {
         CertificateSource::Bytes(bytes) => Sha256::digest(bytes).into(),
@@ -303,6 +356,7 @@ fn check<'a>(
         return Ok(Checked {
             certificate,
             issuer: entry.issuer.clone(),
+            path: entry.path.clone(),
         });
     }
 
@@ -311,7 +365,10 @@ fn check<'a>(
         CertificateSource::Parsed(c) => Held::Borrowed(c),
     };
     check_end_entity(&certificate, now, revocations)?;
-    let path = build_chain(&certificate, anchors, now, revocations)?;
+    let path = match known.and_then(|k| reuse_chain(k, &certificate, anchors, now, revocations)) {
+        Some(path) => path,
+        None => build_chain(&certificate, anchors, now, revocations)?,
+    };
     let issuer = path
         .first()
         .cloned()
@@ -329,7 +386,30 @@ fn check<'a>(
     Ok(Checked {
         certificate,
         issuer,
+        path,
     })
+}
+
+/// The path of `known` when it is this certificate's and every CA on it is still trusted, a CA,
+/// valid now and not revoked; `None` sends the caller to the full chain building.
+fn reuse_chain(
+    known: &KnownChain,
+    certificate: &Certificate,
+    anchors: &TrustAnchors,
+    now: DateTime<Utc>,
+    revocations: &RevocationList,
+) -> Option<Vec<Arc<Certificate>>> {
+    if known.certificate != certificate.fingerprint_sha256() || known.path.is_empty() {
+        return None;
+    }
+    let path: Vec<Arc<Certificate>> = known
+        .path
+        .iter()
+        .map(|fingerprint| anchors.get(fingerprint).cloned())
+        .collect::<Option<_>>()?;
+    path.iter()
+        .all(|ca| check_issuer(ca, now, revocations).is_ok())
+        .then_some(path)
 }
 
 /// Policy, kind, validity and revocation of the signer's own certificate.

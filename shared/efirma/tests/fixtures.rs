@@ -4,8 +4,9 @@ mod common;
 
 use common::{Fixture, credentials, pinned_instant, public_certificates, read, sha256_hex};
 use efirma::{
-    Certificate, CertificateKind, ChainCache, Credential, EfirmaError, Persona, PrivateKey,
-    RevocationList, TrustAnchors, VerifyRequest, cadena::cadena_original, verify,
+    Certificate, CertificateKind, ChainCache, Credential, EfirmaError, KnownChain, Persona,
+    PrivateKey, RevocationList, TrustAnchors, VerifyRequest, cadena::cadena_original, verify,
+    verify_recording,
 };
 
 fn expected_kind(fixture: &Fixture) -> CertificateKind {
@@ -283,4 +284,112 @@ fn odd_ca_encodings_are_read() {
         arc2.fingerprint_hex(),
         sha256_hex(&read("ca/production/ARC2_IES.cer"))
     );
+}
+
+/// A kept [`KnownChain`] changes nothing but the work: every answer is the full verification's,
+/// refusals included (revoked certificate or CA, untrusted CA, expired, bad signature), and a
+/// chain kept for another certificate is ignored.
+#[test]
+fn known_chains_agree_with_full_verification() {
+    let message = b"||mensaje||";
+    let mut reused = 0;
+    for fixture in credentials() {
+        let der = fixture.certificate_bytes();
+        let key = PrivateKey::decrypt(&fixture.key_bytes(), &fixture.password_file()).unwrap();
+        let signature = key.sign(message).unwrap();
+        let anchors = fixture.anchors();
+        let cert = Certificate::parse(&der).unwrap();
+        let now = pinned_instant(&cert, &anchors);
+        let none = RevocationList::new();
+        let request = VerifyRequest::new(&der, &anchors, now, &none, message, &signature);
+        let Ok((identity, known)) = verify_recording(&request) else {
+            continue;
+        };
+        reused += 1;
+        assert_eq!(known.certificate, cert.fingerprint_sha256());
+        assert_eq!(known.path[0], identity.issuer_fingerprint_sha256);
+        let with = |r: VerifyRequest<'_>| verify(&r.known_chain(Some(&known)));
+        assert_eq!(with(request), Ok(identity.clone()), "{}", fixture.path);
+        // Every refusal stands.
+        let issuer_number = anchors
+            .certificates()
+            .find(|c| c.fingerprint_sha256() == identity.issuer_fingerprint_sha256)
+            .unwrap()
+            .certificate_number()
+            .to_owned();
+        for number in [fixture.number.clone(), issuer_number] {
+            let revoked = RevocationList::from_numbers([number]);
+            let r = VerifyRequest {
+                revocations: &revoked,
+                ..request
+            };
+            assert!(matches!(with(r), Err(EfirmaError::Revoked { .. })));
+            assert_eq!(with(r), verify(&r), "{}", fixture.path);
+        }
+        let empty = TrustAnchors::empty();
+        let untrusted = VerifyRequest {
+            anchors: &empty,
+            ..request
+        };
+        assert_eq!(with(untrusted), verify(&untrusted));
+        assert!(with(untrusted).is_err());
+        let later = VerifyRequest {
+            now: fixture.not_after + chrono::Duration::days(1),
+            ..request
+        };
+        assert!(matches!(with(later), Err(EfirmaError::Expired { .. })));
+        let forged = VerifyRequest {
+            message: b"||otro mensaje||",
+            ..request
+        };
+        assert_eq!(with(forged), Err(EfirmaError::BadSignature));
+        // Kept for another certificate: not used.
+        let other = KnownChain {
+            certificate: [7; 32],
+            path: known.path.clone(),
+        };
+        assert_eq!(verify(&request.known_chain(Some(&other))), Ok(identity));
+    }
+    assert!(reused >= 2, "only {reused} fixtures verified");
+}
+
+/// What a kept chain skips is the CA signatures: a forged one is believed. This is why a caller
+/// that keeps chains outside its memory authenticates them (avisos-acts does, with an HMAC).
+#[test]
+fn a_known_chain_is_trusted_for_its_signatures() {
+    let message = b"||mensaje||";
+    let signed: Vec<_> = credentials()
+        .into_iter()
+        .filter_map(|fixture| {
+            let der = fixture.certificate_bytes();
+            let key = PrivateKey::decrypt(&fixture.key_bytes(), &fixture.password_file()).ok()?;
+            let signature = key.sign(message).ok()?;
+            let anchors = fixture.anchors();
+            let cert = Certificate::parse(&der).ok()?;
+            let now = pinned_instant(&cert, &anchors);
+            let none = RevocationList::new();
+            let request = VerifyRequest::new(&der, &anchors, now, &none, message, &signature);
+            let (identity, _) = verify_recording(&request).ok()?;
+            // Another trusted CA valid now, which did not issue this certificate.
+            let impostor = anchors.certificates().find(|ca| {
+                ca.fingerprint_sha256() != identity.issuer_fingerprint_sha256
+                    && ca.is_ca()
+                    && ca.not_before() <= now
+                    && now <= ca.not_after()
+            })?;
+            let lie = KnownChain {
+                certificate: cert.fingerprint_sha256(),
+                path: vec![impostor.fingerprint_sha256()],
+            };
+            let believed = verify(&request.known_chain(Some(&lie))).ok()?;
+            Some((
+                believed.issuer_fingerprint_sha256,
+                impostor.fingerprint_sha256(),
+            ))
+        })
+        .collect();
+    assert!(!signed.is_empty(), "no fixture with a second trusted CA");
+    for (believed, impostor) in signed {
+        assert_eq!(believed, impostor);
+    }
 }

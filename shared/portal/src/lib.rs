@@ -81,6 +81,10 @@ impl Env {
             config: &self.config,
             now: self.now,
             client: self.client_address(req),
+            chain_key: self
+                .session_key()
+                .ok()
+                .and_then(|k| avisos_acts::chains::key_from_session_key(&k)),
         }
     }
 

@@ -145,7 +145,11 @@ pub struct Act {
 /// for "today" (vigencias, deadlines) never crosses midnight, whenever it is run.
 pub fn midday_clock() -> avisos_host::TestClock {
     let now = chrono::Utc::now();
-    let noon_in_mexico = now.date_naive().and_hms_opt(18, 0, 0).expect("18:00").and_utc();
+    let noon_in_mexico = now
+        .date_naive()
+        .and_hms_opt(18, 0, 0)
+        .expect("18:00")
+        .and_utc();
     let clock = avisos_host::TestClock::new();
     clock.set_now(noon_in_mexico.into());
     clock

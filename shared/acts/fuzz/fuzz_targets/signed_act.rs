@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
         config: &config,
         now,
         client: "10.0.0.1".into(),
+        chain_key: None,
     };
     for (accion, terms, names) in [
         ("INICIO_SESION", None, &["rol"][..]),
