@@ -224,21 +224,45 @@ pub fn load_raw(
     }
     match kv.get(&key(folio))? {
         None => Ok(None),
-        Some(raw) => {
-            let mut c: Certification = serde_json::from_slice(&raw)
-                .map_err(|_| CertificationError::internal("corrupt certification record"))?;
-            if c.pendiente {
-                // Committed once the claim names it; otherwise its request is still running or
-                // gave up, and readers see nothing.
-                if kv.get(&claim_key(&c.rfc))?.as_deref() != Some(c.folio.as_bytes()) {
-                    return Ok(None);
-                }
-                c.pendiente = false;
-            }
-            resolve_plazo(kv, &mut c)?;
-            Ok(Some((c, raw)))
-        }
+        Some(raw) => readable(kv, raw),
     }
+}
+
+/// [`load`] of several requests, their records read in one batch (`KeyValue::get_many`).
+pub fn load_many(
+    kv: &dyn KeyValue,
+    folios: &[String],
+) -> Result<Vec<Option<Certification>>, CertificationError> {
+    let keys: Vec<String> = folios.iter().map(|f| key(f)).collect();
+    kv.get_many(&keys)?
+        .into_iter()
+        .zip(folios)
+        .map(|(raw, folio)| match raw {
+            Some(raw) if avisos_acts::folio::is_well_formed(folio) => {
+                Ok(readable(kv, raw)?.map(|(c, _)| c))
+            }
+            _ => Ok(None),
+        })
+        .collect()
+}
+
+/// A stored record as readers see it (`None`: its request is still running or gave up).
+fn readable(
+    kv: &dyn KeyValue,
+    raw: Vec<u8>,
+) -> Result<Option<(Certification, Vec<u8>)>, CertificationError> {
+    let mut c: Certification = serde_json::from_slice(&raw)
+        .map_err(|_| CertificationError::internal("corrupt certification record"))?;
+    if c.pendiente {
+        // Committed once the claim names it; otherwise its request is still running or gave
+        // up, and readers see nothing.
+        if kv.get(&claim_key(&c.rfc))?.as_deref() != Some(c.folio.as_bytes()) {
+            return Ok(None);
+        }
+        c.pendiente = false;
+    }
+    resolve_plazo(kv, &mut c)?;
+    Ok(Some((c, raw)))
 }
 
 /// Starts a deadline that waits for its e-mail once the outbox records that e-mail as sent

@@ -66,23 +66,46 @@ pub struct StoreCheck {
     pub detalle: String,
 }
 
-/// Writes the current instant under a key of its own (`probe_id` must be unique per request),
-/// reads it back and deletes it.
+/// How far the store is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// One read (of a key nobody writes): what a load balancer's probe every few seconds
+    /// needs, and it writes nothing.
+    Read,
+    /// `?profundo=1`: writes the current instant under a key of its own (the id must be unique
+    /// per request), reads it back and deletes it, so a store that answers reads but refuses
+    /// writes (full) shows too.
+    Deep { probe_id: String },
+}
+
+/// Checks the store as `probe` says.
 pub fn check(
     kv: &dyn KeyValue,
     now: DateTime<Utc>,
     version: &str,
-    probe_id: &str,
+    probe: &Probe,
     configuracion: ConfigCheck,
 ) -> HealthReport {
     let stamp = now.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let key = format!("{PROBE_PREFIX}{probe_id}");
-    let read = kv.set(&key, stamp.as_bytes()).and_then(|()| kv.get(&key));
-    let cleaned = kv.delete(&key);
-    let almacen = match read.and_then(|v| cleaned.map(|()| v)) {
+    let outcome = match probe {
+        Probe::Read => kv
+            .get(&format!("{PROBE_PREFIX}lectura"))
+            .map(|_| Some(stamp.clone().into_bytes())),
+        Probe::Deep { probe_id } => {
+            let key = format!("{PROBE_PREFIX}{probe_id}");
+            let read = kv.set(&key, stamp.as_bytes()).and_then(|()| kv.get(&key));
+            let cleaned = kv.delete(&key);
+            read.and_then(|v| cleaned.map(|()| v))
+        }
+    };
+    let almacen = match outcome {
         Ok(Some(v)) if v == stamp.as_bytes() => StoreCheck {
             disponible: true,
-            detalle: "Escritura y lectura correctas.".into(),
+            detalle: match probe {
+                Probe::Read => "Lectura correcta.",
+                Probe::Deep { .. } => "Escritura y lectura correctas.",
+            }
+            .into(),
         },
         Ok(_) => StoreCheck {
             disponible: false,
@@ -113,11 +136,11 @@ pub fn handle(
     kv: Result<&dyn KeyValue, ApiError>,
     now: DateTime<Utc>,
     version: &str,
-    probe_id: &str,
+    probe: &Probe,
     configuracion: ConfigCheck,
 ) -> Result<HttpResponse, ApiError> {
     let report = match kv {
-        Ok(kv) => check(kv, now, version, probe_id, configuracion),
+        Ok(kv) => check(kv, now, version, probe, configuracion),
         Err(_) => HealthReport {
             estado: "degradado",
             version: version.to_string(),
@@ -151,6 +174,12 @@ mod tests {
         ConfigCheck::new(Some("produccion"), &[])
     }
 
+    fn deep(id: &str) -> Probe {
+        Probe::Deep {
+            probe_id: id.into(),
+        }
+    }
+
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 18, 30, 0).unwrap()
     }
@@ -158,7 +187,7 @@ mod tests {
     #[test]
     fn healthy_store_gives_200_with_version_and_local_time() {
         let kv = MemoryKv::new();
-        let r = handle(Ok(&kv), at(), "1.2.3", "p1", valid()).unwrap();
+        let r = handle(Ok(&kv), at(), "1.2.3", &deep("p1"), valid()).unwrap();
         assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "ok");
@@ -169,13 +198,29 @@ mod tests {
         assert_eq!(v["configuracion"]["modo"], "produccion");
         assert_eq!(v["configuracion"]["valida"], true);
         assert!(kv.is_empty(), "the probe cleans up after itself");
+        assert_eq!(v["almacen"]["detalle"], "Escritura y lectura correctas.");
+    }
+
+    /// The plain probe (load balancers, every few seconds) reads and writes nothing.
+    #[test]
+    fn the_plain_probe_only_reads() {
+        let kv = avisos_kv::CountingKv::new(MemoryKv::new());
+        let r = handle(Ok(&kv), at(), "1", &Probe::Read, valid()).unwrap();
+        assert_eq!(r.status, 200);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["almacen"]["detalle"], "Lectura correcta.");
+        assert_eq!(kv.trips(), 1);
+        assert!(kv.inner().is_empty());
+        kv.inner().set_failing(true);
+        let r = handle(Ok(&kv), at(), "1", &Probe::Read, valid()).unwrap();
+        assert_eq!(r.status, 503);
     }
 
     #[test]
     fn failing_store_gives_503() {
         let kv = MemoryKv::new();
         kv.set_failing(true);
-        let r = handle(Ok(&kv), at(), "1", "p2", valid()).unwrap();
+        let r = handle(Ok(&kv), at(), "1", &deep("p2"), valid()).unwrap();
         assert_eq!(r.status, 503);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "degradado");
@@ -184,7 +229,14 @@ mod tests {
 
     #[test]
     fn unopenable_store_gives_503() {
-        let r = handle(Err(ApiError::store_unavailable()), at(), "1", "p3", valid()).unwrap();
+        let r = handle(
+            Err(ApiError::store_unavailable()),
+            at(),
+            "1",
+            &Probe::Read,
+            valid(),
+        )
+        .unwrap();
         assert_eq!(r.status, 503);
     }
 
@@ -192,7 +244,7 @@ mod tests {
     fn a_configuration_problem_gives_503_naming_the_variable() {
         let kv = MemoryKv::new();
         let config = ConfigCheck::new(None, &["modo", "llave_sello"]);
-        let r = handle(Ok(&kv), at(), "1", "p5", config).unwrap();
+        let r = handle(Ok(&kv), at(), "1", &Probe::Read, config).unwrap();
         assert_eq!(r.status, 503);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["estado"], "degradado");

@@ -45,6 +45,11 @@ pub trait RawStore {
     fn cas_current(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), KvError>;
     /// `swap`: what the store answered, true or not.
     fn cas_swap(&self, cas: Self::Cas, value: &[u8]) -> SwapAnswer;
+    /// `wasi:keyvalue/batch` `get-many`: the values of `keys` in their order. Spin answers only
+    /// the keys it found, each with its name, so implementations match them by key.
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
 }
 
 /// A [`KeyValue`] whose compare-and-swap tells the truth on any [`RawStore`].
@@ -136,6 +141,21 @@ impl<S: RawStore> KeyValue for CheckedKv<S> {
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
         self.raw.set(key, &envelope::plain(value))
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        let mut values = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(crate::BATCH) {
+            for (key, raw) in chunk.iter().zip(self.raw.get_many(chunk)?) {
+                values.push(match raw {
+                    Some(raw) if raw.starts_with(envelope::MAGIC) => {
+                        Some(envelope::payload(key, &raw)?.to_vec())
+                    }
+                    other => other,
+                });
+            }
+        }
+        Ok(values)
     }
 
     fn delete(&self, key: &str) -> Result<(), KvError> {
@@ -362,6 +382,34 @@ mod tests {
             // Deleting a created key still does not reopen it within its window.
             kv.delete("late0").unwrap();
             assert!(!kv.compare_and_swap("late0", None, b"again").unwrap());
+        }
+    }
+
+    /// A batched read answers what one read per key would, in the keys' order, swapped
+    /// (enveloped) values unwrapped, absent keys `None`, across several batches.
+    #[test]
+    fn get_many_answers_as_reads_one_by_one() {
+        for kv in both() {
+            let keys: Vec<String> = (0..crate::BATCH * 2 + 7).map(|i| format!("k{i}")).collect();
+            for (i, k) in keys.iter().enumerate() {
+                match i % 3 {
+                    0 => kv.set(k, format!("v{i}").as_bytes()).unwrap(),
+                    1 => assert!(
+                        kv.compare_and_swap(k, None, format!("c{i}").as_bytes())
+                            .unwrap()
+                    ),
+                    _ => {}
+                }
+            }
+            let mut asked = keys.clone();
+            asked.reverse();
+            asked.push("k0".into());
+            let one_by_one: Vec<Option<Vec<u8>>> =
+                asked.iter().map(|k| kv.get(k).unwrap()).collect();
+            assert_eq!(kv.get_many(&asked).unwrap(), one_by_one);
+            assert_eq!(kv.get_many(&asked[..1]).unwrap(), one_by_one[..1]);
+            assert!(kv.get_many(&[]).unwrap().is_empty());
+            assert_eq!(one_by_one.last().unwrap().as_deref(), Some(&b"v0"[..]));
         }
     }
 

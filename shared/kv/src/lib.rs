@@ -6,6 +6,7 @@
 //! request to touch O(1) keys, so listings are kept as explicit per-owner index values.
 
 pub mod checked;
+pub mod counting;
 pub mod envelope;
 pub mod expiring;
 pub mod faults;
@@ -15,6 +16,7 @@ pub mod simulated;
 pub mod swap;
 
 pub use checked::CheckedKv;
+pub use counting::CountingKv;
 pub use memory::MemoryKv;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -105,7 +107,18 @@ pub trait KeyValue {
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, KvError>;
+
+    /// The values of `keys`, in their order (`None`: absent). Stores that can read many keys
+    /// in one round trip do (Spin's `wasi:keyvalue/batch`: one `SELECT … IN` on SQLite, `MGET`
+    /// on Redis); the default reads them one by one. Not atomic: each value is as of some
+    /// moment during the call, as with separate reads.
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
 }
+
+/// How many keys one batched read asks for at most (bounds the size of one store message).
+pub const BATCH: usize = 500;
 
 /// JSON convenience over any [`KeyValue`].
 pub trait KeyValueJson: KeyValue {
@@ -147,6 +160,9 @@ impl<K: KeyValue + ?Sized> KeyValue for &K {
     }
     fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
         (**self).increment(key, delta)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        (**self).get_many(keys)
     }
     fn compare_and_swap(
         &self,

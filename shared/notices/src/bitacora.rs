@@ -201,14 +201,25 @@ pub fn list(
     let mut registros = Vec::new();
     let first = (last - skip.min(total) as i64).max(0);
     let mut n = first;
+    // The records of the numbers still needed, read in batches (one, unless some are missing).
     while n >= 1 && registros.len() < por_pagina {
-        // A number whose record is missing was taken by a request that failed before writing.
-        if let Some(r) = kv.get_json::<Registro>(&key(patron, n))?
-            && let Some(r) = with_count(kv, patron, n, r)?
-        {
-            registros.push(r);
+        let wanted = (por_pagina - registros.len()).min(n as usize) as i64;
+        let numbers: Vec<i64> = (0..wanted).map(|i| n - i).collect();
+        let keys: Vec<String> = numbers.iter().map(|&m| key(patron, m)).collect();
+        for (m, raw) in numbers.into_iter().zip(kv.get_many(&keys)?) {
+            // A number whose record is missing was taken by a request that failed before
+            // writing.
+            let Some(raw) = raw else { continue };
+            let r: Registro =
+                serde_json::from_slice(&raw).map_err(|e| avisos_kv::KvError::Corrupt {
+                    key: key(patron, m),
+                    reason: e.to_string(),
+                })?;
+            if let Some(r) = with_count(kv, patron, m, r)? {
+                registros.push(r);
+            }
         }
-        n -= 1;
+        n -= wanted;
     }
     Ok(Listado {
         rfc_patron: patron.to_uppercase(),

@@ -9,7 +9,7 @@
 use avisos_kv::checked::{RawStore, SwapAnswer};
 use avisos_kv::{CheckedKv, KvError};
 use spin_sdk::key_value::{Error as SpinError, Store};
-use spin_sdk::wit::wasi::keyvalue::{atomics, store as wasi_store};
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store as wasi_store};
 
 /// One store label opened through both interfaces Spin offers (the fermyon interface has no
 /// atomics).
@@ -59,6 +59,20 @@ impl RawStore for SpinStore {
 
     fn exists(&self, key: &str) -> Result<bool, KvError> {
         self.store.exists(key).map_err(map_spin)
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, KvError> {
+        // Never an empty batch (Redis refuses `MGET` without keys).
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Spin answers the keys it found (name and value), in no promised order.
+        let found: std::collections::HashMap<String, Vec<u8>> = batch::get_many(&self.bucket, keys)
+            .map_err(map_wasi)?
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .collect();
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {

@@ -35,11 +35,11 @@ fn logout(app: &TestApp, token: &str) {
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
-/// `n` health checks: what a readiness probe sends every few seconds, and what sweeps when no
-/// request registers anything.
+/// `n` deep health checks (`?profundo=1`): what an operator's monitor sends now and then, and
+/// what sweeps when no request registers anything.
 fn probe(app: &TestApp, n: usize) {
     for _ in 0..n {
-        assert_eq!(app.get("/api/v1/salud").status, 200);
+        assert_eq!(app.get("/api/v1/salud?profundo=1").status, 200);
     }
 }
 
@@ -185,7 +185,7 @@ fn store_operations_per_login() {
     let app = TestApp::start(app_options().clock(&clock).faults(&faults).quiet());
     let signer = Signer::demo(PATRON);
     login(&app, &signer, "patron");
-    // The signed fecha from the test clock: `server_now` asks /api/v1/salud, which sweeps too.
+    // The signed fecha from the test clock (not `server_now`: no request but the login's).
     let fecha = || {
         let now: chrono::DateTime<chrono::Utc> = clock.now().into();
         now.with_timezone(&chrono::FixedOffset::west_opt(6 * 3600).unwrap())

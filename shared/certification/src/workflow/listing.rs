@@ -73,10 +73,10 @@ pub fn list(
         }
     }
     folios.truncate(MAX_LISTED);
-    let mut records = Vec::new();
-    for f in &folios {
-        records.extend(record::load(kv, f)?);
-    }
+    let records: Vec<_> = record::load_many(kv, &folios)?
+        .into_iter()
+        .flatten()
+        .collect();
     let years = || records.iter().filter_map(|c| c.deadline_year());
     let cal = match (years().min(), years().max()) {
         (Some(first), Some(last)) => deadline::calendar_for(kv, first, last)?,

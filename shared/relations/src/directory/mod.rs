@@ -212,6 +212,25 @@ pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<Developer>, RelationE
     }
 }
 
+/// [`load`] of several developers, their records read in one batch (`KeyValue::get_many`).
+pub fn load_many(
+    kv: &dyn KeyValue,
+    rfcs: &[&str],
+) -> Result<Vec<Option<Developer>>, RelationError> {
+    let keys: Vec<String> = rfcs.iter().map(|r| key(r)).collect();
+    kv.get_many(&keys)?
+        .into_iter()
+        .map(|raw| match raw {
+            None => Ok(None),
+            Some(raw) => {
+                let d = serde_json::from_slice(&raw)
+                    .map_err(|_| RelationError::internal("corrupt developer record"))?;
+                resolve(kv, d)
+            }
+        })
+        .collect()
+}
+
 /// The developer, if its certification is authorised.
 pub fn require_certified(kv: &dyn KeyValue, rfc: &str) -> Result<Developer, RelationError> {
     match load(kv, rfc)? {

@@ -6,7 +6,7 @@ use avisos_kv::{KeyValue, KeyValueJson, swap};
 use serde::{Deserialize, Serialize};
 
 use super::record::busy;
-use super::{CertStatus, Developer, load, load_stored};
+use super::{CertStatus, Developer, load_many, load_stored};
 use crate::text;
 
 /// Characters of the bucket key.
@@ -89,17 +89,16 @@ pub fn search(kv: &dyn KeyValue, query: &str) -> Result<SearchResult, RelationEr
     candidates.sort_by_cached_key(|e| (text::fold(&e.razon_social), e.rfc.clone()));
     // Buckets are written before a record authorises and cleaned after it stops, so each
     // candidate is checked against its record (bounded: one more than a page is kept).
+    // Read in batches of what is still missing, so a typical search is one round trip.
     let mut found: Vec<Developer> = Vec::new();
-    for e in candidates {
-        if found.len() > MAX_RESULTS {
-            break;
-        }
-        if let Some(d) = load(kv, &e.rfc)?
-            && d.estatus == CertStatus::Autorizada
-            && matches(&q, &d.rfc, &d.razon_social)
-        {
-            found.push(d);
-        }
+    let mut rest = candidates.as_slice();
+    while found.len() <= MAX_RESULTS && !rest.is_empty() {
+        let (batch, after) = rest.split_at((MAX_RESULTS + 1 - found.len()).min(rest.len()));
+        rest = after;
+        let rfcs: Vec<&str> = batch.iter().map(|e| e.rfc.as_str()).collect();
+        found.extend(load_many(kv, &rfcs)?.into_iter().flatten().filter(|d| {
+            d.estatus == CertStatus::Autorizada && matches(&q, &d.rfc, &d.razon_social)
+        }));
     }
     found.sort_by_cached_key(|d| (text::fold(&d.razon_social), d.rfc.clone()));
     let hay_mas = found.len() > MAX_RESULTS;

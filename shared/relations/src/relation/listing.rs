@@ -6,7 +6,7 @@ use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::record::{Estatus, Motivo, Relation, cancellation_date, load};
+use super::record::{Estatus, Motivo, Relation, cancellation_date, load_many};
 use super::{Viewer, developer_index, patron_index};
 use crate::directory::{self, Developer};
 
@@ -155,10 +155,7 @@ fn rows_of(
     let mut cancelled: std::collections::HashMap<(String, u32), Option<NaiveDate>> =
         Default::default();
     let mut rows = Vec::with_capacity(no_casos.len());
-    for no_caso in no_casos {
-        let Some(r) = load(kv, no_caso)? else {
-            continue;
-        };
+    for r in load_many(kv, no_casos)?.into_iter().flatten() {
         let developer = if r.status(today) == Estatus::Vigente {
             let rfc = r.desarrollador_rfc.to_uppercase();
             match developers.get(&rfc) {

@@ -209,6 +209,27 @@ pub fn load(kv: &dyn KeyValue, no_caso: &str) -> Result<Option<Relation>, Relati
     }
 }
 
+/// The committed relations among `no_casos`, in their order (`None`: pending or missing), read
+/// in batches (`KeyValue::get_many`): a table of thousands of rows costs a few round trips.
+pub fn load_many(
+    kv: &dyn KeyValue,
+    no_casos: &[String],
+) -> Result<Vec<Option<Relation>>, RelationError> {
+    let keys: Vec<String> = no_casos.iter().map(|n| key(n)).collect();
+    kv.get_many(&keys)?
+        .into_iter()
+        .zip(no_casos)
+        .map(|(value, no_caso)| match value {
+            Some(b) if folio::is_well_formed(no_caso) && !b.starts_with(PENDING) => {
+                serde_json::from_slice(&b)
+                    .map(Some)
+                    .map_err(|_| RelationError::internal("corrupt relation record"))
+            }
+            _ => Ok(None),
+        })
+        .collect()
+}
+
 /// Prefix of a relation record written but not committed yet (write order, step 2).
 pub(super) const PENDING: &[u8] = b"pendiente:";
 

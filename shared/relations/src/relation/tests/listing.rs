@@ -87,3 +87,25 @@ fn pages_are_newest_first_and_the_export_is_capped() {
     let rows = list_at_most(&*w.kv, PATRON, Viewer::Patron, t0(), 7).unwrap();
     assert_eq!(rows.len(), 6);
 }
+
+/// A table costs a few store round trips, not one per row: the index, the records in batches,
+/// the developers' records once each.
+#[test]
+fn a_table_reads_its_records_in_batches() {
+    let w = world();
+    let cancelled = |i: u32| to_import(DEV, Some(&format!("{:010}", 900_000_000 + i)));
+    let n = avisos_kv::BATCH * 2 + 10;
+    import(&*w.kv, (0..n as u32).map(cancelled).collect(), t0()).unwrap();
+    // One live relation: its developer's record is read too.
+    import(&*w.kv, vec![to_import(DEV_2, None)], t0()).unwrap();
+    let counting = avisos_kv::CountingKv::new(&*w.kv);
+    let rows = list(&counting, PATRON, Viewer::Patron, t0()).unwrap();
+    assert_eq!(rows.len(), n + 1);
+    assert!(
+        counting.trips() <= 8,
+        "{} round trips for {} rows",
+        counting.trips(),
+        rows.len()
+    );
+    assert_eq!(rows, list(&*w.kv, PATRON, Viewer::Patron, t0()).unwrap());
+}
