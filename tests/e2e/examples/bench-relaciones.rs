@@ -1,12 +1,12 @@
 //! Benchmarks of the relaciones de confianza components (run by `tests/bench/relaciones.sh`).
 //!
 //! `bench-relaciones acts --url http://127.0.0.1:PORT [--adds N] [--logins N] [--connections C]
-//!  [--token-file F]` drives a running app over HTTP: it certifies N developers and generates the
+//!  [--token-file F] [--reference REQ/S]` drives a running app over HTTP: it certifies N developers and generates the
 //! employer's service password (setup, not measured), then pre-signs N logins and N additions
 //! (single-use nonces, so each request is unique; signing happens before the clock starts) and
 //! sends each batch over C concurrent connections, printing requests/s and latency percentiles.
 //! The login row is the per-request cost of the e.firma check (certificate chain + signature +
-//! nonce) with no other work; the addition row adds Argon2id, the seal and the writes. The
+//! nonce) with no other work; the addition row adds the password check (HMAC), the seal and the writes. The
 //! employer's Bearer token goes to the token file, for `avisos-load` on the read endpoints.
 //!
 //! `bench-relaciones export [--sizes 1000,10000]` starts the app in process (in-memory store),
@@ -142,21 +142,24 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
 }
 
-fn print_rows(rows: &[Measured], connections: usize) {
+/// The rows; with `reference` (hello's req/s of the same run), each row's ratio to it.
+fn print_rows(rows: &[Measured], connections: usize, reference: Option<f64>) {
     println!("\n{connections} connections, each request unique (pre-signed)");
     println!(
-        "{:<44} {:>8} {:>9} {:>9} {:>9}  statuses",
-        "request", "req/s", "p50 ms", "p99 ms", "max ms"
+        "{:<44} {:>8} {:>9} {:>9} {:>9} {:>8}  statuses",
+        "request", "req/s", "p50 ms", "p99 ms", "max ms", "× hello"
     );
     for m in rows {
         let n = m.latencies.len();
+        let rps = n as f64 / m.elapsed.as_secs_f64();
         println!(
-            "{:<44} {:>8.1} {:>9.1} {:>9.1} {:>9.1}  {:?}",
+            "{:<44} {:>8.1} {:>9.1} {:>9.1} {:>9.1} {:>8}  {:?}",
             m.label,
-            n as f64 / m.elapsed.as_secs_f64(),
+            rps,
             pct(&m.latencies, 50.0),
             pct(&m.latencies, 99.0),
             m.latencies.last().unwrap().as_secs_f64() * 1000.0,
+            reference.map_or("–".to_string(), |r| format!("{:.3}", rps / r)),
             m.statuses
         );
     }
@@ -245,7 +248,7 @@ fn acts(args: &[String]) {
         body.insert("contrasena".into(), json!(password));
         serde_json::to_vec(&Value::Object(body)).unwrap()
     };
-    // Refused after the e.firma check and the Argon2id check, before any write.
+    // Refused after the e.firma check and the password check, before any write.
     let wrong_password_requests: Vec<_> = devs
         .iter()
         .map(|dev| {
@@ -286,7 +289,8 @@ fn acts(args: &[String]) {
             add_requests,
         ),
     ];
-    print_rows(&rows, connections);
+    let reference = arg(args, "--reference").map(|v| v.parse::<f64>().unwrap());
+    print_rows(&rows, connections, reference);
     if let Some(path) = arg(args, "--token-file") {
         std::fs::write(path, &token).unwrap();
     }

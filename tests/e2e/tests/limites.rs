@@ -97,8 +97,15 @@ fn every_route_refuses_an_oversize_body_before_reading_it() {
     assert!(refused_somewhere.len() >= 10, "{refused_somewhere:?}");
 }
 
+/// The app with these limits, its clock at the start of a limit window (every window is aligned
+/// to multiples of its length, and 18:00:00 UTC is one of each): a test's counts never straddle
+/// two windows, whenever it runs.
 fn app_with_limits(limits: &str) -> TestApp {
-    TestApp::start(app_options().variable("limites", limits))
+    TestApp::start(
+        app_options()
+            .variable("limites", limits)
+            .clock(&midday_clock()),
+    )
 }
 
 #[test]
@@ -246,6 +253,7 @@ fn junk_in_someones_name_never_locks_the_owner_out() {
 fn behind_a_trusted_proxy_the_client_is_what_the_proxy_appended() {
     let app = TestApp::start(
         app_options()
+            .clock(&midday_clock())
             .variable("limites", "nonces_cliente=3/60")
             .variable("cabecera_cliente", "X-Forwarded-For"),
     );
