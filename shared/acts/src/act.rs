@@ -215,7 +215,7 @@ fn verify_signature(
     // The chain kept from an earlier act of this certificate, if any (crate::chains).
     let fingerprint: [u8; 32] = Sha256::digest(&certificate).into();
     let kept = ctx.chain_key.as_ref().map(|key| {
-        let configuracion = chains::configuration(&ctx.config.trust, &ctx.config.revocations);
+        let configuracion = chains::configuration(ctx.config.trust(), &ctx.config.revocations);
         (key, configuracion)
     });
     let known = kept
@@ -223,7 +223,7 @@ fn verify_signature(
         .and_then(|(key, conf)| chains::load(ctx.kv, key, &fingerprint, conf));
     let request = VerifyRequest::new(
         &certificate,
-        &ctx.config.trust,
+        ctx.config.trust(),
         ctx.now,
         &ctx.config.revocations,
         cadena.as_bytes(),

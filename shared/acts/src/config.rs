@@ -45,8 +45,11 @@ pub struct RawConfig {
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
     pub mode: Mode,
-    pub trust: TrustAnchors,
+    /// The authorities `confianza_efirma` names (validated; parsed only by [`Self::trust`]).
     pub trust_names: Vec<String>,
+    /// Parsed on first use: most requests verify no signature, and a component instance serves
+    /// one request, so parsing the bundles up front would cost every request.
+    trust: std::sync::OnceLock<TrustAnchors>,
     pub revocations: RevocationList,
     /// Analysts' RFCs, upper case.
     pub analysts: Vec<String>,
@@ -58,7 +61,7 @@ pub struct ServiceConfig {
 impl ServiceConfig {
     pub fn from_raw(raw: &RawConfig) -> Result<ServiceConfig, ActError> {
         let mode = Mode::parse(&raw.modo).ok_or(ActError::Misconfigured("modo"))?;
-        let (trust, trust_names) = trust(&raw.confianza_efirma, mode)?;
+        let trust_names = trust_names(&raw.confianza_efirma, mode)?;
         let revocations = RevocationList::from_numbers(split_list(&raw.efirma_revocados));
         let analysts = match (raw.analistas.trim(), mode) {
             ("", Mode::Demo) => vec![DEMO_ANALYST.to_owned()],
@@ -68,8 +71,8 @@ impl ServiceConfig {
         let client_header = client_header(&raw.cabecera_cliente)?;
         Ok(ServiceConfig {
             mode,
-            trust,
             trust_names,
+            trust: std::sync::OnceLock::new(),
             revocations,
             analysts,
             limits,
@@ -95,6 +98,11 @@ impl ServiceConfig {
             .unwrap_or_else(|| crate::limits::UNKNOWN_CLIENT.to_owned())
     }
 
+    /// The trusted e.firma authorities.
+    pub fn trust(&self) -> &TrustAnchors {
+        self.trust.get_or_init(|| anchors(&self.trust_names))
+    }
+
     pub fn is_analyst(&self, rfc: &str) -> bool {
         self.analysts
             .iter()
@@ -118,42 +126,52 @@ fn split_list(s: &str) -> impl Iterator<Item = &str> {
         .filter(|x| !x.is_empty())
 }
 
-/// `confianza_efirma` (empty = the mode's default): the trust anchors and their names.
-fn trust(confianza: &str, mode: Mode) -> Result<(TrustAnchors, Vec<String>), ActError> {
+/// `confianza_efirma` (empty = the mode's default): the names of the authorities to trust.
+fn trust_names(confianza: &str, mode: Mode) -> Result<Vec<String>, ActError> {
     let confianza = match (confianza.trim(), mode) {
         ("", Mode::Demo) => DEMO_TRUST,
         ("", Mode::Produccion) => PRODUCTION_TRUST,
         (list, _) => list,
     };
-    let mut trust = TrustAnchors::empty();
     let mut names = Vec::new();
     for name in split_list(confianza) {
         let name = name.to_ascii_lowercase();
         match (name.as_str(), mode) {
-            ("sat-produccion", _) => {
-                for c in TrustAnchors::bundle(TrustBundle::Production).certificates() {
-                    trust.add(c.clone());
-                }
-            }
-            ("sat-pruebas", Mode::Demo) => {
-                for c in TrustAnchors::bundle(TrustBundle::Test).certificates() {
-                    trust.add(c.clone());
-                }
-            }
-            ("demo", Mode::Demo) => {
-                trust
-                    .extend(&[DEMO_CA_DER])
-                    .map_err(|_| ActError::Misconfigured("confianza_efirma"))?;
-            }
+            ("sat-produccion", _) | ("sat-pruebas", Mode::Demo) | ("demo", Mode::Demo) => {}
             // Production never trusts test or demo authorities, whatever the variable says.
             _ => return Err(ActError::Misconfigured("confianza_efirma")),
         }
         names.push(name);
     }
-    if trust.is_empty() {
+    if names.is_empty() {
         return Err(ActError::Misconfigured("confianza_efirma"));
     }
-    Ok((trust, names))
+    Ok(names)
+}
+
+/// The certificates of validated `names`. The bundles are embedded and tested to parse; one
+/// that did not would only trust less.
+fn anchors(names: &[String]) -> TrustAnchors {
+    let mut trust = TrustAnchors::empty();
+    for name in names {
+        match name.as_str() {
+            "sat-produccion" => {
+                for c in TrustAnchors::bundle(TrustBundle::Production).certificates() {
+                    trust.add(c.clone());
+                }
+            }
+            "sat-pruebas" => {
+                for c in TrustAnchors::bundle(TrustBundle::Test).certificates() {
+                    trust.add(c.clone());
+                }
+            }
+            "demo" => {
+                let _ = trust.extend(&[DEMO_CA_DER]);
+            }
+            _ => {}
+        }
+    }
+    trust
 }
 
 /// `cabecera_cliente`: a header name, lower case, and never one of Spin's own (a client can
@@ -180,7 +198,7 @@ pub fn diagnose(raw: &RawConfig, secrets: &Secrets<'_>) -> Diagnosis {
     if mode.is_none() {
         problems.push("modo");
     }
-    if trust(&raw.confianza_efirma, rules).is_err() {
+    if trust_names(&raw.confianza_efirma, rules).is_err() {
         problems.push("confianza_efirma");
     }
     if crate::limits::Limits::parse(&raw.limites).is_err() {
@@ -296,9 +314,11 @@ mod tests {
     fn demo_trusts_demo_and_sat_test() {
         let c = ServiceConfig::from_raw(&raw("demo", "sat-pruebas,demo")).unwrap();
         assert_eq!(c.mode, Mode::Demo);
+        // Nothing parsed until a verification asks for the anchors.
+        assert!(c.trust.get().is_none());
         let demo = efirma::Certificate::parse(DEMO_CA_DER).unwrap();
-        assert!(c.trust.contains(&demo.fingerprint_sha256()));
-        assert!(c.trust.len() > 1);
+        assert!(c.trust().contains(&demo.fingerprint_sha256()));
+        assert!(c.trust().len() > 1);
         assert!(c.revocations.contains("30001000000400002300"));
         assert!(c.is_analyst("AIGL850215QR5"));
         assert!(!c.is_analyst("EDE200101AB0"));
@@ -336,7 +356,7 @@ mod tests {
         }
         let c = ServiceConfig::from_raw(&raw("produccion", "sat-produccion")).unwrap();
         let demo = efirma::Certificate::parse(DEMO_CA_DER).unwrap();
-        assert!(!c.trust.contains(&demo.fingerprint_sha256()));
+        assert!(!c.trust().contains(&demo.fingerprint_sha256()));
     }
 
     #[test]
@@ -352,7 +372,7 @@ mod tests {
         let c = ServiceConfig::from_raw(&RawConfig::default()).unwrap();
         assert_eq!(c.mode, Mode::Produccion);
         assert_eq!(c.trust_names, ["sat-produccion"]);
-        assert!(!c.trust.contains(&demo.fingerprint_sha256()));
+        assert!(!c.trust().contains(&demo.fingerprint_sha256()));
         assert!(c.analysts.is_empty());
         assert!(!c.is_analyst(DEMO_ANALYST));
         // Asking an unset mode for the demo authority is refused like production's.

@@ -818,3 +818,86 @@ fn a_developer_certified_again_needs_new_relations() {
     );
     assert_eq!(consult_patron(&app, &dev, &e.password).status, 200);
 }
+
+/// Issue 18: the store round trips of each request (a batched read is one), as BENCHMARKS.md
+/// lists them (`cargo test -p avisos-e2e --test avisos round_trips -- --nocapture` prints
+/// them); the bounds keep them from growing unnoticed.
+#[test]
+fn store_round_trips_per_request() {
+    let faults = avisos_host::kv::Faults::new();
+    // From the start of a limit window: no request opens a new one (which registers its expiry).
+    let app = TestApp::start(app_options().faults(&faults).clock(&midday_clock()).quiet());
+    let e = employer_with_certified_developer(&app);
+    let d = today(&app) - chrono::Days::new(20);
+    let rows: Vec<Value> = (1..=150).map(|i| datos::row(i, d)).collect();
+    assert_eq!(publish(&app, PATRON, &rows).status, 201);
+    let dev_token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let mut counted: Vec<(&str, i64)> = Vec::new();
+    let mut count = |label: &'static str, expect: u16, send: &dyn Fn() -> TestResponse| {
+        faults.heal();
+        let r = send();
+        assert_eq!(r.status, expect, "{label}: {}", r.text());
+        counted.push((label, faults.operations()));
+    };
+    let login_act = prepare(&app, &e.signer, "INICIO_SESION", None, &[("rol", "patron")]);
+    count("POST /api/v1/sesiones (login)", 201, &|| {
+        send_act(&app, "/api/v1/sesiones", &login_act)
+    });
+    let hoy = today(&app);
+    let mut add = prepare(
+        &app,
+        &e.signer,
+        "ADICIONAR_RELACION",
+        Some(TERMS),
+        &[
+            ("servicio", "Avisos"),
+            ("rfc_desarrollador", DESARROLLADOR),
+            ("inicio_vigencia", &hoy.to_string()),
+            ("fin_vigencia", &(hoy + chrono::Days::new(30)).to_string()),
+        ],
+    );
+    add.body.insert("contrasena".into(), json!(e.password));
+    count("POST /api/v1/relaciones (add a relation)", 201, &|| {
+        send_act_as(&app, "/api/v1/relaciones", &add, &e.token)
+    });
+    count("GET /api/v1/salud", 200, &|| app.get("/api/v1/salud"));
+    count("GET /api/v1/sesiones/actual", 200, &|| {
+        get_with(&app, "/api/v1/sesiones/actual", &e.token)
+    });
+    count("GET /api/v1/relaciones?por_pagina=100", 200, &|| {
+        get_with(&app, "/api/v1/relaciones?por_pagina=100", &e.token)
+    });
+    count("GET /api/v1/desarrolladores?q=nomina", 200, &|| {
+        get_with(&app, "/api/v1/desarrolladores?q=nomina", &e.token)
+    });
+    count("POST /api/v1/avisos/consultas (page of 100)", 200, &|| {
+        consult(&app, &dev_token, ask(PATRON, &e.password, json!({})))
+    });
+    count("GET /api/v1/avisos/bitacora", 200, &|| {
+        get_with(&app, BITACORA, &e.token)
+    });
+    for (label, n) in &counted {
+        eprintln!("{label:<48} {n:>3}");
+    }
+    let of = |label: &str| counted.iter().find(|(l, _)| *l == label).map(|(_, n)| *n);
+    assert_eq!(
+        of("GET /api/v1/salud"),
+        Some(1),
+        "the plain probe only reads"
+    );
+    // Measured (2026-12-03) plus a small margin. The host counts Spin's operations: a
+    // compare-and-swap is four (new, current, swap, the read-back of CheckedKv).
+    let bounds = [
+        ("POST /api/v1/sesiones (login)", 7 + 2),
+        ("POST /api/v1/relaciones (add a relation)", 41 + 4),
+        ("GET /api/v1/sesiones/actual", 1 + 1),
+        ("GET /api/v1/relaciones?por_pagina=100", 12 + 2),
+        ("GET /api/v1/desarrolladores?q=nomina", 8 + 2),
+        ("POST /api/v1/avisos/consultas (page of 100)", 17 + 3),
+        ("GET /api/v1/avisos/bitacora", 8 + 2),
+    ];
+    for (label, bound) in bounds {
+        let n = of(label).unwrap_or(i64::MAX);
+        assert!(n <= bound, "{label}: {n} round trips (at most {bound})");
+    }
+}
