@@ -230,7 +230,7 @@ mod tests {
     use crate::MemoryKv;
     use crate::simulated::{SimulatedSpin, SpinStoreKind};
     use std::collections::HashMap;
-    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicI64, Ordering};
     use std::sync::{Arc, Mutex, RwLock};
 
     const T0: i64 = 1_764_000_000;
@@ -283,17 +283,17 @@ mod tests {
     #[test]
     fn a_registration_costs_two_operations_and_an_idle_sweep_one() {
         let kv = MemoryKv::new();
-        let ops = Counting::new(&kv);
+        let ops = crate::CountingKv::new(&kv);
         sweep(&ops, T0, 4).unwrap();
         ops.reset();
         register(&ops, &["k"], T0 + 60, T0).unwrap();
-        assert_eq!(ops.count(), 2);
+        assert_eq!(ops.trips(), 2);
         // Catch up once (the first front starts ten minutes back), then a sweep with nothing
         // due is a single get.
         drain(&ops, T0 + 30);
         ops.reset();
         sweep(&ops, T0 + 30, 4).unwrap();
-        assert_eq!(ops.count(), 1);
+        assert_eq!(ops.trips(), 1);
     }
 
     /// One slot of one key, due: front, counter, claim, slot, key, slot, counter, front.
@@ -304,7 +304,7 @@ mod tests {
         drain(&kv, T0); // front at the newest due minute
         register(&kv, &["a"], T0 + 60, T0).unwrap();
         kv.set("a", b"1").unwrap();
-        let ops = Counting::new(&kv);
+        let ops = crate::CountingKv::new(&kv);
         let now = T0 + 60 + 60 + GRACE_SECONDS;
         let s = sweep(&ops, now, 4).unwrap();
         assert_eq!((s.slots, s.keys), (1, 1));
@@ -312,7 +312,7 @@ mod tests {
         // get front, get counter, increment, get slot, delete a, delete slot, delete counter,
         // set front, plus one get per empty minute on the way.
         let empty = s.minutes as usize - 1;
-        assert_eq!(ops.count(), 8 + empty);
+        assert_eq!(ops.trips(), 8 + empty);
     }
 
     #[test]
@@ -400,15 +400,15 @@ mod tests {
         expire(&kv, &["old"], T0 + 60, T0).unwrap();
         kv.set("old", b"v").unwrap();
         let a_day_later = T0 + 86_400;
-        let ops = Counting::new(&kv);
+        let ops = crate::CountingKv::new(&kv);
         let mut calls = 0;
         loop {
             ops.reset();
             let s = sweep(&ops, a_day_later, 4).unwrap();
             assert!(
-                ops.count() <= MAX_MINUTES_PER_SWEEP as usize + 8,
+                ops.trips() <= MAX_MINUTES_PER_SWEEP as usize + 8,
                 "{}",
-                ops.count()
+                ops.trips()
             );
             calls += 1;
             assert!(calls < 100, "the front never caught up");
@@ -519,62 +519,6 @@ mod tests {
                     assert!(read_front(&kv).unwrap().unwrap() > minute);
                 }
             }
-        }
-    }
-
-    /// Counts the operations that reach a store.
-    struct Counting<'a> {
-        inner: &'a dyn KeyValue,
-        n: AtomicU64,
-    }
-
-    impl<'a> Counting<'a> {
-        fn new(inner: &'a dyn KeyValue) -> Self {
-            Self {
-                inner,
-                n: AtomicU64::new(0),
-            }
-        }
-        fn reset(&self) {
-            self.n.store(0, Ordering::SeqCst);
-        }
-        fn count(&self) -> usize {
-            self.n.load(Ordering::SeqCst) as usize
-        }
-        fn tick(&self) {
-            self.n.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-
-    impl KeyValue for Counting<'_> {
-        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-            self.tick();
-            self.inner.get(key)
-        }
-        fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-            self.tick();
-            self.inner.set(key, value)
-        }
-        fn delete(&self, key: &str) -> Result<(), KvError> {
-            self.tick();
-            self.inner.delete(key)
-        }
-        fn exists(&self, key: &str) -> Result<bool, KvError> {
-            self.tick();
-            self.inner.exists(key)
-        }
-        fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
-            self.tick();
-            self.inner.increment(key, delta)
-        }
-        fn compare_and_swap(
-            &self,
-            key: &str,
-            expected: Option<&[u8]>,
-            new: &[u8],
-        ) -> Result<bool, KvError> {
-            self.tick();
-            self.inner.compare_and_swap(key, expected, new)
         }
     }
 
