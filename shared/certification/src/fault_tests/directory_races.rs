@@ -5,6 +5,11 @@ use super::*;
 /// Writers racing on one developer's directory record: each change is a compare-and-swap on the
 /// record it read, so none is lost (every toggle counts in the generation) and the search
 /// buckets end as the last record says.
+///
+/// Sixteen toggles in all, fewer than a value's write history (`avisos_kv::envelope::HISTORY`):
+/// a writer buried under more writes than that between its swap and its read-back cannot find
+/// its write and is told it lost, which only an idempotent change (all the app makes) survives;
+/// a toggle is not one. With 100 toggles this failed now and then on a loaded 2-core machine.
 #[test]
 fn concurrent_directory_changes_lose_nothing() {
     for kind in [None, Some(avisos_kv::simulated::SpinStoreKind::Redis)] {
@@ -25,7 +30,7 @@ fn concurrent_directory_changes_lose_nothing() {
             .map(|t| {
                 let (kv, toggles) = (kv.clone(), toggles.clone());
                 std::thread::spawn(move || {
-                    for i in 0..25 {
+                    for i in 0..4 {
                         let name = format!("NOMINAS HILO {t} VEZ {i}");
                         // A toggle, as an analyst's registration racing a cancellation would.
                         let wrote = directory::update(&*kv, DEV, |stored| {
@@ -51,12 +56,12 @@ fn concurrent_directory_changes_lose_nothing() {
         for t in threads {
             t.join().unwrap();
         }
-        assert_eq!(toggles.load(Ordering::SeqCst), 100);
+        assert_eq!(toggles.load(Ordering::SeqCst), 16);
         let d = directory::load(&*kv, DEV).unwrap().unwrap();
-        // 100 toggles from cancelled: 50 authorisations, the last one cancelled again.
+        // 16 toggles from cancelled: 8 authorisations, the last one cancelled again.
         assert_eq!(
             (d.estatus, d.generacion),
-            (CertStatus::Cancelada, 50),
+            (CertStatus::Cancelada, 8),
             "{kind:?}"
         );
         assert!(
