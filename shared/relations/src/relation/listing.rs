@@ -154,18 +154,26 @@ fn rows_of(
     // When each (developer, generation) was cancelled, read once.
     let mut cancelled: std::collections::HashMap<(String, u32), Option<NaiveDate>> =
         Default::default();
-    let mut rows = Vec::with_capacity(no_casos.len());
-    for r in load_many(kv, no_casos)?.into_iter().flatten() {
+    let relations: Vec<Relation> = load_many(kv, no_casos)?.into_iter().flatten().collect();
+    // The developers of the live relations, each read once, in one batch.
+    let mut wanted: Vec<String> = relations
+        .iter()
+        .filter(|r| r.status(today) == Estatus::Vigente)
+        .map(|r| r.desarrollador_rfc.to_uppercase())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let rfcs: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    for (rfc, d) in wanted.iter().zip(directory::load_many(kv, &rfcs)?) {
+        developers.insert(rfc.clone(), d);
+    }
+    let mut rows = Vec::with_capacity(relations.len());
+    for r in relations {
         let developer = if r.status(today) == Estatus::Vigente {
-            let rfc = r.desarrollador_rfc.to_uppercase();
-            match developers.get(&rfc) {
-                Some(d) => d.clone(),
-                None => {
-                    let d = directory::load(kv, &rfc)?;
-                    developers.insert(rfc, d.clone());
-                    d
-                }
-            }
+            developers
+                .get(&r.desarrollador_rfc.to_uppercase())
+                .cloned()
+                .flatten()
         } else {
             None
         };

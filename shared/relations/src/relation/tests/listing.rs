@@ -96,11 +96,26 @@ fn a_table_reads_its_records_in_batches() {
     let cancelled = |i: u32| to_import(DEV, Some(&format!("{:010}", 900_000_000 + i)));
     let n = avisos_kv::BATCH * 2 + 10;
     import(&*w.kv, (0..n as u32).map(cancelled).collect(), t0()).unwrap();
-    // One live relation: its developer's record is read too.
-    import(&*w.kv, vec![to_import(DEV_2, None)], t0()).unwrap();
+    // Live relations with forty developers: their records are read too, in one batch.
+    let devs: Vec<String> = (0..40).map(|i| rfc(&format!("DES1901{i:02}AB"))).collect();
+    for d in &devs {
+        certify(&*w.kv, d, CertStatus::Autorizada);
+    }
+    import(
+        &*w.kv,
+        devs.iter().map(|d| to_import(d, None)).collect(),
+        t0(),
+    )
+    .unwrap();
     let counting = avisos_kv::CountingKv::new(&*w.kv);
     let rows = list(&counting, PATRON, Viewer::Patron, t0()).unwrap();
-    assert_eq!(rows.len(), n + 1);
+    assert_eq!(rows.len(), n + devs.len());
+    assert!(
+        rows.iter()
+            .filter(|r| r.estatus == "Relación Vigente")
+            .count()
+            >= devs.len()
+    );
     assert!(
         counting.trips() <= 8,
         "{} round trips for {} rows",
