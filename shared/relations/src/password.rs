@@ -158,8 +158,9 @@ pub fn mark_used(kv: &dyn KeyValue, rfc: &str, generacion: u32) {
     let _ = kv.set(&used_key(rfc), generacion.to_string().as_bytes());
 }
 
-/// [`mark_used`] for checks that repeat (a payroll system's consultations): written only when
-/// the record does not say so yet, so a repeated check costs one read.
+/// [`mark_used`] for checks that repeat (relations added, a payroll system's consultations):
+/// written only when the record does not say so yet, so a repeated check costs one read (on
+/// SQLite a read, not a durable commit).
 pub fn mark_used_once(kv: &dyn KeyValue, rfc: &str, generacion: u32) {
     if !matches!(was_used(kv, rfc, generacion), Ok(true)) {
         mark_used(kv, rfc, generacion);
@@ -391,7 +392,7 @@ pub fn check(
         }
     };
     if verify_hash(&hash, typed, key)? {
-        mark_used(kv, rfc, generacion);
+        mark_used_once(kv, rfc, generacion);
         if hash.algoritmo != HMAC_SHA256 {
             upgrade(kv, rfc, generacion, typed, key);
         }
