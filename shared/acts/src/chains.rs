@@ -93,14 +93,6 @@ fn unhex32(s: &str) -> Option<[u8; 32]> {
     unhex(s)?.try_into().ok()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
-}
-
 /// The chain kept for `certificate` under this configuration, if one is there and authentic.
 /// Store failures count as "none": the full verification runs.
 pub fn load(
@@ -121,7 +113,7 @@ pub fn load(
         .collect::<Option<_>>()?;
     let expected = mac(key, certificate, configuracion, &path);
     let given = unhex(&kept.mac)?;
-    if !constant_time_eq(&expected, &given) {
+    if !crate::secret::constant_time_eq(&expected, &given) {
         return None;
     }
     Some(KnownChain {

@@ -35,6 +35,16 @@ impl std::fmt::Debug for HmacKey {
     }
 }
 
+/// Whether two secrets' digests are equal, in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // black_box keeps the optimiser from turning the fold into an early exit.
+    std::hint::black_box(diff) == 0
+}
+
 /// A configured key: present and at least [`MIN_KEY_BYTES`] long.
 pub fn configured(variable: &'static str, value: &str) -> Result<HmacKey, ActError> {
     let value = value.trim();

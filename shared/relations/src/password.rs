@@ -296,7 +296,7 @@ pub fn verify_hash(
         }
         _ => return Err(corrupt()),
     };
-    Ok(constant_time_eq(&out, &expected))
+    Ok(avisos_acts::secret::constant_time_eq(&out, &expected))
 }
 
 /// After a successful check of `typed` against generation `generacion` of `rfc`'s password:
@@ -328,15 +328,6 @@ pub fn upgrade(kv: &dyn KeyValue, rfc: &str, generacion: u32, typed: &str, key: 
         kv.compare_and_swap(&k, Some(&before), &bytes)?;
         Ok(())
     })();
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // black_box keeps the optimiser from turning the fold into an early exit.
-    std::hint::black_box(diff) == 0
 }
 
 pub fn load(kv: &dyn KeyValue, rfc: &str) -> Result<Option<PasswordRecord>, RelationError> {
