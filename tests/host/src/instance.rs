@@ -61,17 +61,51 @@ pub(crate) fn engine() -> &'static Engine {
     ENGINE.get_or_init(|| {
         let mut config = Config::new();
         config.wasm_component_model(true);
+        // `AVISOS_HOST_PERFMAP=1`: name the compiled guest functions for `perf` (/tmp/perf-PID.map),
+        // to see where a request's time goes inside a component (BENCHMARKS.md, issue 18).
+        if std::env::var_os("AVISOS_HOST_PERFMAP").is_some_and(|v| v == "1") {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         // Like Spin, prefer the pooling allocator (much cheaper per-request instantiation)
         // and fall back to on-demand allocation where its address-space reservation fails.
         let mut pooled = config.clone();
-        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(
-            PoolingAllocationConfig::default(),
-        ));
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(spin_pooling()));
         Engine::new(&pooled)
             .or_else(|_| Engine::new(&config))
             // The default configuration is valid; failing here would be a wasmtime bug.
             .unwrap_or_else(|e| panic!("cannot create the wasmtime engine: {e}"))
     })
+}
+
+/// Spin 4's pooling configuration (`crates/core/src/lib.rs`, `Config::default` in
+/// spinframework/spin, without its environment overrides): sized for 1,000 live instances, and
+/// the first 2 MB of each linear memory and 512 KB of each table kept resident between
+/// instances (reset in place instead of returned to the kernel). Without the last two, every
+/// request's teardown returned its pages to the kernel and cost TLB shootdowns on every core
+/// (`perf` on a session-only read, issue 18).
+fn spin_pooling() -> PoolingAllocationConfig {
+    const MB: usize = 1 << 20;
+    const GB: usize = 1 << 30;
+    const MAX_INSTANCES: u32 = 1_000;
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(MAX_INSTANCES)
+        .total_memories(MAX_INSTANCES)
+        .total_tables(2 * MAX_INSTANCES)
+        .total_stacks(MAX_INSTANCES)
+        .total_core_instances(4 * MAX_INSTANCES)
+        .table_elements(100_000)
+        .max_component_instance_size(10 * MB)
+        .max_core_instance_size(10 * MB)
+        .max_core_instances_per_component(200)
+        .max_tables_per_component(64)
+        .max_memories_per_component(32)
+        .max_tables_per_module(2)
+        .max_memories_per_module(2)
+        .max_memory_size(4 * GB)
+        .linear_memory_keep_resident(2 * MB)
+        .table_keep_resident(MB / 2);
+    pooling
 }
 
 /// The linker every component is instantiated against: WASI 0.2, wasi:http and Spin's
