@@ -38,6 +38,50 @@ impl KvHandle {
             .await
             .map_err(|e| KvError(format!("key-value operation failed: {e}")))?
     }
+
+    // The common operations: awaited when the backend has them as futures (Redis), else run
+    // on the blocking pool.
+    async fn get(&self, key: String) -> KvResult<Option<Vec<u8>>> {
+        match self.backend.nonblocking() {
+            Some(a) => a.get(&self.label, &key).await,
+            None => self.run(move |b, s| b.get(s, &key)).await,
+        }
+    }
+
+    async fn set(&self, key: String, value: Vec<u8>) -> KvResult<()> {
+        match self.backend.nonblocking() {
+            Some(a) => a.set(&self.label, &key, value).await,
+            None => self.run(move |b, s| b.set(s, &key, &value)).await,
+        }
+    }
+
+    async fn delete(&self, key: String) -> KvResult<()> {
+        match self.backend.nonblocking() {
+            Some(a) => a.delete(&self.label, &key).await,
+            None => self.run(move |b, s| b.delete(s, &key)).await,
+        }
+    }
+
+    async fn exists(&self, key: String) -> KvResult<bool> {
+        match self.backend.nonblocking() {
+            Some(a) => a.exists(&self.label, &key).await,
+            None => self.run(move |b, s| b.exists(s, &key)).await,
+        }
+    }
+
+    async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Vec<u8>)>> {
+        match self.backend.nonblocking() {
+            Some(a) => a.get_many(&self.label, keys).await,
+            None => self.run(move |b, s| b.get_many(s, &keys)).await,
+        }
+    }
+
+    async fn increment(&self, key: String, delta: i64) -> KvResult<i64> {
+        match self.backend.nonblocking() {
+            Some(a) => a.increment(&self.label, &key, delta).await,
+            None => self.run(move |b, s| b.increment(s, &key, delta)).await,
+        }
+    }
 }
 
 /// `fermyon:spin/key-value.store`.
@@ -94,7 +138,11 @@ impl HostState {
     /// `after_open` (for Redis: connect on first use, then a ping; both wait while the
     /// server is away, as in `crates/factor-key-value/src/host.rs`). A failure frees the slot.
     async fn open_backend(&mut self, handle: KvHandle) -> Result<KvHandle, KvError> {
-        match handle.run(|b, s| b.open_store(s)).await {
+        let opened = match handle.backend.nonblocking() {
+            Some(a) => a.open_store(&handle.label).await,
+            None => handle.run(|b, s| b.open_store(s)).await,
+        };
+        match opened {
             Ok(()) => Ok(handle),
             Err(e) => {
                 self.open_stores = self.open_stores.saturating_sub(1);
@@ -158,7 +206,7 @@ impl key_value::HostStore for HostState {
         key: String,
     ) -> Wt<Result<Option<Vec<u8>>, key_value::Error>> {
         let h = self.spin_store(&store)?;
-        Ok(h.run(move |b, s| b.get(s, &key)).await.map_err(spin_err))
+        Ok(h.get(key).await.map_err(spin_err))
     }
 
     async fn set(
@@ -168,9 +216,7 @@ impl key_value::HostStore for HostState {
         value: Vec<u8>,
     ) -> Wt<Result<(), key_value::Error>> {
         let h = self.spin_store(&store)?;
-        Ok(h.run(move |b, s| b.set(s, &key, &value))
-            .await
-            .map_err(spin_err))
+        Ok(h.set(key, value).await.map_err(spin_err))
     }
 
     async fn delete(
@@ -179,7 +225,7 @@ impl key_value::HostStore for HostState {
         key: String,
     ) -> Wt<Result<(), key_value::Error>> {
         let h = self.spin_store(&store)?;
-        Ok(h.run(move |b, s| b.delete(s, &key)).await.map_err(spin_err))
+        Ok(h.delete(key).await.map_err(spin_err))
     }
 
     async fn exists(
@@ -188,7 +234,7 @@ impl key_value::HostStore for HostState {
         key: String,
     ) -> Wt<Result<bool, key_value::Error>> {
         let h = self.spin_store(&store)?;
-        Ok(h.run(move |b, s| b.exists(s, &key)).await.map_err(spin_err))
+        Ok(h.exists(key).await.map_err(spin_err))
     }
 
     async fn get_keys(
@@ -227,7 +273,7 @@ impl store::HostBucket for HostState {
         key: String,
     ) -> Wt<Result<Option<Vec<u8>>, store::Error>> {
         let h = self.bucket(&bucket)?;
-        Ok(h.run(move |b, s| b.get(s, &key)).await.map_err(wasi_err))
+        Ok(h.get(key).await.map_err(wasi_err))
     }
 
     async fn set(
@@ -237,9 +283,7 @@ impl store::HostBucket for HostState {
         value: Vec<u8>,
     ) -> Wt<Result<(), store::Error>> {
         let h = self.bucket(&bucket)?;
-        Ok(h.run(move |b, s| b.set(s, &key, &value))
-            .await
-            .map_err(wasi_err))
+        Ok(h.set(key, value).await.map_err(wasi_err))
     }
 
     async fn delete(
@@ -248,7 +292,7 @@ impl store::HostBucket for HostState {
         key: String,
     ) -> Wt<Result<(), store::Error>> {
         let h = self.bucket(&bucket)?;
-        Ok(h.run(move |b, s| b.delete(s, &key)).await.map_err(wasi_err))
+        Ok(h.delete(key).await.map_err(wasi_err))
     }
 
     async fn exists(
@@ -257,7 +301,7 @@ impl store::HostBucket for HostState {
         key: String,
     ) -> Wt<Result<bool, store::Error>> {
         let h = self.bucket(&bucket)?;
-        Ok(h.run(move |b, s| b.exists(s, &key)).await.map_err(wasi_err))
+        Ok(h.exists(key).await.map_err(wasi_err))
     }
 
     async fn list_keys(
@@ -291,7 +335,7 @@ impl batch::Host for HostState {
         keys: Vec<String>,
     ) -> Wt<Result<Vec<(String, Option<Vec<u8>>)>, store::Error>> {
         let h = self.bucket(&bucket)?;
-        Ok(h.run(move |b, s| b.get_many(s, &keys))
+        Ok(h.get_many(keys)
             .await
             .map(|found| found.into_iter().map(|(k, v)| (k, Some(v))).collect())
             .map_err(wasi_err))
@@ -352,9 +396,7 @@ impl atomics::Host for HostState {
         delta: i64,
     ) -> Wt<Result<i64, store::Error>> {
         let h = self.bucket(&bucket)?;
-        Ok(h.run(move |b, s| b.increment(s, &key, delta))
-            .await
-            .map_err(wasi_err))
+        Ok(h.increment(key, delta).await.map_err(wasi_err))
     }
 
     /// As Spin's `swap` (`crates/factor-key-value/src/host.rs`): the store's answer is passed

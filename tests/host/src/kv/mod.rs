@@ -7,6 +7,9 @@
 //!
 //! Backends are synchronous: the host calls them on tokio's blocking pool, so a backend may
 //! block (SQLite waits on a lock held by another process) without stalling request handling.
+//! A backend that talks to a server ([`RedisKv`]) also offers its common operations as futures
+//! ([`KvBackend::nonblocking`]), which the host awaits as Spin awaits its Redis client: no
+//! blocking thread per call.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -33,6 +36,21 @@ impl KvError {
 }
 
 pub type KvResult<T> = Result<T, KvError>;
+
+/// A backend operation under way.
+pub type KvFuture<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = KvResult<T>> + Send + 'static>>;
+
+/// The operations requests make most, as futures (same semantics as [`KvBackend`]'s).
+pub trait AsyncKv: Send + Sync {
+    fn open_store(&self, store: &str) -> KvFuture<()>;
+    fn get(&self, store: &str, key: &str) -> KvFuture<Option<Vec<u8>>>;
+    fn set(&self, store: &str, key: &str, value: Vec<u8>) -> KvFuture<()>;
+    fn delete(&self, store: &str, key: &str) -> KvFuture<()>;
+    fn exists(&self, store: &str, key: &str) -> KvFuture<bool>;
+    fn get_many(&self, store: &str, keys: Vec<String>) -> KvFuture<Vec<(String, Vec<u8>)>>;
+    fn increment(&self, store: &str, key: &str, delta: i64) -> KvFuture<i64>;
+}
 
 /// Storage for any number of named stores.
 ///
@@ -66,6 +84,11 @@ pub trait KvBackend: Send + Sync + 'static {
     /// Spin's `Store::new_compare_and_swap`: a compare-and-swap on `key`, in Spin's steps
     /// ([`CasOp`]), with the answers Spin's store of the same kind gives.
     fn new_cas(&self, store: &str, key: &str) -> KvResult<Box<dyn CasOp>>;
+    /// The same operations as futures, when the backend has them; `None` (the default): the
+    /// host runs the synchronous ones on the blocking pool.
+    fn nonblocking(&self) -> Option<&dyn AsyncKv> {
+        None
+    }
 }
 
 /// What a store answers to a swap (`spin_factor_key_value::SwapError`).

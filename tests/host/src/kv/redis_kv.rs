@@ -38,8 +38,10 @@
 //! [`RedisKv::with_max_reconnect_delay`] shortens the wait between attempts (the only
 //! difference from Spin, for tests that must take seconds, not minutes).
 //!
-//! The backend is synchronous (the host calls it on tokio's blocking pool); each call runs on a
-//! small runtime of its own, where the connection managers live, and the caller waits for it.
+//! Every call runs on a small runtime of its own, where the connection managers live. The host
+//! awaits the common operations there ([`AsyncKv`], as Spin awaits its client); the synchronous
+//! [`KvBackend`] methods (compare-and-swap, tests, wrappers such as `FaultyKv`) wait for the
+//! same futures on the calling thread.
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -49,7 +51,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisResult};
 
-use super::{CasOp, KvBackend, KvError, KvResult, SwapError};
+use super::{AsyncKv, CasOp, KvBackend, KvError, KvFuture, KvResult, SwapError};
 
 /// What every call and connection shares.
 struct Shared {
@@ -89,6 +91,20 @@ impl Shared {
             .cloned()
     }
 
+    /// One command on the app's connection manager, as a future ([`RedisKv::call`] waits for it).
+    fn call_async<T, F, Fut>(self: &Arc<Self>, op: F) -> KvFuture<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
+        Fut: Future<Output = RedisResult<T>> + Send,
+    {
+        let shared = self.clone();
+        spawn(async move {
+            let conn = shared.manager().await.map_err(|e| shared.unavailable(e))?;
+            op(conn).await.map_err(|e| shared.unavailable(e))
+        })
+    }
+
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
@@ -117,6 +133,24 @@ fn runtime() -> KvResult<&'static tokio::runtime::Runtime> {
         })
         .as_ref()
         .map_err(|e| KvError(format!("cannot start the Redis client's runtime: {e}")))
+}
+
+/// Runs `fut` on the Redis runtime; the answer is awaited without holding a thread, however
+/// long it takes (as Spin does).
+fn spawn<T: Send + 'static>(
+    fut: impl Future<Output = KvResult<T>> + Send + 'static,
+) -> KvFuture<T> {
+    let handle = runtime().map(|rt| rt.spawn(fut));
+    Box::pin(async move {
+        handle?
+            .await
+            .map_err(|_| KvError("the Redis call was abandoned".into()))?
+    })
+}
+
+/// Waits on this thread for an operation of [`AsyncKv`].
+fn block<T: Send + 'static>(fut: KvFuture<T>) -> KvResult<T> {
+    wait(fut)?
 }
 
 /// Runs `fut` on the Redis runtime and waits for it, however long it takes (as Spin does).
@@ -181,12 +215,7 @@ impl RedisKv {
         F: FnOnce(ConnectionManager) -> Fut + Send + 'static,
         Fut: Future<Output = RedisResult<T>> + Send,
     {
-        let shared = self.shared.clone();
-        let result = wait(async move {
-            let conn = shared.manager().await?;
-            op(conn).await
-        })?;
-        result.map_err(|e| self.shared.unavailable(e))
+        block(self.shared.call_async(op))
     }
 
     /// Every stored key under the prefix, prefix included.
@@ -223,35 +252,24 @@ impl KvBackend for RedisKv {
     /// Spin's `StoreManager::get` (the shared manager, made on first use: an error here is
     /// the open's error) then `Store::after_open` (a `PING` whose error is ignored, but which
     /// waits like any call).
-    fn open_store(&self, _store: &str) -> KvResult<()> {
-        let shared = self.shared.clone();
-        let opened = wait(async move {
-            let mut conn = shared.manager().await?;
-            let _ = redis::cmd("PING").query_async::<()>(&mut conn).await;
-            Ok::<(), redis::RedisError>(())
-        })?;
-        opened.map_err(|e| self.shared.unavailable(e))
+    fn open_store(&self, store: &str) -> KvResult<()> {
+        block(AsyncKv::open_store(&self.shared, store))
     }
 
-    fn get(&self, _store: &str, key: &str) -> KvResult<Option<Vec<u8>>> {
-        let k = self.shared.key(key);
-        self.call(move |mut c| async move { c.get::<_, Option<Vec<u8>>>(k).await })
+    fn get(&self, store: &str, key: &str) -> KvResult<Option<Vec<u8>>> {
+        block(AsyncKv::get(&self.shared, store, key))
     }
 
-    fn set(&self, _store: &str, key: &str, value: &[u8]) -> KvResult<()> {
-        let k = self.shared.key(key);
-        let v = value.to_vec();
-        self.call(move |mut c| async move { c.set::<_, _, ()>(k, v).await })
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> KvResult<()> {
+        block(AsyncKv::set(&self.shared, store, key, value.to_vec()))
     }
 
-    fn delete(&self, _store: &str, key: &str) -> KvResult<()> {
-        let k = self.shared.key(key);
-        self.call(move |mut c| async move { c.del::<_, ()>(k).await })
+    fn delete(&self, store: &str, key: &str) -> KvResult<()> {
+        block(AsyncKv::delete(&self.shared, store, key))
     }
 
-    fn exists(&self, _store: &str, key: &str) -> KvResult<bool> {
-        let k = self.shared.key(key);
-        self.call(move |mut c| async move { c.exists::<_, bool>(k).await })
+    fn exists(&self, store: &str, key: &str) -> KvResult<bool> {
+        block(AsyncKv::exists(&self.shared, store, key))
     }
 
     fn get_keys(&self, _store: &str) -> KvResult<Vec<String>> {
@@ -265,19 +283,8 @@ impl KvBackend for RedisKv {
         Ok(keys)
     }
 
-    fn get_many(&self, _store: &str, keys: &[String]) -> KvResult<Vec<(String, Vec<u8>)>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let raw: Vec<String> = keys.iter().map(|k| self.shared.key(k)).collect();
-        let values: Vec<Option<Vec<u8>>> = self.call(move |mut c| async move {
-            redis::cmd("MGET").arg(raw).query_async(&mut c).await
-        })?;
-        Ok(keys
-            .iter()
-            .zip(values)
-            .filter_map(|(k, v)| v.map(|v| (k.clone(), v)))
-            .collect())
+    fn get_many(&self, store: &str, keys: &[String]) -> KvResult<Vec<(String, Vec<u8>)>> {
+        block(AsyncKv::get_many(&self.shared, store, keys.to_vec()))
     }
 
     fn set_many(&self, _store: &str, entries: &[(String, Vec<u8>)]) -> KvResult<()> {
@@ -299,10 +306,12 @@ impl KvBackend for RedisKv {
         self.call(move |mut c| async move { c.del::<_, ()>(raw).await })
     }
 
-    fn increment(&self, _store: &str, key: &str, delta: i64) -> KvResult<i64> {
-        let k = self.shared.key(key);
-        // INCRBY refuses non-integers and overflow itself, atomically on the server.
-        self.call(move |mut c| async move { c.incr::<_, _, i64>(k, delta).await })
+    fn increment(&self, store: &str, key: &str, delta: i64) -> KvResult<i64> {
+        block(AsyncKv::increment(&self.shared, store, key, delta))
+    }
+
+    fn nonblocking(&self) -> Option<&dyn AsyncKv> {
+        Some(&self.shared)
     }
 
     fn new_cas(&self, _store: &str, key: &str) -> KvResult<Box<dyn CasOp>> {
@@ -317,6 +326,64 @@ impl KvBackend for RedisKv {
             key: self.shared.key(key),
             shared: self.shared.clone(),
         }))
+    }
+}
+
+/// The commands of Spin's `RedisStore` (`GET`, `SET`, `DEL`, `EXISTS`, `MGET`, `INCRBY`).
+impl AsyncKv for Arc<Shared> {
+    fn open_store(&self, _store: &str) -> KvFuture<()> {
+        let shared = self.clone();
+        spawn(async move {
+            let mut conn = shared.manager().await.map_err(|e| shared.unavailable(e))?;
+            let _ = redis::cmd("PING").query_async::<()>(&mut conn).await;
+            Ok(())
+        })
+    }
+
+    fn get(&self, _store: &str, key: &str) -> KvFuture<Option<Vec<u8>>> {
+        let k = self.key(key);
+        self.call_async(move |mut c| async move { c.get::<_, Option<Vec<u8>>>(k).await })
+    }
+
+    fn set(&self, _store: &str, key: &str, value: Vec<u8>) -> KvFuture<()> {
+        let k = self.key(key);
+        self.call_async(move |mut c| async move { c.set::<_, _, ()>(k, value).await })
+    }
+
+    fn delete(&self, _store: &str, key: &str) -> KvFuture<()> {
+        let k = self.key(key);
+        self.call_async(move |mut c| async move { c.del::<_, ()>(k).await })
+    }
+
+    fn exists(&self, _store: &str, key: &str) -> KvFuture<bool> {
+        let k = self.key(key);
+        self.call_async(move |mut c| async move { c.exists::<_, bool>(k).await })
+    }
+
+    fn get_many(&self, _store: &str, keys: Vec<String>) -> KvFuture<Vec<(String, Vec<u8>)>> {
+        if keys.is_empty() {
+            return Box::pin(async { Ok(Vec::new()) });
+        }
+        let raw: Vec<String> = keys.iter().map(|k| self.key(k)).collect();
+        let values = self.call_async(move |mut c| async move {
+            redis::cmd("MGET")
+                .arg(raw)
+                .query_async::<Vec<Option<Vec<u8>>>>(&mut c)
+                .await
+        });
+        Box::pin(async move {
+            Ok(keys
+                .into_iter()
+                .zip(values.await?)
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect())
+        })
+    }
+
+    fn increment(&self, _store: &str, key: &str, delta: i64) -> KvFuture<i64> {
+        let k = self.key(key);
+        // INCRBY refuses non-integers and overflow itself, atomically on the server.
+        self.call_async(move |mut c| async move { c.incr::<_, _, i64>(k, delta).await })
     }
 }
 
