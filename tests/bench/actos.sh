@@ -11,7 +11,8 @@
 #     a relations page of 100, a directory search;
 #   - a payroll system's consultation, page of 100 (audit record included), after a
 #     publication of AVISOS avisos (tests/e2e/examples/bench-avisos.rs).
-# Then the relations table of 10,000 rows in one request (the in-process host, median of 3).
+# Then the relations table of 10,000 rows in one request (the in-process host, optimised build,
+# median of 3).
 # Every row carries its ratio to hello's req/s of the same run.
 #
 # Usage: tests/bench/actos.sh
@@ -43,9 +44,10 @@ if [ -z "${SKIP_BUILD:-}" ]; then
   make build >&2
   cargo build --target wasm32-wasip2 --release -j "$JOBS" -p hello >&2
 fi
-cargo build -j "$JOBS" -p avisos-e2e --example bench-relaciones --example bench-avisos >&2
-ACTS=target/debug/examples/bench-relaciones
-AVISOS_DRIVER=target/debug/examples/bench-avisos
+# The drivers (and the in-process host of the table part) in the same optimised build.
+build_host -p avisos-e2e --example bench-relaciones --example bench-avisos
+ACTS=$BIN/examples/bench-relaciones
+AVISOS_DRIVER=$BIN/examples/bench-avisos
 
 bench_work
 redis_pid=
@@ -147,6 +149,6 @@ done
 
 if [ -n "$SIZES" ]; then
   echo
-  echo "== The relations table in one request (in-process host, in-memory store; median of 3)"
+  echo "== The relations table in one request (in-process host, optimised, in-memory store; median of 3)"
   "$ACTS" export --sizes "$SIZES"
 fi

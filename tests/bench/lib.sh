@@ -10,11 +10,15 @@ BIN="$BENCH_TARGET/$PROFILE"
 # components, not the limiter.
 LIMITS="actos=1000000/60,sesiones=1000000/60,actos_cliente=1000000/60,firmas_fallidas=1000000/60,nonces=1000000/60,nonces_cliente=1000000/60,tablas=1000000/60,consultas=1000000/60,bitacora=1000000/60,directorio=1000000/60,evidencias=1000000/60,descargas=1000000/60,lecturas_cliente=1000000/60"
 
-# build_host: avisos-host and avisos-load, optimised without LTO (profile defined here on the
-# command line; the first build compiles wasmtime, about 10-15 minutes on 2 cores).
+# build_host [CARGO ARGS...]: avisos-host and avisos-load, optimised without LTO (profile defined
+# here on the command line; the first build compiles wasmtime, about 10-15 minutes on 2 cores).
+# With arguments, what they name instead (a benchmark driver: `-p avisos-e2e --example X`, then
+# in $BIN/examples/), with the same profile.
 build_host() {
-  echo "Building avisos-host and avisos-load (profile $PROFILE)..." >&2
-  cargo build -p avisos-host -j "$JOBS" --profile "$PROFILE" --target-dir "$BENCH_TARGET" \
+  local what=("$@")
+  [ ${#what[@]} -gt 0 ] || what=(-p avisos-host)
+  echo "Building ${what[*]} (profile $PROFILE)..." >&2
+  cargo build "${what[@]}" -j "$JOBS" --profile "$PROFILE" --target-dir "$BENCH_TARGET" \
     --config "profile.$PROFILE.inherits=\"release\"" \
     --config "profile.$PROFILE.lto=false" \
     --config "profile.$PROFILE.codegen-units=16" \
