@@ -41,6 +41,13 @@ impl KvHandle {
 
     // The common operations: awaited when the backend has them as futures (Redis), else run
     // on the blocking pool.
+    async fn open(&self) -> KvResult<()> {
+        match self.backend.nonblocking() {
+            Some(a) => a.open_store(&self.label).await,
+            None => self.run(|b, s| b.open_store(s)).await,
+        }
+    }
+
     async fn get(&self, key: String) -> KvResult<Option<Vec<u8>>> {
         match self.backend.nonblocking() {
             Some(a) => a.get(&self.label, &key).await,
@@ -138,11 +145,7 @@ impl HostState {
     /// `after_open` (for Redis: connect on first use, then a ping; both wait while the
     /// server is away, as in `crates/factor-key-value/src/host.rs`). A failure frees the slot.
     async fn open_backend(&mut self, handle: KvHandle) -> Result<KvHandle, KvError> {
-        let opened = match handle.backend.nonblocking() {
-            Some(a) => a.open_store(&handle.label).await,
-            None => handle.run(|b, s| b.open_store(s)).await,
-        };
-        match opened {
+        match handle.open().await {
             Ok(()) => Ok(handle),
             Err(e) => {
                 self.open_stores = self.open_stores.saturating_sub(1);
