@@ -176,9 +176,14 @@ pub fn verify_signed_act(
     let identity = match verify_signature(ctx, req, rfc, &cadena) {
         Ok(identity) => identity,
         Err(e) => {
+            // Counted before it is answered: requests that all passed `check` before any of
+            // them failed (a burst) are answered 429 once the count runs over, so no more than
+            // the limit of refused signatures is ever answered per window, at any concurrency.
             // Best effort: a lost count only gives this client one more try.
-            let _ = limits.admit(ctx.kv, Bucket::FirmasFallidas, &pair, ctx.now);
-            return Err(e);
+            return match limits.admit(ctx.kv, Bucket::FirmasFallidas, &pair, ctx.now) {
+                Err(limited @ ActError::RateLimited { .. }) => Err(limited),
+                _ => Err(e),
+            };
         }
     };
     nonce::consume(ctx.kv, &req.nonce, rfc, spec.accion, ctx.now)?;

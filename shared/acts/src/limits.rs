@@ -14,7 +14,7 @@
 //! | bucket | subject | default | counted in |
 //! | --- | --- | --- | --- |
 //! | `actos_cliente` | client address | 600 per 60 s | [`crate::verify_signed_act`], every signed act and login, before any RSA work |
-//! | `firmas_fallidas` | RFC + client address | 10 per 60 s | [`crate::verify_signed_act`]: refusals of the e.firma or signature; once over, that client is refused for that RFC before any RSA work |
+//! | `firmas_fallidas` | RFC + client address | 10 per 60 s | [`crate::verify_signed_act`]: refusals of the e.firma or signature; once over, that client is refused for that RFC before any RSA work, and a refusal counted over the limit (a burst already past the check) is answered 429 |
 //! | `actos` | signer's RFC | 60 per 60 s | [`crate::verify_signed_act`], every act but the login, once its signature verified |
 //! | `sesiones` | signer's RFC | 10 per 60 s | [`crate::verify_signed_act`] of `INICIO_SESION`, once its signature verified |
 //! | `nonces` | RFC asked for + client address | 120 per 60 s | the nonce endpoint (unauthenticated, writes a key) |

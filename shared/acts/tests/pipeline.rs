@@ -413,3 +413,85 @@ fn a_refused_act_does_not_consume_its_nonce() {
     )
     .unwrap();
 }
+
+/// A store where every request still finds no refused signature of its pair counted, as when a
+/// burst of requests all pass the check before the first of them fails.
+struct BurstKv(MemoryKv);
+
+impl KeyValue for BurstKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, avisos_kv::KvError> {
+        self.0.get(key)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), avisos_kv::KvError> {
+        self.0.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), avisos_kv::KvError> {
+        self.0.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, avisos_kv::KvError> {
+        if key.starts_with("limite:firmas_fallidas:") {
+            return Ok(false);
+        }
+        self.0.exists(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, avisos_kv::KvError> {
+        self.0.increment(key, delta)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, avisos_kv::KvError> {
+        self.0.compare_and_swap(key, expected, new)
+    }
+}
+
+#[test]
+fn a_burst_of_refused_signatures_gets_no_more_refusals_than_the_limit() {
+    let kv = BurstKv(MemoryKv::new());
+    let t = now();
+    let cfg = ServiceConfig::from_raw(&RawConfig {
+        modo: "demo".into(),
+        confianza_efirma: "demo".into(),
+        limites: "firmas_fallidas=3/60".into(),
+        ..RawConfig::default()
+    })
+    .unwrap();
+    let ctx = ActContext {
+        kv: &kv,
+        config: &cfg,
+        now: t,
+        client: "10.0.0.9".into(),
+        chain_key: None,
+    };
+    let s = demo("EDE200101AB0");
+    let codes: Vec<String> = (0..6)
+        .map(|_| {
+            let (mut req, spec) = signed(&kv.0, &s, t, ACCION);
+            req.certificado = B64.encode(b"junk");
+            verify_signed_act(&ctx, &req, spec)
+                .unwrap_err()
+                .codigo()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "EFIRMA_CERT_MALFORMADO",
+            "EFIRMA_CERT_MALFORMADO",
+            "EFIRMA_CERT_MALFORMADO",
+            "LIMITE_EXCEDIDO",
+            "LIMITE_EXCEDIDO",
+            "LIMITE_EXCEDIDO"
+        ]
+    );
+    // Another client is not charged for this one's burst.
+    let other = ActContext {
+        client: "10.0.0.10".into(),
+        ..ctx_clone(&ctx)
+    };
+    let (req, spec) = signed(&kv.0, &s, t, ACCION);
+    assert!(verify_signed_act(&other, &req, spec).is_ok());
+}
