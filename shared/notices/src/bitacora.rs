@@ -38,6 +38,9 @@ pub struct Filtros {
     pub nss: Option<String>,
     pub pagina: Option<usize>,
     pub por_pagina: Option<usize>,
+    /// The cursor of an incremental consultation (absent on the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 /// One consultation.
@@ -248,6 +251,7 @@ mod tests {
                 nss: None,
                 pagina: None,
                 por_pagina: None,
+                cursor: None,
             },
             resultado: "CONSULTA_EXITOSA",
             estatus_http: 200,

@@ -9,6 +9,12 @@
 //! audit cannot be written, no avisos are delivered. Refusals that checked nothing of the
 //! employer's ([`aggregated`]) are counted per developer, employer, day and result instead of
 //! written one record each, so a flood of them cannot grow the employer's audit.
+//!
+//! With `cursor` the consultation is **incremental** ([`crate::cambios`]): instead of a date
+//! range it returns the employer's changes after the cursor, in order, with the next cursor.
+//! The gate, the audit and the limits are the same. A **batch** ([`ConsultaLote`]) carries up to
+//! [`MAX_LOTE`] consultations of different employers, each with its own password and cursor;
+//! each is gated, audited and answered on its own ([`consult_batch`]).
 
 use avisos_acts::Mode;
 use avisos_acts::secret::HmacKey;
@@ -21,11 +27,16 @@ use crate::acceso;
 use crate::aviso::{self, Aviso, Nrp, TipoAviso};
 use crate::bimestre;
 use crate::bitacora::{self, Filtros};
+use crate::cambios::{self, Cambio, Cursor};
 use crate::store::{self, RowFilter};
 
 pub const MAX_POR_PAGINA: usize = 1000;
 pub const DEFAULT_POR_PAGINA: usize = 100;
 pub const RESULTADO_EXITOSO: &str = "CONSULTA_EXITOSA";
+/// Consultations in one batch at most.
+pub const MAX_LOTE: usize = 100;
+/// Avisos (or changes) per consultation of a batch at most, so one answer stays a few MB.
+pub const MAX_POR_PAGINA_LOTE: usize = 100;
 
 /// The JSON body.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,6 +51,8 @@ pub struct ConsultaRequest {
     pub nss: Option<String>,
     pub pagina: Option<u64>,
     pub por_pagina: Option<u64>,
+    /// `inicio` or the `cursor` of an earlier answer: the changes after it.
+    pub cursor: Option<String>,
 }
 
 /// A validated consultation.
@@ -54,10 +67,24 @@ pub struct Consulta {
     pub nss: Option<String>,
     pub pagina: usize,
     pub por_pagina: usize,
+    /// Incremental: the changes after this cursor (the range and row filters do not apply).
+    pub cursor: Option<Cursor>,
 }
 
 impl Consulta {
     pub fn filtros(&self) -> Filtros {
+        if let Some(cursor) = &self.cursor {
+            return Filtros {
+                nrp: None,
+                fecha_desde: None,
+                fecha_hasta: None,
+                tipo_aviso: None,
+                nss: None,
+                pagina: None,
+                por_pagina: Some(self.por_pagina),
+                cursor: Some(cursor.to_string()),
+            };
+        }
         Filtros {
             nrp: self.nrp.clone(),
             fecha_desde: Some(self.desde.to_string()),
@@ -66,6 +93,7 @@ impl Consulta {
             nss: self.nss.clone(),
             pagina: Some(self.pagina),
             por_pagina: Some(self.por_pagina),
+            cursor: None,
         }
     }
 }
@@ -129,6 +157,32 @@ pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consu
         Some(p) if !p.trim().is_empty() => p,
         _ => return Err(AvisosError::PasswordMissing),
     };
+    if let Some(raw) = &req.cursor {
+        let filtered = req.nrp.is_some()
+            || req.fecha_desde.is_some()
+            || req.fecha_hasta.is_some()
+            || req.tipo_aviso.is_some()
+            || req.nss.is_some()
+            || req.pagina.is_some();
+        if filtered {
+            return Err(AvisosError::CursorWithFilters);
+        }
+        let cursor = Cursor::parse(raw)?;
+        let (_, por_pagina) = paging(None, req.por_pagina)?;
+        let (desde, hasta) = bimestre::default_range(today);
+        return Ok(Consulta {
+            patron,
+            contrasena,
+            nrp: None,
+            desde,
+            hasta,
+            tipo_aviso: None,
+            nss: None,
+            pagina: 1,
+            por_pagina,
+            cursor: Some(cursor),
+        });
+    }
     let nrp = nrp_filter(req.nrp)?;
     let (default_desde, default_hasta) = bimestre::default_range(today);
     let desde = match &req.fecha_desde {
@@ -155,6 +209,7 @@ pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consu
         nss,
         pagina,
         por_pagina,
+        cursor: None,
     })
 }
 
@@ -180,6 +235,31 @@ pub struct Respuesta {
     /// The number of this consultation in the employer's audit.
     pub consulta: i64,
     pub avisos: Vec<Aviso>,
+}
+
+/// The answer of an incremental consultation: the changes after the cursor sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RespuestaCambios {
+    pub rfc_patron: String,
+    pub razon_social: String,
+    pub no_caso: String,
+    pub filtros: Filtros,
+    /// The number of this consultation in the employer's audit.
+    pub consulta: i64,
+    /// In order of position; each with the aviso as its publication left it.
+    pub cambios: Vec<Cambio>,
+    /// Where the next consultation starts (the cursor sent, when nothing changed).
+    pub cursor: String,
+    /// Changes after `cursor` already published: ask again at once while it is not 0.
+    pub pendientes: u64,
+}
+
+/// What a consultation answers: a page of a date range, or the changes after a cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Avisos(Respuesta),
+    Cambios(RespuestaCambios),
 }
 
 /// Whether a refusal is audited in aggregate: one refused before the relation check passed
@@ -211,7 +291,7 @@ pub fn consult(
     password_key: &HmacKey,
     now: DateTime<Utc>,
     estatus_http: impl Fn(Option<&AvisosError>) -> u16,
-) -> Result<Respuesta, AvisosError> {
+) -> Result<Answer, AvisosError> {
     let mut relation_passed = false;
     let outcome = (|| {
         acceso::check_certification(kv, caller.rfc)?;
@@ -219,6 +299,10 @@ pub fn consult(
         relation_passed = true;
         acceso::check_password(kv, &relation, caller.rfc, &c.contrasena, password_key, now)?;
         let (_, index) = store::load_index(kv, &c.patron)?;
+        if let Some(cursor) = &c.cursor {
+            let found = cambios::read(kv, &c.patron, &index, cursor, c.por_pagina)?;
+            return Ok((relation, Found::Cambios(found)));
+        }
         if let Some(n) = &c.nrp
             && index.nrps.binary_search(n).is_err()
         {
@@ -231,14 +315,20 @@ pub fn consult(
         };
         let offset = (c.pagina - 1).saturating_mul(c.por_pagina);
         let slice = store::query(kv, &index, c.desde, c.hasta, &filter, offset, c.por_pagina)?;
-        Ok((relation, slice))
+        Ok((relation, Found::Avisos(slice)))
     })();
     let (resultado, estatus, devueltos, coincidentes) = match &outcome {
-        Ok((_, s)) => (
+        Ok((_, Found::Avisos(s))) => (
             RESULTADO_EXITOSO,
             estatus_http(None),
             s.avisos.len(),
             s.total,
+        ),
+        Ok((_, Found::Cambios(found))) => (
+            RESULTADO_EXITOSO,
+            estatus_http(None),
+            found.cambios.len(),
+            found.cambios.len() + found.pendientes as usize,
         ),
         Err(e) => (e.codigo(), estatus_http(Some(e)), 0, 0),
     };
@@ -252,7 +342,7 @@ pub fn consult(
         avisos_devueltos: devueltos,
         avisos_coincidentes: coincidentes,
     };
-    let (relation, slice) = match outcome {
+    let (relation, found) = match outcome {
         Ok(found) => found,
         Err(refusal) => {
             if aggregated(&refusal, relation_passed) {
@@ -264,18 +354,78 @@ pub fn consult(
         }
     };
     let numero = bitacora::record(kv, entry, now)?;
-    Ok(Respuesta {
-        rfc_patron: c.patron.clone(),
-        razon_social: relation.patron_nombre.clone(),
-        no_caso: relation.no_caso.clone(),
-        filtros: c.filtros(),
-        total: slice.total,
-        pagina: c.pagina,
-        por_pagina: c.por_pagina,
-        paginas: slice.total.div_ceil(c.por_pagina),
-        consulta: numero,
-        avisos: slice.avisos,
+    Ok(match found {
+        Found::Avisos(slice) => Answer::Avisos(Respuesta {
+            rfc_patron: c.patron.clone(),
+            razon_social: relation.patron_nombre.clone(),
+            no_caso: relation.no_caso.clone(),
+            filtros: c.filtros(),
+            total: slice.total,
+            pagina: c.pagina,
+            por_pagina: c.por_pagina,
+            paginas: slice.total.div_ceil(c.por_pagina),
+            consulta: numero,
+            avisos: slice.avisos,
+        }),
+        Found::Cambios(found) => Answer::Cambios(RespuestaCambios {
+            rfc_patron: c.patron.clone(),
+            razon_social: relation.patron_nombre.clone(),
+            no_caso: relation.no_caso.clone(),
+            filtros: c.filtros(),
+            consulta: numero,
+            cambios: found.cambios,
+            cursor: found.cursor.to_string(),
+            pendientes: found.pendientes,
+        }),
     })
+}
+
+/// What the gate let a consultation read.
+enum Found {
+    Avisos(store::Slice),
+    Cambios(cambios::Cambios),
+}
+
+/// The JSON body of a batch.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsultaLote {
+    pub consultas: Option<Vec<serde_json::Value>>,
+}
+
+/// The batch's consultations as sent, each still to be read on its own; refused as a whole
+/// only when it is not a batch (absent, empty or over [`MAX_LOTE`]).
+pub fn parse_batch(lote: ConsultaLote) -> Result<Vec<serde_json::Value>, AvisosError> {
+    let consultas = lote.consultas.unwrap_or_default();
+    if consultas.is_empty() {
+        return Err(AvisosError::BatchEmpty);
+    }
+    if consultas.len() > MAX_LOTE {
+        return Err(AvisosError::BatchTooLarge(consultas.len()));
+    }
+    Ok(consultas)
+}
+
+/// One consultation of a batch, read on its own: a malformed one is refused alone. The
+/// employer's RFC as sent comes back beside the refusal, so the caller can tell whose it was.
+pub fn parse_batch_item(
+    raw: serde_json::Value,
+    mode: Mode,
+    today: NaiveDate,
+) -> Result<Consulta, (String, AvisosError)> {
+    let rfc = raw
+        .get("rfc_patron")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .trim()
+        .to_uppercase();
+    let req: ConsultaRequest = serde_json::from_value(raw)
+        .map_err(|e| (rfc.clone(), AvisosError::JsonInvalid(e.to_string())))?;
+    let c = parse(req, mode, today).map_err(|e| (rfc, e))?;
+    if c.por_pagina > MAX_POR_PAGINA_LOTE {
+        return Err((c.patron, AvisosError::BatchPerPageInvalid));
+    }
+    Ok(c)
 }
 
 #[cfg(test)]
@@ -428,6 +578,72 @@ mod tests {
                 ..req()
             }),
             "TIPO_AVISO_INVALIDO"
+        );
+    }
+
+    #[test]
+    fn a_cursor_comes_alone() {
+        let with = |cursor: &str| ConsultaRequest {
+            cursor: Some(cursor.into()),
+            ..req()
+        };
+        let c = parse(with("inicio"), Mode::Demo, today()).unwrap();
+        assert_eq!(c.cursor, Some(Cursor::Inicio));
+        assert_eq!(c.filtros().cursor.as_deref(), Some("inicio"));
+        assert_eq!(c.filtros().fecha_desde, None);
+        assert_eq!(code(with("ayer")), "CURSOR_INVALIDO");
+        for filtered in [
+            ConsultaRequest {
+                fecha_desde: Some("2026-01-01".into()),
+                ..with("inicio")
+            },
+            ConsultaRequest {
+                pagina: Some(2),
+                ..with("inicio")
+            },
+            ConsultaRequest {
+                nss: Some("12345678904".into()),
+                ..with("inicio")
+            },
+        ] {
+            assert_eq!(code(filtered), "CURSOR_CON_FILTROS");
+        }
+        // The employer and the password are checked first, as without a cursor.
+        assert_eq!(
+            code(ConsultaRequest {
+                contrasena: None,
+                ..with("ayer")
+            }),
+            "CONTRASENA_FALTANTE"
+        );
+    }
+
+    #[test]
+    fn a_batch_is_refused_whole_only_when_it_is_not_one() {
+        let lote = |n: usize| ConsultaLote {
+            consultas: Some(vec![serde_json::json!({}); n]),
+        };
+        let code = |l| parse_batch(l).unwrap_err().codigo();
+        assert_eq!(code(ConsultaLote { consultas: None }), "LOTE_VACIO");
+        assert_eq!(code(lote(0)), "LOTE_VACIO");
+        assert_eq!(code(lote(MAX_LOTE + 1)), "LOTE_DEMASIADO_GRANDE");
+        assert_eq!(parse_batch(lote(MAX_LOTE)).unwrap().len(), MAX_LOTE);
+        // Each consultation is read on its own, its RFC kept beside its refusal.
+        let item = |v: serde_json::Value| parse_batch_item(v, Mode::Demo, today());
+        let (rfc, e) = item(serde_json::json!({"rfc_patron": "ede200101ab0", "x": 1})).unwrap_err();
+        assert_eq!(
+            (rfc.as_str(), e.codigo()),
+            ("EDE200101AB0", "JSON_INVALIDO")
+        );
+        let (_, e) = item(serde_json::json!({
+            "rfc_patron": "EDE200101AB0", "contrasena": "x", "cursor": "inicio", "por_pagina": 101
+        }))
+        .unwrap_err();
+        assert_eq!(e.codigo(), "POR_PAGINA_INVALIDO");
+        assert!(e.mensaje().contains("100"), "{}", e.mensaje());
+        assert!(
+            item(serde_json::json!({"rfc_patron": "EDE200101AB0", "contrasena": "x", "cursor": "inicio"}))
+                .is_ok()
         );
     }
 }

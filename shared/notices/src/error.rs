@@ -56,6 +56,19 @@ pub enum AvisosError {
     PasswordMissing,
     /// The NRP filter names none of the employer's avisos.
     NrpNotOfEmployer,
+    /// `cursor` is neither `inicio` nor `<flujo>.<posición>`.
+    CursorInvalid,
+    /// `cursor` is of another sequence (another employer's, or of avisos published again from
+    /// scratch) or beyond its end.
+    CursorUnknown,
+    /// `cursor` came with a date range, a row filter or `pagina`.
+    CursorWithFilters,
+    /// A batch of consultations without any.
+    BatchEmpty,
+    /// A batch of more consultations than it takes (how many came).
+    BatchTooLarge(usize),
+    /// A consultation of a batch asks for more than [`crate::consulta::MAX_POR_PAGINA_LOTE`].
+    BatchPerPageInvalid,
 
     // The gate ([`crate::acceso`]), RFCs in upper case.
     /// The developer's certification is cancelled.
@@ -132,9 +145,14 @@ impl AvisosError {
             Self::TipoAvisoInvalid => "TIPO_AVISO_INVALIDO",
             Self::NssInvalid => "NSS_INVALIDO",
             Self::PageInvalid => "PAGINA_INVALIDA",
-            Self::PerPageInvalid => "POR_PAGINA_INVALIDO",
+            Self::PerPageInvalid | Self::BatchPerPageInvalid => "POR_PAGINA_INVALIDO",
             Self::PasswordMissing => "CONTRASENA_FALTANTE",
             Self::NrpNotOfEmployer => "NRP_NO_CORRESPONDE",
+            Self::CursorInvalid => "CURSOR_INVALIDO",
+            Self::CursorUnknown => "CURSOR_DESCONOCIDO",
+            Self::CursorWithFilters => "CURSOR_CON_FILTROS",
+            Self::BatchEmpty => "LOTE_VACIO",
+            Self::BatchTooLarge(_) => "LOTE_DEMASIADO_GRANDE",
             Self::CertificationCancelled { .. } => "CERTIFICACION_CANCELADA",
             Self::DeveloperNotCertified { .. } => "DESARROLLADOR_NO_CERTIFICADO",
             Self::RelationMissing { .. } => "RELACION_INEXISTENTE",
@@ -204,6 +222,18 @@ impl AvisosError {
             Self::NrpNotOfEmployer => {
                 "El NRP indicado no corresponde a ningún aviso de este patrón.".into()
             }
+            Self::CursorInvalid => "«cursor» debe ser «inicio» o el valor «cursor» que devolvió una consulta anterior de este patrón.".into(),
+            Self::CursorUnknown => "El cursor no corresponde a los avisos de este patrón (es de otro patrón, o sus avisos se publicaron de nuevo desde el inicio). Vuelve a sincronizar con «cursor»: «inicio».".into(),
+            Self::CursorWithFilters => "Una consulta con «cursor» entrega todos los cambios en orden: no admite fecha_desde, fecha_hasta, nrp, tipo_aviso, nss ni pagina.".into(),
+            Self::BatchPerPageInvalid => format!(
+                "En un lote, «por_pagina» de cada consulta debe estar entre 1 y {}.",
+                crate::consulta::MAX_POR_PAGINA_LOTE
+            ),
+            Self::BatchEmpty => "Envía en «consultas» un arreglo con al menos una consulta.".into(),
+            Self::BatchTooLarge(n) => format!(
+                "Un lote admite hasta {} consultas; este trae {n}. Divídelo en varios.",
+                crate::consulta::MAX_LOTE
+            ),
             Self::CertificationCancelled { desarrollador } => format!(
                 "La certificación del desarrollador {desarrollador} está cancelada: no puede consultar avisos de ningún patrón."
             ),

@@ -7,6 +7,7 @@
 //! - [`publicacion`]: the analyst's signed act `PUBLICAR_AVISOS` (bulk JSON, per-row report,
 //!   idempotent on `folio_aviso`, acuse) and [`publicacion::import`] for bulk loads.
 //! - [`store`]: per-employer index and copy-on-write pages; the range query.
+//! - [`cambios`]: the employer's change sequence, followed with a cursor.
 //! - [`acceso`]: the gate (certification, live relation, current service password) and
 //!   [`throttle`] of wrong passwords.
 //! - [`consulta`]: the payroll system's consultation: validation, gate, query, audit.
@@ -24,6 +25,7 @@
 //! | --- | --- |
 //! | `avisos:<RFC>:indice` | [`store::Index`]: total, NRPs, every page's key, bimester, size, first/last `fecha_aviso` |
 //! | `avisos:<RFC>:pagina:<gen>:<AAAA-Bn>:<k>` | up to [`store::PAGE_SIZE`] [`Aviso`]s of one bimester, sorted by (`fecha_aviso`, `folio_aviso`); immutable |
+//! | `avisos:<RFC>:cambios:<gen>:<i>` | up to [`cambios::BLOCK`] [`cambios::Cambio`]s: positions `i·BLOCK+1 ..= (i+1)·BLOCK` of the change sequence; immutable |
 //! | `avisos:<RFC>:generacion` | counter: the generation of the next publication's pages |
 //! | `avisos:<RFC>:bitacora` | counter: the number of the last audit record |
 //! | `avisos:<RFC>:bitacora:<n>` | [`bitacora::Registro`] |
@@ -33,8 +35,9 @@
 //! | `avisos:intentos:<desarrollador>:<RFC>:<ventana>` | counter of wrong passwords in a 15-minute window ([`throttle`]) |
 //!
 //! Write order of a publication: validation and merge (nothing written), folio and sealed acuse,
-//! new pages, the index swapped with compare-and-swap (from here the avisos are visible),
-//! superseded pages deleted. A consultation writes only its audit record (counter, then record;
+//! new pages and change blocks, the index swapped with compare-and-swap (from here the avisos
+//! and their changes are visible), superseded pages and blocks registered to expire after
+//! [`store::RETIRED_SECONDS`] (a consultation that read the previous index still finds them). A consultation writes only its audit record (counter, then record;
 //! or, refused before anything of the employer's was checked, its aggregate's counter) and the
 //! throttle counter.
 
@@ -42,6 +45,7 @@ pub mod acceso;
 pub use avisos_aviso as aviso;
 pub mod bimestre;
 pub mod bitacora;
+pub mod cambios;
 pub mod consulta;
 pub mod error;
 pub mod publicacion;

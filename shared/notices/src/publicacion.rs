@@ -394,13 +394,18 @@ mod tests {
             );
             let _ = publish(kv, &seal(), &act, PATRON, rows, t0());
         };
+        // The avisos and the change sequence, read whole from its start.
         let observe = |kv: &MemoryKv| {
             let (_, index) = store::load_index(kv, PATRON).unwrap();
             let all = store::load_all(kv, &index).unwrap();
+            let changes =
+                crate::cambios::read(kv, PATRON, &index, &crate::cambios::Cursor::Inicio, 1000)
+                    .unwrap();
             (
                 index.total,
                 index.nrps,
                 serde_json::to_string(&all).unwrap(),
+                serde_json::to_string(&changes.cambios).unwrap(),
             )
         };
         let first: Vec<Value> = (1..=3).map(|i| sample::row(i, d)).collect();

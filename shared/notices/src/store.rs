@@ -12,8 +12,10 @@
 //! under a fresh generation, then swaps the index with compare-and-swap against the value it
 //! read. Readers see the old index or the new one, never a mix; a concurrent publication for the
 //! same employer loses the swap, deletes its pages and is told so (a swap whose answer was lost
-//! keeps them: it may have landed). Superseded pages are deleted after the swap (a failure there
-//! leaves garbage no index points to, never a wrong answer).
+//! keeps them: it may have landed). Superseded pages are registered to expire
+//! [`RETIRED_SECONDS`] after the swap, so a consultation that read the previous index still reads
+//! every page it names (a failure there leaves garbage no index points to, never a wrong answer).
+//! The change sequence ([`crate::cambios`]) is written and swapped the same way.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,9 +26,14 @@ use serde::{Deserialize, Serialize};
 use crate::AvisosError;
 use crate::aviso::{Aviso, FolioAviso};
 use crate::bimestre::Bimestre;
+use crate::cambios::{self, Feed, TipoCambio};
 
 /// Avisos per page: a page stays around 200 KB of JSON.
 pub const PAGE_SIZE: usize = 500;
+
+/// How long a superseded page or change block is kept after the index stopped naming it: a
+/// consultation that read the previous index still finds everything it names.
+pub const RETIRED_SECONDS: i64 = 10 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRef {
@@ -46,6 +53,9 @@ pub struct Index {
     /// In (bimester, page) order, hence in (fecha_aviso, folio_aviso) order overall.
     pub paginas: Vec<PageRef>,
     pub actualizado: Option<DateTime<Utc>>,
+    /// The change sequence ([`crate::cambios`]); absent in indexes written before it existed.
+    #[serde(default)]
+    pub cambios: Feed,
 }
 
 pub fn index_key(patron: &str) -> String {
@@ -108,6 +118,8 @@ pub struct Merge {
     pub rewrite: BTreeMap<Bimestre, Vec<Aviso>>,
     pub total: usize,
     pub nrps: Vec<String>,
+    /// What the change sequence gains, in the publication's order ([`crate::cambios`]).
+    pub changes: Vec<(TipoCambio, Aviso)>,
 }
 
 /// Merges `incoming` (valid, folios unique within the batch) into the employer's current avisos
@@ -119,20 +131,26 @@ pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
         .collect();
     let mut touched: Vec<Bimestre> = Vec::new();
     let mut outcomes = Vec::with_capacity(incoming.len());
+    let mut changes = Vec::new();
     for a in incoming {
-        let outcome = match by_folio.get(&a.folio_aviso) {
-            None => Outcome::Nuevo,
-            Some(old) if old == a => Outcome::SinCambios,
+        let change = match by_folio.get(&a.folio_aviso) {
+            None => Some(TipoCambio::Nuevo),
+            Some(old) if old == a => None,
             Some(old) => {
                 touched.push(Bimestre::of(old.fecha_aviso));
-                Outcome::Reemplazado
+                Some(TipoCambio::Reemplazado)
             }
         };
-        if outcome != Outcome::SinCambios {
+        outcomes.push(match change {
+            None => Outcome::SinCambios,
+            Some(TipoCambio::Nuevo) => Outcome::Nuevo,
+            Some(TipoCambio::Reemplazado) => Outcome::Reemplazado,
+        });
+        if let Some(change) = change {
             touched.push(Bimestre::of(a.fecha_aviso));
             by_folio.insert(a.folio_aviso.clone(), a.clone());
+            changes.push((change, a.clone()));
         }
-        outcomes.push(outcome);
     }
     let mut rewrite: BTreeMap<Bimestre, Vec<Aviso>> =
         touched.into_iter().map(|b| (b, Vec::new())).collect();
@@ -154,6 +172,7 @@ pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
         rewrite,
         total,
         nrps,
+        changes,
     }
 }
 
@@ -227,6 +246,21 @@ pub fn commit(
         rollback(&written);
         return Err(e);
     }
+    let appended = match cambios::append(
+        kv,
+        patron,
+        &old,
+        merge.changes,
+        generation,
+        now,
+        &mut written,
+    ) {
+        Ok(a) => a,
+        Err(e) => {
+            rollback(&written);
+            return Err(e);
+        }
+    };
     let mut superseded = Vec::new();
     let mut paginas: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
     for p in old.paginas {
@@ -242,6 +276,7 @@ pub fn commit(
         nrps: merge.nrps,
         paginas: paginas.into_values().flatten().collect(),
         actualizado: Some(now),
+        cambios: appended.feed,
     };
     let bytes = serde_json::to_vec(&index).map_err(|e| AvisosError::Internal(e.to_string()))?;
     match kv.compare_and_swap(&index_key(patron), raw.as_deref(), &bytes) {
@@ -260,8 +295,13 @@ pub fn commit(
         // pages, so they stay (if it did not, they are garbage no index names).
         Err(e) => return Err(e.into()),
     }
-    for k in superseded {
-        let _ = kv.delete(&k);
+    // Kept a while for consultations that read the previous index. Best effort: an
+    // unregistered key is garbage no index names.
+    superseded.extend(appended.superseded);
+    if !superseded.is_empty() {
+        let keys: Vec<&str> = superseded.iter().map(String::as_str).collect();
+        let t = now.timestamp();
+        let _ = avisos_kv::expiring::expire(kv, &keys, t + RETIRED_SECONDS, t);
     }
     Ok(index)
 }
@@ -394,7 +434,27 @@ mod tests {
             rewrite: rewrite.into_iter().map(|b| (b, vec![])).collect(),
             total: 0,
             nrps: vec![],
+            changes: vec![],
         }
+    }
+
+    /// The keys left once everything superseded expired, beside the expiry's bookkeeping: the
+    /// index, the generation counter, and the index's pages and change blocks.
+    fn assert_only_what_the_index_names(kv: &MemoryKv) {
+        let (_, index) = load_index(kv, "EDE200101AB0").unwrap();
+        let later =
+            Utc::now().timestamp() + RETIRED_SECONDS + avisos_kv::expiring::GRACE_SECONDS + 120;
+        for _ in 0..50 {
+            avisos_kv::expiring::sweep(kv, later, 1000).unwrap();
+        }
+        let named = index.paginas.len() + index.cambios.bloques.len() + 2;
+        let stored = kv
+            .snapshot()
+            .data
+            .keys()
+            .filter(|k| !k.starts_with(avisos_kv::expiring::PREFIX))
+            .count();
+        assert_eq!(stored, named);
     }
 
     /// 3,000 avisos over a year: one every ~3 hours of dates.
@@ -501,8 +561,8 @@ mod tests {
         assert_eq!(index.total, 2);
         let all = load_all(&kv, &index).unwrap();
         assert_eq!(all, [b, moved]);
-        // Superseded pages are gone: only the index's pages, the index and the counter remain.
-        assert_eq!(kv.len(), index.paginas.len() + 2);
+        // Superseded pages expire: only what the index names remains.
+        assert_only_what_the_index_names(&kv);
     }
 
     #[test]
@@ -521,6 +581,6 @@ mod tests {
         );
         let (_, index) = load_index(&kv, "EDE200101AB0").unwrap();
         assert_eq!(index.total, 1);
-        assert_eq!(kv.len(), index.paginas.len() + 2);
+        assert_only_what_the_index_names(&kv);
     }
 }

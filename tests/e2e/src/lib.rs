@@ -462,5 +462,54 @@ pub fn cancel_relation(app: &TestApp, e: &Employer, no_caso: &str) -> TestRespon
     send_act_as(app, &path, &act, &e.token)
 }
 
+/// The body of `PUBLICAR_AVISOS` by `analyst`: the signed act with `avisos` spliced in as
+/// exactly `raw` (the signed hash covers those bytes).
+pub fn publication_body(
+    app: &TestApp,
+    analyst: &Signer,
+    patron: &str,
+    raw: &str,
+    total: usize,
+) -> Vec<u8> {
+    use sha2::Digest;
+    let sha: String = sha2::Sha256::digest(raw.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let total = total.to_string();
+    let act = prepare(
+        app,
+        analyst,
+        "PUBLICAR_AVISOS",
+        None,
+        &[
+            ("rfc_patron", patron),
+            ("total_avisos", &total),
+            ("avisos_sha256", &sha),
+        ],
+    );
+    let mut s = serde_json::to_string(&Value::Object(act.body)).unwrap();
+    s.pop();
+    s.push_str(",\"avisos\": ");
+    s.push_str(raw);
+    s.push('}');
+    s.into_bytes()
+}
+
+/// The demo analyst publishes `rows` for `patron` (a login and a signed act).
+pub fn publish_avisos(app: &TestApp, patron: &str, rows: &[Value]) -> TestResponse {
+    let analyst = Signer::demo(ANALISTA);
+    let token = login(app, &analyst, "analista");
+    // Pretty-printed on purpose: the hash covers the bytes as sent, whatever their layout.
+    let raw = serde_json::to_string_pretty(rows).unwrap();
+    let body = publication_body(app, &analyst, patron, &raw, rows.len());
+    app.send(
+        TestRequest::post("/api/v1/avisos/publicaciones")
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(body),
+    )
+}
+
 /// What the benchmark drivers in `examples/` share (a loopback client, flags, memory marks).
 pub mod bench;

@@ -14,7 +14,6 @@ use avisos_host::TestClock;
 use avisos_host::testing::{TestApp, TestRequest, TestResponse};
 use chrono::{Datelike, NaiveDate};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 const TERMS: &str = "relaciones-de-confianza";
 const PUBLICAR: &str = "/api/v1/avisos/publicaciones";
@@ -47,50 +46,8 @@ fn relate(app: &TestApp, e: &Employer, dev: &str, days: u64) -> String {
     r.json::<Value>()["folio"].as_str().unwrap().to_string()
 }
 
-/// The publication body: the signed act with `avisos` spliced in as exactly `raw`.
-fn publication_body(
-    app: &TestApp,
-    analyst: &Signer,
-    patron: &str,
-    raw: &str,
-    total: usize,
-) -> Vec<u8> {
-    let sha: String = Sha256::digest(raw.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let total = total.to_string();
-    let act = prepare(
-        app,
-        analyst,
-        "PUBLICAR_AVISOS",
-        None,
-        &[
-            ("rfc_patron", patron),
-            ("total_avisos", &total),
-            ("avisos_sha256", &sha),
-        ],
-    );
-    let mut s = serde_json::to_string(&Value::Object(act.body)).unwrap();
-    s.pop();
-    s.push_str(",\"avisos\": ");
-    s.push_str(raw);
-    s.push('}');
-    s.into_bytes()
-}
-
 fn publish(app: &TestApp, patron: &str, rows: &[Value]) -> TestResponse {
-    let analyst = Signer::demo(ANALISTA);
-    let token = login(app, &analyst, "analista");
-    // Pretty-printed on purpose: the hash covers the bytes as sent, whatever their layout.
-    let raw = serde_json::to_string_pretty(rows).unwrap();
-    let body = publication_body(app, &analyst, patron, &raw, rows.len());
-    app.send(
-        TestRequest::post(PUBLICAR)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json")
-            .body(body),
-    )
+    publish_avisos(app, patron, rows)
 }
 
 fn consult(app: &TestApp, token: &str, body: Value) -> TestResponse {

@@ -406,7 +406,8 @@ fn server_sources() -> Vec<(String, String)> {
             .collect();
         crates.sort();
         for c in crates {
-            if c == "efirma-cli" || c == "efirma-web" {
+            // Clients of the service, not the server.
+            if c == "efirma-cli" || c == "efirma-web" || c == "cliente" {
                 continue;
             }
             let src = root.join(top).join(&c).join("src");
@@ -1701,6 +1702,19 @@ fn every_enum_equals_the_servers_list() {
         (
             "/components/schemas/ConsultaAvisos/properties/tipo_aviso",
             tipos_aviso,
+        ),
+        (
+            "/components/schemas/CambioAviso/properties/cambio",
+            avisos_notices::cambios::TipoCambio::ALL
+                .iter()
+                .map(|t| {
+                    serde_json::to_value(t)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect(),
         ),
     ];
     let mut found = Vec::new();

@@ -26,7 +26,13 @@ impl From<AvisosError> for Error {
             | AvisosError::NssInvalid
             | AvisosError::PageInvalid
             | AvisosError::PerPageInvalid
-            | AvisosError::PasswordMissing => 400,
+            | AvisosError::BatchPerPageInvalid
+            | AvisosError::PasswordMissing
+            | AvisosError::CursorInvalid
+            | AvisosError::CursorUnknown
+            | AvisosError::CursorWithFilters
+            | AvisosError::BatchEmpty
+            | AvisosError::BatchTooLarge(_) => 400,
             AvisosError::CertificationCancelled { .. }
             | AvisosError::DeveloperNotCertified { .. }
             | AvisosError::RelationMissing { .. }
