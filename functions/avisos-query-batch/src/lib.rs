@@ -6,7 +6,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_http::{HttpRequest, HttpResponse};
-use avisos_notices::consulta::{self, Answer, Caller, ConsultaLote};
+use avisos_notices::consulta::{self, Answer, ConsultaLote};
 use avisos_portal::{Env, Error};
 use serde::Serialize;
 
@@ -59,10 +59,6 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     session.require_role(&[Role::Desarrollador])?;
     let body: ConsultaLote = req.json()?;
     let items = consulta::parse_batch(body)?;
-    let caller = Caller {
-        rfc: &session.rfc,
-        nombre: &session.nombre,
-    };
     let key = env.password_key()?;
     let today = avisos_relations::today(env.now);
     let mut resultados = Vec::with_capacity(items.len());
@@ -83,15 +79,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
             resultados.push(refused(c.patron, e.into()));
             continue;
         }
-        let outcome = consulta::consult(
-            env.kv(),
-            caller,
-            &c,
-            &key,
-            env.now,
-            Error::consultation_status,
-        );
-        resultados.push(match outcome {
+        resultados.push(match env.consult(&session, &c, &key) {
             Ok(answer) => Resultado {
                 rfc_patron: c.patron,
                 estatus: 200,

@@ -5,7 +5,7 @@
 use avisos_acts::limits::Bucket;
 use avisos_acts::session::Role;
 use avisos_http::{HttpRequest, HttpResponse};
-use avisos_notices::consulta::{self, Caller, ConsultaRequest};
+use avisos_notices::consulta::{self, ConsultaRequest};
 use avisos_portal::{Env, Error};
 
 avisos_spin::endpoint!([Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
@@ -16,18 +16,7 @@ fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     session.require_role(&[Role::Desarrollador])?;
     let body: ConsultaRequest = req.json()?;
     let c = consulta::parse(body, env.config.mode, avisos_relations::today(env.now))?;
-    let caller = Caller {
-        rfc: &session.rfc,
-        nombre: &session.nombre,
-    };
     let key = env.password_key()?;
-    let r = consulta::consult(
-        env.kv(),
-        caller,
-        &c,
-        &key,
-        env.now,
-        Error::consultation_status,
-    )?;
+    let r = env.consult(&session, &c, &key)?;
     Ok(HttpResponse::json(200, &r).with_header("cache-control", "no-store"))
 }

@@ -148,6 +148,28 @@ impl Env {
         Ok(session)
     }
 
+    /// A consultation of avisos by the session's developer (gate, query, audit), with the
+    /// status of its outcome in the employer's audit.
+    pub fn consult(
+        &self,
+        session: &Session,
+        c: &avisos_notices::consulta::Consulta,
+        password_key: &HmacKey,
+    ) -> Result<avisos_notices::consulta::Answer, avisos_notices::AvisosError> {
+        let caller = avisos_notices::consulta::Caller {
+            rfc: &session.rfc,
+            nombre: &session.nombre,
+        };
+        avisos_notices::consulta::consult(
+            &self.kv,
+            caller,
+            c,
+            password_key,
+            self.now,
+            Error::consultation_status,
+        )
+    }
+
     /// The service's seal key.
     pub fn seal(&self) -> Result<ServiceSeal, Error> {
         Ok(seal::resolve(

@@ -449,6 +449,18 @@ pub fn add_relation_act(app: &TestApp, e: &Employer, months: u32) -> Act {
     act
 }
 
+/// The service's today (America/Mexico_City), from its clock.
+pub fn service_today(app: &TestApp) -> chrono::NaiveDate {
+    server_now(app)[..10].parse().expect("hora")
+}
+
+/// `e` relates [`DESARROLLADOR`] for Avisos for a year.
+pub fn relate_for_avisos(app: &TestApp, e: &Employer) {
+    let act = add_relation_act(app, e, 12);
+    let r = send_act_as(app, "/api/v1/relaciones", &act, &e.token);
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
 /// `CANCELAR_RELACION` of `no_caso` by the employer, with its session.
 pub fn cancel_relation(app: &TestApp, e: &Employer, no_caso: &str) -> TestResponse {
     let act = prepare(

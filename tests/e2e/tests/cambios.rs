@@ -14,17 +14,6 @@ use serde_json::{Value, json};
 const CONSULTAR: &str = "/api/v1/avisos/consultas";
 const LOTE: &str = "/api/v1/avisos/consultas/lote";
 
-fn today(app: &TestApp) -> chrono::NaiveDate {
-    server_now(app)[..10].parse().unwrap()
-}
-
-/// `e` relates the demo developer for Avisos (a year).
-fn relate(app: &TestApp, e: &Employer) {
-    let act = add_relation_act(app, e, 12);
-    let r = send_act_as(app, "/api/v1/relaciones", &act, &e.token);
-    assert_eq!(r.status, 201, "{}", r.text());
-}
-
 fn post(app: &TestApp, path: &str, token: &str, body: &Value) -> TestResponse {
     app.send(
         TestRequest::post(path)
@@ -69,8 +58,8 @@ fn follow(
 fn a_cursor_delivers_only_what_changed_and_is_audited() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
-    let rows = datos::spread(250, today(&app), 100);
+    relate_for_avisos(&app, &e);
+    let rows = datos::spread(250, service_today(&app), 100);
     assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
     let token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
 
@@ -87,7 +76,7 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
     let mut next = rows[..10].to_vec();
     next[3]["fecha_otorgamiento"] = json!("2023-05-11");
     next[7]["fecha_otorgamiento"] = json!("2023-05-12");
-    next.extend((1000..1003).map(|i| datos::row(i, today(&app))));
+    next.extend((1000..1003).map(|i| datos::row(i, service_today(&app))));
     let r = publish_avisos(&app, PATRON, &next);
     assert_eq!(r.status, 201, "{}", r.text());
     let v = changes_after(&app, &token, &e.password, &cursor, 100);
@@ -170,9 +159,9 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
 fn a_cursor_followed_while_publishing_never_skips_or_repeats() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
+    relate_for_avisos(&app, &e);
     let token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
-    let hoy = today(&app);
+    let hoy = service_today(&app);
     const ROUNDS: u64 = 8;
     const PER_ROUND: u64 = 60;
     let published = std::sync::atomic::AtomicBool::new(false);
@@ -223,10 +212,10 @@ fn outcome(r: &Value) -> (&str, u64, &str) {
 fn a_batch_answers_each_employer_on_its_own() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
+    relate_for_avisos(&app, &e);
     let other = employer(&app, PATRON_FISICA);
-    relate(&app, &other);
-    let hoy = today(&app);
+    relate_for_avisos(&app, &other);
+    let hoy = service_today(&app);
     let rows: Vec<Value> = (0..30).map(|i| datos::row(i, hoy)).collect();
     assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
     assert_eq!(publish_avisos(&app, PATRON_FISICA, &rows[..5]).status, 201);
@@ -316,7 +305,7 @@ fn each_consultation_of_a_batch_counts_toward_the_limit() {
         TEST_LIMITS.replace("consultas=100000/60", "consultas=3/60"),
     ));
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
+    relate_for_avisos(&app, &e);
     let token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
     let one = json!({"rfc_patron": PATRON, "contrasena": e.password, "cursor": "inicio"});
     let r = batch(&app, &token, vec![one.clone(); 5]);

@@ -18,16 +18,6 @@ use avisos_e2e::*;
 use avisos_host::testing::{TestApp, workspace_root};
 use serde_json::Value;
 
-fn today(app: &TestApp) -> chrono::NaiveDate {
-    server_now(app)[..10].parse().unwrap()
-}
-
-fn relate(app: &TestApp, e: &Employer) {
-    let act = add_relation_act(app, e, 12);
-    let r = send_act_as(app, "/api/v1/relaciones", &act, &e.token);
-    assert_eq!(r.status, 201, "{}", r.text());
-}
-
 /// The demo developer's e.firma, opened as the client opens it.
 fn servicio(app: &TestApp) -> Servicio {
     let dir = workspace_root()
@@ -111,10 +101,10 @@ fn positions(path: &Path) -> Vec<u64> {
 fn first_sync_then_only_what_changed_with_refused_employers_reported() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
+    relate_for_avisos(&app, &e);
     let other = employer(&app, PATRON_FISICA);
-    relate(&app, &other);
-    let hoy = today(&app);
+    relate_for_avisos(&app, &other);
+    let hoy = service_today(&app);
     let rows = datos::spread(230, hoy, 90);
     assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
     assert_eq!(publish_avisos(&app, PATRON_FISICA, &rows[..40]).status, 201);
@@ -169,8 +159,8 @@ fn first_sync_then_only_what_changed_with_refused_employers_reported() {
 fn an_interrupted_run_resumes_from_its_state_file() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
-    let rows = datos::spread(300, today(&app), 60);
+    relate_for_avisos(&app, &e);
+    let rows = datos::spread(300, service_today(&app), 60);
     assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
     let dir = Carpeta::new(&[(PATRON, &e.password)]);
     let opciones = Opciones {
@@ -199,8 +189,8 @@ fn an_interrupted_run_resumes_from_its_state_file() {
 fn csv_output_has_a_header_and_one_row_per_change() {
     let app = start();
     let e = employer_with_certified_developer(&app);
-    relate(&app, &e);
-    let rows = datos::spread(12, today(&app), 10);
+    relate_for_avisos(&app, &e);
+    let rows = datos::spread(12, service_today(&app), 10);
     assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
     let dir = Carpeta::new(&[(PATRON, &e.password)]);
     let r = dir.run(&app, Formato::Csv, Opciones::default(), None);
