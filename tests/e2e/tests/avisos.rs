@@ -830,11 +830,34 @@ fn store_round_trips_per_request() {
     count("POST /api/v1/avisos/consultas (page of 100)", 200, &|| {
         consult(&app, &dev_token, ask(PATRON, &e.password, json!({})))
     });
+    count(
+        "POST /api/v1/avisos/consultas (cursor, 100 changes)",
+        200,
+        &|| {
+            consult(
+                &app,
+                &dev_token,
+                ask(PATRON, &e.password, json!({"cursor": "inicio"})),
+            )
+        },
+    );
+    let ten = vec![ask(PATRON, &e.password, json!({"cursor": "inicio"})); 10];
+    count(
+        "POST /api/v1/avisos/consultas/lote (10 × cursor)",
+        200,
+        &|| {
+            app.send(
+                TestRequest::post("/api/v1/avisos/consultas/lote")
+                    .header("authorization", format!("Bearer {dev_token}"))
+                    .json(&json!({ "consultas": ten })),
+            )
+        },
+    );
     count("GET /api/v1/avisos/bitacora", 200, &|| {
         get_with(&app, BITACORA, &e.token)
     });
     for (label, n) in &counted {
-        eprintln!("{label:<48} {n:>3}");
+        eprintln!("{label:<52} {n:>3}");
     }
     let of = |label: &str| counted.iter().find(|(l, _)| *l == label).map(|(_, n)| *n);
     assert_eq!(
@@ -851,6 +874,11 @@ fn store_round_trips_per_request() {
         ("GET /api/v1/relaciones?por_pagina=100", 12 + 2),
         ("GET /api/v1/desarrolladores?q=nomina", 8 + 2),
         ("POST /api/v1/avisos/consultas (page of 100)", 17 + 3),
+        (
+            "POST /api/v1/avisos/consultas (cursor, 100 changes)",
+            14 + 2,
+        ),
+        ("POST /api/v1/avisos/consultas/lote (10 × cursor)", 122 + 10),
         ("GET /api/v1/avisos/bitacora", 8 + 2),
     ];
     for (label, bound) in bounds {
