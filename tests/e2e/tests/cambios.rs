@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use avisos_datos as datos;
 use avisos_e2e::*;
-use avisos_host::testing::{TestApp, TestRequest, TestResponse};
+use avisos_host::testing::{TestApp, TestKv, TestRequest, TestResponse};
 use serde_json::{Value, json};
 
 const CONSULTAR: &str = "/api/v1/avisos/consultas";
@@ -54,17 +54,32 @@ fn follow(
     }
 }
 
+/// The app on Spin's SQLite store (a file), whatever store the run's other tests use.
+fn on_sqlite() -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = TestApp::start(app_options().kv(TestKv::Sqlite(dir.path().to_path_buf())));
+    (app, dir)
+}
+
 #[test]
 fn a_cursor_delivers_only_what_changed_and_is_audited() {
-    let app = start();
-    let e = employer_with_certified_developer(&app);
-    relate_for_avisos(&app, &e);
-    let rows = datos::spread(250, service_today(&app), 100);
-    assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
-    let token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    cursor_delivers_only_what_changed(&start());
+}
+
+#[test]
+fn a_cursor_delivers_only_what_changed_on_sqlite() {
+    cursor_delivers_only_what_changed(&on_sqlite().0);
+}
+
+fn cursor_delivers_only_what_changed(app: &TestApp) {
+    let e = employer_with_certified_developer(app);
+    relate_for_avisos(app, &e);
+    let rows = datos::spread(250, service_today(app), 100);
+    assert_eq!(publish_avisos(app, PATRON, &rows).status, 201);
+    let token = login(app, &Signer::demo(DESARROLLADOR), "desarrollador");
 
     // The first sync: every aviso once, as a change, whatever its date.
-    let (first, cursor) = follow(&app, &token, &e.password, "inicio");
+    let (first, cursor) = follow(app, &token, &e.password, "inicio");
     assert_eq!(
         first.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
         (1..=250).collect::<Vec<_>>()
@@ -76,10 +91,10 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
     let mut next = rows[..10].to_vec();
     next[3]["fecha_otorgamiento"] = json!("2023-05-11");
     next[7]["fecha_otorgamiento"] = json!("2023-05-12");
-    next.extend((1000..1003).map(|i| datos::row(i, service_today(&app))));
-    let r = publish_avisos(&app, PATRON, &next);
+    next.extend((1000..1003).map(|i| datos::row(i, service_today(app))));
+    let r = publish_avisos(app, PATRON, &next);
     assert_eq!(r.status, 201, "{}", r.text());
-    let v = changes_after(&app, &token, &e.password, &cursor, 100);
+    let v = changes_after(app, &token, &e.password, &cursor, 100);
     let kinds: Vec<(u64, &str, &str)> = v["cambios"]
         .as_array()
         .unwrap()
@@ -108,12 +123,12 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
     assert_eq!(v["filtros"]["cursor"], cursor.as_str());
     // Nothing new since: the same cursor back, nothing delivered.
     let last = v["cursor"].as_str().unwrap().to_string();
-    let v = changes_after(&app, &token, &e.password, &last, 100);
+    let v = changes_after(app, &token, &e.password, &last, 100);
     assert_eq!(v["cambios"], json!([]));
     assert_eq!(v["cursor"], last.as_str());
 
     // The employer's audit shows each incremental consultation with its cursor.
-    let audit: Value = get_with(&app, "/api/v1/avisos/bitacora", &e.token).json();
+    let audit: Value = get_with(app, "/api/v1/avisos/bitacora", &e.token).json();
     let newest = &audit["registros"][0];
     assert_eq!(newest["filtros"]["cursor"], last.as_str());
     assert_eq!(newest["resultado"], "CONSULTA_EXITOSA");
@@ -125,7 +140,7 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
         body.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        post(&app, CONSULTAR, &token, &body)
+        post(app, CONSULTAR, &token, &body)
     };
     assert_error(&ask(json!({"cursor": "ayer"})), 400, "CURSOR_INVALIDO");
     assert_error(
@@ -147,7 +162,7 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
     let wrong =
         json!({"rfc_patron": PATRON, "contrasena": "no-es-la-contrasena", "cursor": "inicio"});
     assert_error(
-        &post(&app, CONSULTAR, &token, &wrong),
+        &post(app, CONSULTAR, &token, &wrong),
         403,
         "CONTRASENA_INCORRECTA",
     );
@@ -157,11 +172,19 @@ fn a_cursor_delivers_only_what_changed_and_is_audited() {
 /// in order, none skipped.
 #[test]
 fn a_cursor_followed_while_publishing_never_skips_or_repeats() {
-    let app = start();
-    let e = employer_with_certified_developer(&app);
-    relate_for_avisos(&app, &e);
-    let token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
-    let hoy = service_today(&app);
+    follow_while_publishing(&start());
+}
+
+#[test]
+fn a_cursor_followed_while_publishing_on_sqlite_never_skips_or_repeats() {
+    follow_while_publishing(&on_sqlite().0);
+}
+
+fn follow_while_publishing(app: &TestApp) {
+    let e = employer_with_certified_developer(app);
+    relate_for_avisos(app, &e);
+    let token = login(app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let hoy = service_today(app);
     const ROUNDS: u64 = 8;
     const PER_ROUND: u64 = 60;
     let published = std::sync::atomic::AtomicBool::new(false);
@@ -171,7 +194,7 @@ fn a_cursor_followed_while_publishing_never_skips_or_repeats() {
                 let rows: Vec<Value> = (round * PER_ROUND..(round + 1) * PER_ROUND)
                     .map(|i| datos::row(i, hoy))
                     .collect();
-                let r = publish_avisos(&app, PATRON, &rows);
+                let r = publish_avisos(app, PATRON, &rows);
                 assert_eq!(r.status, 201, "{}", r.text());
             }
             published.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -180,7 +203,7 @@ fn a_cursor_followed_while_publishing_never_skips_or_repeats() {
         let mut cursor = "inicio".to_string();
         loop {
             let done = published.load(std::sync::atomic::Ordering::SeqCst);
-            let v = changes_after(&app, &token, &e.password, &cursor, 7);
+            let v = changes_after(app, &token, &e.password, &cursor, 7);
             for c in v["cambios"].as_array().unwrap() {
                 seen.push(c["posicion"].as_u64().unwrap());
             }
