@@ -348,3 +348,64 @@ fn each_consultation_of_a_batch_counts_toward_the_limit() {
     let r = post(&app, LOTE, &token, &json!({"consultas": [one]}));
     assert_error(&r, 429, "LIMITE_EXCEDIDO");
 }
+
+/// Batches sent at once: wrong passwords of one pair stay bounded by its lock however they
+/// are spread over concurrent batches, and the other employer is served in every one of them.
+#[test]
+fn concurrent_batches_keep_the_lock_per_pair_and_serve_the_others() {
+    concurrent_batches(&start());
+}
+
+#[test]
+fn concurrent_batches_on_sqlite_keep_the_lock_per_pair() {
+    concurrent_batches(&on_sqlite().0);
+}
+
+fn concurrent_batches(app: &TestApp) {
+    let e = employer_with_certified_developer(app);
+    relate_for_avisos(app, &e);
+    let other = employer(app, PATRON_FISICA);
+    relate_for_avisos(app, &other);
+    let token = login(app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let wrong = json!({"rfc_patron": PATRON_FISICA, "contrasena": "no-es-la-contrasena", "cursor": "inicio"});
+    let right = json!({"rfc_patron": PATRON, "contrasena": e.password, "cursor": "inicio"});
+    let batches = (0..8).map(|_| {
+        TestRequest::post(LOTE)
+            .header("authorization", format!("Bearer {token}"))
+            .json(&json!({"consultas": [wrong, wrong, wrong, right]}))
+    });
+    let mut codes: Vec<String> = Vec::new();
+    for r in app.send_all(batches) {
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v: Value = r.json();
+        let results = v["resultados"].as_array().unwrap();
+        assert_eq!(outcome(&results[3]), (PATRON, 200, "OK"));
+        codes.extend(results[..3].iter().map(|r| outcome(r).2.to_string()));
+    }
+    let wrong_answers = codes
+        .iter()
+        .filter(|c| *c == "CONTRASENA_INCORRECTA")
+        .count();
+    // At least the lock's 5, at most the lock's 5 plus the 16 checks a pair may have in flight.
+    assert!((5..=21).contains(&wrong_answers), "{codes:?}");
+    assert!(
+        codes.iter().all(|c| [
+            "CONTRASENA_INCORRECTA",
+            "INTENTOS_EXCEDIDOS",
+            "VERIFICACIONES_SIMULTANEAS"
+        ]
+        .contains(&c.as_str())),
+        "{codes:?}"
+    );
+    // The pair is locked now, even with the right password; the other pair is not.
+    let r = batch(
+        app,
+        &token,
+        vec![
+            json!({"rfc_patron": PATRON_FISICA, "contrasena": other.password, "cursor": "inicio"}),
+            right.clone(),
+        ],
+    );
+    assert_eq!(outcome(&r[0]), (PATRON_FISICA, 429, "INTENTOS_EXCEDIDOS"));
+    assert_eq!(outcome(&r[1]), (PATRON, 200, "OK"));
+}
