@@ -29,7 +29,7 @@ pub const MAX_POR_PAGINA: usize = 100;
 pub const DEFAULT_POR_PAGINA: usize = 50;
 
 /// The filters of a consultation as applied (dates after defaults).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Filtros {
     pub nrp: Option<String>,
     pub fecha_desde: Option<String>,
@@ -243,16 +243,7 @@ mod tests {
             patron,
             rfc_desarrollador: dev,
             nombre_desarrollador: "X",
-            filtros: Filtros {
-                nrp: None,
-                fecha_desde: None,
-                fecha_hasta: None,
-                tipo_aviso: None,
-                nss: None,
-                pagina: None,
-                por_pagina: None,
-                cursor: None,
-            },
+            filtros: Filtros::default(),
             resultado: "CONSULTA_EXITOSA",
             estatus_http: 200,
             avisos_devueltos: 1,

@@ -196,41 +196,23 @@ pub(crate) fn append(
         if is_legacy(old) {
             // Write down the positions readers have been deriving from the pages.
             feed.flujo = legacy_flujo(patron, old);
-            let before = store::load_all(kv, old)?;
-            tail.extend(
-                before
-                    .into_iter()
-                    .map(|aviso| (TipoCambio::Nuevo, aviso))
-                    .zip(1..)
-                    .map(|((cambio, aviso), posicion)| Cambio {
-                        posicion,
-                        cambio,
-                        aviso,
-                    }),
-            );
+            tail = legacy_changes(kv, old, 0, old.total as u64)?;
+            feed.secuencia = old.total as u64;
         } else {
             feed.flujo = fresh_flujo(patron, generation, now);
         }
     } else if !feed.secuencia.is_multiple_of(BLOCK) {
-        let last = feed
-            .bloques
-            .pop()
-            .ok_or_else(|| AvisosError::Internal("avisos change sequence without blocks".into()))?;
+        let last = feed.bloques.pop().ok_or_else(no_blocks)?;
         tail = load_block(kv, &last)?;
         superseded = Some(last);
     }
-    let first = tail
-        .first()
-        .map(|c| c.posicion)
-        .unwrap_or(feed.secuencia + 1);
-    let mut next = tail.last().map(|c| c.posicion + 1).unwrap_or(first);
     for (cambio, aviso) in changes {
+        feed.secuencia += 1;
         tail.push(Cambio {
-            posicion: next,
+            posicion: feed.secuencia,
             cambio,
             aviso,
         });
-        next += 1;
     }
     for chunk in tail.chunks(BLOCK as usize) {
         let block = (chunk[0].posicion - 1) / BLOCK;
@@ -239,16 +221,25 @@ pub(crate) fn append(
         written.push(key.clone());
         feed.bloques.push(key);
     }
-    feed.secuencia = next - 1;
     Ok(Appended { feed, superseded })
 }
 
+fn no_blocks() -> AvisosError {
+    AvisosError::Internal("avisos change sequence without blocks".into())
+}
+
 fn load_block(kv: &dyn KeyValue, key: &str) -> Result<Vec<Cambio>, AvisosError> {
-    // A block named by an index is written before it and kept a while after it is superseded:
-    // missing means corruption.
-    kv.get_json(key)?.ok_or_else(|| {
+    decode_block(key, kv.get(key)?)
+}
+
+/// A block as read: one named by an index is written before it and kept a while after it is
+/// superseded, so a missing one means corruption.
+fn decode_block(key: &str, raw: Option<Vec<u8>>) -> Result<Vec<Cambio>, AvisosError> {
+    let raw = raw.ok_or_else(|| {
         AvisosError::Internal("avisos change block named by the index is missing".into())
-    })
+    })?;
+    serde_json::from_slice(&raw)
+        .map_err(|_| AvisosError::Internal(format!("corrupt change block {key}")))
 }
 
 /// The changes after a cursor, at most `limit`, and where the next request starts.
@@ -292,36 +283,26 @@ pub fn read(
             .cambios
             .bloques
             .get(blocks)
-            .ok_or_else(|| AvisosError::Internal("avisos change sequence without blocks".into()))?
+            .ok_or_else(no_blocks)?
             .to_vec();
         let mut out = Vec::with_capacity((last - after) as usize);
         for (key, raw) in keys.iter().zip(kv.get_many(&keys)?) {
-            let raw = raw.ok_or_else(|| {
-                AvisosError::Internal("avisos change block named by the index is missing".into())
-            })?;
-            let block: Vec<Cambio> = serde_json::from_slice(&raw)
-                .map_err(|_| AvisosError::Internal(format!("corrupt change block {key}")))?;
             out.extend(
-                block
+                decode_block(key, raw)?
                     .into_iter()
                     .filter(|c| after < c.posicion && c.posicion <= last),
             );
         }
         out
     };
-    let cursor = match cambios.last() {
-        Some(c) => Cursor::Tras {
-            flujo,
-            posicion: c.posicion,
-        },
-        None if after == 0 && secuencia == 0 => Cursor::Inicio,
-        None => Cursor::Tras {
-            flujo,
-            posicion: after,
-        },
+    // Nothing delivered from the start of an empty sequence: still at its start.
+    let posicion = cambios.last().map_or(after, |c| c.posicion);
+    let cursor = match posicion {
+        0 => Cursor::Inicio,
+        posicion => Cursor::Tras { flujo, posicion },
     };
     Ok(Cambios {
-        pendientes: secuencia - last.max(after),
+        pendientes: secuencia - posicion,
         cambios,
         cursor,
     })

@@ -14,7 +14,8 @@
 //! range it returns the employer's changes after the cursor, in order, with the next cursor.
 //! The gate, the audit and the limits are the same. A **batch** ([`ConsultaLote`]) carries up to
 //! [`MAX_LOTE`] consultations of different employers, each with its own password and cursor;
-//! each is gated, audited and answered on its own ([`consult_batch`]).
+//! each is read on its own ([`parse_batch_item`]), then gated, audited and answered like a
+//! single consultation.
 
 use avisos_acts::Mode;
 use avisos_acts::secret::HmacKey;
@@ -75,14 +76,9 @@ impl Consulta {
     pub fn filtros(&self) -> Filtros {
         if let Some(cursor) = &self.cursor {
             return Filtros {
-                nrp: None,
-                fecha_desde: None,
-                fecha_hasta: None,
-                tipo_aviso: None,
-                nss: None,
-                pagina: None,
                 por_pagina: Some(self.por_pagina),
                 cursor: Some(cursor.to_string()),
+                ..Filtros::default()
             };
         }
         Filtros {

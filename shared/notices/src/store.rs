@@ -110,6 +110,17 @@ pub enum Outcome {
     SinCambios,
 }
 
+impl Outcome {
+    /// What the row adds to the change sequence, if anything.
+    pub fn change(self) -> Option<TipoCambio> {
+        match self {
+            Outcome::Nuevo => Some(TipoCambio::Nuevo),
+            Outcome::Reemplazado => Some(TipoCambio::Reemplazado),
+            Outcome::SinCambios => None,
+        }
+    }
+}
+
 /// The result of merging a publication into an employer's avisos, before anything is written.
 #[derive(Debug)]
 pub struct Merge {
@@ -131,27 +142,26 @@ pub fn merge(current: Vec<Aviso>, incoming: &[Aviso]) -> Merge {
         .collect();
     let mut touched: Vec<Bimestre> = Vec::new();
     let mut outcomes = Vec::with_capacity(incoming.len());
-    let mut changes = Vec::new();
     for a in incoming {
-        let change = match by_folio.get(&a.folio_aviso) {
-            None => Some(TipoCambio::Nuevo),
-            Some(old) if old == a => None,
+        let outcome = match by_folio.get(&a.folio_aviso) {
+            None => Outcome::Nuevo,
+            Some(old) if old == a => Outcome::SinCambios,
             Some(old) => {
                 touched.push(Bimestre::of(old.fecha_aviso));
-                Some(TipoCambio::Reemplazado)
+                Outcome::Reemplazado
             }
         };
-        outcomes.push(match change {
-            None => Outcome::SinCambios,
-            Some(TipoCambio::Nuevo) => Outcome::Nuevo,
-            Some(TipoCambio::Reemplazado) => Outcome::Reemplazado,
-        });
-        if let Some(change) = change {
+        if outcome != Outcome::SinCambios {
             touched.push(Bimestre::of(a.fecha_aviso));
             by_folio.insert(a.folio_aviso.clone(), a.clone());
-            changes.push((change, a.clone()));
         }
+        outcomes.push(outcome);
     }
+    let changes = incoming
+        .iter()
+        .zip(&outcomes)
+        .filter_map(|(a, o)| o.change().map(|t| (t, a.clone())))
+        .collect();
     let mut rewrite: BTreeMap<Bimestre, Vec<Aviso>> =
         touched.into_iter().map(|b| (b, Vec::new())).collect();
     let mut nrps: Vec<String> = Vec::new();
