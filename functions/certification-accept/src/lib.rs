@@ -3,30 +3,28 @@
 //! responsiva, and the developer enters the employers' directory; the `autorizacion` e-mail
 //! confirms it.
 
-use avisos_acts::act::actions;
-use avisos_acts::session::Role;
+use avisos_acts::act::actions::ACEPTAR_APROBACION;
 use avisos_acts::terms::TermsId;
 use avisos_certification::view::Viewer;
-use avisos_certification::workflow::{self, FOLIO_FIELDS};
+use avisos_certification::workflow;
 use avisos_http::{HttpRequest, HttpResponse};
-use avisos_portal::{ActRoute, Env, Error, SignedAct, mail};
+use avisos_portal::{ActRoute, Env, Error, mail};
 
 avisos_spin::endpoint!(async [Post], avisos_spin::JSON_BODY_LIMIT, handle_request);
 
-const ACT: ActRoute = ActRoute::new(actions::ACEPTAR_APROBACION, Role::Desarrollador)
-    .terms(TermsId::CertificacionAprobacion)
-    .fields(&FOLIO_FIELDS);
+const ACT: ActRoute =
+    ActRoute::on_certification(ACEPTAR_APROBACION, TermsId::CertificacionAprobacion);
 
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
-    let (
-        _,
-        SignedAct {
-            session, seal, act, ..
-        },
-    ) = env.certification_act(&req, &ACT)?;
-    let correo = mail::config();
-    let done = workflow::accept(env.kv(), &seal, &session, &act, correo.is_some(), env.now)?;
-    env.registered(&done, correo.as_ref(), Viewer::Desarrollador)
-        .await
+    let a = env.certification_act(&req, &ACT)?;
+    let done = workflow::accept(
+        env.kv(),
+        &a.seal,
+        &a.session,
+        &a.act,
+        mail::enabled(),
+        env.now,
+    )?;
+    env.registered(&done, Viewer::Desarrollador).await
 }

@@ -19,9 +19,7 @@ const ACT: ActRoute = ActRoute::new(actions::SOLICITAR_CERTIFICACION, Role::Desa
 async fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
     let env = Env::load()?;
     let SignedAct { seal, act, .. } = env.signed_act(&req, &ACT, no_read, no_owner)?;
-    let correo = mail::config();
     let semilla = u64::from_le_bytes(avisos_spin::random::<8>());
-    let done = workflow::request(env.kv(), &seal, &act, semilla, correo.is_some(), env.now)?;
-    env.registered(&done, correo.as_ref(), Viewer::Desarrollador)
-        .await
+    let done = workflow::request(env.kv(), &seal, &act, semilla, mail::enabled(), env.now)?;
+    env.registered(&done, Viewer::Desarrollador).await
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::acuse::{self, AcuseRecord, Dato};
 use crate::seal::ServiceSeal;
 use crate::terms::{self, TermsId};
-use crate::{ActError, VerifiedAct, folio};
+use crate::{ActError, VerifiedAct};
 
 /// The last acceptance of a text by an RFC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,12 +61,10 @@ pub fn accept(
     now: DateTime<Utc>,
 ) -> Result<AcuseRecord, ActError> {
     let current = terms::current(id);
-    let folio = folio::allocate(kv)?;
     let record = acuse::issue(
         kv,
         seal,
         act,
-        &folio,
         "Aceptación de Términos y Condiciones",
         vec![
             Dato::new("Términos y condiciones", current.titulo),
@@ -77,7 +75,7 @@ pub fn accept(
     kv.set_json(
         &key(&record.rfc, id),
         &Acceptance {
-            folio,
+            folio: record.folio.clone(),
             version: current.version.to_string(),
             sha256: current.sha256,
             fecha: record.fecha,

@@ -137,8 +137,22 @@ fn key(folio: &str) -> String {
     format!("acuse:{folio}")
 }
 
-/// Seals and stores the acuse of a verified act under `folio`.
+/// Seals and stores the acuse of a verified act under a new folio ([`crate::folio::allocate`]).
 pub fn issue(
+    kv: &dyn KeyValue,
+    seal: &ServiceSeal,
+    act: &VerifiedAct,
+    titulo: &str,
+    datos: Vec<Dato>,
+    now: DateTime<Utc>,
+) -> Result<AcuseRecord, ActError> {
+    let folio = crate::folio::allocate(kv)?;
+    issue_as(kv, seal, act, &folio, titulo, datos, now)
+}
+
+/// Seals and stores the acuse of a verified act under `folio`, already allocated because the
+/// act's own record bears it too (a relation's No. de Caso, a certification request's folio).
+pub fn issue_as(
     kv: &dyn KeyValue,
     seal: &ServiceSeal,
     act: &VerifiedAct,

@@ -7,7 +7,7 @@ use avisos_acts::config::{RawConfig, ServiceConfig};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::{self, Role};
 use avisos_acts::terms::{self, TermsId};
-use avisos_acts::{folio, nonce, pdf};
+use avisos_acts::{nonce, pdf};
 use avisos_kv::{KeyValue, MemoryKv};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -130,17 +130,16 @@ fn valid_act_yields_a_sealed_acuse_whose_pdf_shows_the_folio() {
     assert_eq!(act.identity.name, "EMPRESA DEMOSTRACION SA DE CV");
 
     let seal = ServiceSeal::from_pem(include_str!("../testdata/sello-pruebas.pem")).unwrap();
-    let folio = folio::allocate(&kv).unwrap();
     let record = acuse::issue(
         &kv,
         &seal,
         &act,
-        &folio,
         "Aceptación de Términos y Condiciones",
         vec![Dato::new("Servicio", "Relaciones de confianza")],
         now(),
     )
     .unwrap();
+    let folio = record.folio.clone();
     assert!(record.seal_verifies(seal.public_key_pem()));
 
     // Owner can load it; another RFC cannot tell it exists.

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::Error;
-use crate::api::Servicio;
+use crate::api::{Resultado, Servicio};
 use crate::estado::{self, Estado};
 use crate::patrones::Patron;
 use crate::salida::Salida;
@@ -87,36 +87,26 @@ pub fn sincronizar(
     mut al_avanzar: impl FnMut(&Avance) -> ControlFlow<()>,
 ) -> Result<Resumen, Error> {
     let lote = opciones.lote.clamp(1, 100);
-    let mut resumen = Resumen {
-        patrones: patrones.len(),
-        ..Resumen::default()
-    };
     // What a run wrote after its last save goes: it is fetched again from the saved cursor.
     for p in patrones {
         salida.recortar(&p.rfc, estado.avance(&p.rfc).map_or(0, |a| a.bytes))?;
     }
     let inicial = servicio.solicitudes;
-    let mut cola: VecDeque<usize> = (0..patrones.len()).collect();
-    let mut reintentos = vec![0u32; patrones.len()];
-    let mut terminados = 0;
-    while !cola.is_empty() {
-        let tanda: Vec<usize> = cola.drain(..lote.min(cola.len())).collect();
-        let consultas: Vec<Value> = tanda
-            .iter()
-            .map(|&i| {
-                let p = &patrones[i];
-                let cursor = estado
-                    .avance(&p.rfc)
-                    .map_or("inicio", |a| a.cursor.as_str());
-                json!({
-                    "rfc_patron": p.rfc,
-                    "contrasena": p.contrasena.as_str(),
-                    "cursor": cursor,
-                    "por_pagina": opciones.por_pagina,
-                })
-            })
-            .collect();
-        let resultados = servicio.consultar_lote(&consultas)?;
+    let mut corrida = Corrida {
+        patrones,
+        salida,
+        estado,
+        cola: (0..patrones.len()).collect(),
+        reintentos: vec![0; patrones.len()],
+        terminados: 0,
+        resumen: Resumen {
+            patrones: patrones.len(),
+            ..Resumen::default()
+        },
+    };
+    while !corrida.cola.is_empty() {
+        let tanda: Vec<usize> = corrida.cola.drain(..lote.min(corrida.cola.len())).collect();
+        let resultados = servicio.consultar_lote(&corrida.consultas(&tanda, opciones))?;
         if resultados.len() != tanda.len() {
             return Err(Error::Conexion(format!(
                 "el lote de {} consultas recibió {} resultados",
@@ -126,58 +116,96 @@ pub fn sincronizar(
         }
         let mut espera = 0;
         for (&i, r) in tanda.iter().zip(resultados) {
-            let rfc = &patrones[i].rfc;
-            if let (200, Some(respuesta)) = (r.estatus, &r.respuesta) {
-                let cambios = respuesta["cambios"].as_array().cloned().unwrap_or_default();
-                let cursor = respuesta["cursor"].as_str().ok_or_else(|| {
-                    Error::Conexion(format!("la respuesta de {rfc} no trae cursor"))
-                })?;
-                let bytes = salida.agregar(rfc, &cambios)?;
-                estado.anotar(
-                    rfc,
-                    estado::Avance {
-                        cursor: cursor.to_string(),
-                        bytes,
-                    },
-                );
-                resumen.cambios += cambios.len() as u64;
-                if respuesta["pendientes"].as_u64().unwrap_or(0) > 0 {
-                    cola.push_back(i);
-                } else {
-                    resumen.al_dia += 1;
-                    terminados += 1;
-                }
-                continue;
-            }
-            let (codigo, mensaje, reintentar_en) = r.error.unwrap_or_default();
-            if temporal(r.estatus, &codigo) && reintentos[i] < MAX_REINTENTOS {
-                reintentos[i] += 1;
-                espera = espera.max(reintentar_en.unwrap_or(1));
-                cola.push_back(i);
-                continue;
-            }
-            terminados += 1;
-            resumen.rechazados.push(Rechazo {
-                rfc: rfc.clone(),
-                estatus: r.estatus,
-                codigo,
-                mensaje,
-            });
+            espera = espera.max(corrida.recibir(i, r)?);
         }
-        estado.guardar()?;
+        corrida.estado.guardar()?;
         let avance = Avance {
-            terminados,
+            terminados: corrida.terminados,
             total: patrones.len(),
-            cambios: resumen.cambios,
+            cambios: corrida.resumen.cambios,
         };
         if al_avanzar(&avance).is_break() {
-            resumen.interrumpido = !cola.is_empty();
+            corrida.resumen.interrumpido = !corrida.cola.is_empty();
             break;
         }
-        if espera > 0 && !cola.is_empty() {
+        if espera > 0 && !corrida.cola.is_empty() {
             std::thread::sleep(Duration::from_secs(espera.min(MAX_ESPERA_SEGUNDOS)));
         }
     }
+    let mut resumen = corrida.resumen;
     resumen.solicitudes = servicio.solicitudes - inicial;
     Ok(resumen)
+}
+
+/// A run in progress: the employers still to ask (by index into `patrones`), in order.
+struct Corrida<'a> {
+    patrones: &'a [Patron],
+    salida: &'a Salida,
+    estado: &'a mut Estado,
+    cola: VecDeque<usize>,
+    reintentos: Vec<u32>,
+    terminados: usize,
+    resumen: Resumen,
+}
+
+impl Corrida<'_> {
+    /// The consultations of `tanda`, each from its employer's saved cursor.
+    fn consultas(&self, tanda: &[usize], opciones: Opciones) -> Vec<Value> {
+        tanda
+            .iter()
+            .map(|&i| {
+                let p = &self.patrones[i];
+                let cursor = self
+                    .estado
+                    .avance(&p.rfc)
+                    .map_or("inicio", |a| a.cursor.as_str());
+                json!({
+                    "rfc_patron": p.rfc,
+                    "contrasena": p.contrasena.as_str(),
+                    "cursor": cursor,
+                    "por_pagina": opciones.por_pagina,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes employer `i`'s result: its changes written and its cursor noted, or it asked again
+    /// later, or its refusal kept. Returns the seconds the service asked to wait (0: none).
+    fn recibir(&mut self, i: usize, r: Resultado) -> Result<u64, Error> {
+        let rfc = &self.patrones[i].rfc;
+        if let (200, Some(respuesta)) = (r.estatus, &r.respuesta) {
+            let cambios = respuesta["cambios"].as_array().cloned().unwrap_or_default();
+            let cursor = respuesta["cursor"]
+                .as_str()
+                .ok_or_else(|| Error::Conexion(format!("la respuesta de {rfc} no trae cursor")))?;
+            let bytes = self.salida.agregar(rfc, &cambios)?;
+            let avance = estado::Avance {
+                cursor: cursor.to_string(),
+                bytes,
+            };
+            self.estado.anotar(rfc, avance);
+            self.resumen.cambios += cambios.len() as u64;
+            if respuesta["pendientes"].as_u64().unwrap_or(0) > 0 {
+                self.cola.push_back(i);
+            } else {
+                self.resumen.al_dia += 1;
+                self.terminados += 1;
+            }
+            return Ok(0);
+        }
+        let (codigo, mensaje, reintentar_en) = r.error.unwrap_or_default();
+        if temporal(r.estatus, &codigo) && self.reintentos[i] < MAX_REINTENTOS {
+            self.reintentos[i] += 1;
+            self.cola.push_back(i);
+            return Ok(reintentar_en.unwrap_or(1));
+        }
+        self.terminados += 1;
+        self.resumen.rechazados.push(Rechazo {
+            rfc: rfc.clone(),
+            estatus: r.estatus,
+            codigo,
+            mensaje,
+        });
+        Ok(0)
+    }
 }

@@ -109,6 +109,25 @@ pub struct Certificate {
     key_algorithm: String,
 }
 
+/// The issuer's signature over the certificate and its algorithm, which must be the one the
+/// signed part names.
+fn outer_signature(
+    cert: &x509_cert::Certificate,
+) -> Result<(SignatureAlgorithm, Vec<u8>), EfirmaError> {
+    if cert.signature_algorithm() != cert.tbs_certificate().signature() {
+        return Err(EfirmaError::MalformedCertificate(
+            "el algoritmo de firma interno y externo difieren".to_owned(),
+        ));
+    }
+    let algorithm = signature_algorithm(&cert.signature_algorithm().oid);
+    let signature = cert
+        .signature()
+        .as_bytes()
+        .ok_or_else(|| EfirmaError::MalformedCertificate("firma incompleta".to_owned()))?
+        .to_vec();
+    Ok((algorithm, signature))
+}
+
 impl Certificate {
     /// Parses a certificate from DER, PEM (`-----BEGIN CERTIFICATE-----`) or bare base64 (as in a
     /// CFDI's `Certificado` attribute).
@@ -123,17 +142,7 @@ impl Certificate {
         let tbs_range = tbs_range(&der).map_err(malformed)?;
         let tbs = cert.tbs_certificate();
 
-        if cert.signature_algorithm() != tbs.signature() {
-            return Err(EfirmaError::MalformedCertificate(
-                "el algoritmo de firma interno y externo difieren".to_owned(),
-            ));
-        }
-        let signature_algorithm = signature_algorithm(&cert.signature_algorithm().oid);
-        let signature = cert
-            .signature()
-            .as_bytes()
-            .ok_or_else(|| EfirmaError::MalformedCertificate("firma incompleta".to_owned()))?
-            .to_vec();
+        let (signature_algorithm, signature) = outer_signature(&cert)?;
 
         let serial = tbs.serial_number().as_bytes().to_vec();
         let certificate_number = certificate_number(&serial);

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use avisos_acts::act::actions;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
-use avisos_acts::{ActSpec, Mode, SignedActRequest, VerifiedAct, folio};
+use avisos_acts::{ActSpec, Mode, SignedActRequest, VerifiedAct};
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -234,12 +234,10 @@ pub fn publish(
         count(Outcome::Reemplazado),
         count(Outcome::SinCambios),
     );
-    let folio = folio::allocate(kv)?;
     let acuse = acuse::issue(
         kv,
         seal,
         act,
-        &folio,
         ACUSE_TITULO,
         vec![
             Dato::new("RFC del patrón", patron),

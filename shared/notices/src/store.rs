@@ -238,56 +238,19 @@ pub fn commit(
     }
     let generation = kv.increment(&generation_key(patron), 1)?;
     let mut written: Vec<String> = Vec::new();
-    let mut fresh: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
-    let result = write_pages(
-        kv,
-        patron,
-        generation,
-        &merge.rewrite,
-        &mut written,
-        &mut fresh,
-    );
     let rollback = |written: &[String]| {
         for k in written {
             let _ = kv.delete(k);
         }
     };
-    if let Err(e) = result {
-        rollback(&written);
-        return Err(e);
-    }
-    let appended = match cambios::append(
-        kv,
-        patron,
-        &old,
-        merge.changes,
-        generation,
-        now,
-        &mut written,
-    ) {
-        Ok(a) => a,
-        Err(e) => {
-            rollback(&written);
-            return Err(e);
-        }
-    };
-    let mut superseded = Vec::new();
-    let mut paginas: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
-    for p in old.paginas {
-        if merge.rewrite.contains_key(&p.bimestre) {
-            superseded.push(p.clave);
-        } else {
-            paginas.entry(p.bimestre).or_default().push(p);
-        }
-    }
-    paginas.extend(fresh);
-    let index = Index {
-        total: merge.total,
-        nrps: merge.nrps,
-        paginas: paginas.into_values().flatten().collect(),
-        actualizado: Some(now),
-        cambios: appended.feed,
-    };
+    let (index, superseded) =
+        match write_generation(kv, patron, old, merge, generation, now, &mut written) {
+            Ok(done) => done,
+            Err(e) => {
+                rollback(&written);
+                return Err(e);
+            }
+        };
     let bytes = serde_json::to_vec(&index).map_err(|e| AvisosError::Internal(e.to_string()))?;
     match kv.compare_and_swap(&index_key(patron), raw.as_deref(), &bytes) {
         Ok(true) => {}
@@ -305,15 +268,55 @@ pub fn commit(
         // pages, so they stay (if it did not, they are garbage no index names).
         Err(e) => return Err(e.into()),
     }
-    // Kept a while for consultations that read the previous index. Best effort: an
-    // unregistered key is garbage no index names.
-    superseded.extend(appended.superseded);
-    if !superseded.is_empty() {
-        let keys: Vec<&str> = superseded.iter().map(String::as_str).collect();
-        let t = now.timestamp();
-        let _ = avisos_kv::expiring::expire(kv, &keys, t + RETIRED_SECONDS, t);
-    }
+    retire(kv, &superseded, now);
     Ok(index)
+}
+
+/// Writes generation `generation`'s pages and change blocks (each key noted in `written` as
+/// soon as it is set) and returns the index that names them, with the keys it supersedes.
+fn write_generation(
+    kv: &dyn KeyValue,
+    patron: &str,
+    old: Index,
+    merge: Merge,
+    generation: i64,
+    now: DateTime<Utc>,
+    written: &mut Vec<String>,
+) -> Result<(Index, Vec<String>), AvisosError> {
+    let mut fresh: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
+    write_pages(kv, patron, generation, &merge.rewrite, written, &mut fresh)?;
+    let appended = cambios::append(kv, patron, &old, merge.changes, generation, now, written)?;
+    let mut superseded = Vec::new();
+    let mut paginas: BTreeMap<Bimestre, Vec<PageRef>> = BTreeMap::new();
+    for p in old.paginas {
+        if merge.rewrite.contains_key(&p.bimestre) {
+            superseded.push(p.clave);
+        } else {
+            paginas.entry(p.bimestre).or_default().push(p);
+        }
+    }
+    paginas.extend(fresh);
+    superseded.extend(appended.superseded);
+    let index = Index {
+        total: merge.total,
+        nrps: merge.nrps,
+        paginas: paginas.into_values().flatten().collect(),
+        actualizado: Some(now),
+        cambios: appended.feed,
+    };
+    Ok((index, superseded))
+}
+
+/// Lets the keys a publication superseded expire after [`RETIRED_SECONDS`], kept that long for
+/// consultations that read the previous index. Best effort: an unregistered key is garbage no
+/// index names.
+fn retire(kv: &dyn KeyValue, superseded: &[String], now: DateTime<Utc>) {
+    if superseded.is_empty() {
+        return;
+    }
+    let keys: Vec<&str> = superseded.iter().map(String::as_str).collect();
+    let t = now.timestamp();
+    let _ = avisos_kv::expiring::expire(kv, &keys, t + RETIRED_SECONDS, t);
 }
 
 /// Row filters of a consultation (the date range is applied through the pages).

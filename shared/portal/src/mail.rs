@@ -14,6 +14,12 @@ pub fn config() -> Option<MailConfig> {
     )
 }
 
+/// Whether the mail API is configured: an act's e-mails are then queued to be sent, not only
+/// shown in the portal inbox.
+pub fn enabled() -> bool {
+    config().is_some()
+}
+
 /// Sends one e-mail; the API's status, or why it could not be reached.
 pub async fn send(m: MailRequest) -> Result<u16, String> {
     avisos_spin::post_json(&m.url, m.token.as_deref(), m.body).await

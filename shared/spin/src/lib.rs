@@ -22,17 +22,12 @@ use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam
 #[macro_export]
 macro_rules! endpoint {
     (async [$($method:ident),+], $body_limit:expr, $handler:expr) => {
-        #[::spin_sdk::http_component]
-        async fn handle(
-            req: ::spin_sdk::http::IncomingRequest,
-            out: ::spin_sdk::http::ResponseOutparam,
-        ) {
-            const ENDPOINT: $crate::Endpoint =
-                $crate::Endpoint::new(&[$($crate::Method::$method),+], $body_limit);
-            $crate::serve_async(req, out, ENDPOINT, $handler).await
-        }
+        $crate::endpoint!(@serve serve_async, [$($method),+], $body_limit, $handler);
     };
     ([$($method:ident),+], $body_limit:expr, $handler:expr) => {
+        $crate::endpoint!(@serve serve, [$($method),+], $body_limit, $handler);
+    };
+    (@serve $serve:ident, [$($method:ident),+], $body_limit:expr, $handler:expr) => {
         #[::spin_sdk::http_component]
         async fn handle(
             req: ::spin_sdk::http::IncomingRequest,
@@ -40,7 +35,7 @@ macro_rules! endpoint {
         ) {
             const ENDPOINT: $crate::Endpoint =
                 $crate::Endpoint::new(&[$($crate::Method::$method),+], $body_limit);
-            $crate::serve(req, out, ENDPOINT, $handler).await
+            $crate::$serve(req, out, ENDPOINT, $handler).await
         }
     };
 }
@@ -76,17 +71,10 @@ pub async fn serve<F, E>(
     F: FnOnce(HttpRequest) -> Result<HttpResponse, E>,
     E: Into<ApiError>,
 {
-    let method = Method::parse(&req.method().to_string());
-    let response = if !endpoint.methods.contains(&method) {
-        respond(Err(ApiError::method_not_allowed(endpoint.methods)))
-            .with_header("allow", &allow_header(endpoint.methods))
-    } else {
-        match read_request(req, endpoint.body_limit).await {
-            Ok(request) => respond(handler(request).map_err(Into::into)),
-            Err(e) => respond(Err(e)),
-        }
-    };
-    write_response(out, response).await;
+    serve_async(req, out, endpoint, |request| {
+        std::future::ready(handler(request))
+    })
+    .await
 }
 
 /// [`serve`] for handlers that await (outbound HTTP): same method and body checks first.

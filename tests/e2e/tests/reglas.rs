@@ -183,7 +183,13 @@ fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
     if src.contains("password_key(") {
         v.insert("clave_contrasena".into());
     }
-    if src.contains("mail::config(") {
+    let mail = [
+        "mail::config(",
+        "mail::enabled(",
+        ".registered(",
+        ".deliver(",
+    ];
+    if mail.iter().any(|m| src.contains(m)) {
         v.extend(["correo_api_url", "correo_api_token"].map(String::from));
     }
     for (k, _) in src.match_indices("optional_variable(\"") {
@@ -298,4 +304,181 @@ fn no_file_points_outside_the_repository() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The library code of `shared/*/src` and `functions/*/src`, without test code (files named
+/// `tests.rs` or `*_tests.rs`, folders `tests`, `*_tests` or `testutil`).
+fn library_sources() -> Vec<std::path::PathBuf> {
+    fn is_test(name: &str) -> bool {
+        name == "tests.rs"
+            || name.ends_with("_tests.rs")
+            || name == "tests"
+            || name.ends_with("_tests")
+            || name == "testutil"
+            || name == "testutil.rs"
+    }
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if is_test(&name) {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), out);
+            } else if name.ends_with(".rs") {
+                out.push(e.path());
+            }
+        }
+    }
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for top in ["shared", "functions"] {
+        for krate in std::fs::read_dir(root.join(top))
+            .unwrap()
+            .map(|e| e.unwrap())
+        {
+            let src = krate.path().join("src");
+            if src.is_dir() {
+                walk(&src, &mut files);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A line without its string and character literals and its comment, for counting braces.
+fn code_of(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            // A char literal ('{', '\'') but not a lifetime ('a).
+            '\'' => {
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') {
+                    chars.nth(2);
+                } else if rest.chars().nth(1) == Some('\'') {
+                    chars.nth(1);
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => break,
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The functions of `text` longer than `most` lines (signature to closing brace): (name, first
+/// line, lines). An inline `#[cfg(test)]` module is test code and skipped.
+fn long_functions(text: &str, most: usize) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let trimmed = lines[i].trim_start();
+        if trimmed.starts_with("#[cfg(test)]")
+            && lines
+                .get(i + 1)
+                .is_some_and(|l| l.trim_start().starts_with("mod ") && l.ends_with('{'))
+        {
+            i = block_end(&lines, i + 1) + 1;
+            continue;
+        }
+        let code = code_of(trimmed);
+        let mut tokens = code.split_whitespace();
+        let fn_name = loop {
+            match tokens.next() {
+                Some("pub" | "pub(crate)" | "pub(super)" | "const" | "async" | "unsafe") => {}
+                Some("fn") => {
+                    break tokens
+                        .next()
+                        .map(|n| n.split(['(', '<']).next().unwrap_or(n));
+                }
+                _ => break None,
+            }
+        };
+        if let Some(name) = fn_name {
+            let end = block_end(&lines, i);
+            let n = end - i + 1;
+            if n > most {
+                found.push((name.to_string(), i + 1, n));
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The line where the block opened at or after line `start` closes (a declaration without a
+/// body ends at its `;`).
+fn block_end(lines: &[&str], start: usize) -> usize {
+    let mut depth = 0i64;
+    let mut opened = false;
+    for (j, line) in lines.iter().enumerate().skip(start) {
+        let code = code_of(line);
+        for c in code.chars() {
+            match c {
+                '{' => {
+                    depth += 1;
+                    opened = true;
+                }
+                '}' => depth -= 1,
+                _ => {}
+            }
+        }
+        if (opened && depth <= 0) || (!opened && code.trim_end().ends_with(';')) {
+            return j;
+        }
+    }
+    lines.len().saturating_sub(1)
+}
+
+/// Files and functions stay small enough to read: no library file over 600 lines, no function
+/// over 80 (split along the seams instead). The one exception is an error enum's `mensaje()`,
+/// a table with one arm per variant.
+#[test]
+fn no_library_file_over_600_lines_nor_function_over_80() {
+    const MOST_FILE_LINES: usize = 600;
+    const MOST_FUNCTION_LINES: usize = 80;
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    let files = library_sources();
+    assert!(files.len() > 100, "only {} files found", files.len());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let shown = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
+        let n = text.lines().count();
+        if n > MOST_FILE_LINES {
+            problems.push(format!("{shown}: {n} lines"));
+        }
+        for (name, line, n) in long_functions(&text, MOST_FUNCTION_LINES) {
+            if name != "mensaje" {
+                problems.push(format!("{shown}:{line}: fn {name} has {n} lines"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_size_rule_sees_long_functions_and_skips_test_modules() {
+    let body = "    let x = '{';\n    // }\n    let s = \"}}\";\n".repeat(30);
+    let text = format!(
+        "pub(crate) fn long<'a>(x: &'a str) {{\n{body}}}\n\nfn short() {{}}\n\n\
+         #[cfg(test)]\nmod tests {{\n    fn long_test() {{\n{body}    }}\n}}\n"
+    );
+    assert_eq!(long_functions(&text, 80), vec![("long".to_string(), 1, 92)]);
+    assert!(long_functions(&text, 92).is_empty());
 }

@@ -157,20 +157,7 @@ impl App {
         };
         let mut notes = Vec::new();
 
-        let router = Router::build(
-            manifest
-                .routes
-                .iter()
-                .map(|r| (r.route.as_str(), r.component.as_str())),
-        )
-        .map_err(StartupError::Invalid)?;
-        for d in router.duplicates() {
-            notes.push(format!(
-                "warning: route {} of component {:?} is a duplicate and is never used \
-                 (component {:?} wins)",
-                d.route, d.replaced, d.effective
-            ));
-        }
+        let router = build_router(&manifest, &mut notes)?;
         // Components without a route are never instantiated (as with `spin up`).
         let routed: BTreeSet<&str> = router.routes().map(|(_, c)| c).collect();
 
@@ -194,103 +181,21 @@ impl App {
                 &mut notes,
             )?),
         };
-        for id in &routed {
-            let c = &manifest.components[*id];
-            if let Some(label) = c.key_value_stores.iter().find(|l| stores.get(l).is_none()) {
-                return Err(StartupError::Invalid(format!(
-                    "component {id:?} uses key-value store {label:?}, which is not defined \
-                     (only \"default\" exists unless a runtime config file defines more)"
-                )));
-            }
-        }
-
-        let missing: Vec<String> = routed
-            .iter()
-            .map(|id| &manifest.components[*id])
-            .filter(|c| !c.source.is_file())
-            .map(|c| format!("{} ({})", c.id, c.source.display()))
-            .collect();
-        if !missing.is_empty() {
-            return Err(StartupError::MissingWasm {
-                list: missing.join(", "),
-            });
-        }
-
-        let files = if routed
-            .iter()
-            .any(|id| !manifest.components[*id].files.is_empty())
-        {
-            Some(
-                tempfile::Builder::new()
-                    .prefix("avisos-host-files-")
-                    .tempdir()
-                    .map_err(|e| {
-                        StartupError::Invalid(format!("cannot create a directory for files: {e}"))
-                    })?,
-            )
-        } else {
-            None
-        };
+        check_routed(&manifest, &routed, &stores)?;
+        let files = files_dir(&manifest, &routed)?;
 
         let mut components = HashMap::new();
         for id in &routed {
-            let decl = &manifest.components[*id];
-            let component_error = |source| StartupError::Component {
-                component: decl.id.clone(),
-                source,
-            };
-
-            let files_root = match &files {
-                Some(tmp) if !decl.files.is_empty() => {
-                    let root = tmp.path().join(&decl.id);
-                    std::fs::create_dir_all(&root).map_err(|e| {
-                        StartupError::Invalid(format!("cannot create {}: {e}", root.display()))
-                    })?;
-                    let warnings = crate::files::stage(&manifest.dir, decl, &root)
-                        .map_err(StartupError::Invalid)?;
-                    notes.extend(warnings.into_iter().map(|w| format!("warning: {w}")));
-                    Some(root)
-                }
-                _ => None,
-            };
-
-            let hosts = decl
-                .allowed_outbound_hosts
-                .iter()
-                .map(|entry| {
-                    Template::parse(entry)
-                        .ok()
-                        .and_then(|t| variables.render(&t))
-                        .ok_or_else(|| {
-                            StartupError::Invalid(format!(
-                                "component {id:?}: allowed_outbound_hosts entry {entry:?} \
-                                 refers to an unknown variable"
-                            ))
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let allowed_hosts = AllowedHosts::parse(&hosts)
-                .map_err(|e| StartupError::Invalid(format!("component {id:?}: {e}")))?;
-
-            let compiled = load_component(&decl.source, options.cache_dir.as_deref())
-                .map_err(component_error)?;
-            let prepared = PreparedComponent::new(
-                &compiled,
-                ComponentSettings {
-                    id: decl.id.clone(),
-                    files_root,
-                    environment: decl
-                        .environment
-                        .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                    allowed_hosts,
-                    kv: KvAccess::new(stores.clone(), decl.key_value_stores.iter().cloned()),
-                    variables: variables.component(id),
-                },
-            )
-            .map_err(component_error)?;
-            components.insert(decl.id.clone(), Arc::new(prepared));
+            let prepared = prepare_component(
+                &manifest,
+                id,
+                files.as_ref(),
+                &variables,
+                &stores,
+                options,
+                &mut notes,
+            )?;
+            components.insert(id.to_string(), Arc::new(prepared));
         }
 
         Ok(Self {
@@ -377,4 +282,140 @@ fn open_stores(
         stores.insert(label, backend);
     }
     Ok(stores)
+}
+
+/// Every routed component's stores exist and its Wasm file is there (as `spin up` checks
+/// before serving).
+fn check_routed(
+    manifest: &Manifest,
+    routed: &BTreeSet<&str>,
+    stores: &KvStores,
+) -> Result<(), StartupError> {
+    for id in routed {
+        let c = &manifest.components[*id];
+        if let Some(label) = c.key_value_stores.iter().find(|l| stores.get(l).is_none()) {
+            return Err(StartupError::Invalid(format!(
+                "component {id:?} uses key-value store {label:?}, which is not defined \
+                 (only \"default\" exists unless a runtime config file defines more)"
+            )));
+        }
+    }
+    let missing: Vec<String> = routed
+        .iter()
+        .map(|id| &manifest.components[*id])
+        .filter(|c| !c.source.is_file())
+        .map(|c| format!("{} ({})", c.id, c.source.display()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(StartupError::MissingWasm {
+            list: missing.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// A temporary directory for the components' `files`, when any routed component has some.
+fn files_dir(
+    manifest: &Manifest,
+    routed: &BTreeSet<&str>,
+) -> Result<Option<tempfile::TempDir>, StartupError> {
+    if routed
+        .iter()
+        .all(|id| manifest.components[*id].files.is_empty())
+    {
+        return Ok(None);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("avisos-host-files-")
+        .tempdir()
+        .map_err(|e| StartupError::Invalid(format!("cannot create a directory for files: {e}")))?;
+    Ok(Some(dir))
+}
+
+/// The router of the manifest's routes; a duplicate route is noted (Spin warns and ignores it).
+fn build_router(manifest: &Manifest, notes: &mut Vec<String>) -> Result<Router, StartupError> {
+    let router = Router::build(
+        manifest
+            .routes
+            .iter()
+            .map(|r| (r.route.as_str(), r.component.as_str())),
+    )
+    .map_err(StartupError::Invalid)?;
+    for d in router.duplicates() {
+        notes.push(format!(
+            "warning: route {} of component {:?} is a duplicate and is never used \
+             (component {:?} wins)",
+            d.route, d.replaced, d.effective
+        ));
+    }
+    Ok(router)
+}
+
+/// Component `id` compiled and prepared: its files staged under `files`, its outbound hosts
+/// rendered, its stores and variables bound.
+fn prepare_component(
+    manifest: &Manifest,
+    id: &str,
+    files: Option<&tempfile::TempDir>,
+    variables: &ResolvedVariables,
+    stores: &Arc<KvStores>,
+    options: &AppOptions,
+    notes: &mut Vec<String>,
+) -> Result<PreparedComponent, StartupError> {
+    let decl = &manifest.components[id];
+    let component_error = |source| StartupError::Component {
+        component: decl.id.clone(),
+        source,
+    };
+
+    let files_root = match files {
+        Some(tmp) if !decl.files.is_empty() => {
+            let root = tmp.path().join(&decl.id);
+            std::fs::create_dir_all(&root).map_err(|e| {
+                StartupError::Invalid(format!("cannot create {}: {e}", root.display()))
+            })?;
+            let warnings =
+                crate::files::stage(&manifest.dir, decl, &root).map_err(StartupError::Invalid)?;
+            notes.extend(warnings.into_iter().map(|w| format!("warning: {w}")));
+            Some(root)
+        }
+        _ => None,
+    };
+
+    let hosts = decl
+        .allowed_outbound_hosts
+        .iter()
+        .map(|entry| {
+            Template::parse(entry)
+                .ok()
+                .and_then(|t| variables.render(&t))
+                .ok_or_else(|| {
+                    StartupError::Invalid(format!(
+                        "component {id:?}: allowed_outbound_hosts entry {entry:?} \
+                             refers to an unknown variable"
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let allowed_hosts = AllowedHosts::parse(&hosts)
+        .map_err(|e| StartupError::Invalid(format!("component {id:?}: {e}")))?;
+
+    let compiled =
+        load_component(&decl.source, options.cache_dir.as_deref()).map_err(component_error)?;
+    PreparedComponent::new(
+        &compiled,
+        ComponentSettings {
+            id: decl.id.clone(),
+            files_root,
+            environment: decl
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            allowed_hosts,
+            kv: KvAccess::new(stores.clone(), decl.key_value_stores.iter().cloned()),
+            variables: variables.component(id),
+        },
+    )
+    .map_err(component_error)
 }

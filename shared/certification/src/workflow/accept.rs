@@ -1,9 +1,9 @@
 //! `ACEPTAR_APROBACION`: the developer signs the approval and enters the directory.
 
+use avisos_acts::VerifiedAct;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::Session;
-use avisos_acts::{VerifiedAct, folio};
 use avisos_kv::{KeyValue, index};
 use avisos_relations::directory::{self, CertStatus, Developer};
 use chrono::{DateTime, Utc};
@@ -35,12 +35,10 @@ pub fn accept(
             c.estatus(&cal, today(now)),
         ));
     }
-    let folio_acuse = folio::allocate(kv)?;
     let acuse = acuse::issue(
         kv,
         seal,
         act,
-        &folio_acuse,
         ACUSE_APROBACION,
         vec![
             Dato::new("Folio de la solicitud", folio),
@@ -49,6 +47,7 @@ pub fn accept(
         ],
         now,
     )?;
+    let folio_acuse = acuse.folio.clone();
     let next = transition::accepted(&c, &folio_acuse, now);
     // Before the commit, ignored until the record lists the acceptance: the e-mail.
     let n = notify::enqueue(kv, emails::authorization(&c, &folio_acuse), queue_mail, now)?;

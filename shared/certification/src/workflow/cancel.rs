@@ -1,9 +1,9 @@
 //! `CANCELAR_CERTIFICACION`, and the one-time download of its acuse.
 
+use avisos_acts::VerifiedAct;
 use avisos_acts::acuse::{self, AcuseRecord, Dato};
 use avisos_acts::seal::ServiceSeal;
 use avisos_acts::session::Session;
-use avisos_acts::{VerifiedAct, folio};
 use avisos_kv::{KeyValue, KeyValueJson, index};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -53,12 +53,10 @@ pub fn cancel(
         settle_quietly(kv, &c);
         return Err(CertificationError::NotLive(estatus));
     }
-    let folio_acuse = folio::allocate(kv)?;
     let acuse = acuse::issue(
         kv,
         seal,
         act,
-        &folio_acuse,
         ACUSE_CANCELACION,
         vec![
             Dato::new("Folio de la solicitud", folio),
@@ -67,6 +65,7 @@ pub fn cancel(
         ],
         now,
     )?;
+    let folio_acuse = acuse.folio.clone();
     // Handed over once: off the general acuses endpoint.
     kv.set_json(&receipt_key(&folio_acuse), &acuse)?;
     kv.delete(&format!("acuse:{folio_acuse}"))?;

@@ -1,8 +1,8 @@
 //! `DICTAMINAR_CERTIFICACION`: the analyst's dictamen on a request «En análisis».
 
+use avisos_acts::VerifiedAct;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
-use avisos_acts::{VerifiedAct, folio};
 use avisos_kv::{KeyValue, index};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -46,8 +46,8 @@ pub fn dictaminar(
         observaciones,
         vence_correccion.as_deref(),
     );
-    let folio_acuse = folio::allocate(kv)?;
-    let acuse = acuse::issue(kv, seal, act, &folio_acuse, ACUSE_DICTAMEN, datos, now)?;
+    let acuse = acuse::issue(kv, seal, act, ACUSE_DICTAMEN, datos, now)?;
+    let folio_acuse = acuse.folio.clone();
     let dictamen = Dictamen {
         resultado,
         observaciones: observaciones.to_string(),

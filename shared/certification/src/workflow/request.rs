@@ -127,7 +127,7 @@ fn issue_acuse(
     let vence_dato = vence.map(str::to_string).unwrap_or_else(|| {
         format!("{DIAS_EVIDENCIA} días hábiles a partir de la recepción del correo con el set de pruebas")
     });
-    Ok(acuse::issue(
+    Ok(acuse::issue_as(
         kv,
         seal,
         act,

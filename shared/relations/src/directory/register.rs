@@ -1,9 +1,9 @@
 //! `REGISTRAR_DESARROLLADOR`: analysts set a developer's status directly, with an acuse.
 
 use crate::RelationError;
+use avisos_acts::VerifiedAct;
 use avisos_acts::acuse::{self, Dato};
 use avisos_acts::seal::ServiceSeal;
-use avisos_acts::{VerifiedAct, folio};
 use avisos_kv::KeyValue;
 use chrono::{DateTime, Utc};
 
@@ -67,12 +67,10 @@ pub fn register(
     registration: &Registration,
     now: DateTime<Utc>,
 ) -> Result<avisos_acts::acuse::Receipt, RelationError> {
-    let folio = folio::allocate(kv)?;
     let record = acuse::issue(
         kv,
         seal,
         act,
-        &folio,
         "Registro de Desarrollador Certificado",
         vec![
             Dato::new("RFC del desarrollador", &registration.rfc),
@@ -88,7 +86,7 @@ pub fn register(
             razon_social: registration.razon_social.clone(),
             estatus: registration.estatus,
             actualizado: record.fecha,
-            folio: folio.clone(),
+            folio: record.folio.clone(),
             registrado_por: record.rfc.clone(),
             generacion: 0,
             certificacion: None,

@@ -252,7 +252,7 @@ fn issue_addition_acuse(
     developer: &Developer,
     now: DateTime<Utc>,
 ) -> Result<AcuseRecord, RelationError> {
-    acuse::issue(
+    acuse::issue_as(
         kv,
         seal,
         act,
@@ -418,12 +418,10 @@ pub fn cancel(
     }
     refuse_if_not_live(&relation, today)?;
 
-    let folio = folio::allocate(kv)?;
     let acuse = acuse::issue(
         kv,
         seal,
         act,
-        &folio,
         ACUSE_CANCELACION,
         vec![
             Dato::new("No. de Caso", &relation.no_caso),
@@ -446,7 +444,7 @@ pub fn cancel(
         cancelacion: Some(Cancellation {
             fecha: today,
             instante: acuse.fecha,
-            folio: folio.clone(),
+            folio: acuse.folio.clone(),
         }),
         ..relation.clone()
     };

@@ -4,9 +4,8 @@
 //! list) is a parameter. The optional [`ChainCache`] only skips repeated work for certificates
 //! that already verified; the result is the same with or without it.
 
-use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -21,65 +20,12 @@ const MAX_CHAIN_DEPTH: usize = 6;
 /// Smallest RSA key accepted on an end-entity certificate or a CA.
 const MIN_RSA_BITS: u32 = 2048;
 
-/// Certificate numbers (20 digits) that must be refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RevocationList {
-    numbers: HashSet<String>,
-}
+mod cache;
+mod revocation;
 
-impl RevocationList {
-    /// An empty list.
-    pub fn new() -> RevocationList {
-        RevocationList::default()
-    }
-
-    /// A list from certificate numbers.
-    pub fn from_numbers<I, S>(numbers: I) -> RevocationList
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let mut list = RevocationList::new();
-        for number in numbers {
-            list.insert(number);
-        }
-        list
-    }
-
-    /// A list from text: one certificate number per line; blank lines and `#` comments ignored.
-    pub fn parse_text(text: &str) -> RevocationList {
-        RevocationList::from_numbers(
-            text.lines()
-                .map(|line| line.split('#').next().unwrap_or_default().trim())
-                .filter(|line| !line.is_empty()),
-        )
-    }
-
-    /// Adds a certificate number.
-    pub fn insert(&mut self, number: impl Into<String>) {
-        self.numbers.insert(number.into().trim().to_owned());
-    }
-
-    /// Whether the certificate number is revoked.
-    pub fn contains(&self, number: &str) -> bool {
-        self.numbers.contains(number)
-    }
-
-    /// The listed numbers, in no particular order.
-    pub fn numbers(&self) -> impl Iterator<Item = &str> {
-        self.numbers.iter().map(String::as_str)
-    }
-
-    /// How many numbers are listed.
-    pub fn len(&self) -> usize {
-        self.numbers.len()
-    }
-
-    /// Whether no number is listed.
-    pub fn is_empty(&self) -> bool {
-        self.numbers.is_empty()
-    }
-}
+use cache::CachedChain;
+pub use cache::ChainCache;
+pub use revocation::RevocationList;
 
 /// The certificate to verify: raw bytes (DER, PEM or base64) or an already parsed one.
 #[derive(Debug, Clone, Copy)]
@@ -564,114 +510,4 @@ fn check_issuer(
         });
     }
     Ok(())
-}
-
-/// A certificate that verified, with the CAs it chained through.
-#[derive(Debug)]
-struct CachedChain {
-    certificate: Arc<Certificate>,
-    issuer: Arc<Certificate>,
-    path: Vec<Arc<Certificate>>,
-}
-
-impl CachedChain {
-    fn new(certificate: Arc<Certificate>, path: &[Arc<Certificate>]) -> Option<CachedChain> {
-        Some(CachedChain {
-            certificate,
-            issuer: path.first()?.clone(),
-            path: path.to_vec(),
-        })
-    }
-
-    /// The checks that depend on the request rather than on signatures.
-    fn still_valid(
-        &self,
-        anchors: &TrustAnchors,
-        now: DateTime<Utc>,
-        revocations: &RevocationList,
-    ) -> bool {
-        check_end_entity(&self.certificate, now, revocations).is_ok()
-            && self.path.iter().all(|ca| {
-                anchors.contains(&ca.fingerprint_sha256())
-                    && is_valid_at(ca, now)
-                    && !revocations.contains(ca.certificate_number())
-            })
-    }
-}
-
-/// A bounded cache of certificates that verified, keyed by the SHA-256 of the certificate bytes
-/// as presented. Owned by the caller (one per process or per worker) and safe to share between
-/// threads. It stores the parsed certificate (with its prepared RSA key) and its chain, so a
-/// repeated signer costs one SHA-256 of the certificate and one RSA-2048 verification.
-#[derive(Debug)]
-pub struct ChainCache {
-    capacity: usize,
-    inner: Mutex<CacheInner>,
-}
-
-#[derive(Debug, Default)]
-struct CacheInner {
-    entries: HashMap<[u8; 32], Arc<CachedChain>>,
-    order: VecDeque<[u8; 32]>,
-}
-
-impl Default for ChainCache {
-    fn default() -> Self {
-        ChainCache::new(4096)
-    }
-}
-
-impl ChainCache {
-    /// A cache holding at most `capacity` certificates (oldest evicted first).
-    pub fn new(capacity: usize) -> ChainCache {
-        ChainCache {
-            capacity: capacity.max(1),
-            inner: Mutex::new(CacheInner::default()),
-        }
-    }
-
-    /// How many certificates are cached.
-    pub fn len(&self) -> usize {
-        self.lock().entries.len()
-    }
-
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Forgets every entry (e.g. after changing trust configuration; not required for
-    /// correctness, since anchors are re-checked on every hit).
-    pub fn clear(&self) {
-        let mut inner = self.lock();
-        inner.entries.clear();
-        inner.order.clear();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        // A panic while holding the lock cannot leave the map inconsistent (single inserts).
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn get(&self, key: &[u8; 32]) -> Option<Arc<CachedChain>> {
-        self.lock().entries.get(key).cloned()
-    }
-
-    fn insert(&self, key: [u8; 32], entry: Option<CachedChain>) {
-        let Some(entry) = entry else { return };
-        let mut inner = self.lock();
-        if inner.entries.insert(key, Arc::new(entry)).is_none() {
-            inner.order.push_back(key);
-        }
-        while inner.entries.len() > self.capacity {
-            match inner.order.pop_front() {
-                Some(oldest) => {
-                    inner.entries.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-    }
 }
