@@ -7,6 +7,7 @@
 
 mod act;
 mod certification;
+mod consulta;
 mod error;
 pub mod mail;
 
@@ -20,6 +21,7 @@ use avisos_kv::KeyValue;
 pub use avisos_spin::random;
 use avisos_spin::{SpinKv, open_kv, optional_variable};
 use chrono::{DateTime, Utc};
+pub use consulta::{BatchAnswer, BatchResult};
 pub use error::{Error, efirma_status};
 
 /// The configuration variables as Spin gives them (unset = empty).
@@ -146,28 +148,6 @@ impl Env {
         let session = self.require_session(req)?;
         limits.admit(&self.kv, bucket, &session.rfc, self.now)?;
         Ok(session)
-    }
-
-    /// A consultation of avisos by the session's developer (gate, query, audit), with the
-    /// status of its outcome in the employer's audit.
-    pub fn consult(
-        &self,
-        session: &Session,
-        c: &avisos_notices::consulta::Consulta,
-        password_key: &HmacKey,
-    ) -> Result<avisos_notices::consulta::Answer, avisos_notices::AvisosError> {
-        let caller = avisos_notices::consulta::Caller {
-            rfc: &session.rfc,
-            nombre: &session.nombre,
-        };
-        avisos_notices::consulta::consult(
-            &self.kv,
-            caller,
-            c,
-            password_key,
-            self.now,
-            Error::consultation_status,
-        )
     }
 
     /// The service's seal key.

@@ -317,6 +317,26 @@ fn a_batch_answers_each_employer_on_its_own() {
         &json!({"consultas": [mine(&e.password, "inicio")]}),
     );
     assert_error(&r, 403, "ROL_NO_PERMITIDO");
+    // Without a session, or with a forged one: 401 before the body is read, nothing consulted
+    // nor audited.
+    let body = json!({"consultas": [mine(&e.password, "inicio")]});
+    let r = app.send(TestRequest::post(LOTE).json(&body));
+    assert_error(&r, 401, "SESION_REQUERIDA");
+    let r = post(&app, LOTE, "no-es-un-token", &body);
+    assert_eq!(r.status, 401, "{}", r.text());
+    let audit = app.send(
+        TestRequest::get("/api/v1/avisos/bitacora")
+            .header("authorization", format!("Bearer {}", e.token)),
+    );
+    assert_eq!(audit.status, 200, "{}", audit.text());
+    let consultas = audit.json::<Value>()["total"].clone();
+    let r = app.send(TestRequest::post(LOTE).json(&body));
+    assert_error(&r, 401, "SESION_REQUERIDA");
+    let audit = app.send(
+        TestRequest::get("/api/v1/avisos/bitacora")
+            .header("authorization", format!("Bearer {}", e.token)),
+    );
+    assert_eq!(audit.json::<Value>()["total"], consultas);
 }
 
 /// Each consultation of a batch counts toward the session's `consultas` limit: those past it

@@ -1599,7 +1599,7 @@ fn every_enum_equals_the_servers_list() {
         .iter()
         .map(|t| t.code().to_string())
         .collect();
-    let password_states = literals_after("shared/relations/src/password.rs", "estado:", 3);
+    let password_states = literals_after("shared/relations/src/password/mod.rs", "estado:", 3);
     let expected: Vec<(&str, Vec<String>)> = vec![
         (
             "/paths//api/v1/nonces/post/requestBody/content/application/json/schema/properties/accion",
