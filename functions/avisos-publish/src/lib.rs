@@ -1,19 +1,25 @@
 //! `POST /api/v1/avisos/publicaciones`: the analyst publishes an employer's avisos (act
 //! `PUBLICAR_AVISOS`; bulk JSON up to 10,000 avisos, per-row report, acuse).
 
-use avisos_acts::session::Role;
+use avisos_acts::session::{Role, Session};
 use avisos_http::{HttpRequest, HttpResponse};
 use avisos_notices::publicacion::{self, Resultado};
 use avisos_portal::{Env, Error, no_owner};
 
-// Sized for 10,000 avisos; larger bodies are refused before they are read.
-avisos_spin::endpoint!([Post], publicacion::BODY_LIMIT, handle_request);
+// Sized for 10,000 avisos; larger bodies are refused before they are read, and any body before
+// the analyst's session is checked.
+avisos_spin::endpoint!([Post], publicacion::BODY_LIMIT, analyst => handle_request);
+
+/// The signer, decided before the body is read: an analyst's session.
+fn analyst(req: &HttpRequest) -> Result<(Env, Session), Error> {
+    let env = Env::load()?;
+    let session = env.signer_session(req, Role::Analista)?;
+    Ok((env, session))
+}
 
 /// The publication is signed over a digest of its rows, so it reads its own body and joins the
 /// common preamble at the signer check (`Env::verify_act`).
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let env = Env::load()?;
-    let session = env.signer_session(&req, Role::Analista)?;
+fn handle_request(req: HttpRequest, (env, session): (Env, Session)) -> Result<HttpResponse, Error> {
     let prepared = publicacion::prepare(&req.body, env.config.mode)?;
     let signed = env.verify_act(
         &req,

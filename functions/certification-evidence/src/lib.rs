@@ -1,21 +1,28 @@
 //! `POST /api/v1/certificaciones/:folio/evidencias`: «Enviar archivo». The body is the workbook
-//! itself (at most 5 MiB, refused by `serve` before it is read whole); it is checked against the
+//! itself (at most 5 MiB, refused by `serve` before it is read whole), read only once the
+//! session and its `evidencias` limit passed (`uploader`, on the head); it is checked against the
 //! current test set and, when accepted, stored with its grading and the request goes to
 //! «En análisis». A workbook with problems answers 422 with every problem and changes nothing.
 
 use avisos_acts::limits::Bucket;
+use avisos_acts::session::Session;
 use avisos_certification::answer;
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, Upload, UploadError, check_upload, media_type};
 use avisos_http::{HttpRequest, HttpResponse};
 use avisos_portal::{Env, Error};
 
-avisos_spin::endpoint!([Post], avisos_evidence::MAX_WORKBOOK_BYTES, handle_request);
+avisos_spin::endpoint!([Post], avisos_evidence::MAX_WORKBOOK_BYTES, uploader => handle_request);
 
-fn handle_request(req: HttpRequest) -> Result<HttpResponse, Error> {
-    let folio = req.param("folio")?;
+/// Who uploads, decided before the workbook is read: a session within its `evidencias` limit.
+fn uploader(req: &HttpRequest) -> Result<(Env, Session), Error> {
     let env = Env::load()?;
-    let session = env.limited_read(&req, Bucket::Evidencias)?;
+    let session = env.limited_read(req, Bucket::Evidencias)?;
+    Ok((env, session))
+}
+
+fn handle_request(req: HttpRequest, (env, session): (Env, Session)) -> Result<HttpResponse, Error> {
+    let folio = req.param("folio")?;
     let name = req
         .header("x-nombre-archivo")
         .map(avisos_http::request::percent_decode)

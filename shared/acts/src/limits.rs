@@ -31,7 +31,7 @@
 //! (every CFDI prints them), so a third party sending junk in someone's name is charged to its
 //! own client address (and to the pair RFC + its address), never to the RFC, whose owner can
 //! log in from anywhere else at once. The client address is the `spin-client-addr` value Spin
-//! appends (the last one; a client's own is ignored, see `avisos_spin::read_request`).
+//! appends (the last one; a client's own is ignored, see `avisos_spin::read_head`).
 //!
 //! Reads that cost or write (the buckets from `tablas` on) are charged to the client address
 //! in `lecturas_cliente` before the session is checked (so a request with a bad or no token

@@ -4,6 +4,7 @@
 //! here or in a domain crate, and convert the [`HttpResponse`] back (see `avisos-spin`). Keeping the
 //! model plain data is what lets every handler be tested natively without a runtime.
 
+pub mod endpoint;
 pub mod error;
 pub mod files;
 pub mod health;
@@ -11,6 +12,7 @@ pub mod refusal;
 pub mod request;
 pub mod response;
 
+pub use endpoint::Endpoint;
 pub use error::ApiError;
 pub use refusal::RequestError;
 pub use request::{HttpRequest, Method};

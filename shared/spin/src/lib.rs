@@ -9,25 +9,39 @@ mod kv;
 
 pub use kv::{SpinKv, open_default as open_kv};
 
+pub use avisos_http::Endpoint;
 pub use avisos_http::Method;
-use avisos_http::{ApiError, HttpRequest, HttpResponse, RequestError, response::respond};
+use avisos_http::endpoint::answer;
+pub use avisos_http::endpoint::open;
+use avisos_http::{ApiError, HttpRequest, HttpResponse, RequestError};
 use futures::StreamExt;
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam};
 
 /// A component's Spin entry point, the only one it has: `endpoint!([Get, Post], limit, handler)`
 /// declares the methods and body limit that [`serve`] checks before anything else, and the
 /// handler (`fn(HttpRequest) -> Result<HttpResponse, E>`) that runs after; `endpoint!(async …)`
-/// for a handler that awaits (outgoing HTTP), run by [`serve_async`]. Route parameters come with
-/// the request (`HttpRequest::param`).
+/// for a handler that awaits (outgoing HTTP), run by [`serve_async`].
+/// `endpoint!([Post], limit, gate => handler)` also declares a gate
+/// (`fn(&HttpRequest) -> Result<T, E>`) that decides on the head before the body is read, and
+/// whose `T` the handler (`fn(HttpRequest, T)`) receives: for endpoints that take large bodies,
+/// so that a caller without a session never makes them read one ([`serve_gated`]). Route
+/// parameters come with the request (`HttpRequest::param`).
 #[macro_export]
 macro_rules! endpoint {
     (async [$($method:ident),+], $body_limit:expr, $handler:expr) => {
-        $crate::endpoint!(@serve serve_async, [$($method),+], $body_limit, $handler);
+        $crate::endpoint!(@serve [$($method),+], $body_limit, $crate::open, |r, ()| $handler(r));
+    };
+    ([$($method:ident),+], $body_limit:expr, $gate:expr => $handler:expr) => {
+        $crate::endpoint!(@serve [$($method),+], $body_limit, $gate, |r, state| {
+            ::std::future::ready($handler(r, state))
+        });
     };
     ([$($method:ident),+], $body_limit:expr, $handler:expr) => {
-        $crate::endpoint!(@serve serve, [$($method),+], $body_limit, $handler);
+        $crate::endpoint!(@serve [$($method),+], $body_limit, $crate::open, |r, ()| {
+            ::std::future::ready($handler(r))
+        });
     };
-    (@serve $serve:ident, [$($method:ident),+], $body_limit:expr, $handler:expr) => {
+    (@serve [$($method:ident),+], $body_limit:expr, $gate:expr, $handler:expr) => {
         #[::spin_sdk::http_component]
         async fn handle(
             req: ::spin_sdk::http::IncomingRequest,
@@ -35,30 +49,13 @@ macro_rules! endpoint {
         ) {
             const ENDPOINT: $crate::Endpoint =
                 $crate::Endpoint::new(&[$($crate::Method::$method),+], $body_limit);
-            $crate::$serve(req, out, ENDPOINT, $handler).await
+            $crate::serve_gated(req, out, ENDPOINT, $gate, $handler).await
         }
     };
 }
 
 /// Body limit for ordinary JSON endpoints: enough for a certificate, a signature and form data.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
-
-/// What an endpoint accepts, checked before any other work: its methods, then its body size.
-#[derive(Debug, Clone, Copy)]
-pub struct Endpoint {
-    pub methods: &'static [Method],
-    /// Largest body accepted, in bytes (0 for endpoints that take none).
-    pub body_limit: usize,
-}
-
-impl Endpoint {
-    pub const fn new(methods: &'static [Method], body_limit: usize) -> Endpoint {
-        Endpoint {
-            methods,
-            body_limit,
-        }
-    }
-}
 
 /// Checks the method, reads the request (refusing bodies over the limit before reading them
 /// whole), runs `handler` and writes its response. Errors become the JSON error contract.
@@ -88,16 +85,25 @@ pub async fn serve_async<F, Fut, E>(
     Fut: std::future::Future<Output = Result<HttpResponse, E>>,
     E: Into<ApiError>,
 {
-    let method = Method::parse(&req.method().to_string());
-    let response = if !endpoint.methods.contains(&method) {
-        respond(Err(ApiError::method_not_allowed(endpoint.methods)))
-            .with_header("allow", &allow_header(endpoint.methods))
-    } else {
-        match read_request(req, endpoint.body_limit).await {
-            Ok(request) => respond(handler(request).await.map_err(Into::into)),
-            Err(e) => respond(Err(e)),
-        }
-    };
+    serve_gated(req, out, endpoint, open, |request, ()| handler(request)).await
+}
+
+/// Serves Spin's request in [`avisos_http::endpoint::answer`]'s order: method, declared length,
+/// `gate` on the head, the body streamed up to the limit, `handler`; then writes the response.
+pub async fn serve_gated<G, T, F, Fut, E>(
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    endpoint: Endpoint,
+    gate: G,
+    handler: F,
+) where
+    G: FnOnce(&HttpRequest) -> Result<T, E>,
+    F: FnOnce(HttpRequest, T) -> Fut,
+    Fut: std::future::Future<Output = Result<HttpResponse, E>>,
+    E: Into<ApiError>,
+{
+    let head = read_head(&req);
+    let response = answer(head, endpoint, |limit| read_body(req, limit), gate, handler).await;
     write_response(out, response).await;
 }
 
@@ -120,14 +126,6 @@ pub async fn post_json(url: &str, bearer: Option<&str>, body: Vec<u8>) -> Result
     Ok(*response.status())
 }
 
-fn allow_header(methods: &[Method]) -> String {
-    methods
-        .iter()
-        .map(|m| m.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Spin keeps the headers a client sent and appends its own `spin-*` headers after them
 /// (`crates/trigger-http/src/headers.rs`, `prepare_request_headers`), so a client can send its
 /// own `spin-client-addr` or `spin-path-info`. Of every `spin-*` name only the last value, Spin's,
@@ -145,8 +143,8 @@ fn keep_spins_own_headers(headers: &mut Vec<(String, String)>) {
     *headers = kept;
 }
 
-/// Converts Spin's request into the plain model, enforcing the body limit as it streams.
-pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequest, ApiError> {
+/// Spin's request head (method, path, headers, route) in the plain model, without its body.
+pub fn read_head(req: &IncomingRequest) -> HttpRequest {
     let method = Method::parse(&req.method().to_string());
     let path_and_query = req.path_with_query().unwrap_or_else(|| "/".into());
     let mut request = HttpRequest::new(method, &path_and_query);
@@ -158,11 +156,11 @@ pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequ
     if let Some(info) = request.header("spin-path-info") {
         request.path_info = info.to_owned();
     }
-    if let Some(len) = request.header("content-length")
-        && len.trim().parse::<u64>().map_or(true, |n| n > limit as u64)
-    {
-        return Err(ApiError::payload_too_large(limit));
-    }
+    request
+}
+
+/// Spin's request body, streamed and refused as soon as it passes `limit`.
+async fn read_body(req: IncomingRequest, limit: usize) -> Result<Vec<u8>, ApiError> {
     let mut body = Vec::new();
     let mut stream = req.into_body_stream();
     while let Some(chunk) = stream.next().await {
@@ -172,8 +170,7 @@ pub async fn read_request(req: IncomingRequest, limit: usize) -> Result<HttpRequ
         }
         body.extend_from_slice(&chunk);
     }
-    request.body = body;
-    Ok(request)
+    Ok(body)
 }
 
 async fn write_response(out: ResponseOutparam, response: HttpResponse) {

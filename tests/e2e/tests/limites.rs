@@ -39,12 +39,18 @@ fn routes() -> Vec<(String, String)> {
 /// Sends only the head of a request that announces a 100 MB body, and reads the answer:
 /// the body is never sent, so an answer proves the refusal came before reading it.
 fn announce_huge_body(app: &TestApp, method: &str, path: &str) -> (u16, Value) {
+    announce_body(app, method, path, 100_000_000)
+}
+
+/// Sends a request's head announcing a body of `length` bytes, sends none of it, and reads the
+/// answer: one that comes at all was decided without the body.
+fn announce_body(app: &TestApp, method: &str, path: &str, length: usize) -> (u16, Value) {
     let mut s = TcpStream::connect(app.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     write!(
         s,
         "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
-         content-length: 100000000\r\nconnection: close\r\n\r\n",
+         content-length: {length}\r\nconnection: close\r\n\r\n",
         app.addr()
     )
     .unwrap();
@@ -95,6 +101,38 @@ fn every_route_refuses_an_oversize_body_before_reading_it() {
         refused_somewhere.push(component);
     }
     assert!(refused_somewhere.len() >= 10, "{refused_somewhere:?}");
+}
+
+/// The two routes that take megabytes (an evidence workbook, a publication of avisos) decide on
+/// the session before they read the body: a caller without one, or with another role, is refused
+/// while its body is still unsent (an answer comes at all), so nobody unproven makes them read
+/// megabytes.
+#[test]
+fn large_bodies_are_read_only_for_a_proven_caller() {
+    let app = start();
+    let evidence = "/api/v1/certificaciones/C000001/evidencias";
+    let publication = "/api/v1/avisos/publicaciones";
+    for (path, length) in [(evidence, 5 * 1024 * 1024), (publication, 8 * 1024 * 1024)] {
+        let (status, body) = announce_body(&app, "POST", path, length);
+        assert_eq!(status, 401, "{path}: {body}");
+        assert_eq!(body["codigo"], "SESION_REQUERIDA", "{path}: {body}");
+    }
+    // An employer's session is not an analyst's: the publication refuses it unread too.
+    let e = employer(&app, PATRON);
+    let mut s = TcpStream::connect(app.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST {publication} HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {}\r\n\
+         content-type: application/json\r\ncontent-length: 1000000\r\nconnection: close\r\n\r\n",
+        app.addr(),
+        e.token
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 403"), "{text}");
 }
 
 /// The app with these limits, its clock at the start of a limit window (every window is aligned
