@@ -90,6 +90,10 @@ pub async fn serve_async<F, Fut, E>(
 
 /// Serves Spin's request in [`avisos_http::endpoint::answer`]'s order: method, declared length,
 /// `gate` on the head, the body streamed up to the limit, `handler`; then writes the response.
+/// A request refused before its body is read gets its answer at once: Spin sends the response as
+/// soon as the component sets its outparam, whatever is left of the body
+/// (`crates/trigger-http/src/wasi.rs`, `WasiHttpExecutor::execute`: `response_rx.await` is
+/// answered before the guest's task ends), as the host does.
 pub async fn serve_gated<G, T, F, Fut, E>(
     req: IncomingRequest,
     out: ResponseOutparam,

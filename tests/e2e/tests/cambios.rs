@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use avisos_datos as datos;
 use avisos_e2e::*;
+use avisos_host::kv::Faults;
 use avisos_host::testing::{TestApp, TestKv, TestRequest, TestResponse};
 use serde_json::{Value, json};
 
@@ -337,6 +338,67 @@ fn a_batch_answers_each_employer_on_its_own() {
             .header("authorization", format!("Bearer {}", e.token)),
     );
     assert_eq!(audit.json::<Value>()["total"], consultas);
+}
+
+/// A store that fails in the middle of a batch (at every one of its operations in turn): the
+/// consultations before the failure keep their answers, the failing one and those after it
+/// answer 503 inside `resultados` (the request itself is 200 once its consultations are reached,
+/// 503 before), and the next batch is answered whole.
+#[test]
+fn a_store_failure_in_the_middle_of_a_batch_keeps_the_answers_before_it() {
+    let faults = Faults::new();
+    let app = TestApp::start(app_options().faults(&faults));
+    let e = employer_with_certified_developer(&app);
+    relate_for_avisos(&app, &e);
+    let hoy = service_today(&app);
+    let rows: Vec<Value> = (0..5).map(|i| datos::row(i, hoy)).collect();
+    assert_eq!(publish_avisos(&app, PATRON, &rows).status, 201);
+    let token = login(&app, &Signer::demo(DESARROLLADOR), "desarrollador");
+    let one = json!({"rfc_patron": PATRON, "contrasena": e.password, "cursor": "inicio"});
+    let body = json!({ "consultas": [one.clone(), one.clone(), one] });
+    let mut in_the_middle = 0;
+    for step in 0.. {
+        assert!(step < 500, "the batch never went through");
+        faults.fail_after(step);
+        let r = post(&app, LOTE, &token, &body);
+        faults.heal();
+        if r.status == 503 {
+            assert_error(&r, 503, "ALMACEN_NO_DISPONIBLE");
+            continue;
+        }
+        assert_eq!(r.status, 200, "step {step}: {}", r.text());
+        let v: Value = r.json();
+        let resultados = v["resultados"].as_array().unwrap();
+        assert_eq!(resultados.len(), 3);
+        let answered = resultados
+            .iter()
+            .take_while(|x| x["estatus"] == 200)
+            .count();
+        for x in &resultados[..answered] {
+            assert_eq!(
+                x["respuesta"]["cambios"].as_array().unwrap().len(),
+                5,
+                "{x}"
+            );
+        }
+        for x in &resultados[answered..] {
+            assert_eq!(x["estatus"], 503, "step {step}: {x}");
+            assert_eq!(
+                x["error"]["codigo"], "ALMACEN_NO_DISPONIBLE",
+                "step {step}: {x}"
+            );
+        }
+        if answered == 3 {
+            break;
+        }
+        if answered > 0 {
+            in_the_middle += 1;
+        }
+    }
+    assert!(
+        in_the_middle > 0,
+        "no failure fell between two consultations"
+    );
 }
 
 /// Each consultation of a batch counts toward the session's `consultas` limit: those past it
