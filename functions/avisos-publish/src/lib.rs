@@ -4,18 +4,15 @@
 use avisos_acts::session::{Role, Session};
 use avisos_http::{HttpRequest, HttpResponse};
 use avisos_notices::publicacion::{self, Resultado};
-use avisos_portal::{Env, Error, no_owner};
+use avisos_portal::{Env, Error, gate, no_owner};
 
 // Sized for 10,000 avisos; larger bodies are refused before they are read, and any body before
 // the analyst's session is checked.
-avisos_spin::endpoint!([Post], publicacion::BODY_LIMIT, analyst => handle_request);
-
-/// The signer, decided before the body is read: an analyst's session.
-fn analyst(req: &HttpRequest) -> Result<(Env, Session), Error> {
-    let env = Env::load()?;
-    let session = env.signer_session(req, Role::Analista)?;
-    Ok((env, session))
-}
+avisos_spin::endpoint!(
+    [Post],
+    publicacion::BODY_LIMIT,
+    gate::signer(Role::Analista) => handle_request
+);
 
 /// The publication is signed over a digest of its rows, so it reads its own body and joins the
 /// common preamble at the signer check (`Env::verify_act`).

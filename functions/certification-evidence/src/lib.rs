@@ -1,6 +1,6 @@
 //! `POST /api/v1/certificaciones/:folio/evidencias`: «Enviar archivo». The body is the workbook
-//! itself (at most 5 MiB, refused by `serve` before it is read whole), read only once the
-//! session and its `evidencias` limit passed (`uploader`, on the head); it is checked against the
+//! itself (at most 5 MiB, refused by `serve` before it is read whole), read only once the session
+//! and its `evidencias` limit passed (`gate::reader`, on the head); it is checked against the
 //! current test set and, when accepted, stored with its grading and the request goes to
 //! «En análisis». A workbook with problems answers 422 with every problem and changes nothing.
 
@@ -10,16 +10,14 @@ use avisos_certification::answer;
 use avisos_certification::view::{self, Viewer};
 use avisos_certification::workflow::{self, Upload, UploadError, check_upload, media_type};
 use avisos_http::{HttpRequest, HttpResponse};
-use avisos_portal::{Env, Error};
+use avisos_portal::{Env, Error, gate};
 
-avisos_spin::endpoint!([Post], avisos_evidence::MAX_WORKBOOK_BYTES, uploader => handle_request);
-
-/// Who uploads, decided before the workbook is read: a session within its `evidencias` limit.
-fn uploader(req: &HttpRequest) -> Result<(Env, Session), Error> {
-    let env = Env::load()?;
-    let session = env.limited_read(req, Bucket::Evidencias)?;
-    Ok((env, session))
-}
+// The workbook is read only once the session and its `evidencias` limit passed.
+avisos_spin::endpoint!(
+    [Post],
+    avisos_evidence::MAX_WORKBOOK_BYTES,
+    gate::reader(Bucket::Evidencias) => handle_request
+);
 
 fn handle_request(req: HttpRequest, (env, session): (Env, Session)) -> Result<HttpResponse, Error> {
     let folio = req.param("folio")?;

@@ -4,8 +4,9 @@
 
 use avisos_acts::limits::Bucket;
 use avisos_acts::secret::HmacKey;
-use avisos_acts::session::Session;
-use avisos_notices::consulta::{self, Answer, Caller, Consulta};
+use avisos_acts::session::{Role, Session};
+use avisos_http::HttpRequest;
+use avisos_notices::consulta::{self, Answer, Caller, Consulta, ConsultaLote, ConsultaRequest};
 use serde::Serialize;
 
 use crate::{Env, Error};
@@ -55,6 +56,34 @@ impl BatchResult {
 }
 
 impl Env {
+    /// `POST /api/v1/avisos/consultas`: the developer's session (charged one `consultas`), the
+    /// body read and checked, then [`Env::consult`].
+    pub fn consult_request(&self, req: &HttpRequest) -> Result<Answer, Error> {
+        let session = self.consultant(req)?;
+        let body: ConsultaRequest = req.json()?;
+        let c = consulta::parse(body, self.config.mode, avisos_relations::today(self.now))?;
+        let key = self.password_key()?;
+        Ok(self.consult(&session, &c, &key)?)
+    }
+
+    /// `POST /api/v1/avisos/consultas/lote`: the developer's session (charged the first
+    /// consultation), the batch read, then each consultation ([`Env::consult_batch`]).
+    pub fn consult_batch_request(&self, req: &HttpRequest) -> Result<BatchAnswer, Error> {
+        let session = self.consultant(req)?;
+        let body: ConsultaLote = req.json()?;
+        let items = consulta::parse_batch(body)?;
+        let key = self.password_key()?;
+        Ok(self.consult_batch(&session, items, &key))
+    }
+
+    /// A payroll system's session: a developer's, charged one `consultas` (and the client's
+    /// read before it).
+    fn consultant(&self, req: &HttpRequest) -> Result<Session, Error> {
+        let session = self.limited_read(req, Bucket::Consultas)?;
+        session.require_role(&[Role::Desarrollador])?;
+        Ok(session)
+    }
+
     /// A consultation of avisos by the session's developer (gate, query, audit), with the
     /// status of its outcome in the employer's audit.
     pub fn consult(

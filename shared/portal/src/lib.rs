@@ -9,6 +9,7 @@ mod act;
 mod certification;
 mod consulta;
 mod error;
+pub mod gate;
 pub mod mail;
 
 pub use act::{ActRoute, SignedAct, no_owner, no_read, split_password};

@@ -154,7 +154,11 @@ fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
         v.extend(CONFIGURATION.map(String::from));
         return v;
     }
-    if src.contains("Env::load") {
+    // A gate loads the environment for its handler.
+    if ["Env::load", "gate::reader(", "gate::signer("]
+        .iter()
+        .any(|m| src.contains(m))
+    {
         v.extend(CONFIGURATION.map(String::from));
     }
     let session = [
@@ -164,6 +168,10 @@ fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
         "certification_act(",
         "signer_session(",
         "session_key(",
+        "gate::reader(",
+        "gate::signer(",
+        "consult_request(",
+        "consult_batch_request(",
     ];
     if session.iter().any(|m| src.contains(m)) {
         v.insert("clave_sesion".into());
@@ -180,7 +188,14 @@ fn variables_used(name: &str, src: &str) -> BTreeSet<String> {
     {
         v.insert("llave_sello".into());
     }
-    if src.contains("password_key(") {
+    if [
+        "password_key(",
+        "consult_request(",
+        "consult_batch_request(",
+    ]
+    .iter()
+    .any(|m| src.contains(m))
+    {
         v.insert("clave_contrasena".into());
     }
     let mail = [
