@@ -1,9 +1,10 @@
 //! The only place where avisos code touches spin-sdk.
 //!
-//! Components call [`serve`] with a body limit and a handler written against `avisos-http`'s plain
-//! request/response types; storage is [`SpinKv`], an `avisos_kv::KeyValue` over Spin's key-value
-//! store (spin-sdk's `key_value` for plain operations, `wasi:keyvalue/atomics` for counters and
-//! compare-and-swap, both of which real Spin provides).
+//! Components declare themselves with [`endpoint!`], which runs [`serve`] with their methods,
+//! body limit, gate and a handler written against `avisos-http`'s plain request/response types;
+//! storage is [`SpinKv`], an `avisos_kv::KeyValue` over Spin's key-value store (spin-sdk's
+//! `key_value` for plain operations, `wasi:keyvalue/atomics` for counters and compare-and-swap,
+//! both of which real Spin provides).
 
 mod kv;
 
@@ -20,12 +21,11 @@ use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, ResponseOutparam
 /// A component's Spin entry point, the only one it has: `endpoint!([Get, Post], limit, handler)`
 /// declares the methods and body limit that [`serve`] checks before anything else, and the
 /// handler (`fn(HttpRequest) -> Result<HttpResponse, E>`) that runs after; `endpoint!(async …)`
-/// for a handler that awaits (outgoing HTTP), run by [`serve_async`].
-/// `endpoint!([Post], limit, gate => handler)` also declares a gate
-/// (`fn(&HttpRequest) -> Result<T, E>`) that decides on the head before the body is read, and
-/// whose `T` the handler (`fn(HttpRequest, T)`) receives: for endpoints that take large bodies,
-/// so that a caller without a session never makes them read one ([`serve_gated`]). Route
-/// parameters come with the request (`HttpRequest::param`).
+/// for a handler that awaits (outgoing HTTP). `endpoint!([Post], limit, gate => handler)` also
+/// declares a gate (`fn(&HttpRequest) -> Result<T, E>`) that decides on the head before the body
+/// is read, and whose `T` the handler (`fn(HttpRequest, T)`) receives: for endpoints that take
+/// large bodies, so that a caller without a session never makes them read one. Route parameters
+/// come with the request (`HttpRequest::param`).
 #[macro_export]
 macro_rules! endpoint {
     (async [$($method:ident),+], $body_limit:expr, $handler:expr) => {
@@ -49,7 +49,7 @@ macro_rules! endpoint {
         ) {
             const ENDPOINT: $crate::Endpoint =
                 $crate::Endpoint::new(&[$($crate::Method::$method),+], $body_limit);
-            $crate::serve_gated(req, out, ENDPOINT, $gate, $handler).await
+            $crate::serve(req, out, ENDPOINT, $gate, $handler).await
         }
     };
 }
@@ -57,44 +57,13 @@ macro_rules! endpoint {
 /// Body limit for ordinary JSON endpoints: enough for a certificate, a signature and form data.
 pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 
-/// Checks the method, reads the request (refusing bodies over the limit before reading them
-/// whole), runs `handler` and writes its response. Errors become the JSON error contract.
-pub async fn serve<F, E>(
-    req: IncomingRequest,
-    out: ResponseOutparam,
-    endpoint: Endpoint,
-    handler: F,
-) where
-    F: FnOnce(HttpRequest) -> Result<HttpResponse, E>,
-    E: Into<ApiError>,
-{
-    serve_async(req, out, endpoint, |request| {
-        std::future::ready(handler(request))
-    })
-    .await
-}
-
-/// [`serve`] for handlers that await (outbound HTTP): same method and body checks first.
-pub async fn serve_async<F, Fut, E>(
-    req: IncomingRequest,
-    out: ResponseOutparam,
-    endpoint: Endpoint,
-    handler: F,
-) where
-    F: FnOnce(HttpRequest) -> Fut,
-    Fut: std::future::Future<Output = Result<HttpResponse, E>>,
-    E: Into<ApiError>,
-{
-    serve_gated(req, out, endpoint, open, |request, ()| handler(request)).await
-}
-
 /// Serves Spin's request in [`avisos_http::endpoint::answer`]'s order: method, declared length,
 /// `gate` on the head, the body streamed up to the limit, `handler`; then writes the response.
 /// A request refused before its body is read gets its answer at once: Spin sends the response as
 /// soon as the component sets its outparam, whatever is left of the body
 /// (`crates/trigger-http/src/wasi.rs`, `WasiHttpExecutor::execute`: `response_rx.await` is
 /// answered before the guest's task ends), as the host does.
-pub async fn serve_gated<G, T, F, Fut, E>(
+pub async fn serve<G, T, F, Fut, E>(
     req: IncomingRequest,
     out: ResponseOutparam,
     endpoint: Endpoint,
