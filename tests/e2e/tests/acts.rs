@@ -360,6 +360,26 @@ fn acuse_pdf_opens_shows_the_folio_and_its_seal_verifies() {
     )
     .json();
     assert_eq!(record["folio"], folio.as_str());
+    // A route parameter is the platform's: a client's own `spin-path-match-folio` (which Spin
+    // forwards ahead of its own) names nothing, whichever way it points.
+    let forged = |path: &str, claimed: &str| {
+        app.send(
+            TestRequest::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .header("spin-path-match-folio", claimed),
+        )
+    };
+    let r = forged(
+        &format!("/api/v1/acuses/{folio}?formato=json"),
+        "0000000000",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json::<Value>()["folio"], folio.as_str());
+    assert_error(
+        &forged("/api/v1/acuses/0000000000?formato=json", &folio),
+        404,
+        "ACUSE_NO_ENCONTRADO",
+    );
     let other = login(&app, &Signer::demo(PATRON_FISICA), "patron");
     assert_error(
         &get_with(&app, &format!("/api/v1/acuses/{folio}"), &other),
