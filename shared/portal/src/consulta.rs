@@ -1,6 +1,6 @@
-//! The consultations of avisos as the edge answers them: one ([`Env::consult`]) or a batch of
-//! many employers' ([`Env::consult_batch`]), each decided, limited and audited on its own, its
-//! refusal carried with the status it alone would have answered with.
+//! The consultations of avisos as the edge answers them: one ([`Env::consult_request`]) or a
+//! batch of many employers' ([`Env::consult_batch_request`]), each decided, limited and audited
+//! on its own, its refusal carried with the status it alone would have answered with.
 
 use avisos_acts::limits::Bucket;
 use avisos_acts::secret::HmacKey;
@@ -57,7 +57,7 @@ impl BatchResult {
 
 impl Env {
     /// `POST /api/v1/avisos/consultas`: the developer's session (charged one `consultas`), the
-    /// body read and checked, then [`Env::consult`].
+    /// body read and checked, then the consultation.
     pub fn consult_request(&self, req: &HttpRequest) -> Result<Answer, Error> {
         let session = self.consultant(req)?;
         let body: ConsultaRequest = req.json()?;
@@ -67,7 +67,7 @@ impl Env {
     }
 
     /// `POST /api/v1/avisos/consultas/lote`: the developer's session (charged the first
-    /// consultation), the batch read, then each consultation ([`Env::consult_batch`]).
+    /// consultation), the batch read, then each consultation on its own.
     pub fn consult_batch_request(&self, req: &HttpRequest) -> Result<BatchAnswer, Error> {
         let session = self.consultant(req)?;
         let body: ConsultaLote = req.json()?;
@@ -86,7 +86,7 @@ impl Env {
 
     /// A consultation of avisos by the session's developer (gate, query, audit), with the
     /// status of its outcome in the employer's audit.
-    pub fn consult(
+    fn consult(
         &self,
         session: &Session,
         c: &Consulta,
@@ -109,7 +109,7 @@ impl Env {
     /// The consultations of a batch (as [`consulta::parse_batch`] let them through), each read
     /// ([`consulta::parse_batch_item`]), charged one `consultas` (the first was charged with the
     /// request), then consulted. A refusal stays with its consultation.
-    pub fn consult_batch(
+    fn consult_batch(
         &self,
         session: &Session,
         items: Vec<serde_json::Value>,

@@ -158,15 +158,19 @@ fn paging(pagina: Option<u64>, por_pagina: Option<u64>) -> Result<(usize, usize)
 }
 
 /// Validates the body on `today` (America/Mexico_City). Cheap, reads nothing.
-pub fn parse(req: ConsultaRequest, mode: Mode, today: NaiveDate) -> Result<Consulta, AvisosError> {
+pub fn parse(
+    mut req: ConsultaRequest,
+    mode: Mode,
+    today: NaiveDate,
+) -> Result<Consulta, AvisosError> {
     let patron = req.rfc_patron.as_deref().unwrap_or("").trim();
     if patron.is_empty() {
         return Err(AvisosError::PatronRfcMissing);
     }
     let patron = avisos_acts::act::validate_actor_rfc(patron, mode)
         .map_err(AvisosError::PatronRfcInvalid)?;
-    let contrasena = match &req.contrasena {
-        Some(p) if !p.trim().is_empty() => p.clone(),
+    let contrasena = match req.contrasena.take() {
+        Some(p) if !p.trim().is_empty() => p,
         _ => return Err(AvisosError::PasswordMissing),
     };
     let (modo, por_pagina) = match &req.cursor {
